@@ -1,0 +1,44 @@
+/** What defines an Action once, for the server's validation, the SDK's types and the docs. */
+import { t, type AnySchema, type Infer, type ObjectSchema } from "../schema.js";
+
+export interface ActionContract<
+  Name extends string = string,
+  Req extends ObjectSchema<Record<string, AnySchema>> = ObjectSchema<Record<string, AnySchema>>,
+  Res extends ObjectSchema<Record<string, AnySchema>> = ObjectSchema<Record<string, AnySchema>>,
+> {
+  readonly name: Name;
+  readonly family: "instances" | "images" | "operations";
+  readonly summary: string;
+  /** The request parameters, as nested values after unflattening (common auth keys excluded). */
+  readonly request: Req;
+  /** The action's own response fields (the envelope's Action and RetCode excluded). */
+  readonly response: Res;
+  /** A client may resend it after a transport failure. False for `Create*`. */
+  readonly idempotent: boolean;
+  /** True for actions this project adds to the CompShare API. */
+  readonly extension?: boolean;
+}
+
+export const defineAction = <
+  const Name extends string,
+  Req extends ObjectSchema<Record<string, AnySchema>>,
+  Res extends ObjectSchema<Record<string, AnySchema>>,
+>(
+  contract: ActionContract<Name, Req, Res>,
+): ActionContract<Name, Req, Res> => contract;
+
+export type RequestOf<C extends ActionContract> = Infer<C["request"]>;
+export type ResponseOf<C extends ActionContract> = Infer<C["response"]>;
+
+/** Region and zone of CompShare; the server checks the values against its catalog. */
+export const region = () => t.string({ maxLength: 64 });
+export const zone = () => t.string({ maxLength: 64 });
+export const projectId = () => t.optional(t.string({ maxLength: 64 }));
+export const uhostId = () => t.string({ maxLength: 64 });
+export const limit = () => t.optional(t.int({ min: 0, max: 1_000_000 }));
+export const offset = () => t.optional(t.int({ min: 0 }));
+
+/** Region, Zone and UHostId: the request of most instance actions. */
+export const onInstance = { Region: region(), Zone: zone(), ProjectId: projectId(), UHostId: uhostId() };
+export const uhostIdResponse = t.object({ UHostId: t.string() });
+export const emptyResponse = t.object({});

@@ -1,0 +1,137 @@
+/** Instance lifecycle actions. */
+import { t } from "../schema.js";
+import { InstanceModel } from "../models.js";
+import { defineAction, emptyResponse, limit, offset, onInstance, projectId, region, uhostIdResponse, zone } from "./contract.js";
+
+export const ChargeTypes = ["Month", "Day", "Dynamic", "Postpay", "Spot", "Year"] as const;
+const base64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+export const CreateCompShareInstance = defineAction({
+  name: "CreateCompShareInstance",
+  family: "instances",
+  summary: "Create GPU instances: Initializing, then Running.",
+  idempotent: false,
+  request: t.object({
+    Region: region(),
+    Zone: zone(),
+    ProjectId: projectId(),
+    CPU: t.int({ min: 1, max: 1024 }),
+    Memory: t.int({ min: 1024, max: 4 * 1024 * 1024 }),
+    GPU: t.int({ min: 0, max: 64 }),
+    GpuType: t.string({ maxLength: 64 }),
+    MachineType: t.string({ maxLength: 16 }),
+    CompShareImageId: t.string({ maxLength: 64 }),
+    ChargeType: t.optional(t.string({ enum: ChargeTypes })),
+    Disks: t.optional(
+      t.array(
+        t.object({
+          IsBoot: t.bool(),
+          Size: t.int({ min: 1, max: 32_000 }),
+          Type: t.string({ maxLength: 32 }),
+        }),
+        { max: 16 },
+      ),
+    ),
+    Name: t.optional(t.string({ maxLength: 128 })),
+    Password: t.optional(t.string({ maxLength: 512, pattern: base64 })),
+    LoginMode: t.optional(t.string({ maxLength: 32 })),
+    Quantity: t.optional(t.int({ min: 1, max: 100 })),
+    SecurityGroupId: t.optional(t.string({ maxLength: 64 })),
+    EnableUS3: t.optional(t.bool()),
+    MinimalCpuPlatform: t.optional(t.string({ maxLength: 64 })),
+  }),
+  response: t.object({ UHostIds: t.array(t.string()) }),
+});
+
+export const DescribeCompShareInstance = defineAction({
+  name: "DescribeCompShareInstance",
+  family: "instances",
+  summary: "List the caller's instances, newest first; Limit defaults to 20 and is capped at 100.",
+  idempotent: true,
+  request: t.object({
+    Region: t.optional(region()),
+    Zone: t.optional(zone()),
+    ProjectId: projectId(),
+    UHostIds: t.optional(t.array(t.string({ maxLength: 64 }), { max: 100 })),
+    Offset: offset(),
+    Limit: limit(),
+    WithoutGpu: t.optional(t.bool()),
+  }),
+  response: t.object({ TotalCount: t.int(), UHostSet: t.array(InstanceModel, { max: 100 }) }),
+});
+
+const simple = <const N extends string>(name: N, summary: string) =>
+  defineAction({ name, family: "instances", summary, idempotent: true, request: t.object(onInstance), response: uhostIdResponse });
+
+export const StartCompShareInstance = simple("StartCompShareInstance", "Start a Stopped instance: Starting, then Running.");
+export const StopCompShareInstance = simple("StopCompShareInstance", "Stop a Running instance: Stopping, then Stopped.");
+export const RebootCompShareInstance = simple("RebootCompShareInstance", "Reboot a Running instance: Rebooting, then Running.");
+export const TerminateCompShareInstance = simple(
+  "TerminateCompShareInstance",
+  "Reclaim an instance, then release it; it leaves Describe when released.",
+);
+
+export const ResetCompShareInstancePassword = defineAction({
+  name: "ResetCompShareInstancePassword",
+  family: "instances",
+  summary: "Set a new login password (base64) as a background task.",
+  idempotent: true,
+  request: t.object({ ...onInstance, Password: t.string({ maxLength: 512, pattern: base64 }) }),
+  response: uhostIdResponse,
+});
+
+export const ReinstallCompShareInstance = defineAction({
+  name: "ReinstallCompShareInstance",
+  family: "instances",
+  summary: "Reinstall a Stopped instance from an image as a background task; it boots when done.",
+  idempotent: true,
+  request: t.object({
+    ...onInstance,
+    CompShareImageId: t.string({ maxLength: 64 }),
+    Password: t.optional(t.string({ maxLength: 512, pattern: base64 })),
+  }),
+  response: uhostIdResponse,
+});
+
+export const ResizeCompShareInstance = defineAction({
+  name: "ResizeCompShareInstance",
+  family: "instances",
+  summary: "Change CPU, memory, GPU count or a disk's size of a Stopped instance, passing through Resizing.",
+  idempotent: true,
+  request: t.object({
+    ...onInstance,
+    Cpu: t.optional(t.int({ min: 1, max: 1024 })),
+    Gpu: t.optional(t.int({ min: 0, max: 64 })),
+    Memory: t.optional(t.int({ min: 1024, max: 4 * 1024 * 1024 })),
+    DiskId: t.optional(t.string({ maxLength: 64 })),
+    DiskSpace: t.optional(t.int({ min: 1, max: 32_000 })),
+  }),
+  response: uhostIdResponse,
+});
+
+export const ModifyCompShareInstanceName = defineAction({
+  name: "ModifyCompShareInstanceName",
+  family: "instances",
+  summary: "Rename an instance.",
+  idempotent: true,
+  request: t.object({ ...onInstance, Name: t.string({ maxLength: 128 }) }),
+  response: uhostIdResponse,
+});
+
+export const UpdateCompShareStopScheduler = defineAction({
+  name: "UpdateCompShareStopScheduler",
+  family: "instances",
+  summary: "Schedule a stop at StopTime (Unix seconds).",
+  idempotent: true,
+  request: t.object({ ...onInstance, StopTime: t.int({ min: 0 }) }),
+  response: emptyResponse,
+});
+
+export const DeleteCompShareStopScheduler = defineAction({
+  name: "DeleteCompShareStopScheduler",
+  family: "instances",
+  summary: "Cancel the scheduled stop.",
+  idempotent: true,
+  request: t.object(onInstance),
+  response: emptyResponse,
+});

@@ -1,0 +1,86 @@
+/**
+ * The one error catalogue: symbol → RetCode → message. Every error the server answers with
+ * comes from here; `docs/errors.md` is kept in step by a test.
+ *
+ * Common codes keep UCloud's own messages (`Missing params [UHostId]`). The instance errors of
+ * this project start with their symbol, then a colon and a sentence naming the instance.
+ */
+
+export interface ErrorSpec {
+  readonly retCode: number;
+  readonly summary: string;
+}
+
+export const ERRORS = {
+  ApiTimeout: { retCode: 110, summary: "the API call timed out" },
+  ServiceUnavailable: { retCode: 150, summary: "the service is unavailable" },
+  RateLimited: { retCode: 153, summary: "too many requests for this account" },
+  MissingAction: { retCode: 160, summary: "the request has no Action" },
+  ActionNotFound: { retCode: 161, summary: "the Action does not exist" },
+  MissingSignature: { retCode: 170, summary: "the request has no Signature" },
+  SignatureError: { retCode: 171, summary: "the Signature does not match" },
+  UserNotExists: { retCode: 172, summary: "the PublicKey is unknown or disabled" },
+  MissingParams: { retCode: 220, summary: "a required parameter is absent" },
+  ParamsNotAvailable: { retCode: 230, summary: "a parameter has a value that is not accepted" },
+  ProjectNotExists: { retCode: 292, summary: "the ProjectId does not exist for this account" },
+  ZonePermission: { retCode: 293, summary: "the zone is not open to this account" },
+  NoPermission: { retCode: 299, summary: "the account may not do this" },
+  InstanceNotFound: { retCode: 8039, summary: "unknown instance, terminated, or not the caller's" },
+  InstanceMustBeStopped: { retCode: 8010, summary: "the action needs a stopped instance" },
+  InstanceStateInvalid: { retCode: 8905, summary: "the instance's state does not allow the action" },
+  ResourceNotEnough: { retCode: 226604, summary: "no GPU capacity of that type is left in the zone" },
+  ImageTaskExists: { retCode: 226605, summary: "an image task already exists for the instance" },
+  InstanceOperationInProgress: { retCode: 226610, summary: "the instance's operation lock is held" },
+  InstanceImageMaking: { retCode: 226611, summary: "a custom image of the instance is being made" },
+  InstanceRecycling: { retCode: 226612, summary: "the instance is being reclaimed" },
+  InstanceBackgroundTask: { retCode: 226613, summary: "a background task runs on the instance" },
+  ImageNotFound: { retCode: 226614, summary: "unknown or unavailable image" },
+  ImageNotSupported: { retCode: 226603, summary: "the image does not support the GPU type" },
+  ServiceError: { retCode: 8433, summary: "an internal error; nothing was changed" },
+} as const satisfies Record<string, ErrorSpec>;
+
+export type ErrorSymbol = keyof typeof ERRORS;
+
+/** Symbols whose Message keeps UCloud's historical wording instead of `Symbol: sentence`. */
+const UCLOUD_WORDING: Partial<Record<ErrorSymbol, true>> = {
+  ApiTimeout: true,
+  ServiceUnavailable: true,
+  MissingAction: true,
+  ActionNotFound: true,
+  MissingSignature: true,
+  SignatureError: true,
+  UserNotExists: true,
+  MissingParams: true,
+  ParamsNotAvailable: true,
+};
+
+/** An error as answered: RetCode and Message, raised by any layer and mapped once by the pipeline. */
+export class ApiError extends Error {
+  readonly retCode: number;
+  constructor(
+    readonly symbol: ErrorSymbol,
+    detail: string,
+  ) {
+    super(UCLOUD_WORDING[symbol] ? detail : `${symbol}: ${detail}`);
+    this.retCode = ERRORS[symbol].retCode;
+  }
+}
+
+/** The symbol of a RetCode, for clients that receive only the number. */
+export function symbolOf(retCode: number): ErrorSymbol | undefined {
+  for (const [symbol, spec] of Object.entries(ERRORS)) if (spec.retCode === retCode) return symbol as ErrorSymbol;
+  return undefined;
+}
+
+/** Builders for the messages whose wording UCloud fixed. */
+export const commonErrors = {
+  missingAction: () => new ApiError("MissingAction", "Missing Action"),
+  actionNotFound: (action: string) => new ApiError("ActionNotFound", `Action [${action}] not found`),
+  missingSignature: () => new ApiError("MissingSignature", "Missing Signature"),
+  signature: () => new ApiError("SignatureError", "Signature VerifyAC Error"),
+  userNotExists: () => new ApiError("UserNotExists", "User Not Exists"),
+  missingParams: (names: readonly string[]) => new ApiError("MissingParams", `Missing params [${names.join(", ")}]`),
+  paramsNotAvailable: (names: readonly string[]) =>
+    new ApiError("ParamsNotAvailable", `Params [${names.join(", ")}] not available`),
+  serviceUnavailable: () => new ApiError("ServiceUnavailable", "Service Unavailable"),
+};

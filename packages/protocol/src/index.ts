@@ -1,0 +1,8 @@
+/** @opencompshare/protocol: the wire contract shared by the server, the SDK and the CLI. */
+export * from "./signature.js";
+export * from "./flatten.js";
+export * from "./schema.js";
+export * from "./errors.js";
+export * from "./envelope.js";
+export * from "./models.js";
+export * from "./actions/index.js";

@@ -1,0 +1,151 @@
+/**
+ * The resources the API returns, with the exact field names and JSON types of the official
+ * SDK models (ucloud-sdk-go `services/ucompshare/models.go`). Strict clients decode these,
+ * so a type here is a promise on the wire.
+ */
+import { t, type Infer } from "./schema.js";
+
+const s = () => t.string();
+const i = () => t.int();
+const f = () => t.float();
+
+export const InstanceStates = [
+  "Initializing",
+  "Starting",
+  "Running",
+  "Stopping",
+  "Stopped",
+  "Install Fail",
+  "Rebooting",
+  "Resizing",
+  "",
+] as const;
+export type InstanceState = (typeof InstanceStates)[number];
+
+export const DiskModel = t.object({
+  DiskId: s(),
+  DiskType: s(),
+  Drive: s(),
+  Encrypted: s(),
+  IsBoot: s(),
+  Name: s(),
+  Size: i(),
+  Type: s(),
+});
+
+export const IpModel = t.object({
+  IP: s(),
+  IPId: s(),
+  IPMode: s(),
+  Type: s(),
+  Bandwidth: i(),
+  Weight: i(),
+  Default: s(),
+  Mac: s(),
+  VPCId: s(),
+  SubnetId: s(),
+  NetworkInterfaceId: s(),
+});
+
+export const InstanceModel = t.object({
+  UHostId: s(),
+  Name: s(),
+  State: t.string({ enum: InstanceStates }),
+  Zone: s(),
+  MachineType: s(),
+  GpuType: s(),
+  ChargeType: s(),
+  AutoRenew: s(),
+  IsExpire: s(),
+  InstanceType: s(),
+  OsName: s(),
+  OsType: s(),
+  CpuArch: s(),
+  CpuPlatform: s(),
+  CompShareImageId: s(),
+  CompShareImageName: s(),
+  CompShareImageType: s(),
+  CompShareImageOwnerAlias: s(),
+  CompShareImageStatus: s(),
+  CompShareImageBillId: s(),
+  Password: s(),
+  SshLoginCommand: s(),
+  Remark: s(),
+  Tag: s(),
+  CPU: i(),
+  Memory: i(),
+  GPU: i(),
+  TotalDiskSpace: i(),
+  CreateTime: i(),
+  ExpireTime: i(),
+  StartTime: i(),
+  StopTime: i(),
+  StopSchedulerTime: i(),
+  ReleaseTime: i(),
+  UpdateTime: i(),
+  DiscountType: i(),
+  InstancePrice: f(),
+  CompShareImagePrice: f(),
+  SupportWithoutGpuStart: t.bool(),
+  GraphicsMemory: t.object({ Value: i(), Rate: i() }),
+  WithoutGpuSpec: t.object({ Cpu: i(), Gpu: i(), Memory: i() }),
+  DiskSet: t.array(DiskModel),
+  IPSet: t.array(IpModel),
+  Softwares: t.array(t.object({ Name: s(), URL: s() })),
+  MonitorMessages: t.object({
+    CpuUsageRate: s(),
+    MemUsageRate: s(),
+    GpuInfo: t.array(t.object({ GPU: s(), GpuUsageRate: s(), MemoryUsageRate: s() }), { max: 64 }),
+  }),
+});
+export type Instance = Infer<typeof InstanceModel>;
+
+export const ImageStatuses = ["Making", "Available", "UnAvailable", "Reviewing", "Offline"] as const;
+export type ImageStatus = (typeof ImageStatuses)[number];
+export const ImageTypes = ["System", "App", "Custom", "Community"] as const;
+
+export const ImageModel = t.object({
+  CompShareImageId: s(),
+  Name: s(),
+  Description: s(),
+  ImageType: t.string({ enum: ImageTypes }),
+  Status: t.string({ enum: ImageStatuses }),
+  Author: s(),
+  ImageOwnerAlias: s(),
+  Size: i(),
+  CreateTime: i(),
+  PubTime: i(),
+  Price: f(),
+  ImageCharge: t.bool(),
+  IsOfficial: t.bool(),
+  AutoStart: t.bool(),
+  SourceGpuType: s(),
+  FailedReason: s(),
+  Tags: t.array(s()),
+  Softwares: t.object({
+    Applications: t.array(s()),
+    CUDAVersion: s(),
+    Framework: s(),
+    FrameworkVersion: s(),
+  }),
+  Owner: t.object({ AccountId: s(), AccountName: s() }),
+});
+export type Image = Infer<typeof ImageModel>;
+
+export const OperationStatuses = ["Running", "Succeeded", "Failed"] as const;
+
+/** An operation record: our extension, the audit trail of every accepted action on an instance. */
+export const OperationModel = t.object({
+  OperationId: s(),
+  UHostId: s(),
+  Action: s(),
+  Status: t.string({ enum: OperationStatuses }),
+  Phase: s(),
+  RequestId: s(),
+  StartTime: i(),
+  EndTime: i(),
+  ErrorCode: i(),
+  ErrorMessage: s(),
+  Recovered: t.bool(),
+});
+export type Operation = Infer<typeof OperationModel>;

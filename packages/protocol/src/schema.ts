@@ -1,0 +1,185 @@
+/**
+ * A small schema language for Action contracts. One schema gives three things:
+ * the TypeScript type (`Infer<typeof S>`), the server's validation with coercion of
+ * form/query strings to the declared types, and a strict check of response JSON types.
+ *
+ * It is written here rather than taken from a library because the SDK must ship with zero
+ * runtime dependencies, and the wire rules (strings to ints and bools, empty means absent,
+ * errors named by their flattened key) are UCloud's own.
+ *
+ * @example
+ * const Req = t.object({ UHostId: t.string(), Limit: t.optional(t.int({ min: 0 })) });
+ * type Req = Infer<typeof Req>; // { UHostId: string; Limit?: number }
+ */
+
+/** `missing`: a required value is absent (RetCode 220). `invalid`: present but not acceptable (230). */
+export interface Issue {
+  kind: "missing" | "invalid";
+  path: string;
+  reason: string;
+}
+
+/** `wire`: coerce strings from form and query. `strict`: JSON types must already be exact (responses). */
+export type Mode = "wire" | "strict";
+
+export interface Schema<T, Optional extends boolean = false> {
+  readonly type: string;
+  readonly optional: Optional;
+  /** Returns the parsed value, or `undefined` after pushing at least one issue. */
+  parse(value: unknown, path: string, mode: Mode, issues: Issue[]): T | undefined;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnySchema = Schema<any, boolean>;
+export type Infer<S> = S extends Schema<infer T, boolean> ? T : never;
+
+type Shape = Record<string, AnySchema>;
+type RequiredKeys<S extends Shape> = { [K in keyof S]: S[K]["optional"] extends true ? never : K }[keyof S];
+type OptionalKeys<S extends Shape> = { [K in keyof S]: S[K]["optional"] extends true ? K : never }[keyof S];
+type Simplify<T> = { [K in keyof T]: T[K] } & {};
+export type InferShape<S extends Shape> = Simplify<
+  { [K in RequiredKeys<S>]: Infer<S[K]> } & { [K in OptionalKeys<S>]?: Infer<S[K]> }
+>;
+
+export interface ObjectSchema<S extends Shape> extends Schema<InferShape<S>> {
+  readonly shape: S;
+}
+
+const invalid = (issues: Issue[], path: string, reason: string): undefined => {
+  issues.push({ kind: "invalid", path, reason });
+  return undefined;
+};
+
+function scalar<T>(type: string, parse: Schema<T>["parse"]): Schema<T> {
+  return { type, optional: false, parse };
+}
+
+interface StringOptions {
+  enum?: readonly string[];
+  maxLength?: number;
+  pattern?: RegExp;
+}
+
+function string<const E extends readonly string[]>(opts: StringOptions & { enum: E }): Schema<E[number]>;
+function string(opts?: StringOptions): Schema<string>;
+function string(opts: StringOptions = {}): Schema<string> {
+  const maxLength = opts.maxLength ?? 4096;
+  return scalar("string", (value, path, mode, issues) => {
+    let s: string;
+    if (typeof value === "string") s = value;
+    else if (mode === "wire" && (typeof value === "number" || typeof value === "boolean")) s = String(value);
+    else return invalid(issues, path, "expected a string");
+    if (s.length > maxLength) return invalid(issues, path, `longer than ${maxLength}`);
+    if (opts.enum && !opts.enum.includes(s)) return invalid(issues, path, `one of ${opts.enum.join(", ")}`);
+    if (opts.pattern && !opts.pattern.test(s)) return invalid(issues, path, "malformed");
+    return s;
+  });
+}
+
+interface NumberOptions {
+  min?: number;
+  max?: number;
+}
+
+function numeric(type: "int" | "float", opts: NumberOptions): Schema<number> {
+  const wirePattern = type === "int" ? /^[-+]?\d{1,16}(\.0*)?$/ : /^[-+]?(\d+\.?\d*|\.\d+)$/;
+  return scalar(type, (value, path, mode, issues) => {
+    let n: number;
+    if (typeof value === "number") n = value;
+    else if (mode === "wire" && typeof value === "string" && wirePattern.test(value.trim())) n = Number(value);
+    else return invalid(issues, path, `expected ${type === "int" ? "an integer" : "a number"}`);
+    if (!Number.isFinite(n)) return invalid(issues, path, "not finite");
+    if (type === "int" && !Number.isSafeInteger(n)) return invalid(issues, path, "expected an integer");
+    if (opts.min !== undefined && n < opts.min) return invalid(issues, path, `below ${opts.min}`);
+    if (opts.max !== undefined && n > opts.max) return invalid(issues, path, `above ${opts.max}`);
+    return n;
+  });
+}
+
+const bool = (): Schema<boolean> =>
+  scalar("bool", (value, path, mode, issues) => {
+    if (typeof value === "boolean") return value;
+    if (mode === "wire" && typeof value === "string") {
+      const v = value.toLowerCase();
+      if (v === "true") return true;
+      if (v === "false") return false;
+    }
+    return invalid(issues, path, "expected true or false");
+  });
+
+function array<T>(item: Schema<T>, opts: { max?: number } = {}): Schema<T[]> {
+  const max = opts.max ?? 100;
+  return {
+    type: `${item.type}[]`,
+    optional: false,
+    parse(value, path, mode, issues) {
+      if (!Array.isArray(value)) return invalid(issues, path, "expected a list");
+      if (value.length > max) return invalid(issues, path, `more than ${max} items`);
+      const out: T[] = [];
+      let ok = true;
+      value.forEach((v, i) => {
+        const p = item.parse(v, `${path}.${i}`, mode, issues);
+        if (p === undefined) ok = false;
+        else out.push(p);
+      });
+      return ok ? out : undefined;
+    },
+  };
+}
+
+/** On the wire an empty string means absent: the Python SDK sends `Name=` for unset values. */
+const isAbsent = (value: unknown, mode: Mode): boolean =>
+  value === undefined || value === null || (mode === "wire" && value === "");
+
+function object<S extends Shape>(shape: S): ObjectSchema<S> {
+  return {
+    type: "object",
+    optional: false,
+    shape,
+    parse(value, path, mode, issues) {
+      if (value === null || typeof value !== "object" || Array.isArray(value)) {
+        return invalid(issues, path, "expected an object");
+      }
+      const input = value as Record<string, unknown>;
+      const out: Record<string, unknown> = {};
+      let ok = true;
+      for (const [key, schema] of Object.entries(shape)) {
+        const p = path ? `${path}.${key}` : key;
+        const v = input[key];
+        if (isAbsent(v, mode)) {
+          if (!schema.optional) {
+            issues.push({ kind: "missing", path: p, reason: "required" });
+            ok = false;
+          }
+          continue;
+        }
+        const parsed: unknown = schema.parse(v, p, mode, issues);
+        if (parsed === undefined) ok = false;
+        else out[key] = parsed;
+      }
+      return ok ? (out as InferShape<S>) : undefined;
+    },
+  };
+}
+
+/** Marks a field optional. Absent (or, on the wire, empty) values are left out of the result. */
+function optional<T>(schema: Schema<T>): Schema<T, true> {
+  return { ...schema, optional: true };
+}
+
+export const t = {
+  string,
+  int: (opts: NumberOptions = {}) => numeric("int", opts),
+  float: (opts: NumberOptions = {}) => numeric("float", opts),
+  bool,
+  array,
+  object,
+  optional,
+};
+
+/** Parses `value` against `schema`; `issues` is empty on success. */
+export function parseWith<T>(schema: Schema<T>, value: unknown, mode: Mode): { value?: T; issues: Issue[] } {
+  const issues: Issue[] = [];
+  const parsed = schema.parse(value, "", mode, issues);
+  return parsed === undefined || issues.length > 0 ? { issues } : { value: parsed, issues };
+}

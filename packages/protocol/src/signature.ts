@@ -1,0 +1,61 @@
+/**
+ * The UCloud request signature: SHA-1 over the sorted `key + value` pairs of every
+ * parameter except `Signature`, followed by the private key.
+ *
+ * @example
+ * sign({ Action: "RebootCompShareInstance", PublicKey: "my_public_key", Region: "cn-wlcb",
+ *        UHostId: "uhost-xxxx", Zone: "cn-wlcb-01" }, "my_private_key")
+ * // → "9b2267baf30d3919420ffcdcb5bdae717e5aa6fd"
+ */
+import { createHash, timingSafeEqual } from "node:crypto";
+
+/** A flattened parameter value as it travels: a string from form or query, a native value from JSON. */
+export type WireValue = string | number | boolean | null;
+
+/** A flattened parameter map: `UHostIds.0`, `Disks.0.Size`, … → value. */
+export type WireParams = Record<string, WireValue>;
+
+/**
+ * How a value is spelled in the signing string: booleans `true`/`false`, a number without
+ * fraction as an integer, never scientific notation, null as the empty string.
+ */
+export function spellValue(value: WireValue): string {
+  if (value === null) return "";
+  if (typeof value === "boolean") return value ? "true" : "false";
+  if (typeof value === "number") return spellNumber(value);
+  return value;
+}
+
+function spellNumber(n: number): string {
+  if (!Number.isFinite(n)) return String(n);
+  if (Number.isInteger(n)) return Math.abs(n) < 1e21 ? n.toFixed(0) : BigInt(n).toString();
+  const s = String(n);
+  if (!/e/i.test(s)) return s;
+  // Expand scientific notation without losing digits (20 is the widest toFixed allows).
+  return n.toFixed(20).replace(/0+$/, "").replace(/\.$/, "");
+}
+
+/** The string that is hashed: sorted keys in plain code-unit order, `key + value`, then the private key. */
+export function signingString(params: WireParams, privateKey: string): string {
+  const keys = Object.keys(params).filter((k) => k !== "Signature").sort();
+  let out = "";
+  for (const k of keys) out += k + spellValue(params[k] as WireValue);
+  return out + privateKey;
+}
+
+/** Lowercase hex SHA-1 signature of `params` under `privateKey`. */
+export function sign(params: WireParams, privateKey: string): string {
+  return createHash("sha1").update(signingString(params, privateKey), "utf8").digest("hex");
+}
+
+/** Verifies `signature` against `params` in constant time. */
+export function verify(params: WireParams, privateKey: string, signature: string): boolean {
+  const expected = Buffer.from(sign(params, privateKey), "utf8");
+  const given = Buffer.from(signature.toLowerCase(), "utf8");
+  // timingSafeEqual needs equal lengths; compare against expected itself to keep the time flat.
+  if (given.length !== expected.length) {
+    timingSafeEqual(expected, expected);
+    return false;
+  }
+  return timingSafeEqual(expected, given);
+}
