@@ -7,20 +7,24 @@ import type { WireParams, WireValue } from "./signature.js";
 /** A nested request value, before flattening. */
 export type NestedValue = WireValue | undefined | NestedValue[] | { [key: string]: NestedValue };
 
-/** Flattens a nested object into wire keys. `undefined` entries are dropped. */
+/**
+ * Flattens a nested object into wire keys. `undefined` entries are dropped. Nesting deeper
+ * than `MAX_KEY_DEPTH` is an error naming the key.
+ */
 export function flatten(input: Record<string, NestedValue>): WireParams {
   const out: WireParams = {};
-  const walk = (prefix: string, value: NestedValue): void => {
+  const walk = (prefix: string, value: NestedValue, depth: number): void => {
     if (value === undefined) return;
+    if (depth > MAX_KEY_DEPTH) throw new UnflattenError(prefix, "nested too deep");
     if (Array.isArray(value)) {
-      value.forEach((item, i) => walk(`${prefix}.${i}`, item));
+      value.forEach((item, i) => walk(`${prefix}.${i}`, item, depth + 1));
     } else if (value !== null && typeof value === "object") {
-      for (const [k, v] of Object.entries(value)) walk(prefix ? `${prefix}.${k}` : k, v);
+      for (const [k, v] of Object.entries(value)) walk(prefix ? `${prefix}.${k}` : k, v, depth + 1);
     } else {
       out[prefix] = value;
     }
   };
-  walk("", input);
+  walk("", input, 0);
   return out;
 }
 

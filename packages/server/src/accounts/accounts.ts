@@ -1,0 +1,140 @@
+/**
+ * Accounts, their projects and their API key pairs. Private keys are sealed at rest and opened
+ * only to verify a signature.
+ */
+import { randomBytes } from "node:crypto";
+import { ApiError } from "@opencompshare/protocol";
+import type { Sealer } from "../security/secrets.js";
+import type { Db, Executor } from "../store/schema.js";
+
+export interface Credentials {
+  AccountId: string;
+  ProjectId: string;
+  PublicKey: string;
+  PrivateKey: string;
+}
+
+export interface KeyPair {
+  AccountId: string;
+  PublicKey: string;
+  PrivateKey: string;
+}
+
+const id = (prefix: string, bytes = 6): string => `${prefix}-${randomBytes(bytes).toString("hex")}`;
+const newPublicKey = (): string => randomBytes(24).toString("base64url");
+const newPrivateKey = (): string => randomBytes(20).toString("hex");
+
+export class AccountError extends Error {}
+
+export async function createAccount(db: Db, sealer: Sealer, name: string, now: number): Promise<Credentials> {
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$/.test(name)) {
+    throw new AccountError("account name: 1 to 64 of letters, digits, _ . @ -, starting with a letter or digit");
+  }
+  return db.transaction().execute(async (tx) => {
+    const existing = await tx.selectFrom("accounts").select("id").where("name", "=", name).executeTakeFirst();
+    if (existing) throw new AccountError(`account ${name} exists already`);
+    const accountId = id("acc");
+    const projectId = id("org");
+    await tx.insertInto("accounts").values({ id: accountId, name, created_at: now }).execute();
+    await tx.insertInto("projects").values({ id: projectId, account_id: accountId, name: "default", is_default: 1, created_at: now }).execute();
+    const key = await insertKey(tx, sealer, accountId, newPublicKey(), newPrivateKey(), now);
+    return { AccountId: accountId, ProjectId: projectId, PublicKey: key.PublicKey, PrivateKey: key.PrivateKey };
+  });
+}
+
+/** Resolves an account by id or name. */
+export async function findAccount(db: Executor, idOrName: string): Promise<{ id: string; name: string } | undefined> {
+  return db
+    .selectFrom("accounts")
+    .select(["id", "name"])
+    .where((eb) => eb.or([eb("id", "=", idOrName), eb("name", "=", idOrName)]))
+    .executeTakeFirst();
+}
+
+export async function createKey(db: Db, sealer: Sealer, account: string, now: number): Promise<KeyPair> {
+  const found = await findAccount(db, account);
+  if (!found) throw new AccountError(`account ${account} does not exist`);
+  return insertKey(db, sealer, found.id, newPublicKey(), newPrivateKey(), now);
+}
+
+async function insertKey(db: Executor, sealer: Sealer, accountId: string, publicKey: string, privateKey: string, now: number): Promise<KeyPair> {
+  await db
+    .insertInto("api_keys")
+    .values({ public_key: publicKey, account_id: accountId, private_key_sealed: sealer.seal(privateKey), status: "active", created_at: now })
+    .execute();
+  return { AccountId: accountId, PublicKey: publicKey, PrivateKey: privateKey };
+}
+
+export async function setKeyStatus(db: Db, publicKey: string, status: "active" | "disabled"): Promise<void> {
+  const res = await db.updateTable("api_keys").set({ status }).where("public_key", "=", publicKey).executeTakeFirst();
+  if (Number(res.numUpdatedRows) !== 1) throw new AccountError(`key ${publicKey} does not exist`);
+}
+
+export interface KeyOwner {
+  accountId: string;
+  privateKey: string;
+}
+
+/** The active key's owner and private key, or undefined when unknown or disabled. */
+export async function lookupKey(db: Executor, sealer: Sealer, publicKey: string): Promise<KeyOwner | undefined> {
+  const row = await db
+    .selectFrom("api_keys")
+    .select(["account_id", "private_key_sealed"])
+    .where("public_key", "=", publicKey)
+    .where("status", "=", "active")
+    .executeTakeFirst();
+  return row ? { accountId: row.account_id, privateKey: sealer.open(row.private_key_sealed) } : undefined;
+}
+
+/** The project a request acts in: the given one if it is the account's, else the default. */
+export async function resolveProject(db: Executor, accountId: string, projectId: string | undefined): Promise<string> {
+  let q = db.selectFrom("projects").select("id").where("account_id", "=", accountId);
+  q = projectId ? q.where("id", "=", projectId) : q.where("is_default", "=", 1);
+  const row = await q.executeTakeFirst();
+  if (!row) {
+    throw projectId
+      ? new ApiError("ProjectNotExists", `project ${projectId} does not exist`)
+      : new ApiError("ProjectNotExists", "the account has no default project");
+  }
+  return row.id;
+}
+
+export const DEFAULT_ACCOUNT = "default";
+
+/**
+ * Makes sure the default account exists with a usable key. With `pair`, that exact pair is
+ * active for it (so the seed's `my_public_key` works). Returns credentials created now, if any.
+ */
+export async function ensureDefaultAccount(
+  db: Db,
+  sealer: Sealer,
+  pair: { publicKey: string; privateKey: string } | undefined,
+  now: number,
+): Promise<Credentials | undefined> {
+  let created: Credentials | undefined;
+  let account = await findAccount(db, DEFAULT_ACCOUNT);
+  if (!account) {
+    created = await createAccount(db, sealer, DEFAULT_ACCOUNT, now);
+    account = { id: created.AccountId, name: DEFAULT_ACCOUNT };
+  }
+  if (!pair) return created;
+  const existing = await db.selectFrom("api_keys").select(["account_id"]).where("public_key", "=", pair.publicKey).executeTakeFirst();
+  if (existing && existing.account_id !== account.id) {
+    throw new AccountError("OCS_PUBLIC_KEY belongs to another account");
+  }
+  if (existing) {
+    await db
+      .updateTable("api_keys")
+      .set({ private_key_sealed: sealer.seal(pair.privateKey), status: "active" })
+      .where("public_key", "=", pair.publicKey)
+      .execute();
+  } else {
+    await insertKey(db, sealer, account.id, pair.publicKey, pair.privateKey, now);
+  }
+  if (created) {
+    // The generated pair is not wanted when an explicit one is configured.
+    await db.updateTable("api_keys").set({ status: "disabled" }).where("public_key", "=", created.PublicKey).execute();
+    return undefined;
+  }
+  return undefined;
+}

@@ -1,0 +1,28 @@
+/** Binds each Action of the contract to its handler. The types come from the contract. */
+import type { ActionName, Actions, RequestOf, ResponseOf } from "@opencompshare/protocol";
+import type { Logger } from "pino";
+import type { Catalog } from "../catalog.js";
+import type { Clock } from "../clock.js";
+import type { Driver } from "../drivers/driver.js";
+import type { Caller, Engine } from "../operations/engine.js";
+import type { Sealer } from "../security/secrets.js";
+import type { Db } from "../store/schema.js";
+
+/** What a handler may use. */
+export interface Services {
+  db: Db;
+  clock: Clock;
+  catalog: Catalog;
+  sealer: Sealer;
+  engine: Engine;
+  driver: Driver;
+  log: Logger;
+}
+
+export interface RequestContext {
+  caller: Caller;
+  services: Services;
+}
+
+export type Handler<N extends ActionName> = (ctx: RequestContext, req: RequestOf<Actions[N]>) => Promise<ResponseOf<Actions[N]>>;
+export type HandlerMap<N extends ActionName = ActionName> = { [K in N]: Handler<K> };

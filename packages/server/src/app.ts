@@ -1,0 +1,142 @@
+/**
+ * The composition root: config → store → secrets → catalog → driver → operations → HTTP.
+ * Nothing else wires components together.
+ */
+import { randomUUID } from "node:crypto";
+import { chmodSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { AddressInfo } from "node:net";
+import { sql } from "kysely";
+import { ensureDefaultAccount, type Credentials } from "./accounts/accounts.js";
+import type { Services } from "./actions/index.js";
+import { loadCatalog } from "./catalog.js";
+import { systemClock, type Clock } from "./clock.js";
+import type { Config } from "./config.js";
+import type { Driver } from "./drivers/driver.js";
+import { SimulatedDriver } from "./drivers/simulated/driver.js";
+import { createPipeline } from "./http/pipeline.js";
+import { createHttpServer, type HttpServer } from "./http/server.js";
+import { createLogger, type Logger } from "./log.js";
+import type { RunnerDeps } from "./operations/context.js";
+import { Engine } from "./operations/engine.js";
+import { Recovery } from "./operations/recovery.js";
+import { Runner } from "./operations/runner.js";
+import { runDueStops } from "./operations/scheduler.js";
+import { createSealer, loadMasterKey } from "./security/secrets.js";
+import { syncCatalog } from "./store/catalog-sync.js";
+import { lockDataDir } from "./store/data-dir-lock.js";
+import { migrate, openStore, type Store } from "./store/db.js";
+
+export interface AppOptions {
+  clock?: Clock;
+  log?: Logger;
+  /** Replaces the simulated driver. */
+  driver?: (deps: { store: Store; clock: Clock }) => Driver;
+  /** Run no background loops (tests drive recovery themselves). */
+  manualLoops?: boolean;
+}
+
+export interface App {
+  config: Config;
+  store: Store;
+  services: Services;
+  runner: Runner;
+  recovery: Recovery;
+  http: HttpServer;
+  /** Credentials of the default account created by this start, if it created them. */
+  createdCredentials: Credentials | undefined;
+  listen(): Promise<AddressInfo>;
+  close(): Promise<void>;
+}
+
+export async function createApp(config: Config, opts: AppOptions = {}): Promise<App> {
+  const clock = opts.clock ?? systemClock;
+  const log = opts.log ?? createLogger(config.logLevel);
+  const store = await openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
+  const exclusive = store.engine === "sqlite";
+  let unlockDir: (() => void) | undefined;
+  try {
+    if (exclusive) unlockDir = lockDataDir(config.dataDir);
+    await migrate(store.db);
+  } catch (error) {
+    unlockDir?.();
+    await store.close();
+    throw error;
+  }
+  const sealer = createSealer(loadMasterKey(config.dataDir, config.masterKey));
+  const catalog = loadCatalog(config.catalogFile);
+  await syncCatalog(store.db, catalog, clock.now());
+  const pair = config.publicKey && config.privateKey ? { publicKey: config.publicKey, privateKey: config.privateKey } : undefined;
+  const createdCredentials = await ensureDefaultAccount(store.db, sealer, pair, clock.now());
+  if (createdCredentials) {
+    const file = join(config.dataDir, "default-credentials.json");
+    writeFileSync(file, JSON.stringify(createdCredentials, null, 2) + "\n", { mode: 0o600 });
+    chmodSync(file, 0o600);
+  }
+
+  const driver = opts.driver?.({ store, clock }) ?? new SimulatedDriver(store.db, clock, { bootMs: config.simBootMs, imageMs: config.simImageMs });
+  const deps: RunnerDeps = {
+    db: store.db,
+    clock,
+    driver,
+    sealer,
+    log,
+    owner: `${process.pid}-${randomUUID().slice(0, 8)}`,
+    lockTtlMs: config.lockTtlMs,
+    leaseMs: config.leaseMs,
+    softTimeoutMs: config.softTimeoutMs,
+  };
+  const runner = new Runner(deps);
+  const engine = new Engine(deps, runner);
+  const recovery = new Recovery(deps, runner, exclusive);
+  const services: Services = { db: store.db, clock, catalog, sealer, engine, driver, log };
+  const http = createHttpServer(createPipeline(services, { bodyLimit: config.bodyLimit }), {
+    ready: async () => {
+      await sql`select 1`.execute(store.db);
+      return true;
+    },
+  });
+
+  const stopLoops = new AbortController();
+  let schedulerLoop: Promise<void> | undefined;
+
+  return {
+    config,
+    store,
+    services,
+    runner,
+    recovery,
+    http,
+    createdCredentials,
+    async listen() {
+      const report = await recovery.pass();
+      if (report.resumed || report.reconciled) log.warn(report, "recovered work left by a previous process");
+      if (!opts.manualLoops) {
+        runner.startHeartbeat();
+        recovery.start(config.recoveryIntervalMs);
+        schedulerLoop = (async () => {
+          while (!stopLoops.signal.aborted) {
+            try {
+              await clock.sleep(1000, stopLoops.signal);
+            } catch {
+              return;
+            }
+            await runDueStops(store.db, clock, engine, log).catch((error: unknown) => log.error({ err: error }, "stop scheduler failed"));
+          }
+        })();
+      }
+      const address = await http.listen(config.host, config.port);
+      log.info({ address: `${address.address}:${address.port}`, db: store.engine, location: store.location }, "serving the CompShare API");
+      return address;
+    },
+    async close() {
+      await http.close();
+      stopLoops.abort();
+      await schedulerLoop;
+      await recovery.stop();
+      await runner.stop();
+      await store.close();
+      unlockDir?.();
+    },
+  };
+}

@@ -1,0 +1,84 @@
+/**
+ * Configuration: each setting from a flag, else an environment variable, else its default.
+ * Bad values stop the start with a message naming the setting.
+ */
+
+export interface Config {
+  host: string;
+  port: number;
+  dataDir: string;
+  databaseUrl: string | undefined;
+  publicKey: string | undefined;
+  privateKey: string | undefined;
+  masterKey: string | undefined;
+  catalogFile: string | undefined;
+  /** Instance operation lock TTL, milliseconds. */
+  lockTtlMs: number;
+  /** Lease of a running operation, renewed by its runner; a dead runner's work is taken over after it. */
+  leaseMs: number;
+  /** How often recovery looks for orphaned work and stuck states. */
+  recoveryIntervalMs: number;
+  /** How long a soft reboot or soft power-off may take before the hard one. */
+  softTimeoutMs: number;
+  simBootMs: number;
+  simImageMs: number;
+  /** Largest accepted request body, bytes. */
+  bodyLimit: number;
+  logLevel: string;
+}
+
+interface Setting {
+  key: keyof Config;
+  env: string;
+  flag: string;
+  kind: "string" | "int";
+  default?: string | number;
+  describe: string;
+}
+
+export const SETTINGS: readonly Setting[] = [
+  { key: "host", env: "OCS_HOST", flag: "host", kind: "string", default: "127.0.0.1", describe: "address to listen on" },
+  { key: "port", env: "OCS_PORT", flag: "port", kind: "int", default: 8080, describe: "port to listen on (0: any free port)" },
+  { key: "dataDir", env: "OCS_DATA_DIR", flag: "data-dir", kind: "string", default: "./data", describe: "data directory" },
+  { key: "databaseUrl", env: "OCS_DATABASE_URL", flag: "database-url", kind: "string", describe: "database; unset means SQLite in the data directory" },
+  { key: "publicKey", env: "OCS_PUBLIC_KEY", flag: "public-key", kind: "string", describe: "public key of the default account" },
+  { key: "privateKey", env: "OCS_PRIVATE_KEY", flag: "private-key", kind: "string", describe: "private key of the default account" },
+  { key: "masterKey", env: "OCS_MASTER_KEY", flag: "master-key", kind: "string", describe: "key sealing secrets at rest; generated into the data directory when unset" },
+  { key: "catalogFile", env: "OCS_CATALOG", flag: "catalog", kind: "string", describe: "JSON file with zones, GPU types and images" },
+  { key: "lockTtlMs", env: "OCS_LOCK_TTL_S", flag: "lock-ttl-s", kind: "int", default: 600, describe: "instance operation lock TTL, seconds" },
+  { key: "leaseMs", env: "OCS_LEASE_MS", flag: "lease-ms", kind: "int", default: 15000, describe: "lease of a running operation, ms" },
+  { key: "recoveryIntervalMs", env: "OCS_RECOVERY_INTERVAL_MS", flag: "recovery-interval-ms", kind: "int", default: 5000, describe: "recovery pass period, ms" },
+  { key: "softTimeoutMs", env: "OCS_SOFT_TIMEOUT_MS", flag: "soft-timeout-ms", kind: "int", default: 60000, describe: "soft reboot/stop timeout before the hard one, ms" },
+  { key: "simBootMs", env: "OCS_SIM_BOOT_MS", flag: "sim-boot-ms", kind: "int", default: 3000, describe: "simulated boot or reboot duration, ms" },
+  { key: "simImageMs", env: "OCS_SIM_IMAGE_MS", flag: "sim-image-ms", kind: "int", default: 30000, describe: "simulated custom image duration, ms" },
+  { key: "bodyLimit", env: "OCS_BODY_LIMIT", flag: "body-limit", kind: "int", default: 1048576, describe: "largest request body, bytes" },
+  { key: "logLevel", env: "OCS_LOG_LEVEL", flag: "log-level", kind: "string", default: "info", describe: "fatal, error, warn, info, debug or silent" },
+];
+
+export class ConfigError extends Error {}
+
+/** Reads the configuration from `flags` (`--port 9000` parsed as { port: "9000" }) and `env`. */
+export function loadConfig(flags: Record<string, string | undefined> = {}, env: NodeJS.ProcessEnv = process.env): Config {
+  const out: Record<string, unknown> = {};
+  for (const s of SETTINGS) {
+    const raw = flags[s.flag] ?? env[s.env] ?? (s.default === undefined ? undefined : String(s.default));
+    if (raw === undefined || raw === "") {
+      out[s.key] = undefined;
+      continue;
+    }
+    if (s.kind === "int") {
+      if (!/^\d+$/.test(raw)) throw new ConfigError(`${s.env} (--${s.flag}) must be a non-negative integer, got ${JSON.stringify(raw)}`);
+      out[s.key] = Number(raw);
+    } else {
+      out[s.key] = raw;
+    }
+  }
+  const config = out as unknown as Config;
+  config.lockTtlMs *= 1000;
+  if (config.port > 65535) throw new ConfigError("OCS_PORT must be at most 65535");
+  if (config.lockTtlMs < 1000) throw new ConfigError("OCS_LOCK_TTL_S must be at least 1");
+  if ((config.publicKey === undefined) !== (config.privateKey === undefined)) {
+    throw new ConfigError("OCS_PUBLIC_KEY and OCS_PRIVATE_KEY go together: set both or neither");
+  }
+  return config;
+}

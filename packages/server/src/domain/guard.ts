@@ -1,0 +1,41 @@
+/**
+ * May this instance do this now? Pure: it reads a snapshot and answers with the first
+ * refusal, in the order of `compshare-api.md`: lock → image making → recycling → background
+ * task → state. (Existence and ownership are checked before, by the lookup.)
+ */
+import { ApiError } from "@opencompshare/protocol";
+import type { Rule } from "./rules.js";
+
+export interface InstanceSnapshot {
+  id: string;
+  state: string;
+  recycling: boolean;
+  task: string | null;
+  imaging: boolean;
+  /** The lock, when held and not expired at `now`. */
+  lock: { holderAction: string; holderOpId: string; expiresAt: number } | null;
+}
+
+const when = (ms: number): string => new Date(ms).toISOString();
+
+export function lockHeldError(id: string, lock: NonNullable<InstanceSnapshot["lock"]>): ApiError {
+  return new ApiError(
+    "InstanceOperationInProgress",
+    `instance ${id} is locked by ${lock.holderAction} (operation ${lock.holderOpId}) until ${when(lock.expiresAt)}`,
+  );
+}
+
+export function check(action: string, rule: Rule, snap: InstanceSnapshot): ApiError | null {
+  if (snap.lock) return lockHeldError(snap.id, snap.lock);
+  if (snap.imaging) return new ApiError("InstanceImageMaking", `a custom image of instance ${snap.id} is being made`);
+  if (snap.recycling) return new ApiError("InstanceRecycling", `instance ${snap.id} is being reclaimed`);
+  if (snap.task) return new ApiError("InstanceBackgroundTask", `instance ${snap.id} is running the background task ${snap.task}`);
+  if (!rule.from.includes(snap.state)) {
+    const allowed = rule.from.map((s) => (s === "" ? "unknown" : s)).join(" or ");
+    return new ApiError(
+      rule.wrongState,
+      `instance ${snap.id} is ${snap.state === "" ? "in an unknown state" : snap.state}; ${action} needs ${allowed}`,
+    );
+  }
+  return null;
+}

@@ -1,0 +1,56 @@
+/**
+ * The rule table: for each mutating action, the states it may start from, the error when the
+ * state is wrong, and what it does to the instance while it runs. Data, not code: the guard
+ * reads it, the docs describe it.
+ */
+import type { ErrorSymbol } from "@opencompshare/protocol";
+import { State, type BackgroundTask } from "./states.js";
+
+export interface Rule {
+  /** States the action may start from. */
+  from: readonly string[];
+  /** The error when the state is not in `from`. */
+  wrongState: Extract<ErrorSymbol, "InstanceStateInvalid" | "InstanceMustBeStopped">;
+  /** The state written at acceptance, if any. */
+  enter?: string;
+  /** Set at acceptance: a background task (runs after the lock is released). */
+  task?: BackgroundTask;
+  /** Set at acceptance: the instance is being reclaimed. */
+  recycles?: true;
+  /** Set at acceptance: a custom image of the instance is being made. */
+  images?: true;
+}
+
+export type MutatingAction =
+  | "StartCompShareInstance"
+  | "StopCompShareInstance"
+  | "RebootCompShareInstance"
+  | "TerminateCompShareInstance"
+  | "ResetCompShareInstancePassword"
+  | "ReinstallCompShareInstance"
+  | "ResizeCompShareInstance"
+  | "CreateCompShareCustomImage";
+
+export const RULES: Readonly<Record<MutatingAction, Rule>> = {
+  StartCompShareInstance: { from: [State.Stopped, State.Unknown], wrongState: "InstanceStateInvalid", enter: State.Starting },
+  StopCompShareInstance: { from: [State.Running, State.Unknown], wrongState: "InstanceStateInvalid", enter: State.Stopping },
+  RebootCompShareInstance: { from: [State.Running], wrongState: "InstanceStateInvalid", enter: State.Rebooting },
+  TerminateCompShareInstance: {
+    from: [State.Running, State.Stopped, State.InstallFail, State.Unknown],
+    wrongState: "InstanceStateInvalid",
+    recycles: true,
+  },
+  ResetCompShareInstancePassword: {
+    from: [State.Running, State.Stopped],
+    wrongState: "InstanceStateInvalid",
+    task: "ResetPassword",
+  },
+  ReinstallCompShareInstance: {
+    from: [State.Stopped, State.InstallFail],
+    wrongState: "InstanceMustBeStopped",
+    enter: State.Initializing,
+    task: "Reinstall",
+  },
+  ResizeCompShareInstance: { from: [State.Stopped], wrongState: "InstanceMustBeStopped", enter: State.Resizing, task: "Resize" },
+  CreateCompShareCustomImage: { from: [State.Running, State.Stopped], wrongState: "InstanceStateInvalid", images: true },
+};

@@ -1,0 +1,29 @@
+/** Instance states and the sets the rules are written with. */
+import type { InstanceState } from "@opencompshare/protocol";
+
+export const State = {
+  Initializing: "Initializing",
+  Starting: "Starting",
+  Running: "Running",
+  Stopping: "Stopping",
+  Stopped: "Stopped",
+  InstallFail: "Install Fail",
+  Rebooting: "Rebooting",
+  Resizing: "Resizing",
+  Unknown: "",
+} as const satisfies Record<string, InstanceState>;
+
+/** States an instance passes through while an operation works on it. */
+export const TRANSITIONAL: ReadonlySet<string> = new Set([
+  State.Initializing,
+  State.Starting,
+  State.Stopping,
+  State.Rebooting,
+  State.Resizing,
+]);
+
+/** States from which nothing is in flight: an operation may begin. */
+export const SETTLED = [State.Running, State.Stopped, State.InstallFail, State.Unknown] as const;
+
+/** Background tasks: they run without the lock, and block other operations until done. */
+export type BackgroundTask = "ResetPassword" | "Reinstall" | "Resize";

@@ -1,0 +1,263 @@
+/**
+ * The simulated GPU fleet: the executable specification of the driver interface. Machine state
+ * lives in the database (`sim_machines`, `sim_images`), so it survives a crash of the server,
+ * and an action in flight completes on its own time even while nobody watches, like hardware.
+ */
+import type { Clock } from "../../clock.js";
+import type { Db } from "../../store/schema.js";
+import {
+  DriverError,
+  type Driver,
+  type ImageProgress,
+  type MachineSpec,
+  type MachineStatus,
+  type PowerMode,
+  type PowerState,
+} from "../driver.js";
+import { takeFault } from "./faults.js";
+
+export interface SimTimings {
+  bootMs: number;
+  imageMs: number;
+}
+
+/** What each timed action leaves behind when its time is up. */
+const OUTCOME: Record<string, { power?: "on" | "off"; boots?: 1; gone?: true }> = {
+  provision: { power: "off" },
+  boot: { power: "on", boots: 1 },
+  shutdown: { power: "off" },
+  reboot: { power: "on", boots: 1 },
+  reinstall: { power: "off" },
+  resize: { power: "off" },
+  password: {},
+  snapshot: {},
+  destroy: { gone: true },
+};
+
+const SHOWN_AS: Record<string, PowerState> = { boot: "starting", shutdown: "stopping", reboot: "rebooting" };
+
+interface MachineRow {
+  id: string;
+  power: string;
+  action: string | null;
+  action_until: number;
+  boot_count: number;
+}
+
+const hang = (signal: AbortSignal): Promise<never> =>
+  new Promise((_, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    signal.addEventListener("abort", () => reject(signal.reason), { once: true });
+  });
+
+export class SimulatedDriver implements Driver {
+  readonly name = "simulated";
+
+  constructor(
+    private readonly db: Db,
+    private readonly clock: Clock,
+    private readonly timings: SimTimings,
+  ) {}
+
+  async provision(id: string, spec: MachineSpec, signal: AbortSignal): Promise<void> {
+    const extra = await this.fault("provision", id, signal);
+    await this.db
+      .insertInto("sim_machines")
+      .values({ id, power: "off", action: null, action_until: 0, boot_count: 0, spec: JSON.stringify(spec) })
+      .onConflict((oc) => oc.column("id").doNothing())
+      .execute();
+    await this.act(id, "provision", this.timings.bootMs / 3 + extra, signal);
+  }
+
+  async powerOn(id: string, signal: AbortSignal): Promise<void> {
+    const extra = await this.fault("powerOn", id, signal);
+    const row = await this.current(id);
+    if (row.power === "on" && row.action === null) return;
+    await this.act(id, "boot", this.timings.bootMs + extra, signal);
+  }
+
+  async powerOff(id: string, mode: PowerMode, signal: AbortSignal): Promise<void> {
+    const extra = await this.fault("powerOff", id, signal);
+    const row = await this.current(id);
+    if (row.power === "off" && row.action === null) return;
+    if (mode === "hard") {
+      await this.db.updateTable("sim_machines").set({ power: "off", action: null, action_until: 0 }).where("id", "=", id).execute();
+      return;
+    }
+    await this.act(id, "shutdown", this.timings.bootMs / 3 + extra, signal);
+  }
+
+  async reboot(id: string, mode: PowerMode, signal: AbortSignal): Promise<void> {
+    const extra = await this.fault(mode === "soft" ? "reboot" : "hardReboot", id, signal);
+    const row = await this.current(id);
+    if (row.power !== "on" && row.action !== "reboot") throw new DriverError("reboot", `machine ${id} is not running`);
+    // A hard reboot cuts a soft one short: it starts a fresh boot now.
+    await this.act(id, "reboot", this.timings.bootMs + extra, signal, mode === "hard");
+  }
+
+  async status(id: string, signal: AbortSignal): Promise<MachineStatus> {
+    await this.fault("status", id, signal);
+    const row = await this.find(id);
+    if (!row) return { power: "absent", bootCount: 0 };
+    return this.describe(row);
+  }
+
+  async settle(id: string, signal: AbortSignal): Promise<MachineStatus> {
+    const row = await this.find(id);
+    if (!row) return { power: "absent", bootCount: 0 };
+    if (row.action) {
+      await this.clock.sleep(row.action_until - this.clock.now(), signal);
+      const done = await this.find(id);
+      return done ? this.describe(done) : { power: "absent", bootCount: 0 };
+    }
+    return this.describe(row);
+  }
+
+  async snapshot(id: string, _imageId: string, signal: AbortSignal): Promise<void> {
+    const extra = await this.fault("snapshot", id, signal);
+    await this.act(id, "snapshot", this.timings.imageMs / 10 + extra, signal);
+  }
+
+  async buildImage(imageId: string, signal: AbortSignal, onProgress?: (p: ImageProgress) => Promise<void>): Promise<void> {
+    const extra = await this.fault("buildImage", imageId, signal);
+    const now = this.clock.now();
+    await this.db
+      .insertInto("sim_images")
+      .values({ id: imageId, started_at: now, ready_at: now + (this.timings.imageMs * 9) / 10 + extra })
+      .onConflict((oc) => oc.column("id").doNothing())
+      .execute();
+    for (;;) {
+      const p = await this.imageProgress(imageId, signal);
+      if (onProgress) await onProgress(p);
+      if (p.remainingMs <= 0) return;
+      await this.clock.sleep(Math.min(p.remainingMs, Math.max(1, p.totalMs / 10)), signal);
+    }
+  }
+
+  async imageProgress(imageId: string, _signal: AbortSignal): Promise<ImageProgress> {
+    const row = await this.db.selectFrom("sim_images").selectAll().where("id", "=", imageId).executeTakeFirst();
+    if (!row) throw new DriverError("imageProgress", `image ${imageId} is unknown`);
+    const totalMs = Number(row.ready_at) - Number(row.started_at);
+    const remainingMs = Math.max(0, Number(row.ready_at) - this.clock.now());
+    const percent = totalMs <= 0 ? 100 : Math.round(((totalMs - remainingMs) / totalMs) * 1000) / 10;
+    return { percent, totalMs, remainingMs };
+  }
+
+  async deleteImage(imageId: string, signal: AbortSignal): Promise<void> {
+    await this.fault("deleteImage", imageId, signal);
+    await this.db.deleteFrom("sim_images").where("id", "=", imageId).execute();
+  }
+
+  async reinstall(id: string, imageId: string, signal: AbortSignal): Promise<void> {
+    const extra = await this.fault("reinstall", id, signal);
+    const row = await this.current(id);
+    if (row.power === "on") throw new DriverError("reinstall", `machine ${id} is running`);
+    await this.setSpec(id, (spec) => ({ ...spec, imageId }));
+    await this.act(id, "reinstall", this.timings.bootMs + extra, signal);
+  }
+
+  async resize(id: string, spec: MachineSpec, signal: AbortSignal): Promise<void> {
+    const extra = await this.fault("resize", id, signal);
+    const row = await this.current(id);
+    if (row.power === "on") throw new DriverError("resize", `machine ${id} is running`);
+    await this.setSpec(id, () => spec);
+    await this.act(id, "resize", this.timings.bootMs / 2 + extra, signal);
+  }
+
+  async resetPassword(id: string, signal: AbortSignal): Promise<void> {
+    const extra = await this.fault("resetPassword", id, signal);
+    await this.act(id, "password", this.timings.bootMs / 3 + extra, signal);
+  }
+
+  async destroy(id: string, signal: AbortSignal): Promise<void> {
+    const extra = await this.fault("destroy", id, signal);
+    if (!(await this.find(id))) return;
+    await this.act(id, "destroy", this.timings.bootMs / 3 + extra, signal);
+  }
+
+  /** Consults the armed faults: throws, hangs until aborted, or returns extra milliseconds. */
+  private async fault(method: string, id: string, signal: AbortSignal): Promise<number> {
+    const fault = await takeFault(this.db, method, id);
+    if (!fault) return 0;
+    if (fault.mode === "fail") throw new DriverError(method, "injected failure");
+    if (fault.mode === "hang") await hang(signal);
+    return fault.delayMs;
+  }
+
+  private describe(row: MachineRow): MachineStatus {
+    const bootCount = Number(row.boot_count);
+    if (row.action) return { power: SHOWN_AS[row.action] ?? "busy", bootCount };
+    return { power: row.power === "on" ? "running" : "stopped", bootCount };
+  }
+
+  /** The machine with any action whose time is up completed. */
+  private async find(id: string): Promise<MachineRow | undefined> {
+    const row = await this.db
+      .selectFrom("sim_machines")
+      .select(["id", "power", "action", "action_until", "boot_count"])
+      .where("id", "=", id)
+      .executeTakeFirst();
+    if (!row || !row.action || Number(row.action_until) > this.clock.now()) return row;
+    return this.complete(row);
+  }
+
+  private async current(id: string): Promise<MachineRow> {
+    const row = await this.find(id);
+    if (!row) throw new DriverError("lookup", `machine ${id} does not exist`);
+    return row;
+  }
+
+  private async complete(row: MachineRow): Promise<MachineRow | undefined> {
+    const outcome = OUTCOME[row.action as string] ?? {};
+    const same = this.db
+      .updateTable("sim_machines")
+      .where("id", "=", row.id)
+      .where("action", "=", row.action)
+      .where("action_until", "=", row.action_until);
+    if (outcome.gone) {
+      await this.db
+        .deleteFrom("sim_machines")
+        .where("id", "=", row.id)
+        .where("action", "=", row.action)
+        .where("action_until", "=", row.action_until)
+        .execute();
+    } else {
+      await same
+        .set((eb) => ({
+          power: outcome.power ?? row.power,
+          action: null,
+          action_until: 0,
+          boot_count: eb("boot_count", "+", outcome.boots ?? 0),
+        }))
+        .execute();
+    }
+    return this.db
+      .selectFrom("sim_machines")
+      .select(["id", "power", "action", "action_until", "boot_count"])
+      .where("id", "=", row.id)
+      .executeTakeFirst();
+  }
+
+  /**
+   * Runs a timed action: records it, waits its duration, completes it. When the same action
+   * is already in flight it joins it instead, unless `restart` asks for a fresh one.
+   */
+  private async act(id: string, action: string, durationMs: number, signal: AbortSignal, restart = false): Promise<void> {
+    const row = await this.current(id);
+    let until: number;
+    if (row.action === action && !restart) {
+      until = Number(row.action_until);
+    } else {
+      until = this.clock.now() + Math.max(0, Math.round(durationMs));
+      await this.db.updateTable("sim_machines").set({ action, action_until: until }).where("id", "=", id).execute();
+    }
+    await this.clock.sleep(until - this.clock.now(), signal);
+    await this.find(id);
+  }
+
+  private async setSpec(id: string, change: (spec: MachineSpec) => MachineSpec): Promise<void> {
+    const row = await this.db.selectFrom("sim_machines").select("spec").where("id", "=", id).executeTakeFirstOrThrow();
+    const spec = change(JSON.parse(row.spec) as MachineSpec);
+    await this.db.updateTable("sim_machines").set({ spec: JSON.stringify(spec) }).where("id", "=", id).execute();
+  }
+}

@@ -1,0 +1,56 @@
+/**
+ * Stage 1, parse: query string and body (form or JSON) become one flat parameter map.
+ * Query and body are merged; a key given twice with different values is refused.
+ */
+import { ApiError, commonErrors, flatten, UnflattenError, type NestedValue, type WireParams, type WireValue } from "@opencompshare/protocol";
+
+const FORM = "application/x-www-form-urlencoded";
+const JSON_TYPE = "application/json";
+
+function addParam(params: WireParams, key: string, value: WireValue): void {
+  if (key === "__proto__") throw commonErrors.paramsNotAvailable([key]);
+  if (Object.hasOwn(params, key) && params[key] !== value && String(params[key]) !== String(value)) {
+    throw commonErrors.paramsNotAvailable([key]);
+  }
+  params[key] = value;
+}
+
+function addSearchParams(params: WireParams, text: string): void {
+  for (const [key, value] of new URLSearchParams(text)) addParam(params, key, value);
+}
+
+function addJson(params: WireParams, body: string): void {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    throw new ApiError("ParamsNotAvailable", "Params [body] not available: not valid JSON");
+  }
+  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
+    throw new ApiError("ParamsNotAvailable", "Params [body] not available: a JSON object is expected");
+  }
+  let flat: WireParams;
+  try {
+    flat = flatten(parsed as Record<string, NestedValue>);
+  } catch (error) {
+    if (error instanceof UnflattenError) throw commonErrors.paramsNotAvailable([error.key]);
+    throw error;
+  }
+  for (const [key, value] of Object.entries(flat)) addParam(params, key, value);
+}
+
+/** The media type without parameters, lowercased: `application/json; charset=utf-8` → `application/json`. */
+const mediaType = (header: string | undefined): string => (header ?? "").split(";")[0]?.trim().toLowerCase() ?? "";
+
+export function parseParams(url: string, contentType: string | undefined, body: Buffer): WireParams {
+  const params: WireParams = Object.create(null) as WireParams;
+  const q = url.indexOf("?");
+  if (q >= 0) addSearchParams(params, url.slice(q + 1));
+  if (body.length === 0) return params;
+  const type = mediaType(contentType);
+  const text = body.toString("utf8");
+  if (type === JSON_TYPE || type.endsWith("+json")) addJson(params, text);
+  else if (type === FORM || type === "") addSearchParams(params, text);
+  else throw new ApiError("ParamsNotAvailable", `Params [Content-Type] not available: use ${FORM} or ${JSON_TYPE}`);
+  return params;
+}

@@ -1,0 +1,81 @@
+/**
+ * The request pipeline, as named stages in order:
+ *
+ *   read body → parse → find Action → authenticate → validate → scope → dispatch → reply
+ *
+ * Errors are mapped once, here: an ApiError becomes its RetCode; anything else becomes 8433
+ * with the details in the log only. Nothing a client sends produces an HTTP 500.
+ */
+import { randomUUID } from "node:crypto";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { performance } from "node:perf_hooks";
+import { ApiError, commonErrors, errorEnvelope, findAction, successEnvelope, type ActionName } from "@opencompshare/protocol";
+import { handlers, type Services } from "../actions/index.js";
+import type { Handler } from "../actions/registry.js";
+import { authenticate } from "./authenticate.js";
+import { BodyTooLarge, readBody } from "./body.js";
+import { parseParams } from "./parse.js";
+import { reply } from "./reply.js";
+import { scope } from "./scope.js";
+import { validate } from "./validate.js";
+
+export interface PipelineOptions {
+  bodyLimit: number;
+}
+
+export type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
+
+export function createPipeline(services: Services, opts: PipelineOptions): RequestListener {
+  const { db, sealer, catalog, log } = services;
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = performance.now();
+    const requestId = randomUUID();
+    let action = "";
+    let account: string | undefined;
+    let retCode = 0;
+    try {
+      if (req.method !== "POST" && req.method !== "GET") {
+        retCode = 230;
+        res.setHeader("Allow", "GET, POST");
+        reply(res, requestId, errorEnvelope("", 230, `Params [Method] not available: ${String(req.method)}`), 405);
+        return;
+      }
+      const body = await readBody(req, opts.bodyLimit);
+      const params = parseParams(req.url ?? "/", req.headers["content-type"], body);
+      action = typeof params.Action === "string" ? params.Action : "";
+      if (!action) throw commonErrors.missingAction();
+      const contract = findAction(action);
+      if (!contract) throw commonErrors.actionNotFound(action);
+      account = await authenticate(db, sealer, params);
+      const request = validate(contract, params);
+      const projectId = await scope(db, catalog, account, request);
+      const handler = handlers[action as ActionName] as unknown as Handler<ActionName>;
+      const fields = await handler({ caller: { accountId: account, projectId, requestId }, services }, request as never);
+      reply(res, requestId, successEnvelope(action, fields));
+    } catch (error) {
+      if (error instanceof BodyTooLarge) {
+        retCode = 230;
+        reply(res, requestId, errorEnvelope(action, 230, `Params [body] not available: ${error.message}`), 413, true);
+        return;
+      }
+      const apiError =
+        error instanceof ApiError ? error : new ApiError("ServiceError", `internal error, request ${requestId}; nothing was changed`);
+      if (!(error instanceof ApiError)) log.error({ reqId: requestId, action, err: error }, "internal error");
+      retCode = apiError.retCode;
+      if (!res.headersSent) reply(res, requestId, errorEnvelope(action, apiError.retCode, apiError.message));
+    } finally {
+      log.info(
+        { reqId: requestId, account, action, retCode, ms: Math.round((performance.now() - started) * 1000) / 1000 },
+        "request",
+      );
+    }
+  }
+
+  return (req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      log.error({ err: error }, "unhandled error in the pipeline");
+      if (!res.headersSent) res.writeHead(200).end();
+    });
+  };
+}

@@ -1,0 +1,26 @@
+/**
+ * Stage 3, validate: the flat parameters are rebuilt into nested values and checked against
+ * the Action's contract, coercing form strings to the declared types. Errors name the
+ * parameter: 220 `Missing params [UHostId]`, 230 `Params [Limit] not available`.
+ */
+import { commonErrors, parseWith, unflatten, UnflattenError, type ActionContract, type WireParams } from "@opencompshare/protocol";
+
+/** Keys every request may carry that are not the action's own parameters. */
+const TRANSPORT_KEYS = new Set(["Action", "PublicKey", "Signature", "SecurityToken", "_timestamp", "Timestamp"]);
+
+export function validate(contract: ActionContract, params: WireParams): Record<string, unknown> {
+  const own: WireParams = {};
+  for (const [key, value] of Object.entries(params)) if (!TRANSPORT_KEYS.has(key)) own[key] = value;
+  let nested: Record<string, unknown>;
+  try {
+    nested = unflatten(own);
+  } catch (error) {
+    if (error instanceof UnflattenError) throw commonErrors.paramsNotAvailable([error.key]);
+    throw error;
+  }
+  const { value, issues } = parseWith(contract.request, nested, "wire");
+  const missing = issues.filter((i) => i.kind === "missing").map((i) => i.path);
+  if (missing.length > 0) throw commonErrors.missingParams(missing);
+  if (issues.length > 0 || value === undefined) throw commonErrors.paramsNotAvailable(issues.map((i) => i.path));
+  return value as Record<string, unknown>;
+}

@@ -1,0 +1,158 @@
+/**
+ * What a running operation may do: call the driver under a deadline, and write, always fenced.
+ * Every write runs in a transaction that first checks the operation's fence (and, while the
+ * operation holds the instance lock, the lock's token), so a runner that lost its claim cannot
+ * overwrite what its successor wrote.
+ */
+import { ApiError } from "@opencompshare/protocol";
+import type { Logger } from "pino";
+import type { Clock } from "../clock.js";
+import type { Driver } from "../drivers/driver.js";
+import type { Sealer } from "../security/secrets.js";
+import type { Db, OperationRow, Tx } from "../store/schema.js";
+import { holdsLock, releaseLock } from "./lock.js";
+import { failureOf, StaleFence, updateFenced } from "./records.js";
+
+export interface RunnerDeps {
+  db: Db;
+  clock: Clock;
+  driver: Driver;
+  sealer: Sealer;
+  log: Logger;
+  /** This process's identity as an operation owner. */
+  owner: string;
+  lockTtlMs: number;
+  leaseMs: number;
+  softTimeoutMs: number;
+}
+
+/** The driver did not answer in time; the call was aborted. */
+export class DriverTimeout extends ApiError {
+  constructor(method: string, ms: number) {
+    super("ApiTimeout", `driver ${method} did not finish within ${ms} ms`);
+  }
+}
+
+/** The process is shutting down: stop without recording anything; recovery resumes the work. */
+export class Shutdown extends Error {
+  constructor() {
+    super("shutting down");
+  }
+}
+
+const DONE = Symbol("done");
+
+export class OperationContext {
+  constructor(
+    readonly deps: RunnerDeps,
+    public op: OperationRow,
+    /** When the lock held by this operation expires; 0 when it holds none. */
+    public lockExpiresAt: number,
+    private readonly shutdown: AbortSignal,
+  ) {}
+
+  get instanceId(): string {
+    return this.op.instance_id;
+  }
+
+  get driver(): Driver {
+    return this.deps.driver;
+  }
+
+  params<T>(): T {
+    return JSON.parse(this.op.params) as T;
+  }
+
+  checkpoint<T>(): T {
+    return JSON.parse(this.op.checkpoint || "{}") as T;
+  }
+
+  /**
+   * Calls the driver with a deadline: `timeoutMs`, and never past the lock's expiry, so the
+   * lock cannot outlive its TTL while this operation waits.
+   */
+  async drive<T>(method: string, call: (signal: AbortSignal) => Promise<T>, timeoutMs?: number): Promise<T> {
+    const { clock, lockTtlMs } = this.deps;
+    const margin = Math.max(50, Math.floor(lockTtlMs / 20));
+    let deadline = timeoutMs ?? lockTtlMs;
+    if (this.op.lock_token !== null) deadline = Math.min(deadline, this.lockExpiresAt - clock.now() - margin);
+    deadline = Math.max(0, deadline);
+    if (this.shutdown.aborted) throw new Shutdown();
+    const ac = new AbortController();
+    const onShutdown = () => ac.abort(new Shutdown());
+    this.shutdown.addEventListener("abort", onShutdown, { once: true });
+    clock.sleep(deadline, ac.signal).then(
+      () => ac.abort(new DriverTimeout(method, deadline)),
+      () => undefined,
+    );
+    const aborted = new Promise<never>((_, reject) => {
+      ac.signal.addEventListener("abort", () => reject(ac.signal.reason), { once: true });
+    });
+    try {
+      return await Promise.race([call(ac.signal), aborted]);
+    } finally {
+      this.shutdown.removeEventListener("abort", onShutdown);
+      if (!ac.signal.aborted) ac.abort(DONE);
+      aborted.catch(() => undefined);
+    }
+  }
+
+  /** Records the phase (and what recovery needs to know) before the step it names. */
+  async phase(phase: string, checkpoint?: object): Promise<void> {
+    await this.write(async () => undefined, { phase, ...(checkpoint ? { checkpoint: JSON.stringify(checkpoint) } : {}) });
+    this.op = { ...this.op, phase, ...(checkpoint ? { checkpoint: JSON.stringify(checkpoint) } : {}) };
+  }
+
+  /** A fenced write: `change` runs only if this runner still owns the operation (and its lock). */
+  async write(change: (tx: Tx) => Promise<void>, opSet: Partial<OperationRow> = {}): Promise<void> {
+    const { db, clock, leaseMs } = this.deps;
+    await db.transaction().execute(async (tx) => {
+      await updateFenced(tx, this.op.id, this.op.fence, { lease_expires_at: clock.now() + leaseMs, ...opSet });
+      if (this.op.lock_token !== null && !(await holdsLock(tx, this.instanceId, Number(this.op.lock_token)))) {
+        throw new StaleFence(this.op.id);
+      }
+      await change(tx);
+    });
+  }
+
+  /** Releases the instance lock: the rest of the operation runs under its condition flag. */
+  async releaseLock(): Promise<void> {
+    const token = this.op.lock_token;
+    if (token === null) return;
+    await this.write(async (tx) => {
+      await releaseLock(tx, this.instanceId, this.op.id, Number(token));
+    }, { lock_token: null });
+    this.op = { ...this.op, lock_token: null };
+  }
+
+  /** Ends the operation successfully: `change` and the release of the lock in one fenced transaction. */
+  async succeed(change: (tx: Tx, now: number) => Promise<void>, phase = "done"): Promise<void> {
+    await this.end("succeeded", null, phase, change);
+  }
+
+  /** Ends the operation with a recorded error, after `change` restores a consistent state. */
+  async fail(error: unknown, change: (tx: Tx, now: number) => Promise<void>): Promise<void> {
+    await this.end("failed", error, "failed", change);
+  }
+
+  private async end(status: "succeeded" | "failed", error: unknown, phase: string, change: (tx: Tx, now: number) => Promise<void>) {
+    const now = this.deps.clock.now();
+    const failure = status === "failed" ? failureOf(error) : null;
+    const token = this.op.lock_token;
+    await this.write(
+      async (tx) => {
+        await change(tx, now);
+        if (token !== null) await releaseLock(tx, this.instanceId, this.op.id, Number(token));
+      },
+      {
+        status,
+        phase,
+        ended_at: now,
+        lock_token: null,
+        error_code: failure?.code ?? null,
+        error_message: failure?.message ?? "",
+      },
+    );
+    this.op = { ...this.op, status, lock_token: null };
+  }
+}

@@ -1,0 +1,163 @@
+/**
+ * Acceptance: the one transaction that decides whether an operation may begin. It finds the
+ * caller's instance, applies the guard, takes the lock by compare-and-set, writes the entering
+ * state (compare-and-set on the expected state), and records the operation. Then the runner
+ * takes over. Either all of it happens or none of it does.
+ */
+import { randomUUID } from "node:crypto";
+import { ApiError } from "@opencompshare/protocol";
+import { check, lockHeldError } from "../domain/guard.js";
+import type { Rule } from "../domain/rules.js";
+import { casInstance, findOwnedInstance, isImaging } from "../store/repositories/instances.js";
+import type { InstanceRow, OperationRow, Tx } from "../store/schema.js";
+import type { RunnerDeps } from "./context.js";
+import { acquireLock, createLock, heldLock } from "./lock.js";
+import { insertOperation } from "./records.js";
+import type { Runner } from "./runner.js";
+
+export interface Caller {
+  accountId: string;
+  projectId: string;
+  requestId: string;
+}
+
+export interface Prepared {
+  instance?: Partial<InstanceRow>;
+  params?: object;
+}
+
+export interface AcceptInput {
+  action: string;
+  rule: Rule;
+  caller: Caller;
+  instanceId: string;
+  /** Recorded with the operation; seal secrets before they get here. */
+  params?: object;
+  /**
+   * Extra checks and writes inside the acceptance transaction, after the guard and the lock.
+   * Throw an ApiError to refuse; return instance fields to write with the entering state, and
+   * parameters to record (they replace `params`).
+   */
+  prepare?: (tx: Tx, instance: InstanceRow, opId: string, now: number) => Promise<Prepared | void>;
+}
+
+const notFound = (id: string) => new ApiError("InstanceNotFound", `instance ${id} does not exist`);
+
+export const newOperationId = (): string => `op-${randomUUID()}`;
+
+export function newOperationRow(deps: RunnerDeps, fields: {
+  id: string;
+  instanceId: string;
+  action: string;
+  caller: Caller;
+  lockToken: number | null;
+  params: object;
+  now: number;
+}): OperationRow {
+  return {
+    id: fields.id,
+    instance_id: fields.instanceId,
+    account_id: fields.caller.accountId,
+    project_id: fields.caller.projectId,
+    action: fields.action,
+    request_id: fields.caller.requestId,
+    status: "running",
+    phase: "accepted",
+    fence: fields.lockToken ?? 1,
+    lock_token: fields.lockToken,
+    owner: deps.owner,
+    lease_expires_at: fields.now + deps.leaseMs,
+    params: JSON.stringify(fields.params),
+    checkpoint: "{}",
+    started_at: fields.now,
+    ended_at: null,
+    error_code: null,
+    error_message: "",
+    recovered: 0,
+  };
+}
+
+export class Engine {
+  constructor(
+    readonly deps: RunnerDeps,
+    readonly runner: Runner,
+  ) {}
+
+  /** Accepts an operation on an existing instance and launches it. Returns the operation id. */
+  async accept(input: AcceptInput): Promise<string> {
+    const { db, clock, lockTtlMs } = this.deps;
+    const { rule, caller, instanceId } = input;
+    const opId = newOperationId();
+    const accepted = await db.transaction().execute(async (tx) => {
+      const now = clock.now();
+      const inst = await findOwnedInstance(tx, instanceId, caller.accountId, caller.projectId);
+      if (!inst) throw notFound(instanceId);
+      const refusal = check(input.action, rule, {
+        id: inst.id,
+        state: inst.state,
+        recycling: Number(inst.recycling) === 1,
+        task: inst.task,
+        imaging: await isImaging(tx, inst.id),
+        lock: await heldLock(tx, inst.id, now),
+      });
+      if (refusal) throw refusal;
+      const token = await acquireLock(tx, inst.id, opId, now, lockTtlMs);
+      if (token === null) {
+        const lock = await heldLock(tx, inst.id, now);
+        throw lock ? lockHeldError(inst.id, lock) : notFound(instanceId);
+      }
+      const prepared = (await input.prepare?.(tx, inst, opId, now)) ?? {};
+      const entered = await casInstance(tx, inst.id, inst.state, {
+        ...prepared.instance,
+        ...(rule.enter !== undefined ? { state: rule.enter } : {}),
+        ...(rule.task ? { task: rule.task, task_op_id: opId } : {}),
+        ...(rule.recycles ? { recycling: 1 } : {}),
+        updated_at: now,
+      });
+      if (!entered) throw new ApiError("InstanceOperationInProgress", `instance ${inst.id} changed while the request was checked; retry`);
+      const op = newOperationRow(this.deps, {
+        id: opId,
+        instanceId: inst.id,
+        action: input.action,
+        caller,
+        lockToken: token,
+        params: prepared.params ?? input.params ?? {},
+        now,
+      });
+      await insertOperation(tx, op);
+      return { op, lockExpiresAt: now + lockTtlMs };
+    });
+    this.runner.launch(accepted.op, accepted.lockExpiresAt);
+    return opId;
+  }
+
+  /**
+   * Accepts the creation of new instances: `build` checks and reserves (GPUs, image) inside the
+   * transaction and returns the rows; each gets its lock and its operation. All or nothing, so
+   * a refused Create has created nothing and may be retried safely.
+   */
+  async acceptNew(input: {
+    action: string;
+    caller: Caller;
+    build: (tx: Tx, now: number) => Promise<Array<{ row: InstanceRow; params: object }>>;
+  }): Promise<string[]> {
+    const { db, clock, lockTtlMs } = this.deps;
+    const accepted = await db.transaction().execute(async (tx) => {
+      const now = clock.now();
+      const built = await input.build(tx, now);
+      const ops: OperationRow[] = [];
+      for (const { row, params } of built) {
+        await tx.insertInto("instances").values(row).execute();
+        await createLock(tx, row.id);
+        const opId = newOperationId();
+        const token = await acquireLock(tx, row.id, opId, now, lockTtlMs);
+        const op = newOperationRow(this.deps, { id: opId, instanceId: row.id, action: input.action, caller: input.caller, lockToken: token, params, now });
+        await insertOperation(tx, op);
+        ops.push(op);
+      }
+      return { ops, lockExpiresAt: now + lockTtlMs };
+    });
+    for (const op of accepted.ops) this.runner.launch(op, accepted.lockExpiresAt);
+    return accepted.ops.map((op) => op.instance_id);
+  }
+}

@@ -1,0 +1,75 @@
+/**
+ * The instance operation lock: one row per instance, taken by compare-and-set when free or
+ * expired, carrying a fencing token that grows with every acquisition. Its holder releases it
+ * when its work on the instance ends; the TTL bounds how long a dead holder blocks the instance.
+ */
+import { sql } from "kysely";
+import type { Executor } from "../store/schema.js";
+
+export interface HeldLock {
+  holderOpId: string;
+  holderAction: string;
+  expiresAt: number;
+}
+
+/** Creates the (free) lock row of a new instance. */
+export async function createLock(db: Executor, instanceId: string): Promise<void> {
+  await db.insertInto("instance_locks").values({ instance_id: instanceId, holder_op_id: null, token: 0, acquired_at: 0, expires_at: 0 }).execute();
+}
+
+/** Takes the lock for `opId` if it is free or expired at `now`. Returns the new fencing token, or null. */
+export async function acquireLock(db: Executor, instanceId: string, opId: string, now: number, ttlMs: number): Promise<number | null> {
+  const row = await db
+    .updateTable("instance_locks")
+    .set({ holder_op_id: opId, token: sql`token + 1`, acquired_at: now, expires_at: now + ttlMs })
+    .where("instance_id", "=", instanceId)
+    .where((eb) => eb.or([eb("holder_op_id", "is", null), eb("expires_at", "<=", now)]))
+    .returning("token")
+    .executeTakeFirst();
+  return row ? Number(row.token) : null;
+}
+
+/**
+ * Re-takes the lock for an operation whose runner died, whether or not it expired: recovery is
+ * the holder's successor. Returns the new token, or null when another operation holds it now.
+ */
+export async function retakeLock(db: Executor, instanceId: string, opId: string, now: number, ttlMs: number): Promise<number | null> {
+  const row = await db
+    .updateTable("instance_locks")
+    .set({ holder_op_id: opId, token: sql`token + 1`, acquired_at: now, expires_at: now + ttlMs })
+    .where("instance_id", "=", instanceId)
+    .where((eb) => eb.or([eb("holder_op_id", "is", null), eb("holder_op_id", "=", opId), eb("expires_at", "<=", now)]))
+    .returning("token")
+    .executeTakeFirst();
+  return row ? Number(row.token) : null;
+}
+
+/** Releases the lock if `token` is still the current one. Returns whether it did. */
+export async function releaseLock(db: Executor, instanceId: string, opId: string, token: number): Promise<boolean> {
+  const res = await db
+    .updateTable("instance_locks")
+    .set({ holder_op_id: null, expires_at: 0 })
+    .where("instance_id", "=", instanceId)
+    .where("holder_op_id", "=", opId)
+    .where("token", "=", token)
+    .executeTakeFirst();
+  return Number(res.numUpdatedRows) === 1;
+}
+
+/** Whether `token` is still the lock's current token: the fencing check of a locked write. */
+export async function holdsLock(db: Executor, instanceId: string, token: number): Promise<boolean> {
+  const row = await db.selectFrom("instance_locks").select("token").where("instance_id", "=", instanceId).executeTakeFirst();
+  return row !== undefined && Number(row.token) === token;
+}
+
+/** The lock as a caller sees it at `now`: held (with who and until when) or null. */
+export async function heldLock(db: Executor, instanceId: string, now: number): Promise<HeldLock | null> {
+  const row = await db
+    .selectFrom("instance_locks")
+    .leftJoin("operations", "operations.id", "instance_locks.holder_op_id")
+    .select(["instance_locks.holder_op_id", "instance_locks.expires_at", "operations.action"])
+    .where("instance_locks.instance_id", "=", instanceId)
+    .executeTakeFirst();
+  if (!row || !row.holder_op_id || Number(row.expires_at) <= now) return null;
+  return { holderOpId: row.holder_op_id, holderAction: row.action ?? "an operation", expiresAt: Number(row.expires_at) };
+}

@@ -1,0 +1,133 @@
+/**
+ * Recovery: at start-up and periodically, takes over operations whose runner died (lease
+ * expired, or, when this process owns the data exclusively, any other owner) and resumes them,
+ * and puts instances that sit in a transitional state with no operation back in the state
+ * the driver reports. No instance stays in a transitional state past the lock's TTL.
+ */
+import { sql } from "kysely";
+import { TRANSITIONAL } from "../domain/states.js";
+import { casInstance } from "../store/repositories/instances.js";
+import type { OperationRow } from "../store/schema.js";
+import type { RunnerDeps } from "./context.js";
+import { retakeLock } from "./lock.js";
+import { stateOf } from "./procedures.js";
+import type { Runner } from "./runner.js";
+
+export interface RecoveryReport {
+  resumed: number;
+  reconciled: number;
+}
+
+export class Recovery {
+  private loop: Promise<void> | undefined;
+  private readonly stopping = new AbortController();
+
+  constructor(
+    private readonly deps: RunnerDeps,
+    private readonly runner: Runner,
+    /** True when no other process uses this database (embedded SQLite): orphans need no lease expiry. */
+    private readonly exclusive: boolean,
+  ) {}
+
+  /** One pass. Safe to run concurrently with itself and on several replicas. */
+  async pass(): Promise<RecoveryReport> {
+    const resumed = await this.resumeOrphans();
+    const reconciled = await this.reconcileStuck();
+    return { resumed, reconciled };
+  }
+
+  start(intervalMs: number): void {
+    const signal = this.stopping.signal;
+    this.loop = (async () => {
+      while (!signal.aborted) {
+        try {
+          await this.deps.clock.sleep(intervalMs, signal);
+        } catch {
+          return;
+        }
+        await this.pass().catch((error: unknown) => this.deps.log.error({ err: error }, "recovery pass failed"));
+      }
+    })();
+  }
+
+  async stop(): Promise<void> {
+    this.stopping.abort();
+    await this.loop;
+  }
+
+  private async resumeOrphans(): Promise<number> {
+    const { db, clock, owner, leaseMs, lockTtlMs, log } = this.deps;
+    const now = clock.now();
+    const orphans = await db
+      .selectFrom("operations")
+      .selectAll()
+      .where("status", "=", "running")
+      .where((eb) =>
+        this.exclusive
+          ? eb.or([eb("lease_expires_at", "<=", now), eb("owner", "!=", owner)])
+          : eb("lease_expires_at", "<=", now),
+      )
+      .limit(500)
+      .execute();
+    let resumed = 0;
+    for (const op of orphans) {
+      if (this.runner.isRunning(op.id)) continue;
+      const claimed = await db.transaction().execute(async (tx) => {
+        const taken = await tx
+          .updateTable("operations")
+          .set({ fence: sql`fence + 1`, owner, lease_expires_at: now + leaseMs, recovered: 1 })
+          .where("id", "=", op.id)
+          .where("fence", "=", op.fence)
+          .where("status", "=", "running")
+          .returningAll()
+          .executeTakeFirst();
+        if (!taken) return null;
+        if (taken.lock_token === null) return { op: taken, lockExpiresAt: 0 };
+        const token = await retakeLock(tx, taken.instance_id, taken.id, now, lockTtlMs);
+        if (token === null) {
+          // Another operation holds the lock legitimately: continue without it.
+          await tx.updateTable("operations").set({ lock_token: null }).where("id", "=", taken.id).execute();
+          return { op: { ...taken, lock_token: null } as OperationRow, lockExpiresAt: 0 };
+        }
+        await tx.updateTable("operations").set({ lock_token: token }).where("id", "=", taken.id).execute();
+        return { op: { ...taken, lock_token: token } as OperationRow, lockExpiresAt: now + lockTtlMs };
+      });
+      if (!claimed) continue;
+      resumed++;
+      log.warn({ op: op.id, uhost: op.instance_id, action: op.action, phase: op.phase, previousOwner: op.owner }, "resuming orphaned operation");
+      this.runner.launch(claimed.op, claimed.lockExpiresAt);
+    }
+    return resumed;
+  }
+
+  private async reconcileStuck(): Promise<number> {
+    const { db, clock, driver, log } = this.deps;
+    const stuck = await db
+      .selectFrom("instances")
+      .select(["id", "state"])
+      .where("state", "in", [...TRANSITIONAL])
+      .where((eb) =>
+        eb.not(
+          eb.exists(
+            eb
+              .selectFrom("operations")
+              .select("operations.id")
+              .whereRef("operations.instance_id", "=", "instances.id")
+              .where("operations.status", "=", "running"),
+          ),
+        ),
+      )
+      .limit(500)
+      .execute();
+    let reconciled = 0;
+    for (const inst of stuck) {
+      const signal = AbortSignal.timeout(10_000);
+      const state = await driver.status(inst.id, signal).then(stateOf, () => "");
+      if (await casInstance(db, inst.id, inst.state, { state, updated_at: clock.now() })) {
+        reconciled++;
+        log.warn({ uhost: inst.id, from: inst.state, to: state }, "reconciled an instance left in a transitional state");
+      }
+    }
+    return reconciled;
+  }
+}

@@ -1,0 +1,95 @@
+/**
+ * The runner executes accepted operations in this process, right after acceptance (no polling
+ * delay), renews their leases while they run, and on shutdown stops without recording anything:
+ * the operations stay `running` and recovery resumes them at the next start.
+ */
+import type { OperationRow } from "../store/schema.js";
+import { OperationContext, Shutdown, type RunnerDeps } from "./context.js";
+import { PROCEDURES } from "./procedures.js";
+import { StaleFence } from "./records.js";
+
+export class Runner {
+  private readonly inflight = new Map<string, Promise<void>>();
+  private readonly stopping = new AbortController();
+  private heartbeat: Promise<void> | undefined;
+
+  constructor(readonly deps: RunnerDeps) {}
+
+  /** Starts executing `op`, whose lock (if any) expires at `lockExpiresAt`. Returns at once. */
+  launch(op: OperationRow, lockExpiresAt: number): void {
+    if (this.inflight.has(op.id) || this.stopping.signal.aborted) return;
+    const done = this.execute(op, lockExpiresAt).finally(() => this.inflight.delete(op.id));
+    this.inflight.set(op.id, done);
+  }
+
+  isRunning(opId: string): boolean {
+    return this.inflight.has(opId);
+  }
+
+  /** Operations this process is executing. */
+  get running(): number {
+    return this.inflight.size;
+  }
+
+  /** Resolves when every operation launched so far has ended (tests, shutdown). */
+  async idle(): Promise<void> {
+    while (this.inflight.size > 0) await Promise.allSettled([...this.inflight.values()]);
+  }
+
+  startHeartbeat(): void {
+    const { clock, db, leaseMs, owner } = this.deps;
+    const signal = this.stopping.signal;
+    this.heartbeat = (async () => {
+      while (!signal.aborted) {
+        try {
+          await clock.sleep(Math.max(1, Math.floor(leaseMs / 3)), signal);
+        } catch {
+          return;
+        }
+        if (this.inflight.size === 0) continue;
+        await db
+          .updateTable("operations")
+          .set({ lease_expires_at: clock.now() + leaseMs })
+          .where("owner", "=", owner)
+          .where("status", "=", "running")
+          .execute()
+          .catch((error: unknown) => this.deps.log.error({ err: error }, "lease renewal failed"));
+      }
+    })();
+  }
+
+  /** Stops: aborts driver calls in flight and waits for the runners to wind down. */
+  async stop(): Promise<void> {
+    this.stopping.abort(new Shutdown());
+    await this.heartbeat;
+    await this.idle();
+  }
+
+  private async execute(op: OperationRow, lockExpiresAt: number): Promise<void> {
+    const { log } = this.deps;
+    const procedure = PROCEDURES[op.action];
+    const ctx = new OperationContext(this.deps, op, lockExpiresAt, this.stopping.signal);
+    if (!procedure) {
+      log.error({ op: op.id, action: op.action }, "no procedure for this action");
+      return;
+    }
+    try {
+      await procedure.run(ctx);
+      log.info({ op: op.id, uhost: op.instance_id, action: op.action }, "operation succeeded");
+    } catch (error) {
+      if (error instanceof Shutdown || this.stopping.signal.aborted) return;
+      if (error instanceof StaleFence) {
+        log.warn({ op: op.id, uhost: op.instance_id }, "operation taken over by another runner; stopping");
+        return;
+      }
+      log.warn({ op: op.id, uhost: op.instance_id, action: op.action, err: error }, "operation failed");
+      try {
+        await procedure.fail(ctx, error);
+      } catch (failError) {
+        if (failError instanceof StaleFence || failError instanceof Shutdown) return;
+        // The failure could not be recorded (the database is unreachable): recovery retries it.
+        log.error({ op: op.id, err: failError }, "could not record the failure; recovery will finish it");
+      }
+    }
+  }
+}

@@ -1,0 +1,7 @@
+/** The migrations, in order. A new one is a new file added here; applied ones never change. */
+import type { Migration, MigrationProvider } from "kysely";
+import * as m001 from "./001_initial.js";
+
+const all: Record<string, Migration> = { "001_initial": m001 };
+
+export const migrationProvider: MigrationProvider = { getMigrations: async () => all };

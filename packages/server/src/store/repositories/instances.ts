@@ -1,0 +1,64 @@
+/** Instance rows: lookups scoped to their owner, listing, and compare-and-set state writes. */
+import type { Executor, InstanceRow } from "../schema.js";
+
+/** The instance, only if it belongs to this account and project. */
+export async function findOwnedInstance(db: Executor, id: string, accountId: string, projectId: string): Promise<InstanceRow | undefined> {
+  return db
+    .selectFrom("instances")
+    .selectAll()
+    .where("id", "=", id)
+    .where("account_id", "=", accountId)
+    .where("project_id", "=", projectId)
+    .executeTakeFirst();
+}
+
+export async function getInstance(db: Executor, id: string): Promise<InstanceRow | undefined> {
+  return db.selectFrom("instances").selectAll().where("id", "=", id).executeTakeFirst();
+}
+
+export interface ListQuery {
+  projectId: string;
+  accountId: string;
+  ids?: string[] | undefined;
+  zone?: string | undefined;
+  offset: number;
+  limit: number;
+}
+
+export async function listInstances(db: Executor, q: ListQuery): Promise<{ rows: InstanceRow[]; total: number }> {
+  let base = db.selectFrom("instances").where("project_id", "=", q.projectId).where("account_id", "=", q.accountId);
+  if (q.ids && q.ids.length > 0) base = base.where("id", "in", q.ids);
+  if (q.zone) base = base.where("zone", "=", q.zone);
+  const [rows, count] = await Promise.all([
+    base.selectAll().orderBy("created_at", "desc").orderBy("id", "desc").offset(q.offset).limit(q.limit).execute(),
+    base.select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow(),
+  ]);
+  return { rows, total: Number(count.n) };
+}
+
+/** Whether a custom image of the instance is being made. */
+export async function isImaging(db: Executor, instanceId: string): Promise<boolean> {
+  const row = await db
+    .selectFrom("images")
+    .select("id")
+    .where("source_instance_id", "=", instanceId)
+    .where("status", "=", "Making")
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+/**
+ * Writes `set` only if the instance is in state `from` (when given). Returns whether it did:
+ * every state write is a compare-and-set on the expected state.
+ */
+export async function casInstance(
+  db: Executor,
+  id: string,
+  from: string | undefined,
+  set: Partial<Omit<InstanceRow, "id">>,
+): Promise<boolean> {
+  let q = db.updateTable("instances").set(set).where("id", "=", id);
+  if (from !== undefined) q = q.where("state", "=", from);
+  const res = await q.executeTakeFirst();
+  return Number(res.numUpdatedRows) === 1;
+}
