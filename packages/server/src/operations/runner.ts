@@ -3,6 +3,7 @@
  * delay), renews their leases while they run, and on shutdown stops without recording anything:
  * the operations stay `running` and recovery resumes them at the next start.
  */
+import { setMaxListeners } from "node:events";
 import type { OperationRow } from "../store/schema.js";
 import { OperationContext, Shutdown, type RunnerDeps } from "./context.js";
 import { PROCEDURES } from "./procedures.js";
@@ -13,7 +14,10 @@ export class Runner {
   private readonly stopping = new AbortController();
   private heartbeat: Promise<void> | undefined;
 
-  constructor(readonly deps: RunnerDeps) {}
+  constructor(readonly deps: RunnerDeps) {
+    // Every driver call in flight listens for shutdown: thousands at once are expected.
+    setMaxListeners(0, this.stopping.signal);
+  }
 
   /** Starts executing `op`, whose lock (if any) expires at `lockExpiresAt`. Returns at once. */
   launch(op: OperationRow, lockExpiresAt: number): void {

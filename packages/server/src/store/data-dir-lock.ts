@@ -25,7 +25,7 @@ export function lockDataDir(dataDir: string): () => void {
       if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
       const pid = Number(readFileSync(file, "utf8"));
       if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) {
-        throw new Error(`another ocs server (pid ${pid}) uses the data directory ${dataDir}`);
+        throw new Error(`another ocs server (pid ${pid}) uses the data directory ${dataDir}`, { cause: error });
       }
       rmSync(file, { force: true });
     }
