@@ -1,0 +1,65 @@
+/** The admin commands, run as a user would (`ocs account create`, `ocs key …`), on the server's own data. */
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { after, before, describe, it } from "node:test";
+import { OCS_BIN } from "../helpers/process.js";
+import { REGION, startServer, type TestServer } from "../helpers/server.js";
+
+const run = promisify(execFile);
+
+describe("ocs admin commands", () => {
+  const dataDir = mkdtempSync(join(tmpdir(), "ocs-cli-"));
+  const env = { ...process.env, OCS_DATA_DIR: dataDir };
+  const ocs = (...args: string[]) => run(process.execPath, [OCS_BIN, ...args], { env });
+  let s: TestServer;
+  before(async () => {
+    s = await startServer({ dataDir, keepData: true });
+  });
+  after(async () => {
+    await s.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it("account create prints the credentials as JSON, and they work against the server", async () => {
+    const { stdout } = await ocs("account", "create", "alice");
+    const creds = JSON.parse(stdout) as Record<string, string>;
+    assert.deepEqual(Object.keys(creds).sort(), ["AccountId", "PrivateKey", "ProjectId", "PublicKey"]);
+    const keys = { PublicKey: creds.PublicKey as string, PrivateKey: creds.PrivateKey as string };
+    const res = await s.call("DescribeCompShareInstance", REGION, keys);
+    assert.equal(res.body.RetCode, 0);
+    assert.equal(res.body.TotalCount, 0);
+    // Without ProjectId the default project is used; with it, the same project.
+    const withProject = await s.call("DescribeCompShareInstance", { ...REGION, ProjectId: creds.ProjectId as string }, keys);
+    assert.equal(withProject.body.RetCode, 0);
+  });
+
+  it("key create adds a pair; key disable refuses it with 172; key enable restores it", async () => {
+    const { stdout } = await ocs("key", "create", "alice");
+    const pair = JSON.parse(stdout) as { PublicKey: string; PrivateKey: string };
+    assert.equal((await s.call("DescribeCompShareInstance", REGION, pair)).body.RetCode, 0);
+    await ocs("key", "disable", pair.PublicKey);
+    const refused = await s.call("DescribeCompShareInstance", REGION, pair);
+    assert.equal(refused.body.RetCode, 172);
+    assert.equal(refused.body.Message, "User Not Exists");
+    await ocs("key", "enable", pair.PublicKey);
+    assert.equal((await s.call("DescribeCompShareInstance", REGION, pair)).body.RetCode, 0);
+  });
+
+  it("refuses a duplicate account and an unknown one with exit code 1, bad usage with 2", async () => {
+    await assert.rejects(ocs("account", "create", "alice"), (e: { code: number; stderr: string }) => e.code === 1 && /exists/.test(e.stderr));
+    await assert.rejects(ocs("key", "create", "nobody"), (e: { code: number }) => e.code === 1);
+    await assert.rejects(ocs("account"), (e: { code: number }) => e.code === 2);
+    await assert.rejects(ocs("frobnicate"), (e: { code: number }) => e.code === 2);
+  });
+
+  it("keeps the master key private and stores no private key in clear", async () => {
+    assert.equal(statSync(join(dataDir, "master.key")).mode & 0o777, 0o600);
+    const rows = await s.app.store.db.selectFrom("api_keys").select(["private_key_sealed"]).execute();
+    for (const r of rows) assert.match(r.private_key_sealed, /^v1:/);
+    assert.ok(!rows.some((r) => r.private_key_sealed.includes("my_private_key")));
+  });
+});
