@@ -1,0 +1,495 @@
+/** The instance lifecycle, end to end through the HTTP API, against compshare-api.md. */
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import type { NestedValue } from "@opencompshare/protocol";
+import { CREATE, REGION, startServer, type TestServer } from "../helpers/server.js";
+
+interface Disk {
+  DiskId: string;
+  IsBoot: string;
+  Size: number;
+  DiskType: string;
+}
+
+interface Inst {
+  UHostId: string;
+  Name: string;
+  State: string;
+  CPU: number;
+  Memory: number;
+  GPU: number;
+  GpuType: string;
+  MachineType: string;
+  CompShareImageId: string;
+  CompShareImageName: string;
+  Password: string;
+  StopSchedulerTime: number;
+  TotalDiskSpace: number;
+  DiskSet: Disk[];
+}
+
+interface Listing {
+  total: number;
+  set: Inst[];
+}
+
+async function list(s: TestServer, params: Record<string, NestedValue> = {}): Promise<Listing> {
+  const res = await s.call("DescribeCompShareInstance", { ...REGION, ...params });
+  assert.equal(res.body.RetCode, 0, JSON.stringify(res.body));
+  return { total: res.body.TotalCount as number, set: res.body.UHostSet as Inst[] };
+}
+
+async function one(s: TestServer, id: string): Promise<Inst> {
+  const { set } = await list(s, { "UHostIds.0": id });
+  assert.equal(set.length, 1, `instance ${id} should be listed`);
+  return set[0] as Inst;
+}
+
+async function create(s: TestServer, params: Record<string, NestedValue> = {}): Promise<string[]> {
+  const res = await s.call("CreateCompShareInstance", { ...CREATE, ...params });
+  assert.equal(res.body.RetCode, 0, JSON.stringify(res.body));
+  return res.body.UHostIds as string[];
+}
+
+async function allRunning(s: TestServer, ids: string[]): Promise<void> {
+  await s.until(async () => {
+    const { set } = await list(s, { UHostIds: ids, Limit: 100 });
+    return set.length === ids.length && set.every((i) => i.State === "Running");
+  });
+}
+
+async function stopped(s: TestServer): Promise<string> {
+  const id = await s.running();
+  assert.equal((await s.call("StopCompShareInstance", { ...REGION, UHostId: id })).body.RetCode, 0);
+  await s.until(async () => (await s.state(id)) === "Stopped");
+  return id;
+}
+
+/** Waits until no operation of the instance is still running. */
+async function idle(s: TestServer, id: string): Promise<void> {
+  await s.until(async () => {
+    const ops = await s.call("DescribeCompShareInstanceOperations", { ...REGION, UHostId: id });
+    return (ops.body.OperationSet as Array<{ Status: string }>).every((o) => o.Status !== "Running");
+  });
+}
+
+const b64 = (text: string): string => Buffer.from(text, "utf8").toString("base64");
+
+describe("instance lifecycle", () => {
+  let s: TestServer;
+  before(async () => {
+    s = await startServer();
+  });
+  after(async () => {
+    await s.close();
+  });
+
+  describe("CreateCompShareInstance", () => {
+    it("creates an instance that goes Initializing, then Running, with the requested shape", async () => {
+      const res = await s.call("CreateCompShareInstance", CREATE);
+      assert.equal(res.body.RetCode, 0, JSON.stringify(res.body));
+      assert.equal(res.body.Action, "CreateCompShareInstanceResponse");
+      const ids = res.body.UHostIds as string[];
+      assert.equal(ids.length, 1);
+      const id = ids[0] as string;
+      assert.match(id, /^uhost-/);
+      assert.equal(await s.state(id), "Initializing");
+      await s.until(async () => (await s.state(id)) === "Running");
+      const inst = await one(s, id);
+      assert.equal(inst.CPU, CREATE.CPU);
+      assert.equal(inst.Memory, CREATE.Memory);
+      assert.equal(inst.GPU, CREATE.GPU);
+      assert.equal(inst.GpuType, CREATE.GpuType);
+      assert.equal(inst.MachineType, CREATE.MachineType);
+      assert.equal(inst.CompShareImageId, CREATE.CompShareImageId);
+    });
+
+    it("creates Quantity instances, each with its own UHostId", async () => {
+      const ids = await create(s, { Quantity: 3 });
+      assert.equal(ids.length, 3);
+      assert.equal(new Set(ids).size, 3);
+      await allRunning(s, ids);
+    });
+
+    it("suffixes the Name with -1, -2, -3 when Quantity is more than one", async () => {
+      const ids = await create(s, { Quantity: 3, Name: "trainer" });
+      const { set } = await list(s, { UHostIds: ids });
+      assert.deepEqual(set.map((i) => i.Name).sort(), ["trainer-1", "trainer-2", "trainer-3"]);
+      const [single] = await create(s, { Name: "solo" });
+      assert.equal((await one(s, single as string)).Name, "solo");
+      await allRunning(s, [...ids, single as string]);
+    });
+
+    it("accepts Disks with exactly one boot disk and lists the boot disk first", async () => {
+      const [id] = await create(s, {
+        Disks: [
+          { IsBoot: false, Size: 200, Type: "CLOUD_SSD" },
+          { IsBoot: true, Size: 80, Type: "CLOUD_SSD" },
+        ],
+      });
+      const inst = await one(s, id as string);
+      assert.deepEqual(
+        inst.DiskSet.map((d) => [d.IsBoot, d.Size]),
+        [
+          ["True", 80],
+          ["False", 200],
+        ],
+      );
+      assert.equal(inst.TotalDiskSpace, 280);
+      await allRunning(s, [id as string]);
+    });
+
+    it("refuses Disks with no boot disk or with two, creating nothing", async () => {
+      const before = (await list(s)).total;
+      for (const disks of [
+        [{ IsBoot: false, Size: 100, Type: "CLOUD_SSD" }],
+        [
+          { IsBoot: true, Size: 50, Type: "CLOUD_SSD" },
+          { IsBoot: true, Size: 60, Type: "CLOUD_SSD" },
+        ],
+      ]) {
+        const res = await s.call("CreateCompShareInstance", { ...CREATE, Disks: disks });
+        assert.equal(res.body.RetCode, 230, JSON.stringify(res.body));
+        assert.equal(res.body.Message, "Params [Disks] not available");
+      }
+      assert.equal((await list(s)).total, before);
+    });
+
+    it("refuses an unknown GpuType with 230 naming GpuType", async () => {
+      const res = await s.call("CreateCompShareInstance", { ...CREATE, GpuType: "B200-nope" });
+      assert.equal(res.body.RetCode, 230);
+      assert.equal(res.body.Message, "Params [GpuType] not available");
+    });
+
+    it("refuses a MachineType the GPU type is not offered on with 230 naming MachineType", async () => {
+      const res = await s.call("CreateCompShareInstance", { ...CREATE, MachineType: "X" });
+      assert.equal(res.body.RetCode, 230);
+      assert.equal(res.body.Message, "Params [MachineType] not available");
+    });
+
+    it("refuses an unknown image with ImageNotFound (226614), creating nothing", async () => {
+      const before = (await list(s)).total;
+      const res = await s.call("CreateCompShareInstance", { ...CREATE, CompShareImageId: "compshareImage-nope" });
+      assert.equal(res.body.RetCode, 226614);
+      assert.match(res.body.Message ?? "", /^ImageNotFound: .*compshareImage-nope/);
+      assert.equal((await list(s)).total, before);
+    });
+  });
+
+  describe("Stop, Start and Terminate", () => {
+    it("stops a Running instance: Stopping, then Stopped", async () => {
+      const id = await s.running();
+      const res = await s.call("StopCompShareInstance", { ...REGION, UHostId: id });
+      assert.deepEqual(res.body, { Action: "StopCompShareInstanceResponse", RetCode: 0, UHostId: id });
+      assert.equal(await s.state(id), "Stopping");
+      await s.until(async () => (await s.state(id)) === "Stopped");
+    });
+
+    it("starts a Stopped instance: Starting, then Running", async () => {
+      const id = await stopped(s);
+      const res = await s.call("StartCompShareInstance", { ...REGION, UHostId: id });
+      assert.deepEqual(res.body, { Action: "StartCompShareInstanceResponse", RetCode: 0, UHostId: id });
+      assert.equal(await s.state(id), "Starting");
+      await s.until(async () => (await s.state(id)) === "Running");
+    });
+
+    it("refuses to start a Running instance or stop a Stopped one with InstanceStateInvalid (8905)", async () => {
+      const id = await s.running();
+      const start = await s.call("StartCompShareInstance", { ...REGION, UHostId: id });
+      assert.equal(start.body.RetCode, 8905);
+      assert.match(start.body.Message ?? "", new RegExp(`^InstanceStateInvalid: .*${id}`));
+      assert.equal(await s.state(id), "Running");
+      await s.call("StopCompShareInstance", { ...REGION, UHostId: id });
+      await s.until(async () => (await s.state(id)) === "Stopped");
+      const stop = await s.call("StopCompShareInstance", { ...REGION, UHostId: id });
+      assert.equal(stop.body.RetCode, 8905);
+      assert.match(stop.body.Message ?? "", /^InstanceStateInvalid: /);
+    });
+
+    it("terminates: the instance leaves Describe and later calls answer InstanceNotFound (8039)", async () => {
+      const id = await s.running();
+      const before = (await list(s)).total;
+      const res = await s.call("TerminateCompShareInstance", { ...REGION, UHostId: id });
+      assert.deepEqual(res.body, { Action: "TerminateCompShareInstanceResponse", RetCode: 0, UHostId: id });
+      await s.until(async () => (await s.state(id)) === undefined);
+      assert.equal((await list(s)).total, before - 1);
+      assert.equal((await list(s, { "UHostIds.0": id })).total, 0);
+      for (const action of ["StartCompShareInstance", "TerminateCompShareInstance", "RebootCompShareInstance"]) {
+        const later = await s.call(action, { ...REGION, UHostId: id });
+        assert.equal(later.body.RetCode, 8039, `${action}: ${JSON.stringify(later.body)}`);
+        assert.match(later.body.Message ?? "", new RegExp(`^InstanceNotFound: .*${id}`));
+      }
+    });
+  });
+
+  describe("ResetCompShareInstancePassword", () => {
+    it("sets the new base64 password, shown by Describe when done", async () => {
+      const id = await s.running();
+      const password = b64("N3w-pass!word");
+      assert.notEqual((await one(s, id)).Password, password);
+      const res = await s.call("ResetCompShareInstancePassword", { ...REGION, UHostId: id, Password: password });
+      assert.deepEqual(res.body, { Action: "ResetCompShareInstancePasswordResponse", RetCode: 0, UHostId: id });
+      await idle(s, id);
+      const inst = await one(s, id);
+      assert.equal(inst.Password, password);
+      assert.equal(inst.State, "Running");
+    });
+
+    it("refuses a Password that is not base64 with 230", async () => {
+      const id = await s.running();
+      const res = await s.call("ResetCompShareInstancePassword", { ...REGION, UHostId: id, Password: "not base64!" });
+      assert.equal(res.body.RetCode, 230);
+      assert.equal(res.body.Message, "Params [Password] not available");
+    });
+  });
+
+  describe("ReinstallCompShareInstance", () => {
+    it("refuses a Running instance with InstanceMustBeStopped (8010)", async () => {
+      const id = await s.running();
+      const res = await s.call("ReinstallCompShareInstance", { ...REGION, UHostId: id, CompShareImageId: "compshareImage-pytorch24" });
+      assert.equal(res.body.RetCode, 8010);
+      assert.match(res.body.Message ?? "", new RegExp(`^InstanceMustBeStopped: .*${id}`));
+      assert.equal((await one(s, id)).CompShareImageId, CREATE.CompShareImageId);
+    });
+
+    it("reinstalls a Stopped instance: Initializing, then Running on the new image, with the new password", async () => {
+      const id = await stopped(s);
+      const password = b64("reinstalled-pass");
+      const res = await s.call("ReinstallCompShareInstance", {
+        ...REGION,
+        UHostId: id,
+        CompShareImageId: "compshareImage-pytorch24",
+        Password: password,
+      });
+      assert.deepEqual(res.body, { Action: "ReinstallCompShareInstanceResponse", RetCode: 0, UHostId: id });
+      assert.equal(await s.state(id), "Initializing");
+      await s.until(async () => (await s.state(id)) === "Running");
+      const inst = await one(s, id);
+      assert.equal(inst.CompShareImageId, "compshareImage-pytorch24");
+      assert.equal(inst.CompShareImageName, "PyTorch 2.4 Ubuntu 22.04");
+      assert.equal(inst.Password, password);
+    });
+
+    it("refuses an unknown image with ImageNotFound (226614) and leaves the instance Stopped", async () => {
+      const id = await stopped(s);
+      const res = await s.call("ReinstallCompShareInstance", { ...REGION, UHostId: id, CompShareImageId: "compshareImage-nope" });
+      assert.equal(res.body.RetCode, 226614);
+      assert.match(res.body.Message ?? "", /^ImageNotFound: /);
+      const inst = await one(s, id);
+      assert.equal(inst.State, "Stopped");
+      assert.equal(inst.CompShareImageId, CREATE.CompShareImageId);
+    });
+  });
+
+  describe("ResizeCompShareInstance", () => {
+    it("refuses a Running instance with InstanceMustBeStopped (8010)", async () => {
+      const id = await s.running();
+      const res = await s.call("ResizeCompShareInstance", { ...REGION, UHostId: id, Cpu: 32 });
+      assert.equal(res.body.RetCode, 8010);
+      assert.match(res.body.Message ?? "", new RegExp(`^InstanceMustBeStopped: .*${id}`));
+      assert.equal((await one(s, id)).CPU, CREATE.CPU);
+    });
+
+    it("resizes a Stopped instance through Resizing, ending Stopped with the new CPU, Memory, GPU and boot disk", async () => {
+      const id = await stopped(s);
+      const before = await one(s, id);
+      const boot = before.DiskSet.find((d) => d.IsBoot === "True");
+      assert.ok(boot);
+      const res = await s.call("ResizeCompShareInstance", { ...REGION, UHostId: id, Cpu: 32, Memory: 131072, Gpu: 2, DiskSpace: boot.Size + 50 });
+      assert.deepEqual(res.body, { Action: "ResizeCompShareInstanceResponse", RetCode: 0, UHostId: id });
+      assert.equal(await s.state(id), "Resizing");
+      await s.until(async () => (await s.state(id)) === "Stopped");
+      const inst = await one(s, id);
+      assert.equal(inst.CPU, 32);
+      assert.equal(inst.Memory, 131072);
+      assert.equal(inst.GPU, 2);
+      const grown = inst.DiskSet.find((d) => d.IsBoot === "True");
+      assert.equal(grown?.DiskId, boot.DiskId);
+      assert.equal(grown?.Size, boot.Size + 50);
+      assert.equal(inst.TotalDiskSpace, before.TotalDiskSpace + 50);
+      // It starts again with its new shape.
+      assert.equal((await s.call("StartCompShareInstance", { ...REGION, UHostId: id })).body.RetCode, 0);
+      await s.until(async () => (await s.state(id)) === "Running");
+      assert.equal((await one(s, id)).CPU, 32);
+    });
+
+    it("refuses to shrink a disk with 230 and changes nothing", async () => {
+      const id = await stopped(s);
+      const before = await one(s, id);
+      const boot = before.DiskSet.find((d) => d.IsBoot === "True");
+      assert.ok(boot);
+      const res = await s.call("ResizeCompShareInstance", { ...REGION, UHostId: id, Cpu: 8, DiskSpace: boot.Size - 10 });
+      assert.equal(res.body.RetCode, 230);
+      assert.equal(res.body.Message, "Params [DiskSpace] not available");
+      const inst = await one(s, id);
+      assert.equal(inst.State, "Stopped");
+      assert.equal(inst.CPU, before.CPU);
+      assert.deepEqual(inst.DiskSet, before.DiskSet);
+      // Nothing holds the instance: a valid resize is accepted right away.
+      assert.equal((await s.call("ResizeCompShareInstance", { ...REGION, UHostId: id, Cpu: 8 })).body.RetCode, 0);
+      await s.until(async () => (await s.state(id)) === "Stopped");
+      assert.equal((await one(s, id)).CPU, 8);
+    });
+  });
+
+  describe("ModifyCompShareInstanceName", () => {
+    it("renames the instance", async () => {
+      const id = await s.running();
+      const res = await s.call("ModifyCompShareInstanceName", { ...REGION, UHostId: id, Name: "renamed-box" });
+      assert.deepEqual(res.body, { Action: "ModifyCompShareInstanceNameResponse", RetCode: 0, UHostId: id });
+      assert.equal((await one(s, id)).Name, "renamed-box");
+    });
+  });
+
+  describe("Update/DeleteCompShareStopScheduler", () => {
+    it("refuses a StopTime in the past with 230", async () => {
+      const id = await s.running();
+      const past = Math.floor(s.clock.now() / 1000) - 60;
+      const res = await s.call("UpdateCompShareStopScheduler", { ...REGION, UHostId: id, StopTime: past });
+      assert.equal(res.body.RetCode, 230);
+      assert.equal(res.body.Message, "Params [StopTime] not available");
+      assert.equal((await one(s, id)).StopSchedulerTime, 0);
+    });
+
+    it("shows a future StopTime in StopSchedulerTime, and Delete clears it", async () => {
+      const id = await s.running();
+      const at = Math.floor(s.clock.now() / 1000) + 24 * 3600;
+      const res = await s.call("UpdateCompShareStopScheduler", { ...REGION, UHostId: id, StopTime: at });
+      assert.deepEqual(res.body, { Action: "UpdateCompShareStopSchedulerResponse", RetCode: 0 });
+      assert.equal((await one(s, id)).StopSchedulerTime, at);
+      const del = await s.call("DeleteCompShareStopScheduler", { ...REGION, UHostId: id });
+      assert.deepEqual(del.body, { Action: "DeleteCompShareStopSchedulerResponse", RetCode: 0 });
+      assert.equal((await one(s, id)).StopSchedulerTime, 0);
+    });
+  });
+});
+
+describe("DescribeCompShareInstance paging and order", () => {
+  let s: TestServer;
+  const created: string[] = [];
+  before(async () => {
+    s = await startServer();
+    // 105 instances: 100 in one Create, then 5 more, one second apart.
+    created.push(...(await create(s, { Quantity: 100 })));
+    for (let i = 0; i < 5; i++) {
+      await s.clock.advance(1000);
+      created.push(...(await create(s)));
+    }
+    await s.until(async () => {
+      const a = await list(s, { Limit: 100 });
+      const b = await list(s, { Offset: 100, Limit: 100 });
+      return [...a.set, ...b.set].filter((i) => i.State === "Running").length === created.length;
+    });
+  });
+  after(async () => {
+    await s.close();
+  });
+
+  it("answers TotalCount and a default page of 20", async () => {
+    const { total, set } = await list(s);
+    assert.equal(total, 105);
+    assert.equal(set.length, 20);
+  });
+
+  it("caps Limit at 100", async () => {
+    const { total, set } = await list(s, { Limit: 500 });
+    assert.equal(total, 105);
+    assert.equal(set.length, 100);
+  });
+
+  it("pages with Offset and Limit through every instance exactly once", async () => {
+    const seen: string[] = [];
+    for (let offset = 0; offset < 105; offset += 30) {
+      const { total, set } = await list(s, { Offset: offset, Limit: 30 });
+      assert.equal(total, 105);
+      assert.equal(set.length, Math.min(30, 105 - offset));
+      seen.push(...set.map((i) => i.UHostId));
+    }
+    assert.equal(new Set(seen).size, 105);
+    assert.deepEqual([...seen].sort(), [...created].sort());
+    assert.deepEqual((await list(s, { Offset: 200 })).set, []);
+  });
+
+  it("lists the newest first", async () => {
+    const { set } = await list(s, { Limit: 6 });
+    assert.deepEqual(
+      set.slice(0, 5).map((i) => i.UHostId),
+      created.slice(100).reverse(),
+    );
+    assert.ok(created.slice(0, 100).includes(set[5]?.UHostId ?? ""));
+  });
+
+  it("filters by UHostIds.N, ignoring ids that are not the caller's", async () => {
+    const pick = [created[3] as string, created[103] as string];
+    const res = await s.call("DescribeCompShareInstance", { ...REGION, "UHostIds.0": pick[0], "UHostIds.1": pick[1], "UHostIds.2": "uhost-nope" });
+    assert.equal(res.body.RetCode, 0);
+    assert.equal(res.body.TotalCount, 2);
+    assert.deepEqual((res.body.UHostSet as Inst[]).map((i) => i.UHostId).sort(), [...pick].sort());
+  });
+});
+
+describe("GPU capacity", () => {
+  let s: TestServer;
+  let dir: string;
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), "ocs-catalog-"));
+    const file = join(dir, "catalog.json");
+    const offer = { zone: "cn-wlcb-01", gpuType: "4090", machineType: "G", capacity: 4, graphicsMemoryGb: 24, cpuPlatform: "x", pricePerGpuHour: 1 };
+    writeFileSync(file, JSON.stringify({ gpus: [offer] }));
+    s = await startServer({ env: { OCS_CATALOG: file } });
+  });
+  after(async () => {
+    await s.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("refuses with ResourceNotEnough (226604) creating nothing, and gives capacity back on terminate", async () => {
+    const [first] = await create(s, { GPU: 2 });
+    await allRunning(s, [first as string]);
+    assert.equal((await list(s)).total, 1);
+
+    const tooMany = await s.call("CreateCompShareInstance", { ...CREATE, GPU: 3 });
+    assert.equal(tooMany.body.RetCode, 226604, JSON.stringify(tooMany.body));
+    assert.match(tooMany.body.Message ?? "", /^ResourceNotEnough: .*4090/);
+    assert.equal((await list(s)).total, 1);
+
+    // Quantity counts: 3 × 1 GPU does not fit in the 2 left, and none of the 3 is created.
+    const quantity = await s.call("CreateCompShareInstance", { ...CREATE, GPU: 1, Quantity: 3 });
+    assert.equal(quantity.body.RetCode, 226604);
+    assert.equal((await list(s)).total, 1);
+
+    // Terminating the first gives its 2 GPUs back: the refused Create now fits.
+    assert.equal((await s.call("TerminateCompShareInstance", { ...REGION, UHostId: first as string })).body.RetCode, 0);
+    await s.until(async () => (await list(s)).total === 0);
+    const retry = await s.call("CreateCompShareInstance", { ...CREATE, GPU: 3 });
+    assert.equal(retry.body.RetCode, 0, JSON.stringify(retry.body));
+    const [second] = retry.body.UHostIds as string[];
+    await allRunning(s, [second as string]);
+    // 3 of 4 in use: one more fits, two do not.
+    assert.equal((await s.call("CreateCompShareInstance", { ...CREATE, GPU: 2 })).body.RetCode, 226604);
+    const last = await create(s, { GPU: 1 });
+    await allRunning(s, last);
+    assert.equal((await list(s)).total, 2);
+  });
+
+  it("reserves GPUs when a resize grows and gives them back when it shrinks", async () => {
+    // The previous test left all 4 GPUs in use (3 + 1).
+    assert.equal((await s.call("CreateCompShareInstance", { ...CREATE, GPU: 1 })).body.RetCode, 226604);
+    const { set } = await list(s);
+    const big = set.find((i) => i.GPU === 3);
+    assert.ok(big);
+    assert.equal((await s.call("StopCompShareInstance", { ...REGION, UHostId: big.UHostId })).body.RetCode, 0);
+    await s.until(async () => (await s.state(big.UHostId)) === "Stopped");
+    const grow = await s.call("ResizeCompShareInstance", { ...REGION, UHostId: big.UHostId, Gpu: 4 });
+    assert.equal(grow.body.RetCode, 226604, JSON.stringify(grow.body));
+    assert.equal((await one(s, big.UHostId)).GPU, 3);
+    assert.equal((await s.call("ResizeCompShareInstance", { ...REGION, UHostId: big.UHostId, Gpu: 1 })).body.RetCode, 0);
+    await s.until(async () => (await s.state(big.UHostId)) === "Stopped");
+    assert.equal((await one(s, big.UHostId)).GPU, 1);
+    const fits = await create(s, { GPU: 2 });
+    await allRunning(s, fits);
+  });
+});
