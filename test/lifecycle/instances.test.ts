@@ -107,6 +107,13 @@ describe("instance lifecycle", () => {
       assert.equal(inst.CompShareImageId, CREATE.CompShareImageId);
     });
 
+    it("keeps the base64 Password given at creation", async () => {
+      const password = b64("Cr3ate-pass");
+      const [id] = await create(s, { Password: password });
+      assert.equal((await one(s, id as string)).Password, password);
+      await allRunning(s, [id as string]);
+    });
+
     it("creates Quantity instances, each with its own UHostId", async () => {
       const ids = await create(s, { Quantity: 3 });
       assert.equal(ids.length, 3);
@@ -222,6 +229,12 @@ describe("instance lifecycle", () => {
         assert.equal(later.body.RetCode, 8039, `${action}: ${JSON.stringify(later.body)}`);
         assert.match(later.body.Message ?? "", new RegExp(`^InstanceNotFound: .*${id}`));
       }
+      // The operation records stay (docs/extensions.md): the Terminate ended Succeeded.
+      const ops = await s.call("DescribeCompShareInstanceOperations", { ...REGION, UHostId: id });
+      assert.equal(ops.body.RetCode, 0);
+      const terminate = (ops.body.OperationSet as Array<Record<string, unknown>>).find((o) => o.Action === "TerminateCompShareInstance");
+      assert.equal(terminate?.Status, "Succeeded");
+      assert.equal(terminate?.RequestId, res.requestId);
     });
   });
 
@@ -332,6 +345,35 @@ describe("instance lifecycle", () => {
       assert.equal((await s.call("ResizeCompShareInstance", { ...REGION, UHostId: id, Cpu: 8 })).body.RetCode, 0);
       await s.until(async () => (await s.state(id)) === "Stopped");
       assert.equal((await one(s, id)).CPU, 8);
+    });
+
+    it("grows the disk named by DiskId, and refuses a DiskId the instance does not have", async () => {
+      const [id] = await create(s, {
+        Disks: [
+          { IsBoot: true, Size: 50, Type: "CLOUD_SSD" },
+          { IsBoot: false, Size: 100, Type: "CLOUD_SSD" },
+        ],
+      });
+      await allRunning(s, [id as string]);
+      assert.equal((await s.call("StopCompShareInstance", { ...REGION, UHostId: id as string })).body.RetCode, 0);
+      await s.until(async () => (await s.state(id as string)) === "Stopped");
+      const data = (await one(s, id as string)).DiskSet.find((d) => d.IsBoot === "False");
+      assert.ok(data);
+      const unknown = await s.call("ResizeCompShareInstance", { ...REGION, UHostId: id as string, DiskId: "bsi-nope", DiskSpace: 500 });
+      assert.equal(unknown.body.RetCode, 230);
+      assert.equal(unknown.body.Message, "Params [DiskId] not available");
+      const res = await s.call("ResizeCompShareInstance", { ...REGION, UHostId: id as string, DiskId: data.DiskId, DiskSpace: 300 });
+      assert.equal(res.body.RetCode, 0, JSON.stringify(res.body));
+      await s.until(async () => (await s.state(id as string)) === "Stopped");
+      const inst = await one(s, id as string);
+      assert.deepEqual(
+        inst.DiskSet.map((d) => [d.DiskId, d.IsBoot, d.Size]),
+        [
+          [inst.DiskSet[0]?.DiskId, "True", 50],
+          [data.DiskId, "False", 300],
+        ],
+      );
+      assert.equal(inst.TotalDiskSpace, 350);
     });
   });
 

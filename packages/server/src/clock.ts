@@ -47,15 +47,18 @@ export class ManualClock implements Clock {
   sleep(ms: number, signal?: AbortSignal): Promise<void> {
     return new Promise((resolve, reject) => {
       if (signal?.aborted) return reject(abortError(signal));
-      const sleeper: Sleeper = { at: this.current + Math.max(0, ms), resolve };
-      signal?.addEventListener(
-        "abort",
-        () => {
-          this.sleepers = this.sleepers.filter((s) => s !== sleeper);
-          reject(abortError(signal));
+      const onAbort = () => {
+        this.sleepers = this.sleepers.filter((s) => s !== sleeper);
+        reject(abortError(signal as AbortSignal));
+      };
+      const sleeper: Sleeper = {
+        at: this.current + Math.max(0, ms),
+        resolve: () => {
+          signal?.removeEventListener("abort", onAbort);
+          resolve();
         },
-        { once: true },
-      );
+      };
+      signal?.addEventListener("abort", onAbort, { once: true });
       this.sleepers.push(sleeper);
     });
   }

@@ -1,0 +1,231 @@
+/**
+ * Every successful answer of every Action decodes strictly against its contract: the JSON types
+ * must be exactly those of the official SDK models, as a strict client (Go, Python typed
+ * methods) would decode them. An int sent as a string, a bool as "true", fails here.
+ */
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { actions, parseWith, type ActionName, type NestedValue } from "@opencompshare/protocol";
+import type { Answer } from "../helpers/client.js";
+import { CREATE, REGION, startServer, type TestServer } from "../helpers/server.js";
+
+const ENVELOPE_KEYS = new Set(["Action", "RetCode", "Message"]);
+
+describe("response contracts (strict)", () => {
+  let s: TestServer;
+  /** How many successful answers of each action were checked. */
+  const checked = new Map<string, number>();
+
+  before(async () => {
+    s = await startServer();
+  });
+  after(async () => {
+    await s.close();
+  });
+
+  /** Calls the action, expects success, and decodes the body strictly against its contract. */
+  async function ok(action: ActionName, params: Record<string, NestedValue>): Promise<Answer["body"]> {
+    const res = await s.call(action, params);
+    assert.equal(res.status, 200);
+    assert.equal(res.body.RetCode, 0, `${action}: ${JSON.stringify(res.body)}`);
+    assert.equal(res.body.Action, `${action}Response`);
+    assert.equal(res.body.Message, undefined, `${action}: a success carries no Message`);
+    const fields = Object.fromEntries(Object.entries(res.body).filter(([k]) => !ENVELOPE_KEYS.has(k)));
+    const { issues } = parseWith(actions[action].response, fields, "strict");
+    assert.deepEqual(issues, [], `${action} answered ${JSON.stringify(res.body)}`);
+    checked.set(action, (checked.get(action) ?? 0) + 1);
+    return res.body;
+  }
+
+  const describeOne = async (id: string) => {
+    const body = await ok("DescribeCompShareInstance", { ...REGION, "UHostIds.0": id });
+    return (body.UHostSet as Array<Record<string, unknown>>)[0] as Record<string, unknown>;
+  };
+  const untilState = async (id: string, state: string) => {
+    await s.until(async () => (await describeOne(id)).State === state);
+  };
+  const opsIdle = async (id: string) => {
+    await s.until(async () => {
+      const body = await ok("DescribeCompShareInstanceOperations", { ...REGION, UHostId: id });
+      return (body.OperationSet as Array<{ Status: string }>).every((o) => o.Status !== "Running");
+    });
+  };
+
+  it("answers every action with the exact JSON types of its contract, in every state", async () => {
+    // Describe with nothing to list, and platform and custom images.
+    await ok("DescribeCompShareInstance", REGION);
+    await ok("DescribeCompShareInstance", {});
+    await ok("DescribeCompShareImages", REGION);
+    await ok("DescribeCompShareImages", { ...REGION, ImageType: "App", Limit: 1 });
+    await ok("DescribeCompShareCustomImages", REGION);
+
+    const created = await ok("CreateCompShareInstance", {
+      ...CREATE,
+      Name: "contract",
+      Quantity: 2,
+      ChargeType: "Dynamic",
+      Disks: [
+        { IsBoot: true, Size: 60, Type: "CLOUD_SSD" },
+        { IsBoot: false, Size: 100, Type: "CLOUD_SSD" },
+      ],
+    });
+    const [id, other] = created.UHostIds as string[];
+    assert.ok(id && other);
+    await describeOne(id); // Initializing
+    await untilState(id, "Running");
+    await untilState(other, "Running");
+    await ok("DescribeCompShareInstance", { ...REGION, Limit: 1, Offset: 1 });
+
+    await ok("ModifyCompShareInstanceName", { ...REGION, UHostId: id, Name: "renamed" });
+    await ok("UpdateCompShareStopScheduler", { ...REGION, UHostId: id, StopTime: Math.floor(s.clock.now() / 1000) + 86_400 });
+    await describeOne(id);
+    await ok("DeleteCompShareStopScheduler", { ...REGION, UHostId: id });
+
+    await ok("ResetCompShareInstancePassword", { ...REGION, UHostId: id, Password: Buffer.from("An0ther-pass").toString("base64") });
+    await opsIdle(id);
+
+    await ok("RebootCompShareInstance", { ...REGION, UHostId: id });
+    await describeOne(id); // Rebooting
+    await untilState(id, "Running");
+
+    // A custom image: progress while Making and once Available.
+    const image = await ok("CreateCompShareCustomImage", {
+      ...REGION,
+      UHostId: id,
+      Name: "contract-image",
+      Description: "d",
+      Softwares: { Application: ["JupyterLab"], CUDAVersion: "12.4", Framework: "PyTorch", FrameworkVersion: "2.4.0" },
+    });
+    const imageId = image.CompShareImageId as string;
+    await ok("GetCompShareImageCreateProgress", { ...REGION, CompShareImageId: imageId });
+    await ok("DescribeCompShareCustomImages", { ...REGION, CompShareImageId: imageId });
+    await s.until(async () => {
+      const p = await ok("GetCompShareImageCreateProgress", { ...REGION, CompShareImageId: imageId });
+      return p.Process === 100;
+    }, 1000);
+    await s.until(async () => {
+      const body = await ok("DescribeCompShareCustomImages", { ...REGION, CompShareImageId: imageId });
+      return (body.ImageSet as Array<{ Status: string }>)[0]?.Status === "Available";
+    }, 1000);
+    await ok("GetCompShareImageCreateProgress", { ...REGION, CompShareImageId: imageId });
+    await ok("DescribeCompShareCustomImages", REGION);
+
+    await ok("StopCompShareInstance", { ...REGION, UHostId: id });
+    await describeOne(id); // Stopping
+    await untilState(id, "Stopped");
+
+    await ok("ResizeCompShareInstance", { ...REGION, UHostId: id, Cpu: 8, Memory: 32768, Gpu: 2, DiskSpace: 80 });
+    await describeOne(id); // Resizing
+    await untilState(id, "Stopped");
+
+    await ok("ReinstallCompShareInstance", { ...REGION, UHostId: id, CompShareImageId: imageId });
+    await describeOne(id); // Initializing
+    await untilState(id, "Running");
+    await ok("StopCompShareInstance", { ...REGION, UHostId: id });
+    await untilState(id, "Stopped");
+    await ok("StartCompShareInstance", { ...REGION, UHostId: id });
+    await describeOne(id); // Starting
+    await untilState(id, "Running");
+
+    await ok("TerminateCompShareCustomImage", { ...REGION, CompShareImageId: imageId });
+    await ok("DescribeCompShareInstanceOperations", { ...REGION, UHostId: id, Limit: 100 });
+    await ok("TerminateCompShareInstance", { ...REGION, UHostId: other });
+    await s.until(async () => {
+      const body = await ok("DescribeCompShareInstance", { ...REGION, "UHostIds.0": other });
+      return body.TotalCount === 0;
+    });
+    await ok("DescribeCompShareInstance", REGION);
+
+    // Every action of the contract list was answered successfully and checked at least once.
+    assert.deepEqual(
+      Object.keys(actions).filter((a) => !checked.has(a)),
+      [],
+      "actions with no successful answer checked",
+    );
+  });
+
+  it("describes a Running instance with ints, floats, booleans and nested objects of the SDK's types", async () => {
+    const createdAt = s.clock.now();
+    const created = await ok("CreateCompShareInstance", {
+      ...CREATE,
+      Disks: [
+        { IsBoot: true, Size: 50, Type: "CLOUD_SSD" },
+        { IsBoot: false, Size: 200, Type: "CLOUD_SSD" },
+      ],
+    });
+    const id = (created.UHostIds as string[])[0] as string;
+    await untilState(id, "Running");
+    const res = await s.call("DescribeCompShareInstance", { ...REGION, "UHostIds.0": id });
+    assert.equal(typeof res.body.TotalCount, "number");
+    const inst = (res.body.UHostSet as Array<Record<string, unknown>>)[0] as Record<string, unknown>;
+
+    for (const key of ["CPU", "Memory", "GPU", "TotalDiskSpace", "CreateTime", "StartTime", "StopSchedulerTime", "UpdateTime"]) {
+      assert.ok(Number.isInteger(inst[key]), `${key} should be a JSON integer, got ${JSON.stringify(inst[key])}`);
+    }
+    assert.equal(inst.CPU, CREATE.CPU);
+    assert.equal(inst.Memory, CREATE.Memory);
+    assert.equal(inst.GPU, CREATE.GPU);
+    assert.equal(inst.TotalDiskSpace, 250);
+    // Times are Unix seconds.
+    assert.equal(inst.CreateTime, Math.floor(createdAt / 1000));
+    assert.ok((inst.StartTime as number) >= (inst.CreateTime as number));
+    assert.ok((inst.StartTime as number) < 1e11, "StartTime is in seconds, not milliseconds");
+
+    assert.equal(typeof inst.InstancePrice, "number");
+    assert.equal(inst.InstancePrice, 1.88); // 4090: 1.88 per GPU-hour, 1 GPU
+    assert.equal(typeof inst.CompShareImagePrice, "number");
+    assert.equal(typeof inst.SupportWithoutGpuStart, "boolean");
+
+    const disks = inst.DiskSet as Array<Record<string, unknown>>;
+    assert.deepEqual(
+      disks.map((d) => d.IsBoot),
+      ["True", "False"],
+    );
+    for (const d of disks) assert.ok(Number.isInteger(d.Size));
+    assert.deepEqual(
+      disks.map((d) => d.Size),
+      [50, 200],
+    );
+
+    const gm = inst.GraphicsMemory as Record<string, unknown>;
+    assert.equal(typeof gm, "object");
+    assert.ok(gm !== null && !Array.isArray(gm));
+    assert.equal(gm.Value, 24);
+    assert.ok(Number.isInteger(gm.Rate));
+    const spec = inst.WithoutGpuSpec as Record<string, unknown>;
+    for (const key of ["Cpu", "Gpu", "Memory"]) assert.ok(Number.isInteger(spec[key]), `WithoutGpuSpec.${key}`);
+
+    for (const ip of inst.IPSet as Array<Record<string, unknown>>) {
+      assert.ok(Number.isInteger(ip.Bandwidth));
+      assert.ok(Number.isInteger(ip.Weight));
+      assert.equal(typeof ip.Default, "string");
+    }
+    const monitor = inst.MonitorMessages as { CpuUsageRate: unknown; GpuInfo: Array<Record<string, unknown>> };
+    assert.equal(typeof monitor.CpuUsageRate, "string");
+    assert.equal(monitor.GpuInfo.length, CREATE.GPU);
+    for (const key of ["AutoRenew", "IsExpire"]) assert.ok(["Yes", "No"].includes(inst[key] as string), `${key}=${String(inst[key])}`);
+    assert.equal(inst.State, "Running");
+    assert.equal(inst.OsType, "Linux");
+    assert.equal(inst.InstanceType, "UHost");
+    assert.equal(inst.CompShareImageType, "System");
+
+    // The check above has teeth: the same answer with one JSON type changed no longer decodes.
+    const schema = actions.DescribeCompShareInstance.response;
+    const fields = { TotalCount: res.body.TotalCount, UHostSet: res.body.UHostSet };
+    assert.deepEqual(parseWith(schema, fields, "strict").issues, []);
+    for (const [key, wrong] of [
+      ["CPU", "16"],
+      ["SupportWithoutGpuStart", "false"],
+      ["InstancePrice", "1.88"],
+    ] as const) {
+      const mutated = { ...fields, UHostSet: [{ ...inst, [key]: wrong }] };
+      const { issues } = parseWith(schema, mutated, "strict");
+      assert.deepEqual(
+        issues.map((i) => i.path),
+        [`UHostSet.0.${key}`],
+      );
+    }
+    const stringBoot = { ...fields, UHostSet: [{ ...inst, DiskSet: disks.map((d) => ({ ...d, IsBoot: d.IsBoot === "True" })) }] };
+    assert.ok(parseWith(schema, stringBoot, "strict").issues.some((i) => i.path === "UHostSet.0.DiskSet.0.IsBoot"));
+  });
+});
