@@ -1,14 +1,14 @@
 /** The `t` schema language: wire coercion for requests, strict JSON types for responses. */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { actions, parseWith, t, type AnySchema, type Issue, type Mode } from "@opencompshare/protocol";
+import { actions, parseWith, t, type Issue, type Mode, type Schema } from "@opencompshare/protocol";
 
 /** Parses and returns the issues as `kind path` strings, for compact assertions. */
-function issuesOf(schema: AnySchema, value: unknown, mode: Mode): string[] {
+function issuesOf<T>(schema: Schema<T>, value: unknown, mode: Mode): string[] {
   return parseWith(schema, value, mode).issues.map((i: Issue) => `${i.kind} ${i.path}`);
 }
 
-function ok(schema: AnySchema, value: unknown, mode: Mode): unknown {
+function ok<T>(schema: Schema<T>, value: unknown, mode: Mode): T | undefined {
   const res = parseWith(schema, value, mode);
   assert.deepEqual(res.issues, [], `expected ${JSON.stringify(value)} to parse in ${mode} mode`);
   return res.value;

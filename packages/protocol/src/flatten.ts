@@ -21,6 +21,7 @@ export function flatten(input: Record<string, NestedValue>): WireParams {
     } else if (value !== null && typeof value === "object") {
       for (const [k, v] of Object.entries(value)) walk(prefix ? `${prefix}.${k}` : k, v, depth + 1);
     } else {
+      if (Object.hasOwn(out, prefix) && out[prefix] !== value) throw new UnflattenError(prefix, "given twice with different values");
       out[prefix] = value;
     }
   };

@@ -30,9 +30,15 @@ function spellNumber(n: number): string {
   if (!Number.isFinite(n)) return String(n);
   if (Number.isInteger(n)) return Math.abs(n) < 1e21 ? n.toFixed(0) : BigInt(n).toString();
   const s = String(n);
-  if (!/e/i.test(s)) return s;
-  // Expand scientific notation without losing digits (20 is the widest toFixed allows).
-  return n.toFixed(20).replace(/0+$/, "").replace(/\.$/, "");
+  const match = /^(-?)(\d)(?:\.(\d+))?e([+-]\d+)$/.exec(s);
+  if (!match) return s;
+  // Expand scientific notation by moving the decimal point: no digit is lost.
+  const [, sign, lead, frac = "", exp] = match;
+  const digits = `${lead}${frac}`;
+  const point = 1 + Number(exp);
+  if (point <= 0) return `${sign}0.${"0".repeat(-point)}${digits}`;
+  if (point >= digits.length) return `${sign}${digits}${"0".repeat(point - digits.length)}`;
+  return `${sign}${digits.slice(0, point)}.${digits.slice(point)}`;
 }
 
 /** The string that is hashed: sorted keys in plain code-unit order, `key + value`, then the private key. */

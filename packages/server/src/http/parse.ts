@@ -19,6 +19,40 @@ function addSearchParams(params: WireParams, text: string): void {
   for (const [key, value] of new URLSearchParams(text)) addParam(params, key, value);
 }
 
+/**
+ * The first name given twice in one JSON object, if any. JSON.parse keeps the last silently;
+ * the wire refuses conflicting duplicates, in JSON as in forms. Expects valid JSON.
+ */
+export function duplicateJsonKey(text: string): string | undefined {
+  const stack: Array<Set<string> | null> = [];
+  let expectKey = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === "{") {
+      stack.push(new Set());
+      expectKey = true;
+    } else if (c === "[") {
+      stack.push(null);
+    } else if (c === "}" || c === "]") {
+      stack.pop();
+    } else if (c === ",") {
+      expectKey = stack[stack.length - 1] instanceof Set;
+    } else if (c === '"') {
+      let j = i + 1;
+      while (j < text.length && text[j] !== '"') j += text[j] === "\\" ? 2 : 1;
+      if (expectKey) {
+        const key = JSON.parse(text.slice(i, j + 1)) as string;
+        const keys = stack[stack.length - 1] as Set<string>;
+        if (keys.has(key)) return key;
+        keys.add(key);
+        expectKey = false;
+      }
+      i = j;
+    }
+  }
+  return undefined;
+}
+
 function addJson(params: WireParams, body: string): void {
   let parsed: unknown;
   try {
@@ -26,6 +60,8 @@ function addJson(params: WireParams, body: string): void {
   } catch {
     throw new ApiError("ParamsNotAvailable", "Params [body] not available: not valid JSON");
   }
+  const duplicate = duplicateJsonKey(body);
+  if (duplicate !== undefined) throw commonErrors.paramsNotAvailable([duplicate]);
   if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
     throw new ApiError("ParamsNotAvailable", "Params [body] not available: a JSON object is expected");
   }
@@ -53,4 +89,22 @@ export function parseParams(url: string, contentType: string | undefined, body: 
   else if (type === FORM || type === "") addSearchParams(params, text);
   else throw new ApiError("ParamsNotAvailable", `Params [Content-Type] not available: use ${FORM} or ${JSON_TYPE}`);
   return params;
+}
+
+/** The Action a request names, best effort and never throwing: used to name the envelope of an error met while parsing. */
+export function actionHint(url: string, contentType: string | undefined, body: Buffer | undefined): string {
+  const q = url.indexOf("?");
+  const fromQuery = q >= 0 ? new URLSearchParams(url.slice(q + 1)).get("Action") : null;
+  if (fromQuery) return fromQuery;
+  if (!body || body.length === 0) return "";
+  try {
+    const type = mediaType(contentType);
+    if (type === JSON_TYPE || type.endsWith("+json")) {
+      const parsed = JSON.parse(body.toString("utf8")) as { Action?: unknown };
+      return typeof parsed?.Action === "string" ? parsed.Action : "";
+    }
+    return new URLSearchParams(body.toString("utf8")).get("Action") ?? "";
+  } catch {
+    return "";
+  }
 }

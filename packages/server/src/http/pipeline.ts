@@ -14,7 +14,7 @@ import { handlers, type Services } from "../actions/index.js";
 import type { Handler } from "../actions/registry.js";
 import { authenticate } from "./authenticate.js";
 import { BodyTooLarge, readBody } from "./body.js";
-import { parseParams } from "./parse.js";
+import { actionHint, parseParams } from "./parse.js";
 import { reply } from "./reply.js";
 import { scope } from "./scope.js";
 import { validate } from "./validate.js";
@@ -32,6 +32,7 @@ export function createPipeline(services: Services, opts: PipelineOptions): Reque
     const started = performance.now();
     const requestId = randomUUID();
     let action = "";
+    let body: Buffer | undefined;
     let account: string | undefined;
     let retCode = 0;
     try {
@@ -41,7 +42,7 @@ export function createPipeline(services: Services, opts: PipelineOptions): Reque
         reply(res, requestId, errorEnvelope("", 230, `Params [Method] not available: ${String(req.method)}`), 405);
         return;
       }
-      const body = await readBody(req, opts.bodyLimit);
+      body = await readBody(req, opts.bodyLimit);
       const params = parseParams(req.url ?? "/", req.headers["content-type"], body);
       action = typeof params.Action === "string" ? params.Action : "";
       if (!action) throw commonErrors.missingAction();
@@ -54,6 +55,7 @@ export function createPipeline(services: Services, opts: PipelineOptions): Reque
       const fields = await handler({ caller: { accountId: account, projectId, requestId }, services }, request as never);
       reply(res, requestId, successEnvelope(action, fields));
     } catch (error) {
+      if (!action) action = actionHint(req.url ?? "/", req.headers["content-type"], body);
       if (error instanceof BodyTooLarge) {
         retCode = 230;
         reply(res, requestId, errorEnvelope(action, 230, `Params [body] not available: ${error.message}`), 413, true);
