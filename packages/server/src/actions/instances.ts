@@ -149,17 +149,17 @@ export const instanceHandlers: HandlerMap<InstanceActions> = {
 
   async ReinstallCompShareInstance(ctx, req) {
     const action = "ReinstallCompShareInstance";
-    const params: ReinstallParams = { imageId: req.CompShareImageId };
-    if (req.Password) params.passwordSealed = ctx.services.sealer.seal(req.Password);
     await ctx.services.engine.accept({
       action,
       rule: RULES[action],
       caller: ctx.caller,
       instanceId: req.UHostId,
-      params,
-      prepare: async (tx) => {
+      prepare: async (tx, inst) => {
         const image = await findUsableImage(tx, req.CompShareImageId, ctx.caller);
         if (!image) throw new ApiError("ImageNotFound", `image ${req.CompShareImageId} does not exist or is not available`);
+        const params: ReinstallParams = { imageId: req.CompShareImageId, spec: specOf(inst) };
+        if (req.Password) params.passwordSealed = ctx.services.sealer.seal(req.Password);
+        return { params };
       },
     });
     return { UHostId: req.UHostId };

@@ -1,6 +1,6 @@
 /**
  * The driver interface: what the control plane asks of a hypervisor. The simulated driver is
- * its executable specification, and `test/conformance/driver.ts` is the suite every driver
+ * its executable specification, and `test/conformance/driver-suite.ts` is the suite every driver
  * must pass.
  *
  * Every method takes an AbortSignal; when it fires, the method rejects promptly, and the
@@ -70,8 +70,8 @@ export interface Driver {
   reinstall(id: string, imageId: string, signal: AbortSignal): Promise<void>;
   /** Postcondition: the machine has `spec`; it is stopped. */
   resize(id: string, spec: MachineSpec, signal: AbortSignal): Promise<void>;
-  /** Postcondition: the guest's login password is the new one. */
-  resetPassword(id: string, signal: AbortSignal): Promise<void>;
+  /** Postcondition: the guest's login password is `password` (plain text, never logged). */
+  resetPassword(id: string, password: string, signal: AbortSignal): Promise<void>;
   /** Postcondition: the machine no longer exists (status `absent`). Idempotent. */
   destroy(id: string, signal: AbortSignal): Promise<void>;
 }

@@ -71,13 +71,13 @@ export class OperationContext {
    * Calls the driver with a deadline: `timeoutMs`, and never past the lock's expiry, so the
    * lock cannot outlive its TTL while this operation waits.
    */
-  async drive<T>(method: string, call: (signal: AbortSignal) => Promise<T>, timeoutMs?: number): Promise<T> {
+  async drive<T>(method: string, call: (signal: AbortSignal) => Promise<T>, timeoutMs?: number, opts: { beyondLock?: boolean } = {}): Promise<T> {
     const { clock, lockTtlMs } = this.deps;
-    const margin = Math.max(50, Math.floor(lockTtlMs / 20));
     let deadline = timeoutMs ?? lockTtlMs;
-    if (this.op.lock_token !== null) deadline = Math.min(deadline, this.lockExpiresAt - clock.now() - margin);
-    deadline = Math.max(0, deadline);
+    if (!opts.beyondLock) deadline = Math.min(deadline, this.lockBudgetMs());
     if (this.shutdown.aborted) throw new Shutdown();
+    // A call that cannot finish before the lock expires is not started.
+    if (deadline <= 0) throw new DriverTimeout(method, 0);
     const ac = new AbortController();
     const onShutdown = () => ac.abort(new Shutdown());
     this.shutdown.addEventListener("abort", onShutdown, { once: true });
@@ -95,6 +95,13 @@ export class OperationContext {
       if (!ac.signal.aborted) ac.abort(DONE);
       aborted.catch(() => undefined);
     }
+  }
+
+  /** Time left under the lock, less a safety margin; unbounded when no lock is held. */
+  lockBudgetMs(): number {
+    if (this.op.lock_token === null) return Number.POSITIVE_INFINITY;
+    const margin = Math.max(50, Math.floor(this.deps.lockTtlMs / 20));
+    return this.lockExpiresAt - this.deps.clock.now() - margin;
   }
 
   /** Records the phase (and what recovery needs to know) before the step it names. */

@@ -23,6 +23,8 @@ export interface CreateParams {
 export interface ReinstallParams {
   imageId: string;
   passwordSealed?: string;
+  /** The machine as it should be, for provisioning it when it does not exist (a failed create). */
+  spec: MachineSpec;
 }
 export interface ResetPasswordParams {
   passwordSealed: string;
@@ -41,7 +43,8 @@ const STATUS_TIMEOUT_MS = 10_000;
 /** The instance state that matches what the driver reports; unknown (`""`) when it cannot tell. */
 async function observedState(ctx: OperationContext): Promise<string> {
   try {
-    const s = await ctx.drive("status", (signal) => ctx.driver.status(ctx.instanceId, signal), STATUS_TIMEOUT_MS);
+    // Read-only, so it may run past an exhausted lock budget: the state must be told.
+    const s = await ctx.drive("status", (signal) => ctx.driver.status(ctx.instanceId, signal), STATUS_TIMEOUT_MS, { beyondLock: true });
     return stateOf(s);
   } catch {
     return State.Unknown;
@@ -66,8 +69,10 @@ const failToObserved =
   };
 
 async function softThenHard(ctx: OperationContext, soft: (s: AbortSignal) => Promise<void>, hard: (s: AbortSignal) => Promise<void>, name: string) {
+  // The soft attempt gets at most half of what the lock has left, so the hard one has time too.
+  const softMs = Math.min(ctx.deps.softTimeoutMs, Math.floor(ctx.lockBudgetMs() / 2));
   try {
-    await ctx.drive(`${name}(soft)`, soft, ctx.deps.softTimeoutMs);
+    await ctx.drive(`${name}(soft)`, soft, softMs);
   } catch (error) {
     if (!(error instanceof DriverTimeout)) throw error;
     ctx.deps.log.warn({ op: ctx.op.id, uhost: ctx.instanceId }, `soft ${name} timed out; falling back to hard`);
@@ -168,7 +173,9 @@ const terminate: Procedure = {
     const id = ctx.instanceId;
     if (ctx.op.phase !== "releasing") {
       await ctx.phase("powering-off");
-      await ctx.drive("powerOff(hard)", (s) => ctx.driver.powerOff(id, "hard", s));
+      // A machine whose provisioning failed does not exist: nothing to power off.
+      const status = await ctx.drive("status", (s) => ctx.driver.status(id, s), STATUS_TIMEOUT_MS);
+      if (status.power !== "absent") await ctx.drive("powerOff(hard)", (s) => ctx.driver.powerOff(id, "hard", s));
       await ctx.write(async (tx) => {
         const now = ctx.deps.clock.now();
         await casInstance(tx, id, undefined, { state: State.Stopped, stop_time: now, updated_at: now });
@@ -196,8 +203,9 @@ const resetPassword: Procedure = {
   async run(ctx) {
     await ctx.releaseLock();
     await ctx.phase("resetting");
-    await ctx.drive("resetPassword", (s) => ctx.driver.resetPassword(ctx.instanceId, s));
     const { passwordSealed } = ctx.params<ResetPasswordParams>();
+    const password = Buffer.from(ctx.deps.sealer.open(passwordSealed), "base64").toString("utf8");
+    await ctx.drive("resetPassword", (s) => ctx.driver.resetPassword(ctx.instanceId, password, s));
     await ctx.succeed(async (tx, now) => {
       await casInstance(tx, ctx.instanceId, undefined, { password_sealed: passwordSealed, task: null, task_op_id: null, updated_at: now });
     });
@@ -216,6 +224,8 @@ const reinstall: Procedure = {
     await ctx.releaseLock();
     if (ctx.op.phase !== "booting") {
       await ctx.phase("reinstalling");
+      const status = await ctx.drive("status", (s) => ctx.driver.status(id, s), STATUS_TIMEOUT_MS);
+      if (status.power === "absent") await ctx.drive("provision", (s) => ctx.driver.provision(id, { ...p.spec, imageId: p.imageId }, s));
       await ctx.drive("reinstall", (s) => ctx.driver.reinstall(id, p.imageId, s));
       await ctx.phase("booting");
     }

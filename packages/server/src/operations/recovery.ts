@@ -1,11 +1,11 @@
 /**
  * Recovery: at start-up and periodically, takes over operations whose runner died (lease
  * expired, or, when this process owns the data exclusively, any other owner) and resumes them,
- * and puts instances that sit in a transitional state with no operation back in the state
+ * and puts instances that sit in a transitional or unknown state with no operation in the state
  * the driver reports. No instance stays in a transitional state past the lock's TTL.
  */
 import { sql } from "kysely";
-import { TRANSITIONAL } from "../domain/states.js";
+import { State, TRANSITIONAL } from "../domain/states.js";
 import { casInstance } from "../store/repositories/instances.js";
 import type { OperationRow } from "../store/schema.js";
 import type { RunnerDeps } from "./context.js";
@@ -105,7 +105,7 @@ export class Recovery {
     const stuck = await db
       .selectFrom("instances")
       .select(["id", "state"])
-      .where("state", "in", [...TRANSITIONAL])
+      .where("state", "in", [...TRANSITIONAL, State.Unknown])
       .where((eb) =>
         eb.not(
           eb.exists(
@@ -122,7 +122,9 @@ export class Recovery {
     let reconciled = 0;
     for (const inst of stuck) {
       const signal = AbortSignal.timeout(10_000);
-      const state = await driver.status(inst.id, signal).then(stateOf, () => "");
+      const state = await driver.status(inst.id, signal).then(stateOf, () => State.Unknown);
+      // Unknown stays unknown until the driver can tell (it may still be busy).
+      if (state === inst.state) continue;
       if (await casInstance(db, inst.id, inst.state, { state, updated_at: clock.now() })) {
         reconciled++;
         log.warn({ uhost: inst.id, from: inst.state, to: state }, "reconciled an instance left in a transitional state");

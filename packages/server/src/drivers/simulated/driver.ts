@@ -81,6 +81,7 @@ export class SimulatedDriver implements Driver {
     const row = await this.current(id);
     if (row.power === "off" && row.action === null) return;
     if (mode === "hard") {
+      await this.delay(extra, signal);
       await this.db.updateTable("sim_machines").set({ power: "off", action: null, action_until: 0 }).where("id", "=", id).execute();
       return;
     }
@@ -96,21 +97,15 @@ export class SimulatedDriver implements Driver {
   }
 
   async status(id: string, signal: AbortSignal): Promise<MachineStatus> {
-    await this.fault("status", id, signal);
+    await this.delay(await this.fault("status", id, signal), signal);
     const row = await this.find(id);
     if (!row) return { power: "absent", bootCount: 0 };
     return this.describe(row);
   }
 
   async settle(id: string, signal: AbortSignal): Promise<MachineStatus> {
-    const row = await this.find(id);
-    if (!row) return { power: "absent", bootCount: 0 };
-    if (row.action) {
-      await this.clock.sleep(row.action_until - this.clock.now(), signal);
-      const done = await this.find(id);
-      return done ? this.describe(done) : { power: "absent", bootCount: 0 };
-    }
-    return this.describe(row);
+    const row = await this.waitIdle(id, signal);
+    return row ? this.describe(row) : { power: "absent", bootCount: 0 };
   }
 
   async snapshot(id: string, _imageId: string, signal: AbortSignal): Promise<void> {
@@ -144,7 +139,7 @@ export class SimulatedDriver implements Driver {
   }
 
   async deleteImage(imageId: string, signal: AbortSignal): Promise<void> {
-    await this.fault("deleteImage", imageId, signal);
+    await this.delay(await this.fault("deleteImage", imageId, signal), signal);
     await this.db.deleteFrom("sim_images").where("id", "=", imageId).execute();
   }
 
@@ -164,7 +159,7 @@ export class SimulatedDriver implements Driver {
     await this.act(id, "resize", this.timings.bootMs / 2 + extra, signal);
   }
 
-  async resetPassword(id: string, signal: AbortSignal): Promise<void> {
+  async resetPassword(id: string, _password: string, signal: AbortSignal): Promise<void> {
     const extra = await this.fault("resetPassword", id, signal);
     await this.act(id, "password", this.timings.bootMs / 3 + extra, signal);
   }
@@ -252,7 +247,23 @@ export class SimulatedDriver implements Driver {
       await this.db.updateTable("sim_machines").set({ action, action_until: until }).where("id", "=", id).execute();
     }
     await this.clock.sleep(until - this.clock.now(), signal);
-    await this.find(id);
+    // Another action may have replaced this one meanwhile (a hard reboot cutting a soft one
+    // short): the postcondition holds only once nothing is in flight.
+    await this.waitIdle(id, signal);
+  }
+
+  /** Waits until the machine has no action in flight; undefined when it does not exist. */
+  private async waitIdle(id: string, signal: AbortSignal): Promise<MachineRow | undefined> {
+    for (;;) {
+      const row = await this.find(id);
+      if (!row || !row.action) return row;
+      await this.clock.sleep(Number(row.action_until) - this.clock.now(), signal);
+    }
+  }
+
+  /** Waits out the extra time of a `slow` fault, for methods that have no timed action. */
+  private async delay(ms: number, signal: AbortSignal): Promise<void> {
+    if (ms > 0) await this.clock.sleep(ms, signal);
   }
 
   private async setSpec(id: string, change: (spec: MachineSpec) => MachineSpec): Promise<void> {
