@@ -1,13 +1,16 @@
 /** What defines an Action once, for the server's validation, the SDK's types and the docs. */
 import { t, type AnySchema, type Infer, type ObjectSchema } from "../schema.js";
 
+export type Family = "instances" | "images" | "operations";
+
 export interface ActionContract<
   Name extends string = string,
   Req extends ObjectSchema<Record<string, AnySchema>> = ObjectSchema<Record<string, AnySchema>>,
   Res extends ObjectSchema<Record<string, AnySchema>> = ObjectSchema<Record<string, AnySchema>>,
+  F extends Family = Family,
 > {
   readonly name: Name;
-  readonly family: "instances" | "images" | "operations";
+  readonly family: F;
   readonly summary: string;
   /** The request parameters, as nested values after unflattening (common auth keys excluded). */
   readonly request: Req;
@@ -23,9 +26,10 @@ export const defineAction = <
   const Name extends string,
   Req extends ObjectSchema<Record<string, AnySchema>>,
   Res extends ObjectSchema<Record<string, AnySchema>>,
+  const F extends Family,
 >(
-  contract: ActionContract<Name, Req, Res>,
-): ActionContract<Name, Req, Res> => contract;
+  contract: ActionContract<Name, Req, Res, F>,
+): ActionContract<Name, Req, Res, F> => contract;
 
 export type RequestOf<C extends ActionContract> = Infer<C["request"]>;
 export type ResponseOf<C extends ActionContract> = Infer<C["response"]>;
@@ -37,6 +41,9 @@ export const projectId = () => t.optional(t.string({ maxLength: 64 }));
 export const uhostId = () => t.string({ maxLength: 64 });
 export const limit = () => t.optional(t.int({ min: 0, max: 1_000_000 }));
 export const offset = () => t.optional(t.int({ min: 0 }));
+
+/** Region, Zone and ProjectId where a listing may leave them out. */
+export const optionalScope = { Region: t.optional(region()), Zone: t.optional(zone()), ProjectId: projectId() };
 
 /** Region, Zone and UHostId: the request of most instance actions. */
 export const onInstance = { Region: region(), Zone: zone(), ProjectId: projectId(), UHostId: uhostId() };

@@ -1,7 +1,7 @@
 /** Image actions: platform images and the caller's custom images. */
 import { t } from "../schema.js";
 import { ImageModel, ImageTypes } from "../models.js";
-import { defineAction, emptyResponse, limit, offset, projectId, region, uhostId, zone } from "./contract.js";
+import { defineAction, emptyResponse, limit, offset, optionalScope, projectId, region, uhostId, zone } from "./contract.js";
 
 const imageId = () => t.string({ maxLength: 64 });
 
@@ -11,9 +11,7 @@ export const DescribeCompShareImages = defineAction({
   summary: "List platform images (System and App), filtered by type, id, name or tag.",
   idempotent: true,
   request: t.object({
-    Region: t.optional(region()),
-    Zone: t.optional(zone()),
-    ProjectId: projectId(),
+    ...optionalScope,
     ImageType: t.optional(t.string({ enum: ImageTypes })),
     CompShareImageId: t.optional(imageId()),
     Name: t.optional(t.string({ maxLength: 128 })),
@@ -55,9 +53,7 @@ export const DescribeCompShareCustomImages = defineAction({
   summary: "List the caller's custom images.",
   idempotent: true,
   request: t.object({
-    Region: t.optional(region()),
-    Zone: t.optional(zone()),
-    ProjectId: projectId(),
+    ...optionalScope,
     CompShareImageId: t.optional(imageId()),
     Offset: offset(),
     Limit: limit(),
@@ -71,9 +67,7 @@ export const GetCompShareImageCreateProgress = defineAction({
   summary: "Progress of a custom image being made: Process from 0 to 100, durations in seconds as strings.",
   idempotent: true,
   request: t.object({
-    Region: t.optional(region()),
-    Zone: t.optional(zone()),
-    ProjectId: projectId(),
+    ...optionalScope,
     CompShareImageId: imageId(),
   }),
   response: t.object({ Process: t.float(), RemainingDuration: t.string(), TotalDuration: t.string() }),
@@ -85,9 +79,7 @@ export const TerminateCompShareCustomImage = defineAction({
   summary: "Delete a custom image that is not being made.",
   idempotent: true,
   request: t.object({
-    Region: t.optional(region()),
-    Zone: t.optional(zone()),
-    ProjectId: projectId(),
+    ...optionalScope,
     CompShareImageId: imageId(),
   }),
   response: emptyResponse,

@@ -1,7 +1,7 @@
 /** Instance lifecycle actions. */
 import { t } from "../schema.js";
 import { InstanceModel } from "../models.js";
-import { defineAction, emptyResponse, limit, offset, onInstance, projectId, region, uhostIdResponse, zone } from "./contract.js";
+import { defineAction, emptyResponse, limit, offset, onInstance, optionalScope, projectId, region, uhostIdResponse, zone } from "./contract.js";
 
 export const ChargeTypes = ["Month", "Day", "Dynamic", "Postpay", "Spot", "Year"] as const;
 const base64 = /^[A-Za-z0-9+/]*={0,2}$/;
@@ -49,9 +49,7 @@ export const DescribeCompShareInstance = defineAction({
   summary: "List the caller's instances, newest first; Limit defaults to 20 and is capped at 100.",
   idempotent: true,
   request: t.object({
-    Region: t.optional(region()),
-    Zone: t.optional(zone()),
-    ProjectId: projectId(),
+    ...optionalScope,
     UHostIds: t.optional(t.array(t.string({ maxLength: 64 }), { max: 100 })),
     Offset: offset(),
     Limit: limit(),

@@ -1,7 +1,7 @@
 /** Operation records: this project's extension to the CompShare API. */
 import { t } from "../schema.js";
 import { OperationModel } from "../models.js";
-import { defineAction, limit, offset, projectId, region, uhostId, zone } from "./contract.js";
+import { defineAction, limit, offset, optionalScope, uhostId } from "./contract.js";
 
 export const DescribeCompShareInstanceOperations = defineAction({
   name: "DescribeCompShareInstanceOperations",
@@ -10,9 +10,7 @@ export const DescribeCompShareInstanceOperations = defineAction({
   idempotent: true,
   extension: true,
   request: t.object({
-    Region: t.optional(region()),
-    Zone: t.optional(zone()),
-    ProjectId: projectId(),
+    ...optionalScope,
     UHostId: uhostId(),
     Offset: offset(),
     Limit: limit(),

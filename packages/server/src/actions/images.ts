@@ -1,19 +1,12 @@
 /** Handlers of the image actions: platform images, and custom images made from instances. */
 import { randomBytes } from "node:crypto";
 import { ApiError } from "@opencompshare/protocol";
-import { RULES } from "../domain/rules.js";
 import type { ImageParams } from "../operations/procedures.js";
 import type { ImageRow } from "../store/schema.js";
-import type { HandlerMap, RequestContext } from "./registry.js";
+import type { ActionsOf, HandlerMap, RequestContext } from "./registry.js";
 import { pageOf } from "./instances.js";
 import { toImageModel } from "./views.js";
 
-type ImageActions =
-  | "DescribeCompShareImages"
-  | "CreateCompShareCustomImage"
-  | "DescribeCompShareCustomImages"
-  | "GetCompShareImageCreateProgress"
-  | "TerminateCompShareCustomImage";
 
 const newImageId = (): string => `compshareImage-${randomBytes(6).toString("hex")}`;
 
@@ -34,7 +27,7 @@ async function accountName(ctx: RequestContext): Promise<string> {
   return row?.name ?? "";
 }
 
-export const imageHandlers: HandlerMap<ImageActions> = {
+export const imageHandlers: HandlerMap<ActionsOf<"images">> = {
   async DescribeCompShareImages(ctx, req) {
     const { db } = ctx.services;
     const { offset, limit } = pageOf(req.Offset, req.Limit);
@@ -55,7 +48,6 @@ export const imageHandlers: HandlerMap<ImageActions> = {
     const imageId = newImageId();
     await ctx.services.engine.accept({
       action,
-      rule: RULES[action],
       caller: ctx.caller,
       instanceId: req.UHostId,
       params: { imageId } satisfies ImageParams,

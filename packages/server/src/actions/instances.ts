@@ -1,30 +1,16 @@
 /** Handlers of the instance lifecycle actions. Rules live in domain/, execution in operations/. */
 import { randomBytes } from "node:crypto";
 import { ApiError, commonErrors } from "@opencompshare/protocol";
-import { RULES } from "../domain/rules.js";
 import { State } from "../domain/states.js";
 import type { MachineSpec } from "../drivers/driver.js";
 import type { CreateParams, ResetPasswordParams, ReinstallParams, ResizeParams } from "../operations/procedures.js";
 import { takeGpus } from "../store/repositories/capacity.js";
 import { casInstance, findOwnedInstance, listInstances } from "../store/repositories/instances.js";
 import type { InstanceRow } from "../store/schema.js";
-import type { HandlerMap, RequestContext } from "./registry.js";
-import { findUsableImage, imagesById } from "./image-lookup.js";
+import type { ActionsOf, HandlerMap, RequestContext } from "./registry.js";
+import { imagesById, requireUsableImage } from "./image-lookup.js";
 import { toInstanceModel, type StoredDisk } from "./views.js";
 
-type InstanceActions =
-  | "CreateCompShareInstance"
-  | "DescribeCompShareInstance"
-  | "StartCompShareInstance"
-  | "StopCompShareInstance"
-  | "RebootCompShareInstance"
-  | "TerminateCompShareInstance"
-  | "ResetCompShareInstancePassword"
-  | "ReinstallCompShareInstance"
-  | "ResizeCompShareInstance"
-  | "ModifyCompShareInstanceName"
-  | "UpdateCompShareStopScheduler"
-  | "DeleteCompShareStopScheduler";
 
 const DEFAULT_LIMIT = 20;
 const MAX_LIMIT = 100;
@@ -59,11 +45,11 @@ function specOf(row: Pick<InstanceRow, "cpu" | "memory" | "gpu" | "gpu_type" | "
 const lifecycle =
   (action: "StartCompShareInstance" | "StopCompShareInstance" | "RebootCompShareInstance" | "TerminateCompShareInstance") =>
   async (ctx: RequestContext, req: { UHostId: string }) => {
-    await ctx.services.engine.accept({ action, rule: RULES[action], caller: ctx.caller, instanceId: req.UHostId });
+    await ctx.services.engine.accept({ action, caller: ctx.caller, instanceId: req.UHostId });
     return { UHostId: req.UHostId };
   };
 
-export const instanceHandlers: HandlerMap<InstanceActions> = {
+export const instanceHandlers: HandlerMap<ActionsOf<"instances">> = {
   async CreateCompShareInstance(ctx, req) {
     const { catalog, sealer, engine } = ctx.services;
     const offer = catalog.gpus.find((g) => g.zone === req.Zone && g.gpuType === req.GpuType);
@@ -77,8 +63,7 @@ export const instanceHandlers: HandlerMap<InstanceActions> = {
       action: "CreateCompShareInstance",
       caller: ctx.caller,
       build: async (tx, now) => {
-        const image = await findUsableImage(tx, req.CompShareImageId, ctx.caller);
-        if (!image) throw new ApiError("ImageNotFound", `image ${req.CompShareImageId} does not exist or is not available`);
+        const image = await requireUsableImage(tx, req.CompShareImageId, ctx.caller);
         if (!(await takeGpus(tx, req.Zone, req.GpuType, req.GPU * quantity))) {
           throw new ApiError("ResourceNotEnough", `not enough ${req.GpuType} GPUs left in ${req.Zone} for ${quantity} × ${req.GPU}`);
         }
@@ -143,7 +128,7 @@ export const instanceHandlers: HandlerMap<InstanceActions> = {
   async ResetCompShareInstancePassword(ctx, req) {
     const params: ResetPasswordParams = { passwordSealed: ctx.services.sealer.seal(req.Password) };
     const action = "ResetCompShareInstancePassword";
-    await ctx.services.engine.accept({ action, rule: RULES[action], caller: ctx.caller, instanceId: req.UHostId, params });
+    await ctx.services.engine.accept({ action, caller: ctx.caller, instanceId: req.UHostId, params });
     return { UHostId: req.UHostId };
   },
 
@@ -151,12 +136,10 @@ export const instanceHandlers: HandlerMap<InstanceActions> = {
     const action = "ReinstallCompShareInstance";
     await ctx.services.engine.accept({
       action,
-      rule: RULES[action],
       caller: ctx.caller,
       instanceId: req.UHostId,
       prepare: async (tx, inst) => {
-        const image = await findUsableImage(tx, req.CompShareImageId, ctx.caller);
-        if (!image) throw new ApiError("ImageNotFound", `image ${req.CompShareImageId} does not exist or is not available`);
+        await requireUsableImage(tx, req.CompShareImageId, ctx.caller);
         const params: ReinstallParams = { imageId: req.CompShareImageId, spec: specOf(inst) };
         if (req.Password) params.passwordSealed = ctx.services.sealer.seal(req.Password);
         return { params };
@@ -172,7 +155,6 @@ export const instanceHandlers: HandlerMap<InstanceActions> = {
     }
     await ctx.services.engine.accept({
       action,
-      rule: RULES[action],
       caller: ctx.caller,
       instanceId: req.UHostId,
       prepare: async (tx, inst) => {

@@ -2,10 +2,10 @@
 import { ApiError } from "@opencompshare/protocol";
 import { listOperations, toOperationModel } from "../operations/records.js";
 import { findOwnedInstance } from "../store/repositories/instances.js";
-import type { HandlerMap } from "./registry.js";
+import type { ActionsOf, HandlerMap } from "./registry.js";
 import { pageOf } from "./instances.js";
 
-export const operationHandlers: HandlerMap<"DescribeCompShareInstanceOperations"> = {
+export const operationHandlers: HandlerMap<ActionsOf<"operations">> = {
   async DescribeCompShareInstanceOperations(ctx, req) {
     const { db } = ctx.services;
     const { offset, limit } = pageOf(req.Offset, req.Limit);

@@ -26,3 +26,5 @@ export interface RequestContext {
 
 export type Handler<N extends ActionName> = (ctx: RequestContext, req: RequestOf<Actions[N]>) => Promise<ResponseOf<Actions[N]>>;
 export type HandlerMap<N extends ActionName = ActionName> = { [K in N]: Handler<K> };
+/** The Actions of one family of the contract: each handler file implements exactly these. */
+export type ActionsOf<F extends Actions[ActionName]["family"]> = { [K in ActionName]: Actions[K]["family"] extends F ? K : never }[ActionName];

@@ -7,7 +7,7 @@
 import { randomUUID } from "node:crypto";
 import { ApiError } from "@opencompshare/protocol";
 import { check, lockHeldError } from "../domain/guard.js";
-import type { Rule } from "../domain/rules.js";
+import { RULES, type MutatingAction } from "../domain/rules.js";
 import { casInstance, findOwnedInstance, isImaging } from "../store/repositories/instances.js";
 import type { InstanceRow, OperationRow, Tx } from "../store/schema.js";
 import type { RunnerDeps } from "./context.js";
@@ -27,8 +27,8 @@ export interface Prepared {
 }
 
 export interface AcceptInput {
-  action: string;
-  rule: Rule;
+  /** The action; its rule (allowed states, what it enters) comes from the rule table. */
+  action: MutatingAction;
   caller: Caller;
   instanceId: string;
   /** Recorded with the operation; seal secrets before they get here. */
@@ -86,7 +86,8 @@ export class Engine {
   /** Accepts an operation on an existing instance and launches it. Returns the operation id. */
   async accept(input: AcceptInput): Promise<string> {
     const { db, clock, lockTtlMs } = this.deps;
-    const { rule, caller, instanceId } = input;
+    const { caller, instanceId } = input;
+    const rule = RULES[input.action];
     const opId = newOperationId();
     const accepted = await db.transaction().execute(async (tx) => {
       const now = clock.now();

@@ -1,6 +1,5 @@
 /** The stop scheduler: a Running instance whose StopSchedulerTime has come is stopped. */
 import { ApiError } from "@opencompshare/protocol";
-import { RULES } from "../domain/rules.js";
 import { State } from "../domain/states.js";
 import type { Db } from "../store/schema.js";
 import type { Clock } from "../clock.js";
@@ -31,7 +30,6 @@ export async function runDueStops(db: Db, clock: Clock, engine: Engine, log: Log
     try {
       await engine.accept({
         action: "StopCompShareInstance",
-        rule: RULES.StopCompShareInstance,
         caller: { accountId: inst.account_id, projectId: inst.project_id, requestId: "stop-scheduler" },
         instanceId: inst.id,
       });
