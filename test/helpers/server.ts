@@ -9,6 +9,7 @@ import { Writable } from "node:stream";
 import type { NestedValue } from "@opencompshare/protocol";
 import { createApp, createLogger, loadConfig, ManualClock, settle, withAdmin, type App, type Config, type Credentials } from "@opencompshare/server";
 import { call, type Answer, type Encoding, type Keys } from "./client.js";
+import { databaseEnv, testDatabase } from "./database.js";
 
 export const DEFAULT_KEYS = { PublicKey: "my_public_key", PrivateKey: "my_private_key" };
 export const REGION = { Region: "cn-wlcb", Zone: "cn-wlcb-01" };
@@ -49,9 +50,11 @@ export interface TestServerOptions {
 
 export async function startServer(opts: TestServerOptions = {}): Promise<TestServer> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), "ocs-test-"));
+  const database = await testDatabase();
   const config = loadConfig(
     {},
     {
+      ...databaseEnv(database),
       OCS_DATA_DIR: dataDir,
       OCS_PORT: "0",
       OCS_PUBLIC_KEY: DEFAULT_KEYS.PublicKey,
@@ -103,7 +106,10 @@ export async function startServer(opts: TestServerOptions = {}): Promise<TestSer
     },
     async close() {
       await app.close();
-      if (!opts.keepData) rmSync(dataDir, { recursive: true, force: true });
+      if (!opts.keepData) {
+        rmSync(dataDir, { recursive: true, force: true });
+        await database.drop();
+      }
     },
   };
   return server;

@@ -17,6 +17,9 @@ interface Disk {
 interface Inst {
   UHostId: string;
   Name: string;
+  ChargeType: string;
+  ExpireTime: number;
+  IsExpire: string;
   State: string;
   CPU: number;
   Memory: number;
@@ -114,20 +117,25 @@ describe("instance lifecycle", () => {
       await allRunning(s, [id as string]);
     });
 
-    it("creates Quantity instances, each with its own UHostId", async () => {
-      const ids = await create(s, { Quantity: 3 });
-      assert.equal(ids.length, 3);
-      assert.equal(new Set(ids).size, 3);
-      await allRunning(s, ids);
-    });
-
-    it("suffixes the Name with -1, -2, -3 when Quantity is more than one", async () => {
-      const ids = await create(s, { Quantity: 3, Name: "trainer" });
-      const { set } = await list(s, { UHostIds: ids });
-      assert.deepEqual(set.map((i) => i.Name).sort(), ["trainer-1", "trainer-2", "trainer-3"]);
-      const [single] = await create(s, { Name: "solo" });
-      assert.equal((await one(s, single as string)).Name, "solo");
-      await allRunning(s, [...ids, single as string]);
+    it("reads Quantity as the purchase duration, as the official SDKs document it: one instance, prepaid that long", async () => {
+      const now = s.clock.now();
+      const months = await create(s, { Quantity: 3, ChargeType: "Month", Name: "trainer" });
+      assert.equal(months.length, 1);
+      const inst = await one(s, months[0] as string);
+      assert.equal(inst.Name, "trainer");
+      assert.equal(inst.ChargeType, "Month");
+      const expected = new Date(now);
+      expected.setUTCMonth(expected.getUTCMonth() + 3);
+      assert.equal(inst.ExpireTime, Math.floor(expected.getTime() / 1000));
+      assert.equal(inst.IsExpire, "No");
+      // Month with 0: to the end of this month.
+      const [toMonthEnd] = await create(s, { Quantity: 0, ChargeType: "Month" });
+      const d = new Date(now);
+      assert.equal((await one(s, toMonthEnd as string)).ExpireTime, Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1) / 1000);
+      // Pay as you go never expires.
+      const [dynamic] = await create(s, { Quantity: 5, ChargeType: "Dynamic" });
+      assert.equal((await one(s, dynamic as string)).ExpireTime, 0);
+      await allRunning(s, [months[0] as string, toMonthEnd as string, dynamic as string]);
     });
 
     it("accepts Disks with exactly one boot disk and lists the boot disk first", async () => {
@@ -414,8 +422,8 @@ describe("DescribeCompShareInstance paging and order", () => {
   const created: string[] = [];
   before(async () => {
     s = await startServer();
-    // 105 instances: 100 in one Create, then 5 more, one second apart.
-    created.push(...(await create(s, { Quantity: 100 })));
+    // 105 instances: 100 at once, then 5 more, one second apart.
+    created.push(...(await Promise.all(Array.from({ length: 100 }, () => create(s)))).flat());
     for (let i = 0; i < 5; i++) {
       await s.clock.advance(1000);
       created.push(...(await create(s)));
@@ -496,11 +504,6 @@ describe("GPU capacity", () => {
     const tooMany = await s.call("CreateCompShareInstance", { ...CREATE, GPU: 3 });
     assert.equal(tooMany.body.RetCode, 226604, JSON.stringify(tooMany.body));
     assert.match(tooMany.body.Message ?? "", /^ResourceNotEnough: .*4090/);
-    assert.equal((await list(s)).total, 1);
-
-    // Quantity counts: 3 × 1 GPU does not fit in the 2 left, and none of the 3 is created.
-    const quantity = await s.call("CreateCompShareInstance", { ...CREATE, GPU: 1, Quantity: 3 });
-    assert.equal(quantity.body.RetCode, 226604);
     assert.equal((await list(s)).total, 1);
 
     // Terminating the first gives its 2 GPUs back: the refused Create now fits.

@@ -7,8 +7,9 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, describe, it } from "node:test";
+import { after, before, describe, it } from "node:test";
 import { call, type Keys } from "../helpers/client.js";
+import { databaseEnv, testDatabase, type TestDatabase } from "../helpers/database.js";
 import { poll, spawnServer, type ServerProcess } from "../helpers/process.js";
 import { CREATE, DEFAULT_KEYS, REGION } from "../helpers/server.js";
 
@@ -22,8 +23,13 @@ interface Op {
 
 describe("a crash in the middle of operations", () => {
   const dataDir = mkdtempSync(join(tmpdir(), "ocs-crash-"));
-  const env = {
+  let db: TestDatabase | undefined;
+  let env: Record<string, string> = {};
+  const baseEnv = {
     OCS_DATA_DIR: dataDir,
+    // With PostgreSQL a restarted server cannot know the old one is gone: it waits out the lease.
+    OCS_LEASE_MS: "1000",
+    OCS_RECOVERY_INTERVAL_MS: "200",
     OCS_PUBLIC_KEY: DEFAULT_KEYS.PublicKey,
     OCS_PRIVATE_KEY: DEFAULT_KEYS.PrivateKey,
     OCS_SIM_BOOT_MS: "1500",
@@ -31,9 +37,15 @@ describe("a crash in the middle of operations", () => {
   };
   const keys: Keys = DEFAULT_KEYS;
   let server: ServerProcess | undefined;
-  after(() => {
+  before(async () => {
+    db = await testDatabase();
+    env = { ...baseEnv, ...databaseEnv(db) };
+  });
+  after(async () => {
     server?.child.kill("SIGKILL");
+    await server?.exited;
     rmSync(dataDir, { recursive: true, force: true });
+    await db?.drop();
   });
 
   const state = async (url: string, id: string) => {

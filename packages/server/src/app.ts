@@ -6,12 +6,11 @@ import { randomUUID } from "node:crypto";
 import { chmodSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { AddressInfo } from "node:net";
-import { sql } from "kysely";
 import { ensureDefaultAccount, type Credentials } from "./accounts/accounts.js";
 import type { Services } from "./actions/index.js";
 import { loadCatalog } from "./catalog.js";
-import { systemClock, type Clock } from "./clock.js";
-import type { Config } from "./config.js";
+import { DatabaseClock, skewedClock, systemClock, type Clock } from "./clock.js";
+import { ConfigError, type Config } from "./config.js";
 import type { Driver } from "./drivers/driver.js";
 import { SimulatedDriver } from "./drivers/simulated/driver.js";
 import { createPipeline } from "./http/pipeline.js";
@@ -25,7 +24,7 @@ import { runDueStops } from "./operations/scheduler.js";
 import { createSealer, loadMasterKey } from "./security/secrets.js";
 import { syncCatalog } from "./store/catalog-sync.js";
 import { lockDataDir } from "./store/data-dir-lock.js";
-import { migrate, openStore, type Store } from "./store/db.js";
+import { migrate, migrated, openStore, type Store } from "./store/db.js";
 
 export interface AppOptions {
   clock?: Clock;
@@ -50,18 +49,29 @@ export interface App {
 }
 
 export async function createApp(config: Config, opts: AppOptions = {}): Promise<App> {
-  const clock = opts.clock ?? systemClock;
   const log = opts.log ?? createLogger(config.logLevel);
   const store = await openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
   const exclusive = store.engine === "sqlite";
+  // Replicas share one database: they take their time from it. An injected clock (tests) rules.
+  let databaseClock: DatabaseClock | undefined;
+  let clock: Clock = opts.clock ?? skewedClock(systemClock, config.clockSkewMs);
+  if (!opts.clock && store.engine === "postgres") {
+    databaseClock = new DatabaseClock(clock, () => store.databaseNow());
+    clock = databaseClock;
+  }
   let unlockDir: (() => void) | undefined;
   try {
     if (exclusive) unlockDir = lockDataDir(config.dataDir);
+    await databaseClock?.sync();
     await migrate(store.db);
   } catch (error) {
     unlockDir?.();
     await store.close();
     throw error;
+  }
+  if (store.engine === "postgres" && !config.masterKey) {
+    await store.close();
+    throw new ConfigError("OCS_MASTER_KEY is required with PostgreSQL: every replica must seal and open secrets with the same key");
   }
   const sealer = createSealer(loadMasterKey(config.dataDir, config.masterKey));
   const catalog = loadCatalog(config.catalogFile);
@@ -91,10 +101,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const recovery = new Recovery(deps, runner, exclusive);
   const services: Services = { db: store.db, clock, catalog, sealer, engine, driver, log };
   const http = createHttpServer(createPipeline(services, { bodyLimit: config.bodyLimit }), {
-    ready: async () => {
-      await sql`select 1`.execute(store.db);
-      return true;
-    },
+    ready: () => migrated(store.db),
   });
 
   const stopLoops = new AbortController();
@@ -112,6 +119,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       const report = await recovery.pass();
       if (report.resumed || report.reconciled) log.warn(report, "recovered work left by a previous process");
       if (!opts.manualLoops) {
+        databaseClock?.start();
         runner.startHeartbeat();
         recovery.start(config.recoveryIntervalMs);
         schedulerLoop = (async () => {
@@ -135,6 +143,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       await schedulerLoop;
       await recovery.stop();
       await runner.stop();
+      databaseClock?.stop();
       await store.close();
       unlockDir?.();
     },

@@ -87,3 +87,55 @@ export class ManualClock implements Clock {
 
 /** Lets queued promise continuations and I/O callbacks run. */
 export const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/** A clock running `skewMs` ahead of (or behind) another: a test knob for replicas whose clocks disagree. */
+export function skewedClock(base: Clock, skewMs: number): Clock {
+  if (skewMs === 0) return base;
+  return { now: () => base.now() + skewMs, sleep: (ms, signal) => base.sleep(ms, signal) };
+}
+
+/**
+ * The database's clock, as seen from this process: the local clock corrected by the offset to
+ * the database's, measured at start and re-measured every `everyMs`. Replicas on one database
+ * then agree on time, whatever their own clocks say, so leases and lock expiry hold across them.
+ */
+export class DatabaseClock implements Clock {
+  private offset = 0;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly local: Clock,
+    private readonly databaseNow: () => Promise<number>,
+  ) {}
+
+  now(): number {
+    return this.local.now() + this.offset;
+  }
+
+  sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    return this.local.sleep(ms, signal);
+  }
+
+  /** Measures the offset, correcting for the round trip; keeps the best of a few samples. */
+  async sync(samples = 3): Promise<void> {
+    let best: { rtt: number; offset: number } | undefined;
+    for (let i = 0; i < samples; i++) {
+      const sent = this.local.now();
+      const remote = await this.databaseNow();
+      const received = this.local.now();
+      const rtt = received - sent;
+      const offset = remote - (sent + rtt / 2);
+      if (!best || rtt < best.rtt) best = { rtt, offset };
+    }
+    if (best) this.offset = Math.round(best.offset);
+  }
+
+  start(everyMs = 10_000): void {
+    this.timer = setInterval(() => void this.sync().catch(() => undefined), everyMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+}

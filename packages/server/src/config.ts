@@ -25,6 +25,8 @@ export interface Config {
   /** Largest accepted request body, bytes. */
   bodyLimit: number;
   logLevel: string;
+  /** Test knob: this process's clock runs this far ahead (negative: behind). */
+  clockSkewMs: number;
 }
 
 interface Setting {
@@ -53,6 +55,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: "simImageMs", env: "OCS_SIM_IMAGE_MS", flag: "sim-image-ms", kind: "int", default: 30000, describe: "simulated custom image duration, ms" },
   { key: "bodyLimit", env: "OCS_BODY_LIMIT", flag: "body-limit", kind: "int", default: 1048576, describe: "largest request body, bytes" },
   { key: "logLevel", env: "OCS_LOG_LEVEL", flag: "log-level", kind: "string", default: "info", describe: "fatal, error, warn, info, debug or silent" },
+  { key: "clockSkewMs", env: "OCS_CLOCK_SKEW_MS", flag: "clock-skew-ms", kind: "int", default: 0, describe: "test knob: skew this process's clock (PostgreSQL replicas correct it)" },
 ];
 
 export class ConfigError extends Error {}
@@ -67,7 +70,8 @@ export function loadConfig(flags: Record<string, string | undefined> = {}, env: 
       continue;
     }
     if (s.kind === "int") {
-      if (!/^\d+$/.test(raw)) throw new ConfigError(`${s.env} (--${s.flag}) must be a non-negative integer, got ${JSON.stringify(raw)}`);
+      const pattern = s.key === "clockSkewMs" ? /^-?\d+$/ : /^\d+$/;
+      if (!pattern.test(raw)) throw new ConfigError(`${s.env} (--${s.flag}) must be ${s.key === "clockSkewMs" ? "an" : "a non-negative"} integer, got ${JSON.stringify(raw)}`);
       out[s.key] = Number(raw);
     } else {
       out[s.key] = raw;

@@ -47,5 +47,7 @@ export const optionalScope = { Region: t.optional(region()), Zone: t.optional(zo
 
 /** Region, Zone and UHostId: the request of most instance actions. */
 export const onInstance = { Region: region(), Zone: zone(), ProjectId: projectId(), UHostId: uhostId() };
+/** The same with Zone optional: the official models of the stop-scheduler actions leave it out. */
+export const onInstanceAnyZone = { ...onInstance, Zone: t.optional(zone()) };
 export const uhostIdResponse = t.object({ UHostId: t.string() });
 export const emptyResponse = t.object({});

@@ -1,7 +1,7 @@
 /** Instance lifecycle actions. */
 import { t } from "../schema.js";
 import { InstanceModel } from "../models.js";
-import { defineAction, emptyResponse, limit, offset, onInstance, optionalScope, projectId, region, uhostIdResponse, zone } from "./contract.js";
+import { defineAction, emptyResponse, limit, offset, onInstance, onInstanceAnyZone, optionalScope, projectId, region, uhostIdResponse, zone } from "./contract.js";
 
 export const ChargeTypes = ["Month", "Day", "Dynamic", "Postpay", "Spot", "Year"] as const;
 const base64 = /^[A-Za-z0-9+/]*={0,2}$/;
@@ -9,7 +9,7 @@ const base64 = /^[A-Za-z0-9+/]*={0,2}$/;
 export const CreateCompShareInstance = defineAction({
   name: "CreateCompShareInstance",
   family: "instances",
-  summary: "Create GPU instances: Initializing, then Running.",
+  summary: "Create a GPU instance: Initializing, then Running. Quantity is the purchase duration, not a count.",
   idempotent: false,
   request: t.object({
     Region: region(),
@@ -35,7 +35,8 @@ export const CreateCompShareInstance = defineAction({
     Name: t.optional(t.string({ maxLength: 128 })),
     Password: t.optional(t.string({ maxLength: 512, pattern: base64 })),
     LoginMode: t.optional(t.string({ maxLength: 32 })),
-    Quantity: t.optional(t.int({ min: 1, max: 100 })),
+    /** Purchase duration in units of ChargeType (months for Month; 0 means to the end of this month), as in the official SDKs. */
+    Quantity: t.optional(t.int({ min: 0, max: 100 })),
     SecurityGroupId: t.optional(t.string({ maxLength: 64 })),
     EnableUS3: t.optional(t.bool()),
     MinimalCpuPlatform: t.optional(t.string({ maxLength: 64 })),
@@ -121,7 +122,7 @@ export const UpdateCompShareStopScheduler = defineAction({
   family: "instances",
   summary: "Schedule a stop at StopTime (Unix seconds).",
   idempotent: true,
-  request: t.object({ ...onInstance, StopTime: t.int({ min: 0 }) }),
+  request: t.object({ ...onInstanceAnyZone, StopTime: t.int({ min: 0 }) }),
   response: emptyResponse,
 });
 
@@ -130,6 +131,6 @@ export const DeleteCompShareStopScheduler = defineAction({
   family: "instances",
   summary: "Cancel the scheduled stop.",
   idempotent: true,
-  request: t.object(onInstance),
+  request: t.object(onInstanceAnyZone),
   response: emptyResponse,
 });

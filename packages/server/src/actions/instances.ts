@@ -19,6 +19,26 @@ export const pageOf = (offset: number | undefined, limit: number | undefined) =>
   limit: !limit ? DEFAULT_LIMIT : Math.min(limit, MAX_LIMIT),
 });
 
+/**
+ * When a prepaid instance expires: Quantity units of its ChargeType from now (Month with 0: the
+ * end of this month). Pay-as-you-go types never expire (0).
+ */
+export function expiryOf(chargeType: string, quantity: number, now: number): number {
+  const d = new Date(now);
+  switch (chargeType) {
+    case "Year":
+      return Date.UTC(d.getUTCFullYear() + Math.max(1, quantity), d.getUTCMonth(), d.getUTCDate(), d.getUTCHours(), d.getUTCMinutes(), d.getUTCSeconds());
+    case "Month":
+      return quantity === 0
+        ? Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1)
+        : Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + quantity, d.getUTCDate(), d.getUTCHours(), d.getUTCMinutes(), d.getUTCSeconds());
+    case "Day":
+      return now + Math.max(1, quantity) * 86_400_000;
+    default:
+      return 0;
+  }
+}
+
 const newInstanceId = (): string => `uhost-${randomBytes(6).toString("hex")}`;
 const newDiskId = (): string => `bsi-${randomBytes(6).toString("hex")}`;
 
@@ -57,56 +77,54 @@ export const instanceHandlers: HandlerMap<ActionsOf<"instances">> = {
     if (offer.machineType !== req.MachineType) throw commonErrors.paramsNotAvailable(["MachineType"]);
     const disks = req.Disks ?? [{ IsBoot: true, Size: 50, Type: "CLOUD_SSD" }];
     if (disks.filter((d) => d.IsBoot).length !== 1) throw commonErrors.paramsNotAvailable(["Disks"]);
-    const quantity = req.Quantity ?? 1;
     const password = req.Password ?? Buffer.from(randomBytes(12).toString("base64url")).toString("base64");
+    const chargeType = req.ChargeType ?? "Month";
     const ids = await engine.acceptNew({
       action: "CreateCompShareInstance",
       caller: ctx.caller,
       build: async (tx, now) => {
         const image = await requireUsableImage(tx, req.CompShareImageId, ctx.caller);
-        if (!(await takeGpus(tx, req.Zone, req.GpuType, req.GPU * quantity))) {
-          throw new ApiError("ResourceNotEnough", `not enough ${req.GpuType} GPUs left in ${req.Zone} for ${quantity} × ${req.GPU}`);
+        if (!(await takeGpus(tx, req.Zone, req.GpuType, req.GPU))) {
+          throw new ApiError("ResourceNotEnough", `not enough ${req.GpuType} GPUs left in ${req.Zone} for ${req.GPU}`);
         }
-        return Array.from({ length: quantity }, (_, i) => {
-          const stored: StoredDisk[] = disks.map((d) => ({ DiskId: newDiskId(), IsBoot: d.IsBoot, Size: d.Size, Type: d.Type }));
-          stored.sort((a, b) => Number(b.IsBoot) - Number(a.IsBoot));
-          const row: InstanceRow = {
-            id: newInstanceId(),
-            account_id: ctx.caller.accountId,
-            project_id: ctx.caller.projectId,
-            zone: req.Zone,
-            name: req.Name ? (quantity > 1 ? `${req.Name}-${i + 1}` : req.Name) : "CompShare",
-            state: State.Initializing,
-            cpu: req.CPU,
-            memory: req.Memory,
-            gpu: req.GPU,
-            gpu_type: req.GpuType,
-            machine_type: req.MachineType,
-            image_id: image.id,
-            charge_type: req.ChargeType ?? "Dynamic",
-            login_mode: req.LoginMode ?? "Password",
-            disks: JSON.stringify(stored),
-            password_sealed: sealer.seal(password),
-            recycling: 0,
-            task: null,
-            task_op_id: null,
-            created_at: now,
-            updated_at: now,
-            start_time: 0,
-            stop_time: 0,
-            stop_scheduler_time: 0,
-            expire_time: 0,
-          };
-          const params: CreateParams = { spec: specOf(row) };
-          return { row, params };
-        });
+        const stored: StoredDisk[] = disks.map((d) => ({ DiskId: newDiskId(), IsBoot: d.IsBoot, Size: d.Size, Type: d.Type }));
+        stored.sort((a, b) => Number(b.IsBoot) - Number(a.IsBoot));
+        const row: InstanceRow = {
+          id: newInstanceId(),
+          account_id: ctx.caller.accountId,
+          project_id: ctx.caller.projectId,
+          zone: req.Zone,
+          name: req.Name ?? "CompShare",
+          state: State.Initializing,
+          cpu: req.CPU,
+          memory: req.Memory,
+          gpu: req.GPU,
+          gpu_type: req.GpuType,
+          machine_type: req.MachineType,
+          image_id: image.id,
+          charge_type: chargeType,
+          login_mode: req.LoginMode ?? "Password",
+          disks: JSON.stringify(stored),
+          password_sealed: sealer.seal(password),
+          recycling: 0,
+          task: null,
+          task_op_id: null,
+          created_at: now,
+          updated_at: now,
+          start_time: 0,
+          stop_time: 0,
+          stop_scheduler_time: 0,
+          expire_time: expiryOf(chargeType, req.Quantity ?? 1, now),
+        };
+        const params: CreateParams = { spec: specOf(row) };
+        return [{ row, params }];
       },
     });
     return { UHostIds: ids };
   },
 
   async DescribeCompShareInstance(ctx, req) {
-    const { db, catalog, sealer } = ctx.services;
+    const { db, catalog, sealer, clock } = ctx.services;
     const { offset, limit } = pageOf(req.Offset, req.Limit);
     const { rows, total } = await listInstances(db, {
       accountId: ctx.caller.accountId,
@@ -117,7 +135,7 @@ export const instanceHandlers: HandlerMap<ActionsOf<"instances">> = {
       limit,
     });
     const images = await imagesById(db, rows.map((r) => r.image_id));
-    return { TotalCount: total, UHostSet: rows.map((r) => toInstanceModel(r, images.get(r.image_id), catalog, sealer)) };
+    return { TotalCount: total, UHostSet: rows.map((r) => toInstanceModel(r, images.get(r.image_id), catalog, sealer, clock.now())) };
   },
 
   StartCompShareInstance: lifecycle("StartCompShareInstance"),

@@ -20,7 +20,7 @@ function privateIp(id: string): string {
   return `10.${h[0]! % 256}.${h[1]! % 256}.${(h[2]! % 253) + 2}`;
 }
 
-export function toInstanceModel(row: InstanceRow, image: ImageRow | undefined, catalog: Catalog, sealer: Sealer): Instance {
+export function toInstanceModel(row: InstanceRow, image: ImageRow | undefined, catalog: Catalog, sealer: Sealer, now: number): Instance {
   const offer = catalog.gpus.find((g) => g.zone === row.zone && g.gpuType === row.gpu_type);
   const disks = JSON.parse(row.disks) as StoredDisk[];
   const ip = privateIp(row.id);
@@ -34,7 +34,7 @@ export function toInstanceModel(row: InstanceRow, image: ImageRow | undefined, c
     GpuType: row.gpu_type,
     ChargeType: row.charge_type,
     AutoRenew: "No",
-    IsExpire: Number(row.expire_time) > 0 && Number(row.expire_time) < Number(row.updated_at) ? "Yes" : "No",
+    IsExpire: Number(row.expire_time) > 0 && Number(row.expire_time) <= now ? "Yes" : "No",
     InstanceType: "UHost",
     OsName: image?.os_name ?? "",
     OsType: "Linux",

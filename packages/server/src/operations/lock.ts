@@ -56,10 +56,19 @@ export async function releaseLock(db: Executor, instanceId: string, opId: string
   return Number(res.numUpdatedRows) === 1;
 }
 
-/** Whether `token` is still the lock's current token: the fencing check of a locked write. */
+/**
+ * Whether `token` is still the lock's current token: the fencing check of a locked write. It is
+ * an UPDATE that changes nothing, so on PostgreSQL it also locks the row until the transaction
+ * ends: no one can take the lock between this check and the write it guards.
+ */
 export async function holdsLock(db: Executor, instanceId: string, token: number): Promise<boolean> {
-  const row = await db.selectFrom("instance_locks").select("token").where("instance_id", "=", instanceId).executeTakeFirst();
-  return row !== undefined && Number(row.token) === token;
+  const res = await db
+    .updateTable("instance_locks")
+    .set({ token })
+    .where("instance_id", "=", instanceId)
+    .where("token", "=", token)
+    .executeTakeFirst();
+  return Number(res.numUpdatedRows) === 1;
 }
 
 /** The lock as a caller sees it at `now`: held (with who and until when) or null. */

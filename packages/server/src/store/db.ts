@@ -1,19 +1,22 @@
 /**
- * Opens the database: SQLite in the data directory by default. The engine's differences live
- * here and only here; everything else speaks Kysely.
+ * Opens the database: SQLite in the data directory by default, PostgreSQL for `postgres://`
+ * URLs. The engines' differences live in dialects/; everything else speaks Kysely, and the
+ * same migrations run on both.
  */
-import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import BetterSqlite3 from "better-sqlite3";
-import { Kysely, Migrator, SqliteDialect } from "kysely";
+import { Migrator } from "kysely";
+import { openPostgres } from "./dialects/postgres.js";
+import { openSqlite } from "./dialects/sqlite.js";
 import { migrationProvider } from "./migrations/index.js";
-import type { Database, Db } from "./schema.js";
+import type { Db } from "./schema.js";
 
 export interface Store {
   db: Db;
   engine: "sqlite" | "postgres";
   /** Where the data lives, without credentials: safe to log. */
   location: string;
+  /** The database's own clock, in Unix milliseconds: the time replicas agree on. */
+  databaseNow(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -23,18 +26,11 @@ export interface StoreOptions {
 }
 
 export async function openStore(opts: StoreOptions): Promise<Store> {
-  if (opts.databaseUrl && !opts.databaseUrl.startsWith("sqlite:")) {
-    throw new Error("OCS_DATABASE_URL: only SQLite is supported in this version (unset it, or use sqlite:/path/to/file.db)");
-  }
-  const file = opts.databaseUrl ? opts.databaseUrl.slice("sqlite:".length) : join(opts.dataDir, "ocs.db");
-  if (!opts.databaseUrl) mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
-  const sqlite = new BetterSqlite3(file);
-  sqlite.pragma("journal_mode = WAL");
-  sqlite.pragma("synchronous = NORMAL");
-  sqlite.pragma("busy_timeout = 10000");
-  sqlite.pragma("foreign_keys = ON");
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
-  return { db, engine: "sqlite", location: file, close: () => db.destroy() };
+  const url = opts.databaseUrl;
+  if (!url) return openSqlite(join(opts.dataDir, "ocs.db"));
+  if (url.startsWith("sqlite:")) return openSqlite(url.slice("sqlite:".length));
+  if (url.startsWith("postgres://") || url.startsWith("postgresql://")) return openPostgres(url);
+  throw new Error("OCS_DATABASE_URL must start with postgres:// (or sqlite:/path/to/file.db)");
 }
 
 /** Applies every pending migration; throws with the failing migration's error. */
@@ -43,4 +39,11 @@ export async function migrate(db: Db): Promise<string[]> {
   const { error, results } = await migrator.migrateToLatest();
   if (error) throw error instanceof Error ? error : new Error(String(error));
   return (results ?? []).filter((r) => r.status === "Success").map((r) => r.migrationName);
+}
+
+/** Whether every known migration has been applied (the readiness probe). */
+export async function migrated(db: Db): Promise<boolean> {
+  const migrator = new Migrator({ db, provider: migrationProvider });
+  const all = await migrator.getMigrations();
+  return all.every((m) => m.executedAt !== undefined);
 }

@@ -147,6 +147,14 @@ export interface SimFaultsTable {
   delay_ms: number;
 }
 
+export interface SimJournalTable {
+  id: string;
+  machine_id: string;
+  action: string;
+  started_at: number;
+  until: number;
+}
+
 export interface Database {
   accounts: AccountsTable;
   projects: ProjectsTable;
@@ -159,6 +167,7 @@ export interface Database {
   sim_machines: SimMachinesTable;
   sim_images: SimImagesTable;
   sim_faults: SimFaultsTable;
+  sim_journal: SimJournalTable;
 }
 
 export type Db = Kysely<Database>;

@@ -3,6 +3,7 @@
  * lives in the database (`sim_machines`, `sim_images`), so it survives a crash of the server,
  * and an action in flight completes on its own time even while nobody watches, like hardware.
  */
+import { randomUUID } from "node:crypto";
 import type { Clock } from "../../clock.js";
 import type { Db } from "../../store/schema.js";
 import {
@@ -243,8 +244,12 @@ export class SimulatedDriver implements Driver {
     if (row.action === action && !restart) {
       until = Number(row.action_until);
     } else {
-      until = this.clock.now() + Math.max(0, Math.round(durationMs));
-      await this.db.updateTable("sim_machines").set({ action, action_until: until }).where("id", "=", id).execute();
+      const now = this.clock.now();
+      until = now + Math.max(0, Math.round(durationMs));
+      await this.db.transaction().execute(async (tx) => {
+        await tx.updateTable("sim_machines").set({ action, action_until: until }).where("id", "=", id).execute();
+        await tx.insertInto("sim_journal").values({ id: randomUUID(), machine_id: id, action, started_at: now, until }).execute();
+      });
     }
     await this.clock.sleep(until - this.clock.now(), signal);
     // Another action may have replaced this one meanwhile (a hard reboot cutting a soft one

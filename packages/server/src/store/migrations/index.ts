@@ -1,7 +1,8 @@
 /** The migrations, in order. A new one is a new file added here; applied ones never change. */
 import type { Migration, MigrationProvider } from "kysely";
 import * as m001 from "./001_initial.js";
+import * as m002 from "./002_sim_journal.js";
 
-const all: Record<string, Migration> = { "001_initial": m001 };
+const all: Record<string, Migration> = { "001_initial": m001, "002_sim_journal": m002 };
 
 export const migrationProvider: MigrationProvider = { getMigrations: async () => all };

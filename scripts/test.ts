@@ -1,0 +1,86 @@
+/**
+ * `npm test` after the type check and lint: every test file on SQLite, then the integration
+ * suite again on PostgreSQL. PostgreSQL is OCS_DATABASE_URL when given (each test makes its own
+ * database in it), else an embedded server started here for the run and stopped after.
+ *
+ *   node --import tsx scripts/test.ts [files…]    (default: every *.test.ts)
+ */
+import { spawn } from "node:child_process";
+import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+import { startEmbeddedPostgres, type EmbeddedServer } from "./embedded-postgres.js";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+/** Pure code: the engine does not matter, one run is enough. */
+const ENGINE_FREE = ["test/protocol/", "test/docs/", "test/sdk/unit"];
+/** Several replicas need a shared database: PostgreSQL only. */
+const POSTGRES_ONLY = ["test/replicas/"];
+
+function findTests(dir: string): string[] {
+  const out: string[] = [];
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    if (name === "node_modules") continue;
+    if (statSync(path).isDirectory()) out.push(...findTests(path));
+    else if (name.endsWith(".test.ts")) out.push(relative(root, path));
+  }
+  return out.sort();
+}
+
+interface Counts {
+  pass: number;
+  fail: number;
+}
+
+function run(files: string[], env: Record<string, string>, label: string): Promise<Counts> {
+  return new Promise((resolve) => {
+    if (files.length === 0) return resolve({ pass: 0, fail: 0 });
+    process.stdout.write(`\n=== ${label}: ${files.length} files ===\n`);
+    const child = spawn(process.execPath, ["--import", "tsx", "--test", "--test-reporter=spec", ...files], {
+      cwd: root,
+      env: { ...process.env, ...env },
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    let out = "";
+    child.stdout.on("data", (d: Buffer) => {
+      out += d.toString();
+      process.stdout.write(d);
+    });
+    child.on("exit", (code) => {
+      const count = (word: string) => Number(new RegExp(`^ℹ ${word} (\\d+)$`, "m").exec(out)?.[1] ?? 0);
+      const counts = { pass: count("pass"), fail: count("fail") };
+      // A crash with no summary still counts as a failure.
+      if (code !== 0 && counts.fail === 0) counts.fail = 1;
+      resolve(counts);
+    });
+  });
+}
+
+const args = process.argv.slice(2);
+const files = args.length > 0 ? args : [...findTests(join(root, "packages")), ...findTests(join(root, "test"))];
+const isIn = (prefixes: string[]) => (f: string) => prefixes.some((p) => f.startsWith(p));
+const onSqlite = files.filter((f) => !isIn(POSTGRES_ONLY)(f));
+const onPostgres = files.filter((f) => !isIn(ENGINE_FREE)(f));
+
+let pg: EmbeddedServer | undefined;
+let pgDir: string | undefined;
+const total: Counts = { pass: 0, fail: 0 };
+try {
+  const sqlite = await run(onSqlite, { OCS_TEST_DB: "sqlite" }, "SQLite");
+  let url = process.env.OCS_DATABASE_URL;
+  if (!url && onPostgres.length > 0) {
+    pgDir = mkdtempSync(join(tmpdir(), "ocs-test-pg-"));
+    pg = await startEmbeddedPostgres(pgDir);
+    url = pg.url;
+  }
+  const postgres = await run(onPostgres, { OCS_TEST_DB: "postgres", OCS_TEST_PG_URL: url ?? "" }, "PostgreSQL");
+  total.pass = sqlite.pass + postgres.pass;
+  total.fail = sqlite.fail + postgres.fail;
+} finally {
+  await pg?.stop();
+  if (pgDir) rmSync(pgDir, { recursive: true, force: true });
+}
+process.stdout.write(`\n${total.pass} passed, ${total.fail} failed\n`);
+process.exitCode = total.fail > 0 ? 1 : 0;

@@ -1,0 +1,615 @@
+"""The official Python SDK (ucloud-sdk-python3) against our server: the seed's example, the
+typed scenario of every implemented action, the error paths, and raw HTTP requests.
+
+Started by test/compat/run.ts with the server's address and keys in the environment.
+"""
+import os
+import subprocess
+import sys
+import time
+
+import requests
+from ucloud.core.auth import Credential
+
+from harness import (
+    COMFYUI,
+    CREATE,
+    PYTORCH,
+    REGION,
+    UBUNTU,
+    UUID_RE,
+    ZONE,
+    CheckFailed,
+    Env,
+    Sdk,
+    Suite,
+    b64,
+    create_running,
+    describe_one,
+    equal,
+    error_code,
+    expect,
+    expect_error,
+    settle_s,
+    until,
+    wait_gone,
+    wait_state,
+)
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+s = Suite("python")
+sdk = Sdk()
+other = Sdk(Env.other_public_key, Env.other_private_key)
+on = {"Region": REGION, "Zone": ZONE}
+
+
+def on_instance(uhost_id, **extra):
+    d = dict(on, UHostId=uhost_id)
+    d.update(extra)
+    return d
+
+
+# =============================================================================================
+# The seed's example, run as its own program: only base_url, the keys and the UHostId changed.
+
+
+def run_seed(uhost_id):
+    env = dict(os.environ)
+    env["OCS_COMPAT_UHOST_ID"] = uhost_id
+    out = subprocess.run(
+        [sys.executable, os.path.join(HERE, "seed_example.py")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    if out.returncode != 0:
+        raise CheckFailed("seed_example.py exited with {}: {}".format(out.returncode, out.stderr.strip()[-500:]))
+    return out.stdout.strip()
+
+
+def seed_reboots():
+    uhost = create_running(sdk, Name="py-seed")
+    s.state["seed"] = uhost
+    out = run_seed(uhost)
+    equal(out, "重启成功: {}".format(uhost), "the seed's output")
+    h = describe_one(sdk, uhost)
+    expect(h["State"] in ("Rebooting", "Running"), "state after the seed's reboot: {}".format(h["State"]))
+    wait_state(sdk, uhost, "Running")
+
+
+def seed_on_stopped():
+    uhost = s.state["seed"]
+    sdk.typed("stop_comp_share_instance", on_instance(uhost))
+    wait_state(sdk, uhost, "Stopped")
+    out = run_seed(uhost)
+    expect(" RebootCompShareInstance - 8905: InstanceStateInvalid: " in out, "the seed should print the 8905 error: {!r}".format(out))
+    expect(uhost in out, "the message should name the instance: {!r}".format(out))
+
+
+def seed_on_terminated():
+    uhost = s.state["seed"]
+    sdk.typed("terminate_comp_share_instance", on_instance(uhost))
+    wait_gone(sdk, uhost)
+    out = run_seed(uhost)
+    expect(" RebootCompShareInstance - 8039: InstanceNotFound: " in out, "the seed should print the 8039 error: {!r}".format(out))
+
+
+s.check("seed example reboots an instance the suite created", seed_reboots)
+s.check("seed example on a Stopped instance prints InstanceStateInvalid (8905)", seed_on_stopped, needs=["seed"])
+s.check("seed example on a terminated instance prints InstanceNotFound (8039)", seed_on_terminated, needs=["seed"])
+
+
+# =============================================================================================
+# The scenario, through the typed methods of client.ucompshare().
+
+
+def images():
+    all_ = sdk.typed("describe_comp_share_images", {"Region": REGION, "Zone": ZONE})
+    ids = [i["CompShareImageId"] for i in all_["ImageSet"]]
+    for want in (UBUNTU, PYTORCH, COMFYUI):
+        expect(want in ids, "{} missing from ImageSet {}".format(want, ids))
+    expect(all_["TotalCount"] >= 3, "TotalCount {}".format(all_["TotalCount"]))
+    for i in all_["ImageSet"]:
+        expect(i["Status"] == "Available", "platform image {} is {}".format(i["CompShareImageId"], i["Status"]))
+        expect(isinstance(i["Softwares"]["Applications"], list), "Softwares.Applications should be a list")
+    app = sdk.typed("describe_comp_share_images", {"ImageType": "App"})
+    expect(app["ImageSet"] and all(i["ImageType"] == "App" for i in app["ImageSet"]), "ImageType=App filter: {}".format(app))
+    one = sdk.typed("describe_comp_share_images", {"CompShareImageId": PYTORCH})
+    equal([i["CompShareImageId"] for i in one["ImageSet"]], [PYTORCH], "filter by CompShareImageId")
+    page = sdk.typed("describe_comp_share_images", {"Limit": 1, "Offset": 1})
+    equal(len(page["ImageSet"]), 1, "Limit=1")
+    equal(page["TotalCount"], all_["TotalCount"], "TotalCount with Limit")
+
+
+def images_empty_values():
+    # The Python SDK sends a string given as "" as `Name=` and signs it: it must mean "no filter".
+    all_ = sdk.typed("describe_comp_share_images", {})
+    empty = sdk.typed("describe_comp_share_images", {"Name": "", "Tag": "", "CompShareImageId": "", "Author": ""})
+    equal(empty["TotalCount"], all_["TotalCount"], "TotalCount with empty filters")
+
+
+PASSWORD_1 = b64("Compat-Passw0rd-1")
+PASSWORD_2 = b64("Compat-Passw0rd-2")
+PASSWORD_3 = b64("Compat-Passw0rd-3")
+
+
+def create():
+    resp = sdk.typed(
+        "create_comp_share_instance",
+        {
+            "Zone": ZONE,
+            "CPU": 16,
+            "Memory": 65536,
+            "GPU": 1,
+            "GpuType": "4090",
+            "MachineType": "G",
+            "CompShareImageId": UBUNTU,
+            "ChargeType": "Postpay",
+            "Disks": [
+                {"IsBoot": True, "Size": 60, "Type": "CLOUD_SSD"},
+                {"IsBoot": False, "Size": 100, "Type": "CLOUD_SSD"},
+            ],
+            "Name": "py-compat-a",
+            "Password": PASSWORD_1,
+            "LoginMode": "Password",
+            "EnableUS3": False,
+            "MinimalCpuPlatform": "Auto",
+        },
+    )
+    ids = resp["UHostIds"]
+    equal(len(ids), 1, "number of UHostIds")
+    expect(ids[0].startswith("uhost-"), "UHostId {}".format(ids[0]))
+    s.state["a"] = ids[0]
+    h = describe_one(sdk, ids[0])
+    expect(h["State"] in ("Initializing", "Running"), "first state {}".format(h["State"]))
+
+
+def describe():
+    a = s.state["a"]
+    h = wait_state(sdk, a, "Running")
+    equal(h["Name"], "py-compat-a", "Name")
+    equal((h["CPU"], h["Memory"], h["GPU"]), (16, 65536, 1), "CPU, Memory, GPU")
+    equal((h["GpuType"], h["MachineType"], h["Zone"]), ("4090", "G", ZONE), "GpuType, MachineType, Zone")
+    equal(h["ChargeType"], "Postpay", "ChargeType")
+    equal(h["CompShareImageId"], UBUNTU, "CompShareImageId")
+    equal(h["Password"], PASSWORD_1, "Password (base64)")
+    equal(h["TotalDiskSpace"], 160, "TotalDiskSpace")
+    equal(sorted(d["IsBoot"] for d in h["DiskSet"]), ["False", "True"], "DiskSet IsBoot")
+    expect(isinstance(h["SupportWithoutGpuStart"], bool), "SupportWithoutGpuStart should be a bool")
+    expect(isinstance(h["InstancePrice"], float), "InstancePrice should be a float")
+    s.state["boot_disk"] = [d for d in h["DiskSet"] if d["IsBoot"] == "True"][0]
+    page = sdk.typed("describe_comp_share_instance", {"UHostIds": [a], "Limit": 1, "Offset": 0, "WithoutGpu": False})
+    equal(page["TotalCount"], 1, "TotalCount for one id")
+    equal(page["UHostSet"][0]["UHostId"], a, "UHostSet[0].UHostId")
+    everything = sdk.typed("describe_comp_share_instance", {"Limit": 100})
+    expect(a in [x["UHostId"] for x in everything["UHostSet"]], "the instance is missing from the unfiltered Describe")
+
+
+def reboot():
+    a = s.state["a"]
+    started = time.monotonic()
+    equal(sdk.typed("reboot_comp_share_instance", on_instance(a))["UHostId"], a, "UHostId")
+    h = describe_one(sdk, a)
+    if time.monotonic() - started < Env.boot_ms / 2000:
+        equal(h["State"], "Rebooting", "State right after the reboot")
+    e = expect_error(
+        lambda: sdk.typed("reboot_comp_share_instance", on_instance(a)),
+        226610,
+        "InstanceOperationInProgress",
+        action="RebootCompShareInstance",
+    )
+    expect(a in e.message and "RebootCompShareInstance" in e.message, "the message should name the instance and the holder: {!r}".format(e.message))
+    wait_state(sdk, a, "Running")
+
+
+def needs_stopped_while_running():
+    a = s.state["a"]
+    expect_error(lambda: sdk.typed("reinstall_comp_share_instance", on_instance(a, CompShareImageId=PYTORCH)), 8010, "InstanceMustBeStopped")
+    expect_error(lambda: sdk.typed("resize_comp_share_instance", on_instance(a, Cpu=32)), 8010, "InstanceMustBeStopped")
+    expect_error(lambda: sdk.typed("start_comp_share_instance", on_instance(a)), 8905, "InstanceStateInvalid")
+
+
+def stop():
+    a = s.state["a"]
+    equal(sdk.typed("stop_comp_share_instance", on_instance(a))["UHostId"], a, "UHostId")
+    h = describe_one(sdk, a)
+    expect(h["State"] in ("Stopping", "Stopped"), "state after stop: {}".format(h["State"]))
+    wait_state(sdk, a, "Stopped")
+    expect_error(lambda: sdk.typed("reboot_comp_share_instance", on_instance(a)), 8905, "InstanceStateInvalid")
+    expect_error(lambda: sdk.typed("stop_comp_share_instance", on_instance(a)), 8905, "InstanceStateInvalid")
+
+
+def busy_code(fn, timeout_s=5):
+    """The code fn answers once the acceptance lock is released (226610 only while it is held)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        code = error_code(fn)
+        if code != 226610 or time.monotonic() > deadline:
+            return code
+
+
+def reinstall():
+    a = s.state["a"]
+    req = on_instance(a, CompShareImageId=PYTORCH, Password=PASSWORD_2)
+    equal(sdk.typed("reinstall_comp_share_instance", req)["UHostId"], a, "UHostId")
+    code = busy_code(lambda: sdk.typed("reboot_comp_share_instance", on_instance(a)))
+    equal(code, 226613, "RetCode of a reboot during the reinstall (InstanceBackgroundTask)")
+    h = wait_state(sdk, a, "Running")
+    equal(h["CompShareImageId"], PYTORCH, "CompShareImageId after reinstall")
+    equal(h["Password"], PASSWORD_2, "Password after reinstall")
+
+
+def background_task_error():
+    a = s.state["a"]
+    # A resize while a reinstall runs: the background task is checked before the state, so the
+    # answer is InstanceBackgroundTask (226613), its symbol at the start of the Message.
+    sdk.typed("stop_comp_share_instance", on_instance(a))
+    wait_state(sdk, a, "Stopped")
+    sdk.typed("reinstall_comp_share_instance", on_instance(a, CompShareImageId=PYTORCH))
+
+    def again():
+        sdk.typed("resize_comp_share_instance", on_instance(a, Cpu=24))
+
+    deadline = time.monotonic() + 5
+    while error_code(again) == 226610 and time.monotonic() < deadline:
+        pass
+    expect_error(again, 226613, "InstanceBackgroundTask")
+    wait_state(sdk, a, "Running")
+
+
+def resize():
+    a = s.state["a"]
+    sdk.typed("stop_comp_share_instance", on_instance(a))
+    wait_state(sdk, a, "Stopped")
+    disk = s.state["boot_disk"]
+    # DiskSpace is a string in both official SDKs' request models.
+    req = on_instance(a, Cpu=32, Memory=131072, Gpu=2, DiskId=disk["DiskId"], DiskSpace=str(disk["Size"] + 20))
+    equal(sdk.typed("resize_comp_share_instance", req)["UHostId"], a, "UHostId")
+    h = describe_one(sdk, a)
+    expect(h["State"] in ("Resizing", "Stopped"), "state after resize: {}".format(h["State"]))
+    h = wait_state(sdk, a, "Stopped")
+    until(lambda: describe_one(sdk, a)["CPU"] == 32, settle_s(), "the new size")
+    h = describe_one(sdk, a)
+    equal((h["CPU"], h["Memory"], h["GPU"]), (32, 131072, 2), "CPU, Memory, GPU after resize")
+    sizes = {d["DiskId"]: d["Size"] for d in h["DiskSet"]}
+    equal(sizes.get(disk["DiskId"]), disk["Size"] + 20, "size of the resized disk")
+
+
+def start():
+    a = s.state["a"]
+    equal(sdk.typed("start_comp_share_instance", on_instance(a))["UHostId"], a, "UHostId")
+    h = describe_one(sdk, a)
+    expect(h["State"] in ("Starting", "Running"), "state after start: {}".format(h["State"]))
+    wait_state(sdk, a, "Running")
+
+
+def reset_password():
+    a = s.state["a"]
+    equal(sdk.typed("reset_comp_share_instance_password", on_instance(a, Password=PASSWORD_3))["UHostId"], a, "UHostId")
+    until(lambda: describe_one(sdk, a)["Password"] == PASSWORD_3, settle_s(), "the new password in Describe")
+    wait_state(sdk, a, "Running")
+
+
+def rename():
+    a = s.state["a"]
+    equal(sdk.typed("modify_comp_share_instance_name", on_instance(a, Name="py-compat-renamed"))["UHostId"], a, "UHostId")
+    equal(describe_one(sdk, a)["Name"], "py-compat-renamed", "Name after rename")
+    # Unicode survives the form encoding and the signature.
+    sdk.typed("modify_comp_share_instance_name", on_instance(a, Name="算力 实例 +1"))
+    equal(describe_one(sdk, a)["Name"], "算力 实例 +1", "unicode Name")
+
+
+def stop_scheduler():
+    # Both SDKs' models make ProjectId required for these two actions (Python checks it before
+    # sending), so this runs as the second account, whose ProjectId `ocs account create` printed,
+    # with project_id in the client's config as a sub-account must.
+    scoped = Sdk(Env.other_public_key, Env.other_private_key, project_id=Env.other_project_id)
+    b = create_running(scoped, Name="py-compat-scheduler")
+    s.state["b"] = b
+    at = int(time.time()) + 3600
+    scoped.typed("update_comp_share_stop_scheduler", on_instance(b, StopTime=at))
+    equal(describe_one(scoped, b)["StopSchedulerTime"], at, "StopSchedulerTime")
+    scoped.typed("delete_comp_share_stop_scheduler", on_instance(b))
+    equal(describe_one(scoped, b)["StopSchedulerTime"], 0, "StopSchedulerTime after delete")
+
+
+def stop_scheduler_without_zone():
+    # Zone is optional for these two in both SDKs' models (Go sends no Zone unless set).
+    scoped = Sdk(Env.other_public_key, Env.other_private_key, project_id=Env.other_project_id)
+    b = s.state["b"]
+    at = int(time.time()) + 7200
+    scoped.typed("update_comp_share_stop_scheduler", {"UHostId": b, "StopTime": at})
+    equal(describe_one(scoped, b)["StopSchedulerTime"], at, "StopSchedulerTime set without Zone")
+    scoped.typed("delete_comp_share_stop_scheduler", {"UHostId": b})
+    equal(describe_one(scoped, b)["StopSchedulerTime"], 0, "StopSchedulerTime deleted without Zone")
+
+
+def stop_scheduler_cleanup():
+    scoped = Sdk(Env.other_public_key, Env.other_private_key, project_id=Env.other_project_id)
+    b = s.state["b"]
+    scoped.typed("terminate_comp_share_instance", on_instance(b))
+    wait_gone(scoped, b)
+
+
+def isolation():
+    a = s.state["a"]
+    mine = other.typed("describe_comp_share_instance", {"UHostIds": [a]})
+    equal((mine["TotalCount"], mine["UHostSet"]), (0, []), "another account's Describe of the instance")
+    expect_error(lambda: other.typed("reboot_comp_share_instance", on_instance(a)), 8039, "InstanceNotFound")
+    expect_error(lambda: other.typed("terminate_comp_share_instance", on_instance(a)), 8039, "InstanceNotFound")
+
+
+def custom_image():
+    a = s.state["a"]
+    resp = sdk.typed(
+        "create_comp_share_custom_image",
+        {
+            "Region": REGION,
+            "Zone": ZONE,
+            "UHostId": a,
+            "Name": "py-compat-image",
+            "Description": "made by the compatibility suite",
+            "Softwares": {
+                "Application": ["JupyterLab", "ComfyUI"],
+                "CUDAVersion": "12.4",
+                "Framework": "PyTorch",
+                "FrameworkVersion": "2.4.0",
+            },
+        },
+    )
+    image = resp["CompShareImageId"]
+    expect(image, "CompShareImageId is empty")
+    s.state["image"] = image
+    progress = sdk.typed("get_comp_share_image_create_progress", {"Region": REGION, "Zone": ZONE, "CompShareImageId": image})
+    expect(0 <= progress["Process"] <= 100, "Process {}".format(progress["Process"]))
+    expect(isinstance(progress["RemainingDuration"], str) and isinstance(progress["TotalDuration"], str), "durations are strings")
+    code = busy_code(lambda: sdk.typed("reboot_comp_share_instance", on_instance(a)))
+    equal(code, 226611, "RetCode of a reboot while the image is made (InstanceImageMaking)")
+    listed = sdk.typed("describe_comp_share_custom_images", {"Region": REGION, "Zone": ZONE, "CompShareImageId": image})
+    equal(listed["TotalCount"], 1, "TotalCount of the custom image")
+    img = listed["ImageSet"][0]
+    expect(img["Status"] in ("Making", "Available"), "Status {}".format(img["Status"]))
+    equal(img["Name"], "py-compat-image", "Name")
+    equal(sorted(img["Softwares"]["Applications"]), ["ComfyUI", "JupyterLab"], "Softwares.Applications")
+    equal(img["Softwares"]["Framework"], "PyTorch", "Softwares.Framework")
+
+    def available():
+        got = sdk.typed("describe_comp_share_custom_images", {"Zone": ZONE, "CompShareImageId": image})["ImageSet"]
+        return got and got[0]["Status"] == "Available"
+
+    until(available, settle_s(), "the image to be Available")
+    done = sdk.typed("get_comp_share_image_create_progress", {"Region": REGION, "Zone": ZONE, "CompShareImageId": image})
+    equal(done["Process"], 100.0, "Process when Available")
+    # The instance is no longer imaging: it reboots again.
+    sdk.typed("reboot_comp_share_instance", on_instance(a))
+    wait_state(sdk, a, "Running")
+
+
+def custom_image_errors():
+    image = s.state["image"]
+    # Another account's custom image does not exist for this one.
+    expect_error(
+        lambda: other.typed("get_comp_share_image_create_progress", {"Region": REGION, "Zone": ZONE, "CompShareImageId": image}),
+        226614,
+        "ImageNotFound",
+    )
+    expect_error(lambda: other.typed("create_comp_share_instance", dict(CREATE, CompShareImageId=image)), 226614, "ImageNotFound")
+
+
+def terminate_custom_image():
+    image = s.state["image"]
+    sdk.typed("terminate_comp_share_custom_image", {"Region": REGION, "Zone": ZONE, "CompShareImageId": image})
+    left = sdk.typed("describe_comp_share_custom_images", {"Zone": ZONE, "CompShareImageId": image})
+    equal(left["TotalCount"], 0, "TotalCount after TerminateCompShareCustomImage")
+
+
+def terminate():
+    a = s.state["a"]
+    equal(sdk.typed("terminate_comp_share_instance", on_instance(a))["UHostId"], a, "UHostId")
+    # Reclaiming: powered off under the lock (226610), then recycling (226612), then released (8039).
+    seen = []
+    deadline = time.monotonic() + settle_s()
+    while time.monotonic() < deadline:
+        code = error_code(lambda: sdk.invoke("RebootCompShareInstance", on_instance(a)))
+        if not seen or seen[-1] != code:
+            seen.append(code)
+        if code == 8039:
+            break
+    expect(set(seen) <= {226610, 226612, 8905, 8039}, "codes during terminate: {}".format(seen))
+    expect(226612 in seen, "a reboot while the instance is reclaimed should answer InstanceRecycling (226612); codes seen: {}".format(seen))
+    wait_gone(sdk, a)
+    expect_error(lambda: sdk.typed("reboot_comp_share_instance", on_instance(a)), 8039, "InstanceNotFound")
+
+
+s.check("DescribeCompShareImages: platform images, filters, paging", images)
+s.check("DescribeCompShareImages: empty string filters sent by the SDK mean no filter", images_empty_values)
+s.check("CreateCompShareInstance with every optional field", create)
+s.check("DescribeCompShareInstance: Running, every field typed and known to the SDK", describe, needs=["a"])
+s.check("RebootCompShareInstance: Rebooting then Running; a second one is InstanceOperationInProgress", reboot, needs=["boot_disk"])
+s.check("Reinstall and Resize of a Running instance: InstanceMustBeStopped", needs_stopped_while_running, needs=["boot_disk"])
+s.check("StopCompShareInstance: Stopped; reboot and stop then InstanceStateInvalid", stop, needs=["boot_disk"])
+s.check("ReinstallCompShareInstance: new image and password; reboot meanwhile InstanceBackgroundTask", reinstall, needs=["boot_disk"])
+s.check("A resize during a reinstall: InstanceBackgroundTask", background_task_error, needs=["boot_disk"])
+s.check("ResizeCompShareInstance: Resizing then Stopped with the new size", resize, needs=["boot_disk"])
+s.check("StartCompShareInstance: Starting then Running", start, needs=["boot_disk"])
+s.check("ResetCompShareInstancePassword", reset_password, needs=["boot_disk"])
+s.check("ModifyCompShareInstanceName", rename, needs=["boot_disk"])
+s.check("UpdateCompShareStopScheduler and DeleteCompShareStopScheduler (with ProjectId)", stop_scheduler)
+s.check("Update/DeleteCompShareStopScheduler without Zone (optional in the SDK models)", stop_scheduler_without_zone, needs=["b"])
+s.check("Terminate the second account's instance", stop_scheduler_cleanup, needs=["b"])
+s.check("Another account sees nothing and gets InstanceNotFound", isolation, needs=["boot_disk"])
+s.check("Custom image: create, progress, InstanceImageMaking, Available", custom_image, needs=["boot_disk"])
+s.check("Custom image: another account gets ImageNotFound", custom_image_errors, needs=["image"])
+s.check("TerminateCompShareCustomImage", terminate_custom_image, needs=["image"])
+s.check("TerminateCompShareInstance: InstanceRecycling, then released", terminate, needs=["boot_disk"])
+
+
+# =============================================================================================
+# Error paths through RetCodeException: code, and the symbol or message.
+
+
+def common_errors():
+    expect_error(
+        lambda: sdk.invoke("RebootCompShareInstance", {"Region": REGION, "Zone": ZONE}),
+        220,
+        message="Missing params [UHostId]",
+        action="RebootCompShareInstance",
+    )
+    expect_error(
+        lambda: sdk.invoke("RebootCompShareInstance", {"Region": "cn-nowhere", "Zone": ZONE, "UHostId": "uhost-x"}),
+        230,
+        message="Params [Region] not available",
+    )
+    expect_error(lambda: sdk.invoke("DescribeCompShareNothing", {}), 161)
+    expect_error(
+        lambda: Sdk(Env.public_key, "not-the-private-key").typed("describe_comp_share_instance", {}),
+        171,
+        message="Signature VerifyAC Error",
+    )
+    expect_error(lambda: Sdk("no-such-public-key", "x").typed("describe_comp_share_instance", {}), 172, message="User Not Exists")
+    expect_error(lambda: sdk.typed("describe_comp_share_instance", {"Limit": -1}), 230, message="Params [Limit] not available")
+
+
+def instance_errors():
+    expect_error(lambda: sdk.typed("reboot_comp_share_instance", on_instance("uhost-doesnotexist")), 8039, "InstanceNotFound")
+    expect_error(
+        lambda: sdk.typed("create_comp_share_instance", dict(CREATE, CompShareImageId="compshareImage-nope")),
+        226614,
+        "ImageNotFound",
+        action="CreateCompShareInstance",
+    )
+    expect_error(
+        lambda: sdk.typed("create_comp_share_instance", dict(CREATE, GpuType="H20", GPU=64)),
+        226604,
+        "ResourceNotEnough",
+    )
+
+
+def create_not_retried_after_creating():
+    # Python's generic invoke retries every RetCode > 2000 when max_retries is set (the typed
+    # create turns retries off). A refused Create must have created nothing, however often it is sent.
+    retrying = Sdk(max_retries=3)
+    before = sdk.typed("describe_comp_share_instance", {"Limit": 100})["TotalCount"]
+    e = expect_error(lambda: retrying.invoke("CreateCompShareInstance", dict(CREATE, Region=REGION, GpuType="H20", GPU=40)), 226604, "ResourceNotEnough")
+    expect(e.retryable, "the SDK treats 226604 as retryable")
+    equal(retrying.sent, 4, "requests sent by the SDK (1 + 3 retries)")
+    after = sdk.typed("describe_comp_share_instance", {"Limit": 100})["TotalCount"]
+    equal(after, before, "instances after four refused Creates")
+
+
+def quantity(q):
+    # Both SDKs document Quantity as the purchase duration ("购买时长。默认:值 1 ... 月付时，此参数传0，
+    # 代表购买至月末"), not a number of instances: one Create makes one instance.
+    def check():
+        made = []
+        try:
+            ids = sdk.typed("create_comp_share_instance", dict(CREATE, ChargeType="Month", Quantity=q))["UHostIds"]
+            made.extend(ids)
+            equal(len(ids), 1, "instances made by a Create with ChargeType=Month, Quantity={}".format(q))
+        finally:
+            for uhost in made:
+                try:
+                    wait_state(sdk, uhost, "Running")
+                    sdk.typed("terminate_comp_share_instance", on_instance(uhost))
+                except Exception:  # noqa: BLE001 - best-effort cleanup
+                    pass
+
+    return check
+
+
+s.check("Common errors: 220, 230, 161, 171, 172 with UCloud's wording", common_errors)
+s.check("Instance errors: InstanceNotFound, ImageNotFound, ResourceNotEnough", instance_errors)
+s.check("A Create the SDK retries (max_retries=3, RetCode > 2000) creates nothing", create_not_retried_after_creating)
+s.check("CreateCompShareInstance: Quantity=0 with ChargeType=Month (to the end of the month) is accepted", quantity(0))
+s.check("CreateCompShareInstance: Quantity=2 is a duration and makes one instance", quantity(2))
+
+
+# =============================================================================================
+# Raw HTTP, signed with the SDK's own signer.
+
+
+cred = Credential(Env.public_key, Env.private_key)
+
+
+def signed(params):
+    p = dict(params)
+    p["Signature"] = cred.verify_ac(p)  # adds PublicKey to p, then signs
+    return p
+
+
+def answer(resp, action):
+    equal(resp.status_code, 200, "HTTP status")
+    expect(UUID_RE.match(resp.headers.get("X-UCLOUD-REQUEST-UUID", "")), "X-UCLOUD-REQUEST-UUID header: {!r}".format(resp.headers.get("X-UCLOUD-REQUEST-UUID")))
+    body = resp.json()
+    equal(body.get("Action"), action + "Response", "Action")
+    return body
+
+
+def ok(body):
+    if body.get("RetCode") != 0:
+        raise CheckFailed("RetCode {}: {}".format(body.get("RetCode"), body.get("Message")))
+    return body
+
+
+def raw_get():
+    r = requests.get(Env.base_url + "/", params=signed({"Action": "DescribeCompShareImages", "Region": REGION, "Limit": 2, "ImageType": "App"}), timeout=30)
+    body = ok(answer(r, "DescribeCompShareImages"))
+    equal(len(body["ImageSet"]), 2, "ImageSet with Limit=2")
+    expect(isinstance(body["TotalCount"], int) and not isinstance(body["TotalCount"], bool), "TotalCount is a JSON number")
+
+
+def raw_json():
+    create = dict(CREATE, Action="CreateCompShareInstance", Region=REGION, Name="raw-json")
+    create.update({"Disks.0.IsBoot": True, "Disks.0.Size": 70, "Disks.0.Type": "CLOUD_SSD", "EnableUS3": False})
+    r = requests.post(Env.base_url + "/", json=signed(create), timeout=30)
+    ids = ok(answer(r, "CreateCompShareInstance"))["UHostIds"]
+    equal(len(ids), 1, "UHostIds")
+    s.state["raw"] = ids[0]
+    describe = {"Action": "DescribeCompShareInstance", "Region": REGION, "Limit": 10, "Offset": 0, "WithoutGpu": False, "UHostIds.0": ids[0]}
+    r = requests.post(Env.base_url + "/", json=signed(describe), timeout=30)
+    body = ok(answer(r, "DescribeCompShareInstance"))
+    equal(body["TotalCount"], 1, "TotalCount")
+    h = body["UHostSet"][0]
+    equal((h["Name"], h["TotalDiskSpace"]), ("raw-json", 70), "Name and TotalDiskSpace")
+    wait_state(sdk, ids[0], "Running")
+
+
+def raw_go_style():
+    uhost = s.state["raw"]
+    params = signed({"Action": "RebootCompShareInstance", "Region": REGION, "Zone": ZONE, "UHostId": uhost})
+    r = requests.post(Env.base_url + "/?Action=RebootCompShareInstance", data=params, timeout=30)
+    body = ok(answer(r, "RebootCompShareInstance"))
+    equal(body["UHostId"], uhost, "UHostId")
+    wait_state(sdk, uhost, "Running")
+
+
+def raw_empty_values():
+    uhost = s.state["raw"]
+    params = signed({"Action": "DescribeCompShareInstance", "Region": REGION, "Zone": "", "ProjectId": "", "UHostIds.0": uhost})
+    body = ok(answer(requests.post(Env.base_url + "/", data=params, timeout=30), "DescribeCompShareInstance"))
+    equal(body["TotalCount"], 1, "TotalCount with Zone= and ProjectId=")
+    params = signed({"Action": "DescribeCompShareImages", "Region": REGION, "Name": "", "Tag": "", "ImageType": "", "CompShareImageId": ""})
+    body = ok(answer(requests.post(Env.base_url + "/", data=params, timeout=30), "DescribeCompShareImages"))
+    expect(body["TotalCount"] >= 3, "TotalCount with empty filters: {}".format(body["TotalCount"]))
+    # The empty values are signed: dropping one from the signature is refused.
+    params = {"Action": "DescribeCompShareImages", "Region": REGION, "Name": ""}
+    sig = cred.verify_ac({"Action": "DescribeCompShareImages", "Region": REGION})
+    params.update(PublicKey=Env.public_key, Signature=sig)
+    body = answer(requests.post(Env.base_url + "/", data=params, timeout=30), "DescribeCompShareImages")
+    equal(body.get("RetCode"), 171, "RetCode when the empty value is not signed")
+
+
+def raw_cleanup():
+    uhost = s.state["raw"]
+    sdk.typed("terminate_comp_share_instance", on_instance(uhost))
+    wait_gone(sdk, uhost)
+
+
+s.check("Raw HTTP: GET with a query string", raw_get)
+s.check("Raw HTTP: JSON body with native types (Create, Describe)", raw_json)
+s.check("Raw HTTP: Go-style POST /?Action=… with Action in query and body", raw_go_style, needs=["raw"])
+s.check("Raw HTTP: form body with empty values", raw_empty_values, needs=["raw"])
+s.check("Raw HTTP: terminate the raw instance", raw_cleanup, needs=["raw"])
+
+s.done()
