@@ -60,6 +60,8 @@ export async function startServer(opts: TestServerOptions = {}): Promise<TestSer
       OCS_PUBLIC_KEY: DEFAULT_KEYS.PublicKey,
       OCS_PRIVATE_KEY: DEFAULT_KEYS.PrivateKey,
       OCS_LOG_LEVEL: "info",
+      // Tests send bursts at one instant of the ManualClock; test/security/rate-limit.test.ts sets its own.
+      OCS_RATE_LIMIT_RPS: "0",
       ...opts.env,
     },
   );

@@ -14,6 +14,7 @@ import { ConfigError, type Config } from "./config.js";
 import type { Driver } from "./drivers/driver.js";
 import { SimulatedDriver } from "./drivers/simulated/driver.js";
 import { createPipeline } from "./http/pipeline.js";
+import { RateLimiter } from "./http/rate-limit.js";
 import { createHttpServer, type HttpServer } from "./http/server.js";
 import { createLogger, type Logger } from "./log.js";
 import type { RunnerDeps } from "./operations/context.js";
@@ -100,7 +101,8 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const engine = new Engine(deps, runner);
   const recovery = new Recovery(deps, runner, exclusive);
   const services: Services = { db: store.db, clock, catalog, sealer, engine, driver, log };
-  const http = createHttpServer(createPipeline(services, { bodyLimit: config.bodyLimit }), {
+  const rateLimiter = new RateLimiter(clock, config.rateLimitRps, config.rateLimitBurst);
+  const http = createHttpServer(createPipeline(services, { bodyLimit: config.bodyLimit, rateLimiter }), {
     ready: () => migrated(store.db),
   });
 

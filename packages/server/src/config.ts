@@ -24,6 +24,9 @@ export interface Config {
   simImageMs: number;
   /** Largest accepted request body, bytes. */
   bodyLimit: number;
+  /** Requests per second per account (0: no limit), and the burst above it. */
+  rateLimitRps: number;
+  rateLimitBurst: number;
   logLevel: string;
   /** Test knob: this process's clock runs this far ahead (negative: behind). */
   clockSkewMs: number;
@@ -54,6 +57,8 @@ export const SETTINGS: readonly Setting[] = [
   { key: "simBootMs", env: "OCS_SIM_BOOT_MS", flag: "sim-boot-ms", kind: "int", default: 3000, describe: "simulated boot or reboot duration, ms" },
   { key: "simImageMs", env: "OCS_SIM_IMAGE_MS", flag: "sim-image-ms", kind: "int", default: 30000, describe: "simulated custom image duration, ms" },
   { key: "bodyLimit", env: "OCS_BODY_LIMIT", flag: "body-limit", kind: "int", default: 1048576, describe: "largest request body, bytes" },
+  { key: "rateLimitRps", env: "OCS_RATE_LIMIT_RPS", flag: "rate-limit-rps", kind: "int", default: 200, describe: "requests per second per account, per replica (0: no limit)" },
+  { key: "rateLimitBurst", env: "OCS_RATE_LIMIT_BURST", flag: "rate-limit-burst", kind: "int", default: 400, describe: "requests an account may send at once above its rate" },
   { key: "logLevel", env: "OCS_LOG_LEVEL", flag: "log-level", kind: "string", default: "info", describe: "fatal, error, warn, info, debug or silent" },
   { key: "clockSkewMs", env: "OCS_CLOCK_SKEW_MS", flag: "clock-skew-ms", kind: "int", default: 0, describe: "test knob: skew this process's clock (PostgreSQL replicas correct it)" },
 ];

@@ -1,7 +1,7 @@
 /**
  * The request pipeline, as named stages in order:
  *
- *   read body → parse → find Action → authenticate → validate → scope → dispatch → reply
+ *   read body → parse → find Action → authenticate → rate limit → validate → scope → dispatch → reply
  *
  * Errors are mapped once, here: an ApiError becomes its RetCode; anything else becomes 8433
  * with the details in the log only. Nothing a client sends produces an HTTP 500.
@@ -15,12 +15,14 @@ import type { Handler } from "../actions/registry.js";
 import { authenticate } from "./authenticate.js";
 import { BodyTooLarge, readBody } from "./body.js";
 import { actionHint, parseParams } from "./parse.js";
+import type { RateLimiter } from "./rate-limit.js";
 import { reply } from "./reply.js";
 import { scope } from "./scope.js";
 import { validate } from "./validate.js";
 
 export interface PipelineOptions {
   bodyLimit: number;
+  rateLimiter: RateLimiter;
 }
 
 export type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
@@ -49,6 +51,7 @@ export function createPipeline(services: Services, opts: PipelineOptions): Reque
       const contract = findAction(action);
       if (!contract) throw commonErrors.actionNotFound(action);
       account = await authenticate(db, sealer, params);
+      opts.rateLimiter.take(account);
       const request = validate(contract, params);
       const projectId = await scope(db, catalog, account, request);
       const handler = handlers[action as ActionName] as unknown as Handler<ActionName>;
