@@ -78,9 +78,14 @@ describe("the instance operation lock", () => {
     }, 10);
 
     // Another runner takes the operation over while this one sleeps in the driver: it bumps the
-    // operation's fence and re-takes the lock, as recovery does.
+    // operation's fence and re-takes the lock, as recovery does; then it dies too (its lease
+    // lapses), so that recovery here is its successor on either engine.
     await s.app.store.db.transaction().execute(async (tx) => {
-      await tx.updateTable("operations").set((eb) => ({ fence: eb("fence", "+", 1), owner: "replica-b" })).where("id", "=", op.OperationId).execute();
+      await tx
+        .updateTable("operations")
+        .set((eb) => ({ fence: eb("fence", "+", 1), owner: "replica-b", lease_expires_at: s.clock.now() }))
+        .where("id", "=", op.OperationId)
+        .execute();
       await tx.updateTable("instance_locks").set((eb) => ({ token: eb("token", "+", 1) })).where("instance_id", "=", id).execute();
     });
     const fenceAfterTakeover = Number(
