@@ -1,86 +1,119 @@
 /**
- * The `ocs` command line. Exit codes: 0 success, 1 error, 2 usage error.
+ * The `ocs` command line: the CompShare API (instances, images, operations, profiles) and the
+ * server's own commands (serve, accounts, keys, migrations), in one help tree.
  *
- *   ocs serve [--port N] [--host H] [--data-dir D] …   serve the API
- *   ocs account create NAME                             a new account, its project and key pair
- *   ocs key create ACCOUNT                              another key pair for an account
- *   ocs key disable|enable PUBLICKEY                    turn a key off or on
- *   ocs migrate                                         apply database migrations
+ * Exit codes: 0 success; 1 an API or runtime error (the symbol, RetCode, message and request id
+ * are printed); 2 a usage error; 130 interrupted.
  */
-import { parseArgs } from "node:util";
-import { AccountError, ConfigError, SETTINGS, loadConfig, withAdmin } from "@opencompshare/server";
-import { serve } from "./commands/serve.js";
+import { describeError, Interrupted, versionLine } from "./api.js";
+import { commandHelp, familyHelp, parseCommand, type Family } from "./command.js";
+import { processIo, UsageError, type Io } from "./io.js";
 
-const HELP = `ocs — the opencompshare server and admin tool
-
-Usage:
-  ocs serve [options]            serve the CompShare API (npm start runs this)
-  ocs account create NAME        create an account with its default project and a key pair
-  ocs key create ACCOUNT         add a key pair to an account (id or name)
-  ocs key disable PUBLICKEY      refuse a key from now on (RetCode 172)
-  ocs key enable PUBLICKEY       accept a disabled key again
-  ocs migrate                    apply pending database migrations
-  ocs help                       this text
-
-Options (each also read from its environment variable):
-${SETTINGS.map((s) => `  --${s.flag.padEnd(22)} ${s.env.padEnd(26)} ${s.describe}${s.default !== undefined ? ` (default ${s.default})` : ""}`).join("\n")}
-`;
-
-class UsageError extends Error {}
-
-function parse(argv: string[]) {
-  const options = Object.fromEntries(SETTINGS.map((s) => [s.flag, { type: "string" as const }]));
-  const { values, positionals } = parseArgs({ args: argv, options: { ...options, help: { type: "boolean", short: "h" } }, allowPositionals: true, strict: true });
-  return { flags: values as Record<string, string | undefined> & { help?: boolean }, positionals };
+interface Entry {
+  name: string;
+  summary: string;
+  group: "api" | "server";
+  /** Loaded on use: the API commands never load the server (nor its native SQLite binding). */
+  load: () => Promise<Family>;
 }
 
-export async function main(argv: string[]): Promise<number> {
-  let parsed: ReturnType<typeof parse>;
-  try {
-    parsed = parse(argv);
-  } catch (error) {
-    process.stderr.write(`ocs: ${(error as Error).message}\n\n${HELP}`);
+const FAMILIES: Entry[] = [
+  { name: "instance", group: "api", summary: "list | get | create | start | stop | reboot | terminate | reset-password | reinstall | resize | rename", load: async () => (await import("./commands/instance.js")).family },
+  { name: "image", group: "api", summary: "list | get | create | delete", load: async () => (await import("./commands/image.js")).family },
+  { name: "operation", group: "api", summary: "list UHOSTID: the operation records of an instance", load: async () => (await import("./commands/operation.js")).family },
+  { name: "configure", group: "api", summary: "store credentials in a named profile; `configure list` shows them", load: async () => (await import("./commands/configure.js")).family },
+  { name: "serve", group: "server", summary: "serve the CompShare API (npm start runs this)", load: async () => (await import("./commands/admin.js")).serveFamily },
+  { name: "account", group: "server", summary: "create NAME: an account, its default project and a key pair", load: async () => (await import("./commands/admin.js")).accountFamily },
+  { name: "key", group: "server", summary: "create ACCOUNT | disable PUBLICKEY | enable PUBLICKEY", load: async () => (await import("./commands/admin.js")).keyFamily },
+  { name: "migrate", group: "server", summary: "apply pending database migrations", load: async () => (await import("./commands/admin.js")).migrateFamily },
+];
+
+const section = (group: Entry["group"]) =>
+  FAMILIES.filter((f) => f.group === group)
+    .map((f) => `  ${f.name.padEnd(10)} ${f.summary}`)
+    .join("\n");
+
+const HELP = `ocs — the CompShare command line, and the opencompshare server
+
+Usage: ocs COMMAND [SUBCOMMAND] [ARGS] [options]
+
+CompShare API (https://api.compshare.cn, or any opencompshare server with --base-url):
+${section("api")}
+
+Server (on the server's data directory and database):
+${section("server")}
+
+Credentials, first found: flags (--public-key, --private-key, --region, --zone, --project-id,
+--base-url); UCLOUD_PUBLIC_KEY, UCLOUD_PRIVATE_KEY, UCLOUD_REGION, UCLOUD_ZONE, UCLOUD_PROJECT_ID,
+UCLOUD_BASE_URL; the profile of \`ocs configure\` (--profile NAME or OCS_PROFILE, else "default").
+
+Output: --output table|json (json: the raw response). --wait waits for the target state.
+Exit codes: 0 success, 1 API error (symbol, RetCode, message, request id), 2 usage error.
+
+Run \`ocs COMMAND --help\` for the commands of a family, \`ocs COMMAND SUBCOMMAND --help\` for options.
+`;
+
+const isHelp = (arg: string | undefined) => arg === "--help" || arg === "-h" || arg === "help";
+
+export async function main(argv: string[], io: Io = processIo()): Promise<number> {
+  const [first, ...rest] = argv;
+  if (first === undefined) {
+    io.stderr.write(HELP);
     return 2;
   }
-  const { flags, positionals } = parsed;
-  const [command, sub, arg] = positionals;
-  if (flags.help || !command || command === "help") {
-    process.stdout.write(HELP);
-    return command || flags.help ? 0 : 2;
+  if (isHelp(first) && !rest[0]) {
+    io.stdout.write(HELP);
+    return 0;
   }
+  if (first === "--version" || first === "version") {
+    io.stdout.write(versionLine());
+    return 0;
+  }
+  // `ocs help instance reboot` is `ocs instance reboot --help`.
+  const words = isHelp(first) ? [...rest, "--help"] : argv;
+  // ^C during an API command aborts its calls and waits (exit 130); the server's commands keep Node's own handling.
+  const interrupt = new AbortController();
+  const onSigint = () => interrupt.abort(new Interrupted());
+  if (FAMILIES.find((f) => f.name === words[0])?.group === "api") process.once("SIGINT", onSigint);
   try {
-    const config = loadConfig(flags);
-    const print = (value: unknown) => process.stdout.write(JSON.stringify(value) + "\n");
-    switch (command) {
-      case "serve":
-        return await serve(config);
-      case "migrate":
-        print({ applied: await withAdmin(config, (a) => a.migrate()) });
-        return 0;
-      case "account":
-        if (sub !== "create" || !arg) throw new UsageError("usage: ocs account create NAME");
-        print(await withAdmin(config, (a) => a.createAccount(arg)));
-        return 0;
-      case "key":
-        if (sub === "create" && arg) print(await withAdmin(config, (a) => a.createKey(arg)));
-        else if ((sub === "disable" || sub === "enable") && arg) {
-          await withAdmin(config, (a) => a.setKeyStatus(arg, sub === "disable" ? "disabled" : "active"));
-          print({ PublicKey: arg, Status: sub === "disable" ? "disabled" : "active" });
-        } else throw new UsageError("usage: ocs key create ACCOUNT | ocs key disable PUBLICKEY | ocs key enable PUBLICKEY");
-        return 0;
-      default:
-        throw new UsageError(`unknown command ${command}`);
-    }
+    return await dispatch(words, io, interrupt.signal);
   } catch (error) {
     if (error instanceof UsageError) {
-      process.stderr.write(`ocs: ${error.message}\n`);
+      io.stderr.write(`ocs: ${error.message}\n${error.help ? `Run \`${error.help}\` for usage.\n` : ""}`);
       return 2;
     }
-    if (error instanceof ConfigError || error instanceof AccountError) {
-      process.stderr.write(`ocs: ${error.message}\n`);
-      return error instanceof ConfigError ? 2 : 1;
+    if (error instanceof Interrupted || interrupt.signal.aborted) {
+      io.stderr.write("ocs: interrupted\n");
+      return 130;
     }
-    process.stderr.write(`ocs: ${(error as Error).message}\n`);
+    io.stderr.write(`ocs: ${describeError(error)}\n`);
     return 1;
+  } finally {
+    process.off("SIGINT", onSigint);
   }
+}
+
+async function dispatch(words: string[], io: Io, signal: AbortSignal): Promise<number> {
+  const [name, sub, ...tail] = words;
+  const entry = FAMILIES.find((f) => f.name === name);
+  if (!entry) throw new UsageError(`unknown command ${JSON.stringify(name)}`, "ocs --help");
+  const family = await entry.load();
+  const named = sub === undefined ? undefined : family.commands.find((c) => c.name !== "" && c.name === sub);
+  const command = named ?? family.commands.find((c) => c.name === "");
+  if (!command) {
+    if (sub === undefined || isHelp(sub)) {
+      (sub === undefined ? io.stderr : io.stdout).write(familyHelp(family));
+      return sub === undefined ? 2 : 0;
+    }
+    throw new UsageError(`unknown command ${JSON.stringify(`${name} ${sub}`)}`, `ocs ${name} --help`);
+  }
+  const path = `ocs ${family.name}${command.name ? ` ${command.name}` : ""}`;
+  const argv = named ? tail : words.slice(1);
+  const parsed = parseCommand(command, path, argv);
+  if (parsed.help) {
+    io.stdout.write(commandHelp(command, path));
+    if (!command.name && family.commands.length > 1) io.stdout.write(`\n${familyHelp(family)}`);
+    return 0;
+  }
+  return command.run({ io, args: parsed.args, values: parsed.values, path, signal });
 }

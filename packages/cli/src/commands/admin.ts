@@ -1,0 +1,118 @@
+/**
+ * The server's own commands, on its data directory and database: `ocs serve`, `ocs account`,
+ * `ocs key`, `ocs migrate`. They take every server setting as a flag or environment variable.
+ */
+import { AccountError, ConfigError, SETTINGS, loadConfig, withAdmin, type Config } from "@opencompshare/server";
+import type { Command, Family, Options, RunContext } from "../command.js";
+import { serve } from "./serve.js";
+
+export const SETTING_OPTIONS: Options = Object.fromEntries(
+  SETTINGS.map((s) => [
+    s.flag,
+    { type: "string" as const, value: s.kind === "int" ? "N" : "VALUE", describe: `${s.describe} (${s.env}${s.default !== undefined ? `, default ${s.default}` : ""})` },
+  ]),
+);
+const settings: Array<[string, Options]> = [["Server settings (each also read from its environment variable)", SETTING_OPTIONS]];
+
+const print = (ctx: RunContext, value: unknown) => ctx.io.stdout.write(JSON.stringify(value) + "\n");
+
+/** Loads the configuration from the flags and maps the server's errors: bad settings 2, account errors 1. */
+const admin =
+  (run: (config: Config, ctx: RunContext) => Promise<number>) =>
+  async (ctx: RunContext): Promise<number> => {
+    try {
+      return await run(loadConfig(ctx.values as Record<string, string | undefined>, ctx.io.env), ctx);
+    } catch (error) {
+      if (error instanceof ConfigError || error instanceof AccountError) {
+        ctx.io.stderr.write(`ocs: ${error.message}\n`);
+        return error instanceof ConfigError ? 2 : 1;
+      }
+      throw error;
+    }
+  };
+
+const keyStatus = (name: "disable" | "enable"): Command => ({
+  name,
+  args: "PUBLICKEY",
+  minArgs: 1,
+  maxArgs: 1,
+  summary: name === "disable" ? "Refuse a key from now on (RetCode 172)." : "Accept a disabled key again.",
+  options: settings,
+  run: admin(async (config, ctx) => {
+    const status = name === "disable" ? "disabled" : "active";
+    await withAdmin(config, (a) => a.setKeyStatus(ctx.args[0] as string, status));
+    print(ctx, { PublicKey: ctx.args[0], Status: status });
+    return 0;
+  }),
+});
+
+export const serveFamily: Family = {
+  name: "serve",
+  summary: "serve the CompShare API (npm start runs this)",
+  commands: [
+    {
+      name: "",
+      summary: "Serve the CompShare API until SIGTERM or SIGINT.",
+      maxArgs: 0,
+      options: settings,
+      run: admin((config) => serve(config)),
+    },
+  ],
+};
+
+export const accountFamily: Family = {
+  name: "account",
+  summary: "accounts of the server",
+  commands: [
+    {
+      name: "create",
+      args: "NAME",
+      minArgs: 1,
+      maxArgs: 1,
+      summary: "Create an account with its default project and a key pair; prints them as JSON.",
+      options: settings,
+      run: admin(async (config, ctx) => {
+        print(ctx, await withAdmin(config, (a) => a.createAccount(ctx.args[0] as string)));
+        return 0;
+      }),
+    },
+  ],
+};
+
+export const keyFamily: Family = {
+  name: "key",
+  summary: "API key pairs of the server's accounts",
+  commands: [
+    {
+      name: "create",
+      args: "ACCOUNT",
+      minArgs: 1,
+      maxArgs: 1,
+      summary: "Add a key pair to an account (id or name); prints it as JSON.",
+      options: settings,
+      run: admin(async (config, ctx) => {
+        print(ctx, await withAdmin(config, (a) => a.createKey(ctx.args[0] as string)));
+        return 0;
+      }),
+    },
+    keyStatus("disable"),
+    keyStatus("enable"),
+  ],
+};
+
+export const migrateFamily: Family = {
+  name: "migrate",
+  summary: "apply pending database migrations",
+  commands: [
+    {
+      name: "",
+      summary: "Apply pending database migrations; prints the ones applied.",
+      maxArgs: 0,
+      options: settings,
+      run: admin(async (config, ctx) => {
+        print(ctx, { applied: await withAdmin(config, (a) => a.migrate()) });
+        return 0;
+      }),
+    },
+  ],
+};
