@@ -59,7 +59,8 @@ function run(files: string[], env: Record<string, string>, label: string): Promi
 }
 
 const args = process.argv.slice(2);
-const files = args.length > 0 ? args : [...findTests(join(root, "packages")), ...findTests(join(root, "test"))];
+const expand = (arg: string): string[] => (statSync(join(root, arg)).isDirectory() ? findTests(join(root, arg)) : [arg]);
+const files = args.length > 0 ? args.flatMap(expand) : [...findTests(join(root, "packages")), ...findTests(join(root, "test"))];
 const isIn = (prefixes: string[]) => (f: string) => prefixes.some((p) => f.startsWith(p));
 const onSqlite = files.filter((f) => !isIn(POSTGRES_ONLY)(f));
 const onPostgres = files.filter((f) => !isIn(ENGINE_FREE)(f));
