@@ -90,7 +90,7 @@ function toLists(node: Node | WireValue, path: string, root = false): unknown {
     }
     return list;
   }
-  const out: Record<string, unknown> = {};
-  for (const k of keys) out[k] = toLists(node[k] as Node | WireValue, path ? `${path}.${k}` : k);
-  return out;
+  // Own data properties only: an assignment to `out["__proto__"]` would set the prototype, and
+  // `__proto__.UHostId=…` would then read as `UHostId`.
+  return Object.fromEntries(keys.map((k) => [k, toLists(node[k] as Node | WireValue, path ? `${path}.${k}` : k)]));
 }

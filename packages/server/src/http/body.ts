@@ -1,9 +1,19 @@
-/** Reads a request body up to a limit; beyond it the request is refused with HTTP 413. */
+/**
+ * Reads a request body up to a limit; beyond it the request is refused with HTTP 413. A client
+ * that goes away mid-body is not an error of the server (ClientGone).
+ */
 import type { IncomingMessage } from "node:http";
 
 export class BodyTooLarge extends Error {
   constructor(readonly limit: number) {
     super(`request body larger than ${limit} bytes`);
+  }
+}
+
+/** The client closed the connection before its body was read: there is no one to answer. */
+export class ClientGone extends Error {
+  constructor(cause: Error) {
+    super("the client closed the connection before sending its whole body", { cause });
   }
 }
 
@@ -28,7 +38,7 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
     };
     const onError = (error: Error) => {
       cleanup();
-      reject(error);
+      reject(req.destroyed || (error as NodeJS.ErrnoException).code === "ECONNRESET" ? new ClientGone(error) : error);
     };
     const cleanup = () => {
       req.off("data", onData);

@@ -1,14 +1,18 @@
 /**
  * Stage 1, parse: query string and body (form or JSON) become one flat parameter map.
- * Query and body are merged; a key given twice with different values is refused.
+ * Query and body are merged; a key given twice with different values is refused, and so is
+ * a key or value holding U+0000.
  */
 import { ApiError, commonErrors, flatten, UnflattenError, type NestedValue, type WireParams, type WireValue } from "@opencompshare/protocol";
 
 const FORM = "application/x-www-form-urlencoded";
 const JSON_TYPE = "application/json";
 
+/** U+0000 is in no valid parameter, and PostgreSQL cannot store or compare text holding it. */
+const hasNul = (s: string): boolean => s.includes("\u0000");
+
 function addParam(params: WireParams, key: string, value: WireValue): void {
-  if (key === "__proto__") throw commonErrors.paramsNotAvailable([key]);
+  if (key === "__proto__" || hasNul(key) || (typeof value === "string" && hasNul(value))) throw commonErrors.paramsNotAvailable([key]);
   if (Object.hasOwn(params, key) && params[key] !== value && String(params[key]) !== String(value)) {
     throw commonErrors.paramsNotAvailable([key]);
   }

@@ -13,7 +13,7 @@ import { ApiError, commonErrors, errorEnvelope, findAction, successEnvelope, typ
 import { handlers, type Services } from "../actions/index.js";
 import type { Handler } from "../actions/registry.js";
 import { authenticate } from "./authenticate.js";
-import { BodyTooLarge, readBody } from "./body.js";
+import { BodyTooLarge, ClientGone, readBody } from "./body.js";
 import { actionHint, parseParams } from "./parse.js";
 import type { RateLimiter } from "./rate-limit.js";
 import { reply } from "./reply.js";
@@ -37,6 +37,7 @@ export function createPipeline(services: Services, opts: PipelineOptions): Reque
     let body: Buffer | undefined;
     let account: string | undefined;
     let retCode = 0;
+    let gone = false;
     try {
       if (req.method !== "POST" && req.method !== "GET") {
         retCode = 230;
@@ -58,6 +59,11 @@ export function createPipeline(services: Services, opts: PipelineOptions): Reque
       const fields = await handler({ caller: { accountId: account, projectId, requestId }, services }, request as never);
       reply(res, requestId, successEnvelope(action, fields));
     } catch (error) {
+      if (error instanceof ClientGone) {
+        // Nothing to answer and nothing went wrong here: not an internal error.
+        gone = true;
+        return;
+      }
       if (!action) action = actionHint(req.url ?? "/", req.headers["content-type"], body);
       if (error instanceof BodyTooLarge) {
         retCode = 230;
@@ -71,7 +77,7 @@ export function createPipeline(services: Services, opts: PipelineOptions): Reque
       if (!res.headersSent) reply(res, requestId, errorEnvelope(action, apiError.retCode, apiError.message));
     } finally {
       log.info(
-        { reqId: requestId, account, action, retCode, ms: Math.round((performance.now() - started) * 1000) / 1000 },
+        { reqId: requestId, account, action, ...(gone ? { gone } : { retCode }), ms: Math.round((performance.now() - started) * 1000) / 1000 },
         "request",
       );
     }
