@@ -57,11 +57,14 @@ const UCLOUD_WORDING: Partial<Record<ErrorSymbol, true>> = {
 /** An error as answered: RetCode and Message, raised by any layer and mapped once by the pipeline. */
 export class ApiError extends Error {
   readonly retCode: number;
-  constructor(
-    readonly symbol: ErrorSymbol,
-    detail: string,
-  ) {
+  readonly symbol: ErrorSymbol;
+  constructor(symbol: ErrorSymbol, detail: string) {
+    // An answer, not a bug: capturing a stack trace would cost more than the refusal itself.
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(UCLOUD_WORDING[symbol] ? detail : `${symbol}: ${detail}`);
+    Error.stackTraceLimit = limit;
+    this.symbol = symbol;
     this.retCode = ERRORS[symbol].retCode;
   }
 }

@@ -75,7 +75,26 @@ export interface KeyOwner {
   privateKey: string;
 }
 
-/** The active key's owner and private key, or undefined when unknown or disabled. */
+/** A bounded memo: cleared whole when full, which is rare and harmless. */
+function memo<K, V>(limit: number) {
+  const map = new Map<K, V>();
+  return {
+    get: (key: K) => map.get(key),
+    set(key: K, value: V) {
+      if (map.size >= limit) map.clear();
+      map.set(key, value);
+    },
+  };
+}
+
+/** Opened private keys by their sealed form: the sealed text changes whenever the key does. */
+const openedKeys = memo<string, string>(10_000);
+
+/**
+ * The active key's owner and private key, or undefined when unknown or disabled. The row is read
+ * on every request, so a disabled key is refused from the next request on; only the decryption
+ * is remembered.
+ */
 export async function lookupKey(db: Executor, sealer: Sealer, publicKey: string): Promise<KeyOwner | undefined> {
   const row = await db
     .selectFrom("api_keys")
@@ -83,11 +102,29 @@ export async function lookupKey(db: Executor, sealer: Sealer, publicKey: string)
     .where("public_key", "=", publicKey)
     .where("status", "=", "active")
     .executeTakeFirst();
-  return row ? { accountId: row.account_id, privateKey: sealer.open(row.private_key_sealed) } : undefined;
+  if (!row) return undefined;
+  let privateKey = openedKeys.get(row.private_key_sealed);
+  if (privateKey === undefined) {
+    privateKey = sealer.open(row.private_key_sealed);
+    openedKeys.set(row.private_key_sealed, privateKey);
+  }
+  return { accountId: row.account_id, privateKey };
 }
+
+/** Projects found, by account and the ProjectId asked for: projects never move or disappear. */
+const knownProjects = memo<string, string>(10_000);
 
 /** The project a request acts in: the given one if it is the account's, else the default. */
 export async function resolveProject(db: Executor, accountId: string, projectId: string | undefined): Promise<string> {
+  const key = `${accountId}\u0000${projectId ?? ""}`;
+  const known = knownProjects.get(key);
+  if (known) return known;
+  const found = await findProject(db, accountId, projectId);
+  knownProjects.set(key, found);
+  return found;
+}
+
+async function findProject(db: Executor, accountId: string, projectId: string | undefined): Promise<string> {
   let q = db.selectFrom("projects").select("id").where("account_id", "=", accountId);
   q = projectId ? q.where("id", "=", projectId) : q.where("is_default", "=", 1);
   const row = await q.executeTakeFirst();

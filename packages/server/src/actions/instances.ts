@@ -127,7 +127,6 @@ export const instanceHandlers: HandlerMap<ActionsOf<"instances">> = {
     const { db, catalog, sealer, clock } = ctx.services;
     const { offset, limit } = pageOf(req.Offset, req.Limit);
     const { rows, total } = await listInstances(db, {
-      accountId: ctx.caller.accountId,
       projectId: ctx.caller.projectId,
       ids: req.UHostIds,
       zone: req.Zone,

@@ -42,13 +42,28 @@ export class Shutdown extends Error {
 
 const DONE = Symbol("done");
 
+/**
+ * The driver calls in flight, so that shutdown can abort them. A set rather than listeners on one
+ * shared signal: adding and removing a listener scans all the others, which grows with the load.
+ */
+export class InflightCalls {
+  readonly calls = new Set<AbortController>();
+  stopping = false;
+
+  abortAll(): void {
+    this.stopping = true;
+    for (const ac of this.calls) ac.abort(new Shutdown());
+  }
+}
+
 export class OperationContext {
   constructor(
     readonly deps: RunnerDeps,
     public op: OperationRow,
     /** When the lock held by this operation expires; 0 when it holds none. */
     public lockExpiresAt: number,
-    private readonly shutdown: AbortSignal,
+    /** Driver calls in flight in this process, aborted all at once on shutdown. */
+    private readonly inflight: InflightCalls,
   ) {}
 
   get instanceId(): string {
@@ -75,12 +90,11 @@ export class OperationContext {
     const { clock, lockTtlMs } = this.deps;
     let deadline = timeoutMs ?? lockTtlMs;
     if (!opts.beyondLock) deadline = Math.min(deadline, this.lockBudgetMs());
-    if (this.shutdown.aborted) throw new Shutdown();
+    if (this.inflight.stopping) throw new Shutdown();
     // A call that cannot finish before the lock expires is not started.
     if (deadline <= 0) throw new DriverTimeout(method, 0);
     const ac = new AbortController();
-    const onShutdown = () => ac.abort(new Shutdown());
-    this.shutdown.addEventListener("abort", onShutdown, { once: true });
+    this.inflight.calls.add(ac);
     clock.sleep(deadline, ac.signal).then(
       () => ac.abort(new DriverTimeout(method, deadline)),
       () => undefined,
@@ -91,7 +105,7 @@ export class OperationContext {
     try {
       return await Promise.race([call(ac.signal), aborted]);
     } finally {
-      this.shutdown.removeEventListener("abort", onShutdown);
+      this.inflight.calls.delete(ac);
       if (!ac.signal.aborted) ac.abort(DONE);
       aborted.catch(() => undefined);
     }

@@ -3,21 +3,18 @@
  * delay), renews their leases while they run, and on shutdown stops without recording anything:
  * the operations stay `running` and recovery resumes them at the next start.
  */
-import { setMaxListeners } from "node:events";
 import type { OperationRow } from "../store/schema.js";
-import { OperationContext, Shutdown, type RunnerDeps } from "./context.js";
+import { InflightCalls, OperationContext, Shutdown, type RunnerDeps } from "./context.js";
 import { PROCEDURES } from "./procedures.js";
 import { StaleFence } from "./records.js";
 
 export class Runner {
   private readonly inflight = new Map<string, Promise<void>>();
   private readonly stopping = new AbortController();
+  private readonly calls = new InflightCalls();
   private heartbeat: Promise<void> | undefined;
 
-  constructor(readonly deps: RunnerDeps) {
-    // Every driver call in flight listens for shutdown: thousands at once are expected.
-    setMaxListeners(0, this.stopping.signal);
-  }
+  constructor(readonly deps: RunnerDeps) {}
 
   /** Starts executing `op`, whose lock (if any) expires at `lockExpiresAt`. Returns at once. */
   launch(op: OperationRow, lockExpiresAt: number): void {
@@ -65,6 +62,7 @@ export class Runner {
   /** Stops: aborts driver calls in flight and waits for the runners to wind down. */
   async stop(): Promise<void> {
     this.stopping.abort(new Shutdown());
+    this.calls.abortAll();
     await this.heartbeat;
     await this.idle();
   }
@@ -72,7 +70,7 @@ export class Runner {
   private async execute(op: OperationRow, lockExpiresAt: number): Promise<void> {
     const { log } = this.deps;
     const procedure = PROCEDURES[op.action];
-    const ctx = new OperationContext(this.deps, op, lockExpiresAt, this.stopping.signal);
+    const ctx = new OperationContext(this.deps, op, lockExpiresAt, this.calls);
     if (!procedure) {
       log.error({ op: op.id, action: op.action }, "no procedure for this action");
       return;

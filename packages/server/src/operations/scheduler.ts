@@ -1,5 +1,6 @@
 /** The stop scheduler: a Running instance whose StopSchedulerTime has come is stopped. */
 import { ApiError } from "@opencompshare/protocol";
+import { sql } from "kysely";
 import { State } from "../domain/states.js";
 import type { Db } from "../store/schema.js";
 import type { Clock } from "../clock.js";
@@ -11,7 +12,8 @@ export async function runDueStops(db: Db, clock: Clock, engine: Engine, log: Log
   const due = await db
     .selectFrom("instances")
     .select(["id", "account_id", "project_id", "stop_scheduler_time"])
-    .where("stop_scheduler_time", ">", 0)
+    // A literal 0, so that the partial index (stop_scheduler_time > 0) applies.
+    .where(sql<boolean>`stop_scheduler_time > 0`)
     .where("stop_scheduler_time", "<=", now)
     .limit(200)
     .execute();

@@ -18,21 +18,25 @@ export async function getInstance(db: Executor, id: string): Promise<InstanceRow
 
 export interface ListQuery {
   projectId: string;
-  accountId: string;
   ids?: string[] | undefined;
   zone?: string | undefined;
   offset: number;
   limit: number;
 }
 
+/**
+ * A page of the project's instances, newest first, and their total. A project belongs to one
+ * account (the pipeline resolved it for the caller), so the project scopes the query alone and
+ * the (project_id, created_at, id) index serves it. When the page is not full, it tells the total
+ * by itself and no count is run.
+ */
 export async function listInstances(db: Executor, q: ListQuery): Promise<{ rows: InstanceRow[]; total: number }> {
-  let base = db.selectFrom("instances").where("project_id", "=", q.projectId).where("account_id", "=", q.accountId);
+  let base = db.selectFrom("instances").where("project_id", "=", q.projectId);
   if (q.ids && q.ids.length > 0) base = base.where("id", "in", q.ids);
   if (q.zone) base = base.where("zone", "=", q.zone);
-  const [rows, count] = await Promise.all([
-    base.selectAll().orderBy("created_at", "desc").orderBy("id", "desc").offset(q.offset).limit(q.limit).execute(),
-    base.select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow(),
-  ]);
+  const rows = await base.selectAll().orderBy("created_at", "desc").orderBy("id", "desc").offset(q.offset).limit(q.limit).execute();
+  if (rows.length < q.limit && (rows.length > 0 || q.offset === 0)) return { rows, total: q.offset + rows.length };
+  const count = await base.select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow();
   return { rows, total: Number(count.n) };
 }
 
