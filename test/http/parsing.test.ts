@@ -742,3 +742,34 @@ describe("the body limit (OCS_BODY_LIMIT=2048)", () => {
     assertAnswer(await raw(s.url, { headers: { "Content-Type": FORM }, body }), "DescribeCompShareInstance", 0);
   });
 });
+
+describe("requests Node cannot parse", () => {
+  it("answers oversized headers with HTTP 431 and an envelope, and malformed HTTP with 400 and an envelope", async () => {
+    const { connect } = await import("node:net");
+    const s = await startServer();
+    try {
+      const port = Number(new URL(s.url).port);
+      const raw = (text: string) =>
+        new Promise<string>((resolve, reject) => {
+          const socket = connect(port, "127.0.0.1", () => socket.end(text));
+          let out = "";
+          socket.on("data", (d: Buffer) => (out += d.toString()));
+          socket.on("close", () => resolve(out));
+          socket.on("error", reject);
+        });
+      const big = await raw(`GET /?Action=DescribeCompShareInstance HTTP/1.1\r\nHost: x\r\nX-Big: ${"a".repeat(20_000)}\r\n\r\n`);
+      assert.match(big, /^HTTP\/1\.1 431 /);
+      assert.match(big, /X-UCLOUD-REQUEST-UUID: [0-9a-f-]{36}/i);
+      const bigBody = JSON.parse(big.slice(big.indexOf("\r\n\r\n") + 4)) as { RetCode: number; Message: string };
+      assert.equal(bigBody.RetCode, 230);
+      assert.match(bigBody.Message, /headers too large/);
+      const bad = await raw("NOT HTTP AT ALL\r\n\r\n");
+      assert.match(bad, /^HTTP\/1\.1 400 /);
+      assert.equal((JSON.parse(bad.slice(bad.indexOf("\r\n\r\n") + 4)) as { RetCode: number }).RetCode, 230);
+      // The server still answers.
+      assert.equal((await s.call("DescribeCompShareInstance", REGION)).body.RetCode, 0);
+    } finally {
+      await s.close();
+    }
+  });
+});

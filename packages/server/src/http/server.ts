@@ -2,7 +2,9 @@
  * The HTTP server: the API on every path except the health probes, timeouts against slow
  * clients, and a graceful close that lets requests in flight finish.
  */
+import { randomUUID } from "node:crypto";
 import { createServer, type Server } from "node:http";
+import { errorEnvelope, REQUEST_ID_HEADER } from "@opencompshare/protocol";
 import type { AddressInfo } from "node:net";
 import type { RequestListener } from "./pipeline.js";
 
@@ -33,9 +35,20 @@ export function createHttpServer(api: RequestListener, probes: Probes): HttpServ
     }
     api(req, res);
   });
-  server.on("clientError", (_error, socket) => {
-    if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
-    else socket.destroy();
+  // Requests Node cannot parse never reach the pipeline: answer them with an envelope all the same.
+  server.on("clientError", (error: NodeJS.ErrnoException, socket) => {
+    if (!socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const tooLarge = error.code === "HPE_HEADER_OVERFLOW";
+    const body = JSON.stringify(
+      errorEnvelope("", 230, tooLarge ? "Params [headers] not available: request headers too large" : "Params [request] not available: malformed HTTP request"),
+    );
+    const status = tooLarge ? "431 Request Header Fields Too Large" : "400 Bad Request";
+    socket.end(
+      `HTTP/1.1 ${status}\r\nContent-Type: application/json; charset=utf-8\r\n${REQUEST_ID_HEADER}: ${randomUUID()}\r\nConnection: close\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    );
   });
   return {
     server,
