@@ -9,7 +9,7 @@ import { ApiError } from "@opencompshare/protocol";
 import { check, lockHeldError } from "../domain/guard.js";
 import { RULES, type MutatingAction } from "../domain/rules.js";
 import { casInstance, findOwnedInstance, isImaging } from "../store/repositories/instances.js";
-import type { InstanceRow, OperationRow, Tx } from "../store/schema.js";
+import type { Executor, InstanceRow, OperationRow, Tx } from "../store/schema.js";
 import type { RunnerDeps } from "./context.js";
 import { acquireLock, createLock, heldLock } from "./lock.js";
 import { insertOperation } from "./records.js";
@@ -83,25 +83,35 @@ export class Engine {
     readonly runner: Runner,
   ) {}
 
+  /** The caller's instance, if the guard lets the action begin now; else the refusal is thrown. */
+  private async guard(db: Executor, input: AcceptInput, now: number): Promise<InstanceRow> {
+    const { caller, instanceId } = input;
+    const inst = await findOwnedInstance(db, instanceId, caller.accountId, caller.projectId);
+    if (!inst) throw notFound(instanceId);
+    const refusal = check(input.action, RULES[input.action], {
+      id: inst.id,
+      state: inst.state,
+      recycling: Number(inst.recycling) === 1,
+      task: inst.task,
+      imaging: await isImaging(db, inst.id),
+      lock: await heldLock(db, inst.id, now),
+    });
+    if (refusal) throw refusal;
+    return inst;
+  }
+
   /** Accepts an operation on an existing instance and launches it. Returns the operation id. */
   async accept(input: AcceptInput): Promise<string> {
     const { db, clock, lockTtlMs } = this.deps;
     const { caller, instanceId } = input;
     const rule = RULES[input.action];
     const opId = newOperationId();
+    // A first look outside any transaction: most refusals (a duplicate reboot) end here, without
+    // taking the database's write lock. The transaction below checks again before it writes.
+    await this.guard(db, input, clock.now());
     const accepted = await db.transaction().execute(async (tx) => {
       const now = clock.now();
-      const inst = await findOwnedInstance(tx, instanceId, caller.accountId, caller.projectId);
-      if (!inst) throw notFound(instanceId);
-      const refusal = check(input.action, rule, {
-        id: inst.id,
-        state: inst.state,
-        recycling: Number(inst.recycling) === 1,
-        task: inst.task,
-        imaging: await isImaging(tx, inst.id),
-        lock: await heldLock(tx, inst.id, now),
-      });
-      if (refusal) throw refusal;
+      const inst = await this.guard(tx, input, now);
       const token = await acquireLock(tx, inst.id, opId, now, lockTtlMs);
       if (token === null) {
         const lock = await heldLock(tx, inst.id, now);
