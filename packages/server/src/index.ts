@@ -3,7 +3,7 @@ export { createApp, type App, type AppOptions } from "./app.js";
 export { loadConfig, SETTINGS, ConfigError, type Config } from "./config.js";
 export { ManualClock, systemClock, settle, type Clock } from "./clock.js";
 export { createLogger } from "./log.js";
-export { openStore, migrate, type Store } from "./store/db.js";
+export { openStore, migrate, migrated, type Store } from "./store/db.js";
 export { createAccount, createKey, setKeyStatus, AccountError, type Credentials } from "./accounts/accounts.js";
 export { createSealer, loadMasterKey } from "./security/secrets.js";
 export { armFault, clearFaults, type FaultSpec } from "./drivers/simulated/faults.js";
