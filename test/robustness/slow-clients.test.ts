@@ -9,7 +9,7 @@ import { connect, type Socket } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { signedParams } from "../helpers/client.js";
-import { REGION, startServer, type TestServer } from "../helpers/server.js";
+import { CREATE, REGION, startServer, type TestServer } from "../helpers/server.js";
 import { formOf, NO_RATE_LIMIT } from "./support.js";
 
 interface Dribbler {
@@ -80,15 +80,7 @@ describe("slow clients do not block the others", () => {
     // Let every socket send a few bytes first, so that each is mid-request.
     await sleep(300);
     for (let round = 0; round < 8; round++) await Promise.all(Array.from({ length: 5 }, describeOk));
-    const created = await s.call("CreateCompShareInstance", {
-      ...REGION,
-      CPU: 16,
-      Memory: 65536,
-      GPU: 1,
-      GpuType: "4090",
-      MachineType: "G",
-      CompShareImageId: "compshareImage-ubuntu2204",
-    });
+    const created = await s.call("CreateCompShareInstance", CREATE);
     assert.equal(created.body.RetCode, 0, JSON.stringify(created.body));
     // No slow socket got an answer to a request it has not finished.
     for (const d of dribblers) assert.equal(d.received().startsWith("HTTP/1.1 200"), false, d.received());
