@@ -85,5 +85,4 @@ export const commonErrors = {
   missingParams: (names: readonly string[]) => new ApiError("MissingParams", `Missing params [${names.join(", ")}]`),
   paramsNotAvailable: (names: readonly string[]) =>
     new ApiError("ParamsNotAvailable", `Params [${names.join(", ")}] not available`),
-  serviceUnavailable: () => new ApiError("ServiceUnavailable", "Service Unavailable"),
 };

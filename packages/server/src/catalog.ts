@@ -90,5 +90,3 @@ export function loadCatalog(file: string | undefined): Catalog {
   }
   return catalog;
 }
-
-export const zonesOf = (catalog: Catalog): Set<string> => new Set(Object.values(catalog.regions).flat());

@@ -22,8 +22,5 @@ export const TRANSITIONAL: ReadonlySet<string> = new Set([
   State.Resizing,
 ]);
 
-/** States from which nothing is in flight: an operation may begin. */
-export const SETTLED = [State.Running, State.Stopped, State.InstallFail, State.Unknown] as const;
-
 /** Background tasks: they run without the lock, and block other operations until done. */
 export type BackgroundTask = "ResetPassword" | "Reinstall" | "Resize";

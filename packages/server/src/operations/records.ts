@@ -32,9 +32,6 @@ export async function updateFenced(
   if (Number(res.numUpdatedRows) !== 1) throw new StaleFence(opId);
 }
 
-export async function getOperation(db: Executor, opId: string): Promise<OperationRow | undefined> {
-  return db.selectFrom("operations").selectAll().where("id", "=", opId).executeTakeFirst();
-}
 
 export async function listOperations(db: Executor, instanceId: string, owner: { accountId: string; projectId: string }, offset: number, limit: number) {
   const base = db

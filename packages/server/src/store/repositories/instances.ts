@@ -12,9 +12,6 @@ export async function findOwnedInstance(db: Executor, id: string, accountId: str
     .executeTakeFirst();
 }
 
-export async function getInstance(db: Executor, id: string): Promise<InstanceRow | undefined> {
-  return db.selectFrom("instances").selectAll().where("id", "=", id).executeTakeFirst();
-}
 
 export interface ListQuery {
   projectId: string;
