@@ -535,18 +535,26 @@ async function invariants(store: Store, quietResult: { quiet: boolean; waitedMs:
   check("no lock is held past its TTL", expired.length === 0, expired.length ? sample(expired.map((l) => `${l.instance_id} held by ${l.holder_op_id} expired ${now - Number(l.expires_at)} ms ago`)) : "");
   check("with everything idle, no lock is held", held.length === 0, held.length ? sample(held.map((l) => `${l.instance_id} held by ${l.holder_op_id}`)) : "");
 
-  // 4. GPU capacity.
-  const pools = await db.selectFrom("gpu_pools").select(["zone", "gpu_type", "used", "capacity"]).execute();
-  const sums = await db.selectFrom("instances").select(["zone", "gpu_type", (eb) => eb.fn.sum<number>("gpu").as("gpus")]).groupBy(["zone", "gpu_type"]).execute();
+  // 4. Placement: every instance holds exactly its GPUs, no GPU is given twice or to a gone instance, and hosts count what they hold.
+  const given = await db.selectFrom("host_gpus").select(["host_id", "device", "instance_id"]).where("instance_id", "is not", null).execute();
+  const instances = await db.selectFrom("instances").select(["id", "gpu", "cpu", "memory", "host_id"]).execute();
+  const hosts = await db.selectFrom("hosts").select(["id", "used_cpus", "used_memory_mb"]).execute();
   const mismatches: string[] = [];
-  const poolLines: string[] = [];
-  for (const p of pools) {
-    const sum = Number(sums.find((s) => s.zone === p.zone && s.gpu_type === p.gpu_type)?.gpus ?? 0);
-    poolLines.push(`${p.zone}/${p.gpu_type}: used ${p.used} of ${p.capacity}, instances ${sum}`);
-    if (Number(p.used) !== sum) mismatches.push(`${p.zone}/${p.gpu_type}: used ${p.used}, instances hold ${sum}`);
+  const byInstance = new Map<string, number>();
+  for (const g of given) byInstance.set(g.instance_id as string, (byInstance.get(g.instance_id as string) ?? 0) + 1);
+  for (const i of instances) {
+    const n = byInstance.get(i.id) ?? 0;
+    if (n !== Number(i.gpu)) mismatches.push(`${i.id}: holds ${n} GPUs, has ${Number(i.gpu)}`);
+    byInstance.delete(i.id);
   }
-  for (const s of sums) if (!pools.some((p) => p.zone === s.zone && p.gpu_type === s.gpu_type)) mismatches.push(`${s.zone}/${s.gpu_type}: instances without a pool`);
-  check("GPU capacity in use equals the GPUs of the existing instances, per pool", mismatches.length === 0, mismatches.length ? sample(mismatches) : poolLines.join("; "));
+  for (const [id, n] of byInstance) mismatches.push(`${n} GPUs given to ${id}, which no longer exists`);
+  for (const h of hosts) {
+    const on = instances.filter((i) => i.host_id === h.id);
+    const cpus = on.reduce((sum, i) => sum + Number(i.cpu), 0);
+    const memory = on.reduce((sum, i) => sum + Number(i.memory), 0);
+    if (cpus !== Number(h.used_cpus) || memory !== Number(h.used_memory_mb)) mismatches.push(`${h.id}: counts ${h.used_cpus} CPUs and ${h.used_memory_mb} MB, its instances hold ${cpus} and ${memory}`);
+  }
+  check("every instance holds exactly its GPUs, none is given twice or to a gone instance, and hosts count what they hold", mismatches.length === 0, mismatches.length ? sample(mismatches) : `${given.length} GPUs given, ${instances.length} instances`);
 
   // 5. Isolation.
   check(

@@ -34,7 +34,7 @@ describe("ocs admin commands", () => {
   it("account create prints the credentials as JSON, and they work against the server", async () => {
     const { stdout } = await ocs("account", "create", "alice");
     const creds = JSON.parse(stdout) as Record<string, string>;
-    assert.deepEqual(Object.keys(creds).sort(), ["AccountId", "PrivateKey", "ProjectId", "PublicKey"]);
+    assert.deepEqual(Object.keys(creds).sort(), ["AccountId", "AccountNumber", "PrivateKey", "ProjectId", "PublicKey"]);
     const keys = { PublicKey: creds.PublicKey as string, PrivateKey: creds.PrivateKey as string };
     const res = await s.call("DescribeCompShareInstance", REGION, keys);
     assert.equal(res.body.RetCode, 0);

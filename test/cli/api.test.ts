@@ -55,7 +55,7 @@ describe("ocs → server", () => {
   });
 
   it("instance create --wait: one Running line per instance, the states as plain lines off a terminal", async () => {
-    const r = await run("instance", "create", "--gpu-type", "4090", "--image", "compshareImage-ubuntu2204", "--gpus", "1", "--memory", "32G", "--count", "2", "--name", "cli", "--wait");
+    const r = await run("instance", "create", "--gpu-type", "4090", "--image", "compshareImage-ubuntu2204", "--gpus", "1", "--memory", "96G", "--count", "2", "--name", "cli", "--wait");
     ok(r);
     const lines = rows(r.stdout);
     assert.equal(lines.length, 2);
@@ -68,7 +68,7 @@ describe("ocs → server", () => {
     assert.match(r.stderr, new RegExp(`^${a}: Running \\([\\d.]+s\\)$`, "m"), "a plain line per state seen");
     assert.ok(!r.stderr.includes("\x1b["), "no live line when stderr is not a terminal");
     assert.equal(await state(a), "Running");
-    assert.equal((await client.describeCompShareInstance({ UHostIds: [a] })).UHostSet[0]?.Memory, 32768);
+    assert.equal((await client.describeCompShareInstance({ UHostIds: [a] })).UHostSet[0]?.Memory, 98304);
   });
 
   it("instance list: an aligned table, or the raw response as JSON", async () => {
@@ -80,7 +80,7 @@ describe("ocs → server", () => {
     for (const id of [a, b]) {
       const line = lines.find((l) => l.startsWith(id)) ?? "";
       assert.equal(line.slice(stateColumn, stateColumn + 7), "Running", "columns are aligned");
-      assert.match(line, /1 × 4090 +16 +32 GB/);
+      assert.match(line, /1 × 4090 +16 +96 GB/);
     }
     const json = await run("instance", "list", "-o", "json");
     ok(json);
@@ -149,7 +149,7 @@ describe("ocs → server", () => {
   });
 
   it("resize, reinstall, start, rename and reset-password, each waited for", async () => {
-    const resize = await run("instance", "resize", b, "--cpu", "32", "--memory", "131072", "--wait");
+    const resize = await run("instance", "resize", b, "--gpus", "2", "--cpu", "32", "--memory", "131072", "--wait");
     ok(resize);
     assert.match(resize.stdout, /ok +Stopped after/);
     const resized = (await client.describeCompShareInstance({ UHostIds: [b] })).UHostSet[0];

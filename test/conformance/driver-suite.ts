@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { afterEach, beforeEach, describe, it } from "node:test";
 import { DriverError, settle } from "@opencompshare/server";
-import type { Driver, MachineSpec, MachineStatus, ManualClock } from "@opencompshare/server";
+import type { Driver, DriverCall, MachineSpec, MachineStatus, ManualClock } from "@opencompshare/server";
 
 /** What `buildImage` reports to `onProgress` (not exported by the server package). */
 type ImageProgress = Parameters<NonNullable<Parameters<Driver["buildImage"]>[2]>>[0];
@@ -107,7 +107,7 @@ export function describeDriverConformance(name: string, makeDriver: () => Promis
     let clock: ManualClock;
     let seq = 0;
     /** A fresh signal that never aborts (one per call: listeners are not shared). */
-    const never = (): AbortSignal => new AbortController().signal;
+    const never = (): DriverCall => ({ signal: new AbortController().signal });
 
     beforeEach(async () => {
       ctx = await makeDriver();
@@ -144,9 +144,9 @@ export function describeDriverConformance(name: string, makeDriver: () => Promis
     }
 
     /** Asserts that the call is still in flight, aborts it, and asserts that it rejects at once. */
-    async function abortsPromptly<T>(what: string, call: (signal: AbortSignal) => Promise<T>): Promise<void> {
+    async function abortsPromptly<T>(what: string, call: (c: DriverCall) => Promise<T>): Promise<void> {
       const ac = new AbortController();
-      const t = await started(call(ac.signal));
+      const t = await started(call({ signal: ac.signal }));
       assert.equal(t.done, false, `${what} should take clock time (it ended before the clock moved)`);
       ac.abort(new Error("test abort"));
       await assert.rejects(withoutTime(t, `${what} after its signal aborted`));
@@ -233,7 +233,7 @@ export function describeDriverConformance(name: string, makeDriver: () => Promis
         const id = await stopped();
         const before = await status(id);
         const ac = new AbortController();
-        const first = await started(driver.powerOn(id, ac.signal));
+        const first = await started(driver.powerOn(id, { signal: ac.signal }));
         ac.abort(new Error("caller crashed"));
         await assert.rejects(withoutTime(first, "the aborted powerOn"));
         await run(driver.powerOn(id, never()));
@@ -329,7 +329,7 @@ export function describeDriverConformance(name: string, makeDriver: () => Promis
         const id = await running();
         const before = await status(id);
         const ac = new AbortController();
-        const first = await started(driver.reboot(id, "soft", ac.signal));
+        const first = await started(driver.reboot(id, "soft", { signal: ac.signal }));
         ac.abort(new Error("caller crashed"));
         await assert.rejects(withoutTime(first, "the aborted reboot"));
         await run(driver.reboot(id, "soft", never()));
@@ -585,7 +585,7 @@ export function describeDriverConformance(name: string, makeDriver: () => Promis
     });
 
     describe("abort", () => {
-      const cases: Array<{ what: string; setup: () => Promise<string>; call: (id: string, signal: AbortSignal) => Promise<unknown> }> = [
+      const cases: Array<{ what: string; setup: () => Promise<string>; call: (id: string, c: DriverCall) => Promise<unknown> }> = [
         { what: "provision", setup: async () => newId(), call: (id, s) => driver.provision(id, SPEC, s) },
         { what: "powerOn", setup: () => stopped(), call: (id, s) => driver.powerOn(id, s) },
         { what: "powerOff(soft)", setup: () => running(), call: (id, s) => driver.powerOff(id, "soft", s) },
@@ -601,7 +601,7 @@ export function describeDriverConformance(name: string, makeDriver: () => Promis
       for (const c of cases) {
         it(`${c.what} rejects promptly when its signal aborts; the machine then settles on its own`, async () => {
           const id = await c.setup();
-          await abortsPromptly(c.what, (signal) => c.call(id, signal));
+          await abortsPromptly(c.what, (call) => c.call(id, call));
           const after = await run(driver.settle(id, never()));
           assert.ok(SETTLED_POWER.has(after.power), `after settling, the machine is ${after.power}`);
         });
@@ -610,7 +610,7 @@ export function describeDriverConformance(name: string, makeDriver: () => Promis
       it("settle rejects promptly when its signal aborts, and the boot goes on", async () => {
         const id = await stopped();
         const boot = await started(driver.powerOn(id, never()));
-        await abortsPromptly("settle", (signal) => driver.settle(id, signal));
+        await abortsPromptly("settle", (call) => driver.settle(id, call));
         await run(boot);
         assert.equal((await status(id)).power, "running");
       });
@@ -618,7 +618,7 @@ export function describeDriverConformance(name: string, makeDriver: () => Promis
       it("an aborted powerOn: the machine may still finish the boot on its own", async () => {
         const id = await stopped();
         const before = await status(id);
-        await abortsPromptly("powerOn", (signal) => driver.powerOn(id, signal));
+        await abortsPromptly("powerOn", (call) => driver.powerOn(id, call));
         const after = await run(driver.settle(id, never()));
         assert.ok(after.power === "running" || after.power === "stopped", `power ${after.power}`);
         if (after.power === "running") assert.equal(after.bootCount, before.bootCount + 1);
@@ -629,8 +629,8 @@ export function describeDriverConformance(name: string, makeDriver: () => Promis
         const id = await running();
         const ac = new AbortController();
         ac.abort(new Error("already aborted"));
-        await assert.rejects(withoutTime(driver.reboot(id, "soft", ac.signal), "reboot with an aborted signal"));
-        await assert.rejects(withoutTime(driver.powerOff(id, "soft", ac.signal), "powerOff with an aborted signal"));
+        await assert.rejects(withoutTime(driver.reboot(id, "soft", { signal: ac.signal }), "reboot with an aborted signal"));
+        await assert.rejects(withoutTime(driver.powerOff(id, "soft", { signal: ac.signal }), "powerOff with an aborted signal"));
         const after = await run(driver.settle(id, never()));
         assert.ok(SETTLED_POWER.has(after.power));
       });

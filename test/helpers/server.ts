@@ -62,6 +62,7 @@ export async function startServer(opts: TestServerOptions = {}): Promise<TestSer
       OCS_LOG_LEVEL: "info",
       // Tests send bursts at one instant of the ManualClock; test/security/rate-limit.test.ts sets its own.
       OCS_RATE_LIMIT_RPS: "0",
+      OCS_INSTANCE_QUOTA: "100000",
       ...opts.env,
     },
   );

@@ -323,24 +323,31 @@ describe("HTTP parsing and the common RetCodes", () => {
   });
 
   describe("values", () => {
-    const unicodeName = "训练机-🚀-ñ";
+    // Names take Chinese (CompShare's rule); a Remark takes any text, four-byte UTF-8 included.
+    const unicodeName = "训练机-a_1";
+    const unicodeRemark = "训练机-🚀-ñ";
 
-    it("takes unicode in Name, percent-encoded UTF-8 in a form and signed as UTF-8", async () => {
-      const body = formOf(signedParams("CreateCompShareInstance", { ...CREATE, Name: unicodeName }, s.keys));
-      assert.ok(body.includes("Name=%E8%AE%AD%E7%BB%83%E6%9C%BA-%F0%9F%9A%80-%C3%B1"), body);
+    it("takes unicode in Name and Remark, percent-encoded UTF-8 in a form and signed as UTF-8", async () => {
+      const body = formOf(signedParams("CreateCompShareInstance", { ...CREATE, Name: unicodeName, Remark: unicodeRemark }, s.keys));
+      assert.ok(body.includes("Remark=%E8%AE%AD%E7%BB%83%E6%9C%BA-%F0%9F%9A%80-%C3%B1"), body);
       const res = await raw(s.url, { headers: { "Content-Type": FORM }, body });
       assertAnswer(res, "CreateCompShareInstance", 0);
-      assert.equal((await describeOne((res.body.UHostIds as string[])[0] as string)).Name, unicodeName);
+      const inst = await describeOne((res.body.UHostIds as string[])[0] as string);
+      assert.equal(inst.Name, unicodeName);
+      assert.equal(inst.Remark, unicodeRemark);
     });
 
-    it("takes unicode in Name in JSON and in a GET query", async () => {
-      const j = await json("CreateCompShareInstance", { ...CREATE, Name: `${unicodeName}-json` });
+    it("takes unicode in JSON and in a GET query", async () => {
+      const j = await json("CreateCompShareInstance", { ...CREATE, Name: `${unicodeName}-json`, Remark: `${unicodeRemark}-json` });
       assertAnswer(j, "CreateCompShareInstance", 0);
       const id = (j.body.UHostIds as string[])[0] as string;
       assert.equal((await describeOne(id)).Name, `${unicodeName}-json`);
-      const g = await get("ModifyCompShareInstanceName", { ...REGION, UHostId: id, Name: "改名 ✅" });
+      assert.equal((await describeOne(id)).Remark, `${unicodeRemark}-json`);
+      const g = await get("ModifyCompShareInstanceName", { ...REGION, UHostId: id, Name: "改名 1" });
       assertAnswer(g, "ModifyCompShareInstanceName", 0);
-      assert.equal((await describeOne(id)).Name, "改名 ✅");
+      assert.equal((await describeOne(id)).Name, "改名 1");
+      const bad = await get("ModifyCompShareInstanceName", { ...REGION, UHostId: id, Name: "改名 ✅" });
+      assertAnswer(bad, "ModifyCompShareInstanceName", 230);
     });
 
     it("accepts empty values sent and signed like the Python SDK (Name=)", async () => {
@@ -385,9 +392,9 @@ describe("HTTP parsing and the common RetCodes", () => {
       assert.ok(wrongBody.includes("Name=a+b"), wrongBody);
       assertAnswer(await raw(s.url, { headers: { "Content-Type": FORM }, body: wrongBody }), "DescribeCompShareInstance", 171);
       // %2B is a literal plus.
-      const plus = await form("CreateCompShareInstance", { ...CREATE, Name: "a+b" });
+      const plus = await form("CreateCompShareInstance", { ...CREATE, Remark: "a+b" });
       assertAnswer(plus, "CreateCompShareInstance", 0);
-      assert.equal((await describeOne((plus.body.UHostIds as string[])[0] as string)).Name, "a+b");
+      assert.equal((await describeOne((plus.body.UHostIds as string[])[0] as string)).Remark, "a+b");
     });
 
     it("accepts a signed SecurityToken, and refuses one left out of the signature", async () => {

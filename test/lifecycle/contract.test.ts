@@ -115,9 +115,12 @@ describe("response contracts (strict)", () => {
     await describeOne(id); // Stopping
     await untilState(id, "Stopped");
 
-    await ok("ResizeCompShareInstance", { ...REGION, UHostId: id, Cpu: 8, Memory: 32768, Gpu: 2, DiskSpace: 80 });
+    await ok("ResizeCompShareInstance", { ...REGION, UHostId: id, Cpu: 32, Memory: 131072, Gpu: 2 });
     await describeOne(id); // Resizing
     await untilState(id, "Stopped");
+    await ok("ResizeCompShareInstance", { ...REGION, UHostId: id, DiskSpace: 80 });
+    await untilState(id, "Stopped");
+    await opsIdle(id);
 
     await ok("ReinstallCompShareInstance", { ...REGION, UHostId: id, CompShareImageId: imageId });
     await describeOne(id); // Initializing
@@ -127,6 +130,8 @@ describe("response contracts (strict)", () => {
     await ok("StartCompShareInstance", { ...REGION, UHostId: id });
     await describeOne(id); // Starting
     await untilState(id, "Running");
+
+    await everythingElse(id, other, imageId);
 
     await ok("TerminateCompShareCustomImage", { ...REGION, CompShareImageId: imageId });
     await ok("DescribeCompShareInstanceOperations", { ...REGION, UHostId: id, Limit: 100 });
@@ -144,6 +149,91 @@ describe("response contracts (strict)", () => {
       "actions with no successful answer checked",
     );
   });
+
+  /** The catalog, pricing, monitoring, disk, sharing, community and project actions, on a Running `id` and `other`. */
+  async function everythingElse(id: string, other: string, imageId: string): Promise<void> {
+    const now = () => Math.floor(s.clock.now() / 1000);
+    await ok("DescribeCompShareSupportZone", {});
+    await ok("DescribeCompShareSupportZone", { Region: REGION.Region });
+    await ok("DescribeCompShareMachineTypeFamilies", {});
+    await ok("DescribeAvailableCompShareInstanceTypes", REGION);
+    await ok("DescribeAvailableCompShareInstanceTypes", { Region: REGION.Region, InstanceType: "spot", "MachineTypes.0": "4090" });
+    const capacity = {
+      ...REGION,
+      GpuType: "4090",
+      MachineType: "G",
+      MinimalCpuPlatform: "Auto",
+      CompShareImageId: CREATE.CompShareImageId,
+      ChargeType: "Postpay",
+      Disks: [{ IsBoot: true, Type: "CLOUD_SSD", Size: 100 }],
+    };
+    await ok("CheckCompShareResourceCapacity", capacity);
+    await ok("DescribeCompShareSoftwarePort", {});
+    await ok("CheckCompShareNetOptimizer", {});
+    await ok("DescribeModelRepositoryModels", { Region: REGION.Region, name: "qwen" });
+    await ok("DescribeCompShareGpuInventory", { Region: REGION.Region });
+    await ok("GetProjectList", {});
+
+    const priced = { ...REGION, GpuType: "4090", Gpu: 1, Cpu: 16, Memory: 65536, Disks: [{ IsBoot: true, Type: "CLOUD_SSD", Size: 200 }] };
+    await ok("GetCompShareInstancePrice", priced);
+    await ok("GetCompShareInstancePrice", { ...priced, ChargeType: "Month", Quantity: 3 });
+    await ok("GetCompShareInstanceUserPrice", { ...REGION, GpuType: "4090", GPU: 1, CPU: 16, Memory: 65536 });
+    await ok("GetCompShareInstanceUpgradePrice", { ...REGION, UHostId: id, CPU: 64, Memory: 262144, GPU: 4 });
+    await ok("GetCompShareRefundPrice", { ...REGION, "UHostIds.0": id, "UHostIds.1": other });
+    await ok("GetCompShareInstanceMonitor", { Region: REGION.Region, "UHostIds.0": id, "UHostIds.1": other });
+    await ok("GetCompShareInstanceMonitor", { Region: REGION.Region, "UHostIds.0": other, StartTime: now() - 600, EndTime: now() });
+
+    // Disks: create on a running instance, then detach, grow and delete on a stopped one.
+    const disk = (await ok("CreateAndAttachCompshareDisk", { ...REGION, UHostId: other, Size: 100, DiskType: "SSDDataDisk", Name: "scratch", ChargeType: "Dynamic" }))
+      .UDiskId as string;
+    await opsIdle(other);
+    await ok("DescribeCompshareDisk", {});
+    await ok("GetCompShareAttachedDiskUpgradePrice", { ...REGION, UHostId: other, DiskId: disk, DiskSpace: 200 });
+    await ok("StopCompShareInstance", { ...REGION, UHostId: other });
+    await untilState(other, "Stopped");
+    await ok("DetachCompshareDisk", { ...REGION, UHostId: other, UDiskId: disk, Device: "/dev/vdb" });
+    await opsIdle(other);
+    await ok("ResizeCompShareDisk", { ...REGION, UDiskId: disk, Size: 150 });
+    await ok("AttachCompshareDisk", { ...REGION, UHostId: other, UDiskId: disk });
+    await opsIdle(other);
+    await ok("DetachCompshareDisk", { ...REGION, UHostId: other, UDiskId: disk });
+    await opsIdle(other);
+    await ok("DeleteCompshareDisk", { ...REGION, UDiskId: disk });
+    await ok("StartCompShareInstance", { ...REGION, UHostId: other });
+    await untilState(other, "Running");
+
+    // Sharing a custom image with another account, and what that account sees.
+    const bob = await s.account("contract-bob");
+    await ok("UpdateCompShareImage", { Region: REGION.Region, CompShareImageId: imageId, Name: "contract-image-2", Tags: ["PyTorch"] });
+    await ok("DescribeCompShareImageTags", {});
+    await ok("ModifyCompShareImageShareAccount", { Region: REGION.Region, CompShareImageId: imageId, "AddAccounts.0": bob.AccountNumber, "AddAccounts.1": 1 });
+    await ok("DescribeCompShareImageShareAccounts", { Region: REGION.Region, CompShareImageId: imageId });
+    const bobKeys = { PublicKey: bob.PublicKey, PrivateKey: bob.PrivateKey };
+    const shared = await s.call("DescribeCompShareSharingImages", { Region: REGION.Region }, bobKeys);
+    assert.equal(shared.body.RetCode, 0, JSON.stringify(shared.body));
+    assert.deepEqual(parseWith(actions.DescribeCompShareSharingImages.response, { ImageSet: shared.body.ImageSet, TotalCount: shared.body.TotalCount }, "strict").issues, []);
+    checked.set("DescribeCompShareSharingImages", 1);
+
+    // A container instance (from an App image): ports, a custom image of it, and the community.
+    const [box] = (await ok("CreateCompShareInstance", { ...CREATE, CompShareImageId: "compshareImage-pytorch24", ChargeType: "Postpay" })).UHostIds as string[];
+    await untilState(box as string, "Running");
+    await ok("UpdateCompShareInstancePorts", { ...REGION, UHostId: box as string, "HttpPorts.0": 8080, "TcpPorts.0": 6006 });
+    const boxImage = (await ok("CreateCompShareCustomImage", { ...REGION, UHostId: box as string, Name: "box-image" })).CompShareImageId as string;
+    await s.until(async () => {
+      const body = await ok("DescribeCompShareCustomImages", { ...REGION, CompShareImageId: boxImage });
+      return (body.ImageSet as Array<{ Status: string }>)[0]?.Status === "Available";
+    }, 1000);
+    await ok("PublishCompShareImage", { Region: REGION.Region, CompShareImageId: boxImage, CommunityImageName: "box", VersionName: "v1.0", Price: 0, Tags: ["LLM"] });
+    const listed = await ok("DescribeCommunityImages", { Region: REGION.Region, Tag: "LLM" });
+    const group = (listed.CompshareImageGroup as Array<{ GroupId: string; ImageName: string }>).find((g) => g.ImageName === "box");
+    assert.ok(group, JSON.stringify(listed));
+    await ok("DescribeCommunityImages", { Region: REGION.Region, SortCondition: { Field: "PubTime", ASC: true }, Limit: 1 });
+    await ok("DescribeSelfCommunityImages", { Region: REGION.Region });
+    await ok("DescribeUserCommunityImages", { Region: REGION.Region });
+    await ok("CreateCompShareImageFavorite", { GroupId: group.GroupId });
+    await ok("DeleteCompShareImageFavorite", { GroupId: group.GroupId });
+    await ok("SwitchChargeType", { ...REGION, UHostId: id, DestChargeType: "Year" });
+  }
 
   it("describes a Running instance with ints, floats, booleans and nested objects of the SDK's types", async () => {
     const createdAt = s.clock.now();
@@ -173,7 +263,7 @@ describe("response contracts (strict)", () => {
     assert.ok((inst.StartTime as number) < 1e11, "StartTime is in seconds, not milliseconds");
 
     assert.equal(typeof inst.InstancePrice, "number");
-    assert.equal(inst.InstancePrice, 1.88); // 4090: 1.88 per GPU-hour, 1 GPU
+    assert.equal(inst.InstancePrice, 1001.95); // 4090 by the month: 1001.95 per GPU (the billing guide's list price), 1 GPU
     assert.equal(typeof inst.CompShareImagePrice, "number");
     assert.equal(typeof inst.SupportWithoutGpuStart, "boolean");
 

@@ -30,6 +30,7 @@ interface Inst {
   CompShareImageName: string;
   Password: string;
   StopSchedulerTime: number;
+  SchedulerStopTime: number;
   TotalDiskSpace: number;
   DiskSet: Disk[];
 }
@@ -128,14 +129,14 @@ describe("instance lifecycle", () => {
       expected.setUTCMonth(expected.getUTCMonth() + 3);
       assert.equal(inst.ExpireTime, Math.floor(expected.getTime() / 1000));
       assert.equal(inst.IsExpire, "No");
-      // Month with 0: to the end of this month.
-      const [toMonthEnd] = await create(s, { Quantity: 0, ChargeType: "Month" });
-      const d = new Date(now);
-      assert.equal((await one(s, toMonthEnd as string)).ExpireTime, Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1) / 1000);
+      // Quantity 0 (to the end of the month) is not supported, as CompShare's create page says.
+      const zero = await s.call("CreateCompShareInstance", { ...CREATE, Quantity: 0, ChargeType: "Month" });
+      assert.equal(zero.body.RetCode, 230, JSON.stringify(zero.body));
+      assert.match(zero.body.Message ?? "", /^Params \[Quantity\] not available/);
       // Pay as you go never expires.
       const [dynamic] = await create(s, { Quantity: 5, ChargeType: "Dynamic" });
       assert.equal((await one(s, dynamic as string)).ExpireTime, 0);
-      await allRunning(s, [months[0] as string, toMonthEnd as string, dynamic as string]);
+      await allRunning(s, [months[0] as string, dynamic as string]);
     });
 
     it("accepts Disks with exactly one boot disk and lists the boot disk first", async () => {
@@ -168,7 +169,7 @@ describe("instance lifecycle", () => {
       ]) {
         const res = await s.call("CreateCompShareInstance", { ...CREATE, Disks: disks });
         assert.equal(res.body.RetCode, 230, JSON.stringify(res.body));
-        assert.equal(res.body.Message, "Params [Disks] not available");
+        assert.match(res.body.Message ?? "", /^Params \[Disks\] not available: exactly one disk has IsBoot true/);
       }
       assert.equal((await list(s)).total, before);
     });
@@ -176,13 +177,13 @@ describe("instance lifecycle", () => {
     it("refuses an unknown GpuType with 230 naming GpuType", async () => {
       const res = await s.call("CreateCompShareInstance", { ...CREATE, GpuType: "B200-nope" });
       assert.equal(res.body.RetCode, 230);
-      assert.equal(res.body.Message, "Params [GpuType] not available");
+      assert.match(res.body.Message ?? "", /^Params \[GpuType\] not available: cn-wlcb-01 does not sell B200-nope/);
     });
 
-    it("refuses a MachineType the GPU type is not offered on with 230 naming MachineType", async () => {
+    it("refuses a MachineType other than G with 230 naming MachineType", async () => {
       const res = await s.call("CreateCompShareInstance", { ...CREATE, MachineType: "X" });
       assert.equal(res.body.RetCode, 230);
-      assert.equal(res.body.Message, "Params [MachineType] not available");
+      assert.match(res.body.Message ?? "", /^Params \[MachineType\] not available/);
     });
 
     it("refuses an unknown image with ImageNotFound (226614), creating nothing", async () => {
@@ -228,7 +229,7 @@ describe("instance lifecycle", () => {
       const id = await s.running();
       const before = (await list(s)).total;
       const res = await s.call("TerminateCompShareInstance", { ...REGION, UHostId: id });
-      assert.deepEqual(res.body, { Action: "TerminateCompShareInstanceResponse", RetCode: 0, UHostId: id });
+      assert.deepEqual(res.body, { Action: "TerminateCompShareInstanceResponse", RetCode: 0, UHostId: id, InRecycle: "Yes" });
       await s.until(async () => (await s.state(id)) === undefined);
       assert.equal((await list(s)).total, before - 1);
       assert.equal((await list(s, { "UHostIds.0": id })).total, 0);
@@ -308,21 +309,33 @@ describe("instance lifecycle", () => {
   describe("ResizeCompShareInstance", () => {
     it("refuses a Running instance with InstanceMustBeStopped (8010)", async () => {
       const id = await s.running();
-      const res = await s.call("ResizeCompShareInstance", { ...REGION, UHostId: id, Cpu: 32 });
+      const res = await s.call("ResizeCompShareInstance", { ...REGION, UHostId: id, Cpu: 32, Memory: 131072, Gpu: 2 });
       assert.equal(res.body.RetCode, 8010);
       assert.match(res.body.Message ?? "", new RegExp(`^InstanceMustBeStopped: .*${id}`));
       assert.equal((await one(s, id)).CPU, CREATE.CPU);
     });
 
-    it("resizes a Stopped instance through Resizing, ending Stopped with the new CPU, Memory, GPU and boot disk", async () => {
+    it("resizes a Stopped instance through Resizing, ending Stopped with the new CPU, Memory and GPU, then the boot disk", async () => {
       const id = await stopped(s);
       const before = await one(s, id);
       const boot = before.DiskSet.find((d) => d.IsBoot === "True");
       assert.ok(boot);
-      const res = await s.call("ResizeCompShareInstance", { ...REGION, UHostId: id, Cpu: 32, Memory: 131072, Gpu: 2, DiskSpace: boot.Size + 50 });
+      // A compute resize and a disk resize are separate requests, as CompShare's page says.
+      const both = await s.call("ResizeCompShareInstance", { ...REGION, UHostId: id, Cpu: 32, Memory: 131072, Gpu: 2, DiskSpace: boot.Size + 50 });
+      assert.equal(both.body.RetCode, 230, JSON.stringify(both.body));
+      const partial = await s.call("ResizeCompShareInstance", { ...REGION, UHostId: id, Cpu: 32 });
+      assert.equal(partial.body.RetCode, 220, JSON.stringify(partial.body));
+      assert.equal(partial.body.Message, "Missing params [Memory, Gpu]");
+      const odd = await s.call("ResizeCompShareInstance", { ...REGION, UHostId: id, Cpu: 20, Memory: 131072, Gpu: 2 });
+      assert.equal(odd.body.RetCode, 230, JSON.stringify(odd.body));
+      assert.match(odd.body.Message ?? "", /^Params \[Cpu\] not available/);
+      const res = await s.call("ResizeCompShareInstance", { ...REGION, UHostId: id, Cpu: 32, Memory: 131072, Gpu: 2 });
       assert.deepEqual(res.body, { Action: "ResizeCompShareInstanceResponse", RetCode: 0, UHostId: id });
       assert.equal(await s.state(id), "Resizing");
       await s.until(async () => (await s.state(id)) === "Stopped");
+      const disk = await s.call("ResizeCompShareInstance", { ...REGION, UHostId: id, DiskSpace: boot.Size + 50 });
+      assert.equal(disk.body.RetCode, 0, JSON.stringify(disk.body));
+      await s.until(async () => (await s.state(id)) === "Stopped" && (await one(s, id)).TotalDiskSpace === before.TotalDiskSpace + 50);
       const inst = await one(s, id);
       assert.equal(inst.CPU, 32);
       assert.equal(inst.Memory, 131072);
@@ -330,7 +343,6 @@ describe("instance lifecycle", () => {
       const grown = inst.DiskSet.find((d) => d.IsBoot === "True");
       assert.equal(grown?.DiskId, boot.DiskId);
       assert.equal(grown?.Size, boot.Size + 50);
-      assert.equal(inst.TotalDiskSpace, before.TotalDiskSpace + 50);
       // It starts again with its new shape.
       assert.equal((await s.call("StartCompShareInstance", { ...REGION, UHostId: id })).body.RetCode, 0);
       await s.until(async () => (await s.state(id)) === "Running");
@@ -342,17 +354,17 @@ describe("instance lifecycle", () => {
       const before = await one(s, id);
       const boot = before.DiskSet.find((d) => d.IsBoot === "True");
       assert.ok(boot);
-      const res = await s.call("ResizeCompShareInstance", { ...REGION, UHostId: id, Cpu: 8, DiskSpace: boot.Size - 10 });
+      const res = await s.call("ResizeCompShareInstance", { ...REGION, UHostId: id, DiskSpace: boot.Size - 10 });
       assert.equal(res.body.RetCode, 230);
-      assert.equal(res.body.Message, "Params [DiskSpace] not available");
+      assert.match(res.body.Message ?? "", /^Params \[DiskSpace\] not available: disks only grow/);
       const inst = await one(s, id);
       assert.equal(inst.State, "Stopped");
       assert.equal(inst.CPU, before.CPU);
       assert.deepEqual(inst.DiskSet, before.DiskSet);
       // Nothing holds the instance: a valid resize is accepted right away.
-      assert.equal((await s.call("ResizeCompShareInstance", { ...REGION, UHostId: id, Cpu: 8 })).body.RetCode, 0);
+      assert.equal((await s.call("ResizeCompShareInstance", { ...REGION, UHostId: id, Cpu: 32, Memory: 131072, Gpu: 2 })).body.RetCode, 0);
       await s.until(async () => (await s.state(id)) === "Stopped");
-      assert.equal((await one(s, id)).CPU, 8);
+      assert.equal((await one(s, id)).CPU, 32);
     });
 
     it("grows the disk named by DiskId, and refuses a DiskId the instance does not have", async () => {
@@ -369,10 +381,11 @@ describe("instance lifecycle", () => {
       assert.ok(data);
       const unknown = await s.call("ResizeCompShareInstance", { ...REGION, UHostId: id as string, DiskId: "bsi-nope", DiskSpace: 500 });
       assert.equal(unknown.body.RetCode, 230);
-      assert.equal(unknown.body.Message, "Params [DiskId] not available");
+      assert.match(unknown.body.Message ?? "", /^Params \[DiskId\] not available/);
       const res = await s.call("ResizeCompShareInstance", { ...REGION, UHostId: id as string, DiskId: data.DiskId, DiskSpace: 300 });
       assert.equal(res.body.RetCode, 0, JSON.stringify(res.body));
-      await s.until(async () => (await s.state(id as string)) === "Stopped");
+      // A data disk grows as a disk task: the instance stays Stopped meanwhile.
+      await idle(s, id as string);
       const inst = await one(s, id as string);
       assert.deepEqual(
         inst.DiskSet.map((d) => [d.DiskId, d.IsBoot, d.Size]),
@@ -395,12 +408,16 @@ describe("instance lifecycle", () => {
   });
 
   describe("Update/DeleteCompShareStopScheduler", () => {
-    it("refuses a StopTime in the past with 230", async () => {
+    it("refuses a stop time less than 5 minutes ahead with 230, under either name", async () => {
       const id = await s.running();
-      const past = Math.floor(s.clock.now() / 1000) - 60;
-      const res = await s.call("UpdateCompShareStopScheduler", { ...REGION, UHostId: id, StopTime: past });
+      const soon = Math.floor(s.clock.now() / 1000) + 60;
+      const res = await s.call("UpdateCompShareStopScheduler", { ...REGION, UHostId: id, StopTime: soon });
       assert.equal(res.body.RetCode, 230);
-      assert.equal(res.body.Message, "Params [StopTime] not available");
+      assert.match(res.body.Message ?? "", /^Params \[StopTime\] not available: at least 5 minutes from now/);
+      const docs = await s.call("UpdateCompShareStopScheduler", { ...REGION, UHostId: id, SchedulerStopTime: soon });
+      assert.match(docs.body.Message ?? "", /^Params \[SchedulerStopTime\] not available/);
+      const none = await s.call("UpdateCompShareStopScheduler", { ...REGION, UHostId: id });
+      assert.equal(none.body.RetCode, 220);
       assert.equal((await one(s, id)).StopSchedulerTime, 0);
     });
 
@@ -408,10 +425,14 @@ describe("instance lifecycle", () => {
       const id = await s.running();
       const at = Math.floor(s.clock.now() / 1000) + 24 * 3600;
       const res = await s.call("UpdateCompShareStopScheduler", { ...REGION, UHostId: id, StopTime: at });
-      assert.deepEqual(res.body, { Action: "UpdateCompShareStopSchedulerResponse", RetCode: 0 });
+      assert.deepEqual(res.body, { Action: "UpdateCompShareStopSchedulerResponse", RetCode: 0, UHostId: id });
       assert.equal((await one(s, id)).StopSchedulerTime, at);
+      assert.equal((await one(s, id)).SchedulerStopTime, at);
+      const later = await s.call("UpdateCompShareStopScheduler", { ...REGION, UHostId: id, SchedulerStopTime: at + 600 });
+      assert.equal(later.body.RetCode, 0);
+      assert.equal((await one(s, id)).SchedulerStopTime, at + 600);
       const del = await s.call("DeleteCompShareStopScheduler", { ...REGION, UHostId: id });
-      assert.deepEqual(del.body, { Action: "DeleteCompShareStopSchedulerResponse", RetCode: 0 });
+      assert.deepEqual(del.body, { Action: "DeleteCompShareStopSchedulerResponse", RetCode: 0, UHostId: id });
       assert.equal((await one(s, id)).StopSchedulerTime, 0);
     });
   });
@@ -481,14 +502,18 @@ describe("DescribeCompShareInstance paging and order", () => {
   });
 });
 
+/** A 4090 size of `gpu` GPUs: 16 CPUs and 64 GB of memory per GPU (the catalog's 4090 sizes). */
+const size = (gpu: number) => ({ GPU: gpu, CPU: 16 * gpu, Memory: 65536 * gpu });
+
 describe("GPU capacity", () => {
   let s: TestServer;
   let dir: string;
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), "ocs-catalog-"));
     const file = join(dir, "catalog.json");
-    const offer = { zone: "cn-wlcb-01", gpuType: "4090", machineType: "G", capacity: 4, graphicsMemoryGb: 24, cpuPlatform: "x", pricePerGpuHour: 1 };
-    writeFileSync(file, JSON.stringify({ gpus: [offer] }));
+    // One host with 4 GPUs (and room for their CPUs and memory): placement, not a pool, decides.
+    const fleet = [{ zone: "cn-wlcb-01", gpuType: "4090", hosts: 1, gpusPerHost: 4, cpusPerHost: 64, memoryGbPerHost: 256, cpuPlatform: "Amd/EPYC3" }];
+    writeFileSync(file, JSON.stringify({ fleet }));
     s = await startServer({ env: { OCS_CATALOG: file } });
   });
   after(async () => {
@@ -496,12 +521,31 @@ describe("GPU capacity", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  async function capacity(): Promise<Map<number, boolean>> {
+    const res = await s.call("CheckCompShareResourceCapacity", {
+      ...REGION,
+      GpuType: "4090",
+      MachineType: "G",
+      MinimalCpuPlatform: "Auto",
+      CompShareImageId: CREATE.CompShareImageId,
+      ChargeType: "Postpay",
+      Disks: [{ IsBoot: true, Type: "CLOUD_SSD", Size: 100 }],
+    });
+    assert.equal(res.body.RetCode, 0, JSON.stringify(res.body));
+    const specs = res.body.Specs as Array<{ Gpu: number; Cpu: number; Mem: number; ResourceEnough: boolean }>;
+    return new Map(specs.filter((x) => x.Mem === 64 * x.Gpu).map((x) => [x.Gpu, x.ResourceEnough]));
+  }
+
   it("refuses with ResourceNotEnough (226604) creating nothing, and gives capacity back on terminate", async () => {
-    const [first] = await create(s, { GPU: 2 });
+    const [first] = await create(s, size(2));
     await allRunning(s, [first as string]);
     assert.equal((await list(s)).total, 1);
+    // The capacity check answers from the same free resources: 2 more GPUs fit, 3 do not.
+    const now = await capacity();
+    assert.equal(now.get(2), true);
+    assert.equal(now.get(3), false);
 
-    const tooMany = await s.call("CreateCompShareInstance", { ...CREATE, GPU: 3 });
+    const tooMany = await s.call("CreateCompShareInstance", { ...CREATE, ...size(3) });
     assert.equal(tooMany.body.RetCode, 226604, JSON.stringify(tooMany.body));
     assert.match(tooMany.body.Message ?? "", /^ResourceNotEnough: .*4090/);
     assert.equal((await list(s)).total, 1);
@@ -509,32 +553,44 @@ describe("GPU capacity", () => {
     // Terminating the first gives its 2 GPUs back: the refused Create now fits.
     assert.equal((await s.call("TerminateCompShareInstance", { ...REGION, UHostId: first as string })).body.RetCode, 0);
     await s.until(async () => (await list(s)).total === 0);
-    const retry = await s.call("CreateCompShareInstance", { ...CREATE, GPU: 3 });
+    assert.equal((await capacity()).get(4), true);
+    const retry = await s.call("CreateCompShareInstance", { ...CREATE, ...size(3) });
     assert.equal(retry.body.RetCode, 0, JSON.stringify(retry.body));
     const [second] = retry.body.UHostIds as string[];
     await allRunning(s, [second as string]);
     // 3 of 4 in use: one more fits, two do not.
-    assert.equal((await s.call("CreateCompShareInstance", { ...CREATE, GPU: 2 })).body.RetCode, 226604);
-    const last = await create(s, { GPU: 1 });
+    assert.equal((await s.call("CreateCompShareInstance", { ...CREATE, ...size(2) })).body.RetCode, 226604);
+    const last = await create(s, size(1));
     await allRunning(s, last);
+    assert.equal((await list(s)).total, 2);
+    assert.equal((await capacity()).get(1), false);
+  });
+
+  it("creates MaxCount instances all or none", async () => {
+    // Every GPU is in use: two instances of one GPU each do not fit, and neither is created.
+    const res = await s.call("CreateCompShareInstance", { ...CREATE, ...size(1), MaxCount: 2 });
+    assert.equal(res.body.RetCode, 226604, JSON.stringify(res.body));
+    assert.match(res.body.Message ?? "", /instance 1 of 2/);
     assert.equal((await list(s)).total, 2);
   });
 
   it("reserves GPUs when a resize grows and gives them back when it shrinks", async () => {
     // The previous test left all 4 GPUs in use (3 + 1).
-    assert.equal((await s.call("CreateCompShareInstance", { ...CREATE, GPU: 1 })).body.RetCode, 226604);
+    assert.equal((await s.call("CreateCompShareInstance", { ...CREATE, ...size(1) })).body.RetCode, 226604);
     const { set } = await list(s);
     const big = set.find((i) => i.GPU === 3);
     assert.ok(big);
     assert.equal((await s.call("StopCompShareInstance", { ...REGION, UHostId: big.UHostId })).body.RetCode, 0);
     await s.until(async () => (await s.state(big.UHostId)) === "Stopped");
-    const grow = await s.call("ResizeCompShareInstance", { ...REGION, UHostId: big.UHostId, Gpu: 4 });
+    const { GPU: gpu4, CPU: cpu4, Memory: mem4 } = size(4);
+    const grow = await s.call("ResizeCompShareInstance", { ...REGION, UHostId: big.UHostId, Gpu: gpu4, Cpu: cpu4, Memory: mem4 });
     assert.equal(grow.body.RetCode, 226604, JSON.stringify(grow.body));
     assert.equal((await one(s, big.UHostId)).GPU, 3);
-    assert.equal((await s.call("ResizeCompShareInstance", { ...REGION, UHostId: big.UHostId, Gpu: 1 })).body.RetCode, 0);
+    const { GPU: gpu1, CPU: cpu1, Memory: mem1 } = size(1);
+    assert.equal((await s.call("ResizeCompShareInstance", { ...REGION, UHostId: big.UHostId, Gpu: gpu1, Cpu: cpu1, Memory: mem1 })).body.RetCode, 0);
     await s.until(async () => (await s.state(big.UHostId)) === "Stopped");
     assert.equal((await one(s, big.UHostId)).GPU, 1);
-    const fits = await create(s, { GPU: 2 });
+    const fits = await create(s, size(2));
     await allRunning(s, fits);
   });
 });

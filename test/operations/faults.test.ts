@@ -74,18 +74,20 @@ function helpers(s: () => TestServer) {
   }
 
   async function gpusUsed(gpuType = CREATE.GpuType): Promise<number> {
-    const pool = await db()
-      .selectFrom("gpu_pools")
-      .select("used")
-      .where("zone", "=", REGION.Zone)
-      .where("gpu_type", "=", gpuType)
+    const given = await db()
+      .selectFrom("host_gpus")
+      .innerJoin("hosts", "hosts.id", "host_gpus.host_id")
+      .select((eb) => eb.fn.countAll<number>().as("n"))
+      .where("hosts.zone", "=", REGION.Zone)
+      .where("hosts.gpu_type", "=", gpuType)
+      .where("host_gpus.instance_id", "is not", null)
       .executeTakeFirstOrThrow();
-    return Number(pool.used);
+    return Number(given.n);
   }
 
   /** The machine as the driver reports it once any action in flight has ended. */
   async function settled(id: string): Promise<MachineStatus> {
-    const pending = s().app.services.driver.settle(id, new AbortController().signal);
+    const pending = s().app.services.driver.settle(id, { signal: new AbortController().signal });
     let done = false;
     pending.then(
       () => (done = true),
@@ -229,7 +231,7 @@ describe("operation engine under injected driver faults", () => {
   it("(e) provisioning fails: Install Fail, operation Failed, the instance's GPU still accounted", async () => {
     const usedBefore = await h.gpusUsed();
     await armFault(h.db(), { method: "provision", mode: "fail" });
-    const res = await s.call("CreateCompShareInstance", { ...CREATE, GPU: 2 });
+    const res = await s.call("CreateCompShareInstance", { ...CREATE, GPU: 2, CPU: 32, Memory: 131072 });
     assert.equal(res.body.RetCode, 0);
     const id = (res.body.UHostIds as string[])[0] as string;
     const { op } = await h.ended(id, res);
@@ -244,7 +246,7 @@ describe("operation engine under injected driver faults", () => {
   it("(e) an instance whose provisioning failed can be terminated, and gives its GPUs back", async () => {
     const usedBefore = await h.gpusUsed();
     await armFault(h.db(), { method: "provision", mode: "fail" });
-    const res = await s.call("CreateCompShareInstance", { ...CREATE, GPU: 2 });
+    const res = await s.call("CreateCompShareInstance", { ...CREATE, GPU: 2, CPU: 32, Memory: 131072 });
     const id = (res.body.UHostIds as string[])[0] as string;
     await h.ended(id, res);
     assert.equal(await s.state(id), "Install Fail");

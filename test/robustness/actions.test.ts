@@ -337,7 +337,7 @@ describe("every Action under arbitrary parameters", () => {
     const theirs = pools.foreign[0] as string;
     const db = s.app.store.db;
     const row = await db.selectFrom("instances").select(["state", "name", "stop_scheduler_time"]).where("id", "=", theirs).executeTakeFirstOrThrow();
-    assert.deepEqual({ ...row, stop_scheduler_time: Number(row.stop_scheduler_time) }, { state: "Running", name: "CompShare", stop_scheduler_time: 0 });
+    assert.deepEqual({ ...row, stop_scheduler_time: Number(row.stop_scheduler_time) }, { state: "Running", name: "host", stop_scheduler_time: 0 });
     const ops = await db.selectFrom("operations").select("action").where("instance_id", "=", theirs).execute();
     assert.deepEqual(ops.map((o) => o.action), ["CreateCompShareInstance"]);
   });

@@ -19,7 +19,12 @@ const INSTANCE_ACTIONS: ReadonlyArray<[action: string, extra: (now: number) => R
   ["RebootCompShareInstance", () => ({})],
   ["ResetCompShareInstancePassword", () => ({ Password: Buffer.from("Stolen-pass1").toString("base64") })],
   ["ReinstallCompShareInstance", () => ({ CompShareImageId: "compshareImage-pytorch24" })],
-  ["ResizeCompShareInstance", () => ({ Cpu: 8, Memory: 32768, Gpu: 2, DiskSpace: 500 })],
+  ["ResizeCompShareInstance", () => ({ Cpu: 32, Memory: 131072, Gpu: 2 })],
+  ["UpdateCompShareInstancePorts", () => ({ HttpPorts: [8080] })],
+  ["SwitchChargeType", () => ({ DestChargeType: "Year" })],
+  ["GetCompShareInstanceUpgradePrice", () => ({ CPU: 32, Memory: 131072, GPU: 2 })],
+  ["CreateAndAttachCompshareDisk", () => ({ Size: 100, DiskType: "SSDDataDisk", Name: "stolen" })],
+  ["GetCompShareAttachedDiskUpgradePrice", () => ({ DiskId: "bsi-000000000000", DiskSpace: 200 })],
   ["ModifyCompShareInstanceName", () => ({ Name: "pwned" })],
   ["UpdateCompShareStopScheduler", (now) => ({ StopTime: Math.floor(now / 1000) + 3600 })],
   ["DeleteCompShareStopScheduler", () => ({})],
@@ -28,7 +33,14 @@ const INSTANCE_ACTIONS: ReadonlyArray<[action: string, extra: (now: number) => R
   ["TerminateCompShareInstance", () => ({})],
 ];
 
-const IMAGE_ACTIONS = ["GetCompShareImageCreateProgress", "TerminateCompShareCustomImage"] as const;
+const IMAGE_ACTIONS = [
+  "GetCompShareImageCreateProgress",
+  "TerminateCompShareCustomImage",
+  "UpdateCompShareImage",
+  "ModifyCompShareImageShareAccount",
+  "DescribeCompShareImageShareAccounts",
+  "PublishCompShareImage",
+] as const;
 
 interface Snapshot {
   instance: Record<string, unknown>;
@@ -156,6 +168,60 @@ describe("tenant isolation", () => {
     assert.equal((own.body.ImageSet as Array<{ Status: string }>)[0]?.Status, "Available");
   });
 
+  it("answers the batch actions of B on A's instance as for unknown ids: no monitoring data, no refund", async () => {
+    const monitor = await s.call("GetCompShareInstanceMonitor", { Region: REGION.Region, UHostIds: [aInstance] }, bKeys);
+    assert.equal(monitor.body.RetCode, 8039, JSON.stringify(monitor.body));
+    const unknown = await s.call("GetCompShareInstanceMonitor", { Region: REGION.Region, UHostIds: ["uhost-000000000000"] }, bKeys);
+    assert.equal(monitor.body.Message, unknown.body.Message?.replace("uhost-000000000000", aInstance));
+    const refund = await s.call("GetCompShareRefundPrice", { ...REGION, UHostIds: [aInstance, "uhost-000000000000"] }, bKeys);
+    assert.equal(refund.body.RetCode, 0, JSON.stringify(refund.body));
+    const [mine, none] = refund.body.RefundPriceSet as Array<{ UHostId: string; Code: number; Message: string; RefundPrice: number }>;
+    assert.deepEqual([mine?.Code, mine?.RefundPrice, none?.Code], [8039, 0, 8039]);
+    assert.equal(mine?.Message, none?.Message.replace("uhost-000000000000", aInstance));
+  });
+
+  it("keeps each account's data disks its own: B cannot see, attach, detach, grow or delete A's disk (226616)", async () => {
+    const made = await s.call("CreateAndAttachCompshareDisk", { ...REGION, UHostId: aInstance, Size: 50, DiskType: "SSDDataDisk", Name: "a-data" });
+    assert.equal(made.body.RetCode, 0, JSON.stringify(made.body));
+    const aDisk = made.body.UDiskId as string;
+    await s.until(async () => ((await s.call("DescribeCompshareDisk", {})).body.DiskSet as Array<{ Status: string }>).every((d) => d.Status === "InUse"));
+    const listed = await s.call("DescribeCompshareDisk", { UDiskId: aDisk }, bKeys);
+    assert.deepEqual([listed.body.RetCode, listed.body.TotalCount], [0, 0]);
+    const bOwn = (await s.call("DescribeCompShareInstance", { ...REGION, Limit: 1 }, bKeys)).body.UHostSet as Array<{ UHostId: string }>;
+    const bId = bOwn[0]?.UHostId as string;
+    for (const [action, params] of [
+      ["AttachCompshareDisk", { UHostId: bId }],
+      ["DetachCompshareDisk", { UHostId: aInstance }],
+      ["ResizeCompShareDisk", { Size: 500 }],
+      ["DeleteCompshareDisk", {}],
+    ] as const) {
+      const res = await s.call(action, { ...REGION, UDiskId: aDisk, ...params }, bKeys);
+      assert.equal(res.body.RetCode, 226616, `${action} by B on A's disk: ${JSON.stringify(res.body)}`);
+      const unknown = await s.call(action, { ...REGION, UDiskId: "bsi-000000000000", ...params }, bKeys);
+      assert.equal(res.body.Message, unknown.body.Message?.replace("bsi-000000000000", aDisk), action);
+    }
+    const still = await s.call("DescribeCompshareDisk", { UDiskId: aDisk });
+    assert.deepEqual((still.body.DiskSet as Array<{ Status: string; Size: number; MountInstance: string }>).map((d) => [d.Status, d.Size, d.MountInstance]), [["InUse", 50, aInstance]]);
+  });
+
+  it("shares a custom image only with the accounts named, and community listings show no private image", async () => {
+    const before = await s.call("DescribeCompShareSharingImages", { Region: REGION.Region }, bKeys);
+    assert.equal(before.body.TotalCount, 0);
+    const share = await s.call("ModifyCompShareImageShareAccount", { Region: REGION.Region, CompShareImageId: aImage, AddAccounts: [b.AccountNumber, 999999] });
+    assert.deepEqual(share.body.InvalidAccounts, [999999]);
+    const shared = await s.call("DescribeCompShareSharingImages", { Region: REGION.Region }, bKeys);
+    assert.deepEqual((shared.body.ImageSet as Array<{ CompShareImageId: string }>).map((i) => i.CompShareImageId), [aImage]);
+    // B may boot it now, and still may not delete, update or share it.
+    for (const action of ["TerminateCompShareCustomImage", "UpdateCompShareImage", "ModifyCompShareImageShareAccount"]) {
+      assert.equal((await s.call(action, { ...REGION, CompShareImageId: aImage }, bKeys)).body.RetCode, 226614, action);
+    }
+    const community = await s.call("DescribeCommunityImages", { Region: REGION.Region }, bKeys);
+    assert.ok(!(community.body.ImageSet as Array<{ CompShareImageId: string }>).some((i) => i.CompShareImageId === aImage));
+    const unshare = await s.call("ModifyCompShareImageShareAccount", { Region: REGION.Region, CompShareImageId: aImage, RemoveAccounts: [b.AccountNumber] });
+    assert.deepEqual(unshare.body.InvalidAccounts, []);
+    assert.equal((await s.call("DescribeCompShareSharingImages", { Region: REGION.Region }, bKeys)).body.TotalCount, 0);
+  });
+
   it("refuses a ProjectId of another account with 292, whichever keys sign", async () => {
     const aWithB = await s.call("DescribeCompShareInstance", { ...REGION, ProjectId: b.ProjectId });
     assert.equal(aWithB.body.RetCode, 292, JSON.stringify(aWithB.body));
@@ -173,7 +239,7 @@ describe("tenant isolation", () => {
   it("left A's instance as it was: Running, same name, shape, password and schedule", async () => {
     const { instance } = await snapshot();
     assert.equal(instance.State, "Running");
-    assert.equal(instance.Name, "CompShare");
+    assert.equal(instance.Name, "host");
     assert.equal(instance.CPU, CREATE.CPU);
     assert.equal(instance.Memory, CREATE.Memory);
     assert.equal(instance.GPU, CREATE.GPU);

@@ -28,7 +28,9 @@ export const ERRORS = {
   InstanceNotFound: { retCode: 8039, summary: "unknown instance, terminated, or not the caller's" },
   InstanceMustBeStopped: { retCode: 8010, summary: "the action needs a stopped instance" },
   InstanceStateInvalid: { retCode: 8905, summary: "the instance's state does not allow the action" },
-  ResourceNotEnough: { retCode: 226604, summary: "no GPU capacity of that type is left in the zone" },
+  InArrears: { retCode: 226601, summary: "the account is in arrears" },
+  InstanceExpired: { retCode: 226602, summary: "the instance has expired" },
+  ResourceNotEnough: { retCode: 226604, summary: "no host in the zone has the GPUs, CPUs and memory asked for" },
   ImageTaskExists: { retCode: 226605, summary: "an image task already exists for the instance" },
   InstanceOperationInProgress: { retCode: 226610, summary: "the instance's operation lock is held" },
   InstanceImageMaking: { retCode: 226611, summary: "a custom image of the instance is being made" },
@@ -36,6 +38,11 @@ export const ERRORS = {
   InstanceBackgroundTask: { retCode: 226613, summary: "a background task runs on the instance" },
   ImageNotFound: { retCode: 226614, summary: "unknown or unavailable image" },
   ImageNotSupported: { retCode: 226603, summary: "the image does not support the GPU type" },
+  QuotaExceeded: { retCode: 226615, summary: "the account has as many instances as its quota allows" },
+  DiskNotFound: { retCode: 226616, summary: "unknown disk, deleted, or not the caller's" },
+  DiskNotAvailable: { retCode: 8434, summary: "the disk is attached, or busy with a task" },
+  ImageNotPublishable: { retCode: 226617, summary: "only Available custom images of container instances can be published" },
+  ImagePublished: { retCode: 226618, summary: "the image is published to the community; take it down first" },
   ServiceError: { retCode: 8433, summary: "an internal error; nothing was changed" },
 } as const satisfies Record<string, ErrorSpec>;
 
@@ -85,4 +92,6 @@ export const commonErrors = {
   missingParams: (names: readonly string[]) => new ApiError("MissingParams", `Missing params [${names.join(", ")}]`),
   paramsNotAvailable: (names: readonly string[]) =>
     new ApiError("ParamsNotAvailable", `Params [${names.join(", ")}] not available`),
+  /** 230 with the reason after UCloud's wording: `Params [CPU] not available: 4090 x1 takes 16 CPUs`. */
+  invalidParam: (name: string, reason: string) => new ApiError("ParamsNotAvailable", `Params [${name}] not available: ${reason}`),
 };

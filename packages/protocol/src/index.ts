@@ -6,3 +6,5 @@ export * from "./errors.js";
 export * from "./envelope.js";
 export * from "./models.js";
 export * from "./actions/index.js";
+export * from "./host.js";
+export * from "./agent.js";

@@ -51,6 +51,8 @@ export const InstanceModel = t.object({
   UHostId: s(),
   Name: s(),
   State: t.string({ enum: InstanceStates }),
+  /** Not in the SDK models: the CompShare CLI reads it to find an instance's region. */
+  Region: s(),
   Zone: s(),
   MachineType: s(),
   GpuType: s(),
@@ -81,6 +83,8 @@ export const InstanceModel = t.object({
   StartTime: i(),
   StopTime: i(),
   StopSchedulerTime: i(),
+  /** The same time under the name the CompShare CLI reads. */
+  SchedulerStopTime: i(),
   ReleaseTime: i(),
   UpdateTime: i(),
   DiscountType: i(),
@@ -102,8 +106,10 @@ export type Instance = Infer<typeof InstanceModel>;
 
 export const ImageStatuses = ["Making", "Available", "UnAvailable", "Reviewing", "Offline"] as const;
 export type ImageStatus = (typeof ImageStatuses)[number];
-export const ImageTypes = ["System", "App", "Custom", "Community"] as const;
+/** System images make virtual machines; App, Game and Other (platform) and Community images make containers. */
+export const ImageTypes = ["System", "App", "Game", "Other", "Custom", "Community"] as const;
 
+/** An image as the official SDK models name it (CompShareImage), with the docs' community fields. */
 export const ImageModel = t.object({
   CompShareImageId: s(),
   Name: s(),
@@ -111,15 +117,33 @@ export const ImageModel = t.object({
   ImageType: t.string({ enum: ImageTypes }),
   Status: t.string({ enum: ImageStatuses }),
   Author: s(),
+  /** 0: a creator; 1: an official account; 2: a certified author. */
+  AuthInfo: i(),
   ImageOwnerAlias: s(),
   Size: i(),
   CreateTime: i(),
+  UpdateTime: i(),
   PubTime: i(),
   Price: f(),
   ImageCharge: t.bool(),
   IsOfficial: t.bool(),
   AutoStart: t.bool(),
+  /** `"True"` for container images, `"False"` for virtual machine images. */
+  Container: s(),
+  Cover: s(),
+  Readme: s(),
+  GroupId: s(),
+  VersionName: s(),
+  VersionDesc: s(),
+  /** 0: private; 1: public. */
+  Visibility: i(),
+  CreatedCount: i(),
+  FavoritesCount: i(),
+  ImageUseTime: i(),
   SourceGpuType: s(),
+  SupportedGpuTypes: t.array(s(), { max: 64 }),
+  SoftwarePorts: t.array(t.object({ Software: s(), Port: i() }), { max: 64 }),
+  QrCodeUrl: s(),
   FailedReason: s(),
   Tags: t.array(s()),
   Softwares: t.object({
@@ -131,6 +155,53 @@ export const ImageModel = t.object({
   Owner: t.object({ AccountId: s(), AccountName: s() }),
 });
 export type Image = Infer<typeof ImageModel>;
+
+/** A community image's version group (CompshareImageGroup). */
+export const ImageGroupModel = t.object({
+  GroupId: s(),
+  ImageName: s(),
+  ImageDesc: s(),
+  CreatedCount: i(),
+  FavoritesCount: i(),
+  RecommendCount: i(),
+  ImageUseTime: i(),
+  IsFavorite: t.bool(),
+  /** Available when at least one version is online. */
+  Status: s(),
+  Data: t.array(ImageModel, { max: 100 }),
+});
+export type ImageGroup = Infer<typeof ImageGroupModel>;
+
+/** A price detail, as both the SDK models and the docs name its fields. */
+export const PriceDetailModel = t.object({
+  ChargeType: s(),
+  Instance: f(),
+  Disks: f(),
+  SystemDisks: f(),
+  CompShareImage: f(),
+  InstanceDiscountType: i(),
+  OriginalPrice: f(),
+  /** A string in the SDK models. */
+  ListPrice: s(),
+});
+
+/** A data disk (DescribeCompshareDisk). */
+export const DiskResourceModel = t.object({
+  ResourceId: s(),
+  UDiskId: s(),
+  Name: s(),
+  Size: i(),
+  Configuration: s(),
+  DiskType: s(),
+  ChargeType: s(),
+  Status: s(),
+  MountInstance: s(),
+  Device: s(),
+  Region: s(),
+  Zone: s(),
+  CreateTime: i(),
+  ExpireTime: i(),
+});
 
 export const OperationStatuses = ["Running", "Succeeded", "Failed"] as const;
 

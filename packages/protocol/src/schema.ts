@@ -107,12 +107,13 @@ const bool = (): Schema<boolean> =>
     return invalid(issues, path, "expected true or false");
   });
 
-function array<T>(item: Schema<T>, opts: { max?: number } = {}): Schema<T[]> {
+function array<T>(item: Schema<T>, opts: { max?: number; /** On the wire, a single value counts as a list of one (`Tag=a` as well as `Tag.0=a`). */ single?: boolean } = {}): Schema<T[]> {
   const max = opts.max ?? 100;
   return {
     type: `${item.type}[]`,
     optional: false,
     parse(value, path, mode, issues) {
+      if (opts.single && mode === "wire" && !Array.isArray(value) && (typeof value !== "object" || value === null)) value = [value];
       if (!Array.isArray(value)) return invalid(issues, path, "expected a list");
       if (value.length > max) return invalid(issues, path, `more than ${max} items`);
       const out: T[] = [];
@@ -162,6 +163,28 @@ function object<S extends Shape>(shape: S): ObjectSchema<S> {
   };
 }
 
+/** An object with any keys, every value of one schema: `TagsMap`, `MachineTypesMap`. */
+function record<T>(value: Schema<T>, opts: { max?: number } = {}): Schema<Record<string, T>> {
+  const max = opts.max ?? 1000;
+  return {
+    type: `record<${value.type}>`,
+    optional: false,
+    parse(input, path, mode, issues) {
+      if (input === null || typeof input !== "object" || Array.isArray(input)) return invalid(issues, path, "expected an object");
+      const entries = Object.entries(input as Record<string, unknown>);
+      if (entries.length > max) return invalid(issues, path, `more than ${max} keys`);
+      const out: Record<string, T> = {};
+      let ok = true;
+      for (const [key, v] of entries) {
+        const parsed = value.parse(v, path ? `${path}.${key}` : key, mode, issues);
+        if (parsed === undefined) ok = false;
+        else Object.defineProperty(out, key, { value: parsed, enumerable: true, writable: true, configurable: true });
+      }
+      return ok ? out : undefined;
+    },
+  };
+}
+
 /** Marks a field optional. Absent (or, on the wire, empty) values are left out of the result. */
 function optional<T>(schema: Schema<T>): Schema<T, true> {
   return { ...schema, optional: true };
@@ -174,6 +197,7 @@ export const t = {
   bool,
   array,
   object,
+  record,
   optional,
 };
 

@@ -8,7 +8,8 @@ import { join } from "node:path";
 import type { AddressInfo } from "node:net";
 import { ensureDefaultAccount, type Credentials } from "./accounts/accounts.js";
 import type { Services } from "./actions/index.js";
-import { loadCatalog } from "./catalog.js";
+import { loadCatalog } from "./catalog/catalog.js";
+import { syncCatalog } from "./catalog/sync.js";
 import { DatabaseClock, skewedClock, systemClock, type Clock } from "./clock.js";
 import { ConfigError, type Config } from "./config.js";
 import type { Driver } from "./drivers/driver.js";
@@ -23,7 +24,7 @@ import { Recovery } from "./operations/recovery.js";
 import { Runner } from "./operations/runner.js";
 import { runDueStops } from "./operations/scheduler.js";
 import { createSealer, loadMasterKey } from "./security/secrets.js";
-import { syncCatalog } from "./store/catalog-sync.js";
+import { Fleet } from "./fleet/placement.js";
 import { lockDataDir } from "./store/data-dir-lock.js";
 import { migrate, migrated, openStore, type Store } from "./store/db.js";
 
@@ -76,7 +77,8 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   }
   const sealer = createSealer(loadMasterKey(config.dataDir, config.masterKey));
   const catalog = loadCatalog(config.catalogFile);
-  await syncCatalog(store.db, catalog, clock.now());
+  const fleet = new Fleet({ kind: config.driver === "simulated" ? "simulated" : "agent", hostLeaseMs: config.hostLeaseMs });
+  await syncCatalog(store.db, catalog, clock.now(), { fleet: fleet.opts.kind === "simulated" });
   const pair = config.publicKey && config.privateKey ? { publicKey: config.publicKey, privateKey: config.privateKey } : undefined;
   const createdCredentials = await ensureDefaultAccount(store.db, sealer, pair, clock.now());
   if (createdCredentials) {
@@ -90,6 +92,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     db: store.db,
     clock,
     driver,
+    fleet,
     sealer,
     log,
     owner: `${process.pid}-${randomUUID().slice(0, 8)}`,
@@ -100,7 +103,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const runner = new Runner(deps);
   const engine = new Engine(deps, runner);
   const recovery = new Recovery(deps, runner, exclusive);
-  const services: Services = { db: store.db, clock, catalog, sealer, engine, driver, log };
+  const services: Services = { db: store.db, clock, catalog, fleet, sealer, engine, driver, log, limits: { instanceQuota: config.instanceQuota } };
   const rateLimiter = new RateLimiter(clock, config.rateLimitRps, config.rateLimitBurst);
   const http = createHttpServer(createPipeline(services, { bodyLimit: config.bodyLimit, rateLimiter }), {
     ready: () => migrated(store.db),

@@ -30,6 +30,12 @@ export interface Config {
   logLevel: string;
   /** Test knob: this process's clock runs this far ahead (negative: behind). */
   clockSkewMs: number;
+  /** `simulated` (the default), `qemu` (an agent in this process runs real guests), `agent` (hosts run `ocs agent`). */
+  driver: "simulated" | "qemu" | "agent";
+  /** An agent silent for longer is Unknown to placement. */
+  hostLeaseMs: number;
+  /** Most instances an account may have, unless the account has a quota of its own. */
+  instanceQuota: number;
 }
 
 interface Setting {
@@ -37,6 +43,8 @@ interface Setting {
   env: string;
   flag: string;
   kind: "string" | "int";
+  /** For strings: the values accepted. */
+  choices?: readonly string[];
   default?: string | number;
   describe: string;
 }
@@ -61,6 +69,9 @@ export const SETTINGS: readonly Setting[] = [
   { key: "rateLimitBurst", env: "OCS_RATE_LIMIT_BURST", flag: "rate-limit-burst", kind: "int", default: 400, describe: "requests an account may send at once above its rate" },
   { key: "logLevel", env: "OCS_LOG_LEVEL", flag: "log-level", kind: "string", default: "info", describe: "fatal, error, warn, info, debug or silent" },
   { key: "clockSkewMs", env: "OCS_CLOCK_SKEW_MS", flag: "clock-skew-ms", kind: "int", default: 0, describe: "test knob: skew this process's clock (PostgreSQL replicas correct it)" },
+  { key: "driver", env: "OCS_DRIVER", flag: "driver", kind: "string", default: "simulated", choices: ["simulated", "qemu", "agent"], describe: "simulated, qemu (real guests on this host) or agent (hosts run ocs agent)" },
+  { key: "instanceQuota", env: "OCS_INSTANCE_QUOTA", flag: "instance-quota", kind: "int", default: 100, describe: "most instances an account may have (CompShare's level 4), unless set per account" },
+  { key: "hostLeaseMs", env: "OCS_HOST_LEASE_MS", flag: "host-lease-ms", kind: "int", default: 40000, describe: "an agent host silent for longer is Unknown to placement, ms" },
 ];
 
 export class ConfigError extends Error {}
@@ -79,6 +90,7 @@ export function loadConfig(flags: Record<string, string | undefined> = {}, env: 
       if (!pattern.test(raw)) throw new ConfigError(`${s.env} (--${s.flag}) must be ${s.key === "clockSkewMs" ? "an" : "a non-negative"} integer, got ${JSON.stringify(raw)}`);
       out[s.key] = Number(raw);
     } else {
+      if (s.choices && !s.choices.includes(raw)) throw new ConfigError(`${s.env} (--${s.flag}) must be one of ${s.choices.join(", ")}, got ${JSON.stringify(raw)}`);
       out[s.key] = raw;
     }
   }

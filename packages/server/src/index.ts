@@ -8,6 +8,6 @@ export { createAccount, createKey, setKeyStatus, AccountError, type Credentials 
 export { createSealer, loadMasterKey } from "./security/secrets.js";
 export { armFault, clearFaults, type FaultSpec } from "./drivers/simulated/faults.js";
 export { SimulatedDriver } from "./drivers/simulated/driver.js";
-export type { Driver, MachineSpec, MachineStatus, PowerState } from "./drivers/driver.js";
+export type { Driver, DriverCall, Fence, MachineSpec, MachineStatus, PowerState } from "./drivers/driver.js";
 export { DriverError } from "./drivers/driver.js";
 export { withAdmin, type Admin } from "./admin.js";

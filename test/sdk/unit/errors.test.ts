@@ -44,9 +44,9 @@ describe("RetCodeError", () => {
     });
   });
 
-  it("leaves the symbol unset for a code outside the catalogue, such as CompShare's 226601", async () => {
-    const client = await answering(retCode("DescribeCompShareInstance", 226601, "in arrears"));
-    await assert.rejects(client.describeCompShareInstance(), (e: unknown) => e instanceof RetCodeError && e.symbol === undefined && e.retCode === 226601);
+  it("leaves the symbol unset for a code outside the catalogue, such as CompShare's 226606", async () => {
+    const client = await answering(retCode("DescribeCompShareInstance", 226606, "not verified"));
+    await assert.rejects(client.describeCompShareInstance(), (e: unknown) => e instanceof RetCodeError && e.symbol === undefined && e.retCode === 226606);
   });
 });
 

@@ -30,6 +30,7 @@ import { mapLimit } from "../batch.js";
 import { intOption, str, type Command, type Family, type Options } from "../command.js";
 import { UsageError } from "../io.js";
 import { formatTime, jsonLine, keyValues, Progress, table } from "../output.js";
+import { sizeOf, type Size } from "../sizes.js";
 
 const common: Array<[string, Options]> = [["Credentials and output", API_OPTIONS]];
 
@@ -228,8 +229,8 @@ const create: Command = {
         "gpu-type": { type: "string", value: "TYPE", describe: "GPU type, e.g. 4090 (required)" },
         image: { type: "string", value: "IMAGEID", describe: "CompShareImageId, e.g. compshareImage-ubuntu2204 (required)" },
         gpus: { type: "string", value: "N", describe: "GPUs per instance (default 1)" },
-        cpu: { type: "string", value: "N", describe: "vCPUs (default 16)" },
-        memory: { type: "string", value: "SIZE", describe: "memory, MB or e.g. 64G (default 64G)" },
+        cpu: { type: "string", value: "N", describe: "vCPUs (default: the GPU count's size)" },
+        memory: { type: "string", value: "SIZE", describe: "memory, MB or e.g. 64G (default: the GPU count's smallest size)" },
         "machine-type": { type: "string", value: "TYPE", describe: "machine type (default G)" },
         name: { type: "string", value: "NAME", describe: "instance name (NAME-1, NAME-2… with --count)" },
         password: { type: "string", value: "PASSWORD", describe: "login password, in clear (sent base64-encoded); generated if unset" },
@@ -248,12 +249,15 @@ const create: Command = {
     const gpuType = str(ctx.values, "gpu-type");
     const image = str(ctx.values, "image");
     if (!gpuType || !image) throw new UsageError("--gpu-type and --image are required", "ocs instance create --help");
+    const gpus = intOption(ctx.values, "gpus", 1, 1);
+    const memory = str(ctx.values, "memory");
+    const size = ctx.values.cpu === undefined || memory === undefined ? await sizeOf(ctx.client, gpuType, gpus, ctx.call.signal) : undefined;
     const input: Input<"CreateCompShareInstance"> = {
       GpuType: gpuType,
       CompShareImageId: image,
-      GPU: intOption(ctx.values, "gpus", 1),
-      CPU: intOption(ctx.values, "cpu", 16, 1),
-      Memory: parseMemory(str(ctx.values, "memory") ?? "64G"),
+      GPU: gpus,
+      CPU: ctx.values.cpu === undefined ? (size as Size).cpu : intOption(ctx.values, "cpu", 16, 1),
+      Memory: memory === undefined ? (size as Size).memory : parseMemory(memory),
       MachineType: str(ctx.values, "machine-type") ?? "G",
     };
     if (ctx.values.quantity !== undefined) input.Quantity = intOption(ctx.values, "quantity", 1);
@@ -344,24 +348,32 @@ export const family: Family = {
     ),
     single(
       "resize",
-      "Change the CPUs, memory, GPUs or a disk's size of a stopped instance (Resizing, then Stopped).",
+      "Change the GPUs, CPUs and memory, or a disk's size, of a stopped instance (Resizing, then Stopped). What is left out of a size comes from the GPU count's size.",
       {
         cpu: { type: "string", value: "N", describe: "vCPUs" },
         memory: { type: "string", value: "SIZE", describe: "memory, MB or e.g. 128G" },
-        gpus: { type: "string", value: "N", describe: "GPUs" },
+        gpus: { type: "string", value: "N", describe: "GPUs (default: as now)" },
         "disk-size": { type: "string", value: "GB", describe: "new size of a disk (the boot disk unless --disk-id)" },
         "disk-id": { type: "string", value: "DISKID", describe: "the disk to grow" },
       },
-      (ctx, UHostId) => {
+      async (ctx, UHostId) => {
         const input: Input<"ResizeCompShareInstance"> = { UHostId };
-        if (ctx.values.cpu !== undefined) input.Cpu = intOption(ctx.values, "cpu", 0, 1);
-        if (ctx.values.gpus !== undefined) input.Gpu = intOption(ctx.values, "gpus", 0);
         const memory = str(ctx.values, "memory");
-        if (memory) input.Memory = parseMemory(memory);
-        if (ctx.values["disk-size"] !== undefined) input.DiskSpace = intOption(ctx.values, "disk-size", 0, 1);
+        const compute = ctx.values.cpu !== undefined || ctx.values.gpus !== undefined || memory !== undefined;
+        const disk = ctx.values["disk-size"] !== undefined;
+        if (compute && disk) throw new UsageError("a size change and a disk change are separate resizes");
+        if (compute) {
+          const now = (await ctx.client.request("DescribeCompShareInstance", { UHostIds: [UHostId] }, ctx.call)).data.UHostSet[0];
+          if (!now) throw new UsageError(`instance ${UHostId} is not listed`);
+          input.Gpu = ctx.values.gpus === undefined ? now.GPU : intOption(ctx.values, "gpus", 1, 1);
+          const size = ctx.values.cpu === undefined || memory === undefined ? await sizeOf(ctx.client, now.GpuType, input.Gpu, ctx.call.signal) : undefined;
+          input.Cpu = ctx.values.cpu === undefined ? (size as Size).cpu : intOption(ctx.values, "cpu", 0, 1);
+          input.Memory = memory === undefined ? (size as Size).memory : parseMemory(memory);
+        }
+        if (disk) input.DiskSpace = intOption(ctx.values, "disk-size", 0, 1);
         const diskId = str(ctx.values, "disk-id");
         if (diskId) input.DiskId = diskId;
-        if (Object.keys(input).length === 1) throw new UsageError("nothing to change: give --cpu, --memory, --gpus or --disk-size");
+        if (!compute && !disk) throw new UsageError("nothing to change: give --gpus, --cpu, --memory or --disk-size");
         return ctx.client.request("ResizeCompShareInstance", input, ctx.call);
       },
       (c) => stateWait(c, "Stopped"),

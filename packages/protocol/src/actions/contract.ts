@@ -1,7 +1,7 @@
 /** What defines an Action once, for the server's validation, the SDK's types and the docs. */
 import { t, type AnySchema, type Infer, type ObjectSchema } from "../schema.js";
 
-export type Family = "instances" | "images" | "operations";
+export type Family = "instances" | "catalog" | "pricing" | "monitoring" | "disks" | "images" | "community" | "projects" | "operations";
 
 export interface ActionContract<
   Name extends string = string,
@@ -44,6 +44,14 @@ export const offset = () => t.optional(t.int({ min: 0 }));
 
 /** Region, Zone and ProjectId where a listing may leave them out. */
 export const optionalScope = { Region: t.optional(region()), Zone: t.optional(zone()), ProjectId: projectId() };
+/** Region (required) with Zone and ProjectId optional. */
+export const inRegion = { Region: region(), Zone: t.optional(zone()), ProjectId: projectId() };
+/** Region and Zone required, ProjectId optional. */
+export const inZone = { Region: region(), Zone: zone(), ProjectId: projectId() };
+export const imageId = () => t.string({ maxLength: 64 });
+export const diskId = () => t.string({ maxLength: 64 });
+/** A list of instance ids (`UHostIds.N`), or one. */
+export const uhostIds = (max = 100) => t.array(uhostId(), { max, single: true });
 
 /** Region, Zone and UHostId: the request of most instance actions. */
 export const onInstance = { Region: region(), Zone: zone(), ProjectId: projectId(), UHostId: uhostId() };

@@ -1,7 +1,13 @@
 /** Every implemented Action, by name. Anything else answers RetCode 161. */
-import * as instances from "./instances.js";
+import * as catalog from "./catalog.js";
+import * as community from "./community.js";
+import * as disks from "./disks.js";
 import * as images from "./images.js";
+import * as instances from "./instances.js";
+import * as monitoring from "./monitoring.js";
 import * as operations from "./operations.js";
+import * as pricing from "./pricing.js";
+import * as projects from "./projects.js";
 import type { ActionContract } from "./contract.js";
 
 export const actions = {
@@ -17,11 +23,45 @@ export const actions = {
   ModifyCompShareInstanceName: instances.ModifyCompShareInstanceName,
   UpdateCompShareStopScheduler: instances.UpdateCompShareStopScheduler,
   DeleteCompShareStopScheduler: instances.DeleteCompShareStopScheduler,
+  UpdateCompShareInstancePorts: instances.UpdateCompShareInstancePorts,
+  DescribeCompShareSupportZone: catalog.DescribeCompShareSupportZone,
+  DescribeCompShareMachineTypeFamilies: catalog.DescribeCompShareMachineTypeFamilies,
+  DescribeAvailableCompShareInstanceTypes: catalog.DescribeAvailableCompShareInstanceTypes,
+  CheckCompShareResourceCapacity: catalog.CheckCompShareResourceCapacity,
+  DescribeCompShareSoftwarePort: catalog.DescribeCompShareSoftwarePort,
+  CheckCompShareNetOptimizer: catalog.CheckCompShareNetOptimizer,
+  DescribeModelRepositoryModels: catalog.DescribeModelRepositoryModels,
+  DescribeCompShareGpuInventory: catalog.DescribeCompShareGpuInventory,
+  GetCompShareInstancePrice: pricing.GetCompShareInstancePrice,
+  GetCompShareInstanceUserPrice: pricing.GetCompShareInstanceUserPrice,
+  GetCompShareInstanceUpgradePrice: pricing.GetCompShareInstanceUpgradePrice,
+  GetCompShareRefundPrice: pricing.GetCompShareRefundPrice,
+  SwitchChargeType: pricing.SwitchChargeType,
+  GetCompShareInstanceMonitor: monitoring.GetCompShareInstanceMonitor,
+  CreateAndAttachCompshareDisk: disks.CreateAndAttachCompshareDisk,
+  AttachCompshareDisk: disks.AttachCompshareDisk,
+  DetachCompshareDisk: disks.DetachCompshareDisk,
+  ResizeCompShareDisk: disks.ResizeCompShareDisk,
+  DeleteCompshareDisk: disks.DeleteCompshareDisk,
+  GetCompShareAttachedDiskUpgradePrice: disks.GetCompShareAttachedDiskUpgradePrice,
+  DescribeCompshareDisk: disks.DescribeCompshareDisk,
   DescribeCompShareImages: images.DescribeCompShareImages,
   CreateCompShareCustomImage: images.CreateCompShareCustomImage,
   DescribeCompShareCustomImages: images.DescribeCompShareCustomImages,
   GetCompShareImageCreateProgress: images.GetCompShareImageCreateProgress,
   TerminateCompShareCustomImage: images.TerminateCompShareCustomImage,
+  UpdateCompShareImage: images.UpdateCompShareImage,
+  DescribeCompShareImageTags: images.DescribeCompShareImageTags,
+  ModifyCompShareImageShareAccount: images.ModifyCompShareImageShareAccount,
+  DescribeCompShareImageShareAccounts: images.DescribeCompShareImageShareAccounts,
+  DescribeCompShareSharingImages: images.DescribeCompShareSharingImages,
+  PublishCompShareImage: community.PublishCompShareImage,
+  DescribeCommunityImages: community.DescribeCommunityImages,
+  DescribeSelfCommunityImages: community.DescribeSelfCommunityImages,
+  DescribeUserCommunityImages: community.DescribeUserCommunityImages,
+  CreateCompShareImageFavorite: community.CreateCompShareImageFavorite,
+  DeleteCompShareImageFavorite: community.DeleteCompShareImageFavorite,
+  GetProjectList: projects.GetProjectList,
   DescribeCompShareInstanceOperations: operations.DescribeCompShareInstanceOperations,
 } as const;
 

@@ -1,7 +1,7 @@
 /** Instance lifecycle actions. */
 import { t } from "../schema.js";
 import { InstanceModel } from "../models.js";
-import { defineAction, emptyResponse, limit, offset, onInstance, onInstanceAnyZone, optionalScope, projectId, region, uhostIdResponse, zone } from "./contract.js";
+import { defineAction, limit, offset, onInstance, onInstanceAnyZone, optionalScope, projectId, region, uhostIdResponse, zone } from "./contract.js";
 
 export const ChargeTypes = ["Month", "Day", "Dynamic", "Postpay", "Spot", "Year"] as const;
 const base64 = /^[A-Za-z0-9+/]*={0,2}$/;
@@ -17,9 +17,10 @@ export const CreateCompShareInstance = defineAction({
     ProjectId: projectId(),
     CPU: t.int({ min: 1, max: 1024 }),
     Memory: t.int({ min: 1024, max: 4 * 1024 * 1024 }),
-    GPU: t.int({ min: 0, max: 64 }),
+    GPU: t.int({ min: 1, max: 64 }),
     GpuType: t.string({ maxLength: 64 }),
-    MachineType: t.string({ maxLength: 16 }),
+    /** Only `G` (the GPU machine type); `G` when left out. */
+    MachineType: t.optional(t.string({ maxLength: 16 })),
     CompShareImageId: t.string({ maxLength: 64 }),
     ChargeType: t.optional(t.string({ enum: ChargeTypes })),
     Disks: t.optional(
@@ -35,13 +36,19 @@ export const CreateCompShareInstance = defineAction({
     Name: t.optional(t.string({ maxLength: 128 })),
     Password: t.optional(t.string({ maxLength: 512, pattern: base64 })),
     LoginMode: t.optional(t.string({ maxLength: 32 })),
-    /** Purchase duration in units of ChargeType (months for Month; 0 means to the end of this month), as in the official SDKs. */
-    Quantity: t.optional(t.int({ min: 0, max: 100 })),
+    /** Purchase duration in units of ChargeType (months for Month, days for Day); at least 1. */
+    Quantity: t.optional(t.int({ min: 1, max: 100 })),
+    /** How many instances to create, all or none. */
+    MaxCount: t.optional(t.int({ min: 1, max: 100 })),
+    Remark: t.optional(t.string({ maxLength: 1024 })),
+    Tag: t.optional(t.string({ maxLength: 64 })),
     SecurityGroupId: t.optional(t.string({ maxLength: 64 })),
     EnableUS3: t.optional(t.bool()),
+    EnableCfs: t.optional(t.bool()),
     MinimalCpuPlatform: t.optional(t.string({ maxLength: 64 })),
+    CouponId: t.optional(t.string({ maxLength: 64 })),
   }),
-  response: t.object({ UHostIds: t.array(t.string()) }),
+  response: t.object({ UHostIds: t.array(t.string()), Warning: t.optional(t.array(t.string())) }),
 });
 
 export const DescribeCompShareInstance = defineAction({
@@ -51,10 +58,17 @@ export const DescribeCompShareInstance = defineAction({
   idempotent: true,
   request: t.object({
     ...optionalScope,
-    UHostIds: t.optional(t.array(t.string({ maxLength: 64 }), { max: 100 })),
+    UHostIds: t.optional(t.array(t.string({ maxLength: 64 }), { max: 100, single: true })),
     Offset: offset(),
     Limit: limit(),
     WithoutGpu: t.optional(t.bool()),
+    // Lenient filters: a value no instance has matches nothing.
+    Tag: t.optional(t.string({ maxLength: 64 })),
+    VPCId: t.optional(t.string({ maxLength: 64 })),
+    SubnetId: t.optional(t.string({ maxLength: 64 })),
+    NoEIP: t.optional(t.string({ maxLength: 16 })),
+    ResourceType: t.optional(t.string({ maxLength: 64 })),
+    UDiskIdForAttachment: t.optional(t.string({ maxLength: 64 })),
   }),
   response: t.object({ TotalCount: t.int(), UHostSet: t.array(InstanceModel, { max: 100 }) }),
 });
@@ -62,13 +76,24 @@ export const DescribeCompShareInstance = defineAction({
 const simple = <const N extends string>(name: N, summary: string) =>
   defineAction({ name, family: "instances", summary, idempotent: true, request: t.object(onInstance), response: uhostIdResponse });
 
-export const StartCompShareInstance = simple("StartCompShareInstance", "Start a Stopped instance: Starting, then Running.");
+export const StartCompShareInstance = defineAction({
+  name: "StartCompShareInstance",
+  family: "instances",
+  summary: "Start a Stopped instance: Starting, then Running. WithoutGpu (or the CLI's WithoutGpuSpec) starts it in no-GPU mode.",
+  idempotent: true,
+  request: t.object({ ...onInstance, WithoutGpu: t.optional(t.bool()), WithoutGpuSpec: t.optional(t.string({ maxLength: 16 })) }),
+  response: uhostIdResponse,
+});
 export const StopCompShareInstance = simple("StopCompShareInstance", "Stop a Running instance: Stopping, then Stopped.");
 export const RebootCompShareInstance = simple("RebootCompShareInstance", "Reboot a Running instance: Rebooting, then Running.");
-export const TerminateCompShareInstance = simple(
-  "TerminateCompShareInstance",
-  "Reclaim an instance, then release it; it leaves Describe when released.",
-);
+export const TerminateCompShareInstance = defineAction({
+  name: "TerminateCompShareInstance",
+  family: "instances",
+  summary: "Reclaim an instance, then release it; it leaves Describe when released. Data disks are detached and kept unless ReleaseUDisk.",
+  idempotent: true,
+  request: t.object({ ...onInstance, ReleaseUDisk: t.optional(t.bool()) }),
+  response: t.object({ UHostId: t.string(), InRecycle: t.string() }),
+});
 
 export const ResetCompShareInstancePassword = defineAction({
   name: "ResetCompShareInstancePassword",
@@ -88,6 +113,7 @@ export const ReinstallCompShareInstance = defineAction({
     ...onInstance,
     CompShareImageId: t.string({ maxLength: 64 }),
     Password: t.optional(t.string({ maxLength: 512, pattern: base64 })),
+    CouponId: t.optional(t.string({ maxLength: 64 })),
   }),
   response: uhostIdResponse,
 });
@@ -95,15 +121,18 @@ export const ReinstallCompShareInstance = defineAction({
 export const ResizeCompShareInstance = defineAction({
   name: "ResizeCompShareInstance",
   family: "instances",
-  summary: "Change CPU, memory, GPU count or a disk's size of a Stopped instance, passing through Resizing.",
+  summary: "Change CPU, memory and GPU count (all three), or one disk's size, of a Stopped instance, passing through Resizing.",
   idempotent: true,
   request: t.object({
     ...onInstance,
     Cpu: t.optional(t.int({ min: 1, max: 1024 })),
-    Gpu: t.optional(t.int({ min: 0, max: 64 })),
+    Gpu: t.optional(t.int({ min: 1, max: 64 })),
     Memory: t.optional(t.int({ min: 1024, max: 4 * 1024 * 1024 })),
     DiskId: t.optional(t.string({ maxLength: 64 })),
     DiskSpace: t.optional(t.int({ min: 1, max: 32_000 })),
+    WithoutGpu: t.optional(t.bool()),
+    WithoutGpuSpec: t.optional(t.string({ maxLength: 16 })),
+    CouponId: t.optional(t.string({ maxLength: 64 })),
   }),
   response: uhostIdResponse,
 });
@@ -113,17 +142,17 @@ export const ModifyCompShareInstanceName = defineAction({
   family: "instances",
   summary: "Rename an instance.",
   idempotent: true,
-  request: t.object({ ...onInstance, Name: t.string({ maxLength: 128 }) }),
+  request: t.object({ ...onInstanceAnyZone, Name: t.string({ maxLength: 128 }) }),
   response: uhostIdResponse,
 });
 
 export const UpdateCompShareStopScheduler = defineAction({
   name: "UpdateCompShareStopScheduler",
   family: "instances",
-  summary: "Schedule a stop at StopTime (Unix seconds).",
+  summary: "Schedule a stop at SchedulerStopTime (Unix seconds, at least 5 minutes ahead); the SDKs send it as StopTime.",
   idempotent: true,
-  request: t.object({ ...onInstanceAnyZone, StopTime: t.int({ min: 0 }) }),
-  response: emptyResponse,
+  request: t.object({ ...onInstanceAnyZone, SchedulerStopTime: t.optional(t.int({ min: 0 })), StopTime: t.optional(t.int({ min: 0 })) }),
+  response: uhostIdResponse,
 });
 
 export const DeleteCompShareStopScheduler = defineAction({
@@ -132,5 +161,18 @@ export const DeleteCompShareStopScheduler = defineAction({
   summary: "Cancel the scheduled stop.",
   idempotent: true,
   request: t.object(onInstanceAnyZone),
-  response: emptyResponse,
+  response: uhostIdResponse,
+});
+
+export const UpdateCompShareInstancePorts = defineAction({
+  name: "UpdateCompShareInstancePorts",
+  family: "instances",
+  summary: "Replace a container instance's HTTP and TCP port mappings (a list left out is kept).",
+  idempotent: true,
+  request: t.object({
+    ...onInstance,
+    HttpPorts: t.optional(t.array(t.int({ min: 1, max: 65535 }), { max: 64, single: true })),
+    TcpPorts: t.optional(t.array(t.int({ min: 1, max: 65535 }), { max: 64, single: true })),
+  }),
+  response: uhostIdResponse,
 });

@@ -9,6 +9,8 @@ import type { Db, Executor } from "../store/schema.js";
 
 export interface Credentials {
   AccountId: string;
+  /** The account's number: what another account shares images with (ModifyCompShareImageShareAccount). */
+  AccountNumber: number;
   ProjectId: string;
   PublicKey: string;
   PrivateKey: string;
@@ -35,10 +37,13 @@ export async function createAccount(db: Db, sealer: Sealer, name: string, now: n
     if (existing) throw new AccountError(`account ${name} exists already`);
     const accountId = id("acc");
     const projectId = id("org");
-    await tx.insertInto("accounts").values({ id: accountId, name, created_at: now }).execute();
+    // Account numbers count up from 10001; the unique index refuses a duplicate from a racing replica.
+    const last = await tx.selectFrom("accounts").select((eb) => eb.fn.max("org_id").as("n")).executeTakeFirst();
+    const orgId = Math.max(10000, Number(last?.n ?? 0)) + 1;
+    await tx.insertInto("accounts").values({ id: accountId, name, created_at: now, org_id: orgId, instance_quota: 0, net_optimized: 0 }).execute();
     await tx.insertInto("projects").values({ id: projectId, account_id: accountId, name: "default", is_default: 1, created_at: now }).execute();
     const key = await insertKey(tx, sealer, accountId, newPublicKey(), newPrivateKey(), now);
-    return { AccountId: accountId, ProjectId: projectId, PublicKey: key.PublicKey, PrivateKey: key.PrivateKey };
+    return { AccountId: accountId, AccountNumber: orgId, ProjectId: projectId, PublicKey: key.PublicKey, PrivateKey: key.PrivateKey };
   });
 }
 

@@ -1,8 +1,24 @@
 /** Every handler, by Action name. The type makes a missing handler a compile error. */
 import type { HandlerMap } from "./registry.js";
+import { catalogHandlers } from "./catalog.js";
+import { communityHandlers } from "./community.js";
+import { diskHandlers } from "./disks.js";
 import { imageHandlers } from "./images.js";
 import { instanceHandlers } from "./instances.js";
+import { monitorHandlers } from "./monitor.js";
 import { operationHandlers } from "./operations.js";
+import { pricingHandlers } from "./pricing.js";
+import { projectHandlers } from "./projects.js";
 
-export const handlers: HandlerMap = { ...instanceHandlers, ...imageHandlers, ...operationHandlers };
+export const handlers: HandlerMap = {
+  ...instanceHandlers,
+  ...catalogHandlers,
+  ...pricingHandlers,
+  ...monitorHandlers,
+  ...diskHandlers,
+  ...imageHandlers,
+  ...communityHandlers,
+  ...projectHandlers,
+  ...operationHandlers,
+};
 export type { Services, RequestContext } from "./registry.js";

@@ -1,16 +1,15 @@
 /** Handlers of the instance lifecycle actions. Rules live in domain/, execution in operations/. */
-import { randomBytes } from "node:crypto";
 import { ApiError, commonErrors } from "@opencompshare/protocol";
-import { State } from "../domain/states.js";
+import { checkSize } from "../catalog/sizes.js";
 import type { MachineSpec } from "../drivers/driver.js";
-import type { CreateParams, ResetPasswordParams, ReinstallParams, ResizeParams } from "../operations/procedures.js";
-import { takeGpus } from "../store/repositories/capacity.js";
+import type { ReinstallParams, ResetPasswordParams, ResizeParams, TerminateParams, DiskParams } from "../operations/procedures/index.js";
+import { disksOf, findOwnedDisk, machineDisks, type StoredDisk } from "../store/repositories/disks.js";
 import { casInstance, findOwnedInstance, listInstances } from "../store/repositories/instances.js";
-import type { InstanceRow } from "../store/schema.js";
-import type { ActionsOf, HandlerMap, RequestContext } from "./registry.js";
+import type { Executor, InstanceRow } from "../store/schema.js";
+import { checkImageSupports, checkName, createInstances } from "./create.js";
 import { imagesById, requireUsableImage } from "./image-lookup.js";
-import { toInstanceModel, type StoredDisk } from "./views.js";
-
+import type { ActionsOf, HandlerMap, RequestContext } from "./registry.js";
+import { toInstanceModel } from "./views.js";
 
 const DEFAULT_LIMIT = 20;
 const MAX_LIMIT = 100;
@@ -19,145 +18,96 @@ export const pageOf = (offset: number | undefined, limit: number | undefined) =>
   limit: !limit ? DEFAULT_LIMIT : Math.min(limit, MAX_LIMIT),
 });
 
-/**
- * When a prepaid instance expires: Quantity units of its ChargeType from now (Month with 0: the
- * end of this month). Pay-as-you-go types never expire (0).
- */
-export function expiryOf(chargeType: string, quantity: number, now: number): number {
-  const d = new Date(now);
-  switch (chargeType) {
-    case "Year":
-      return Date.UTC(d.getUTCFullYear() + Math.max(1, quantity), d.getUTCMonth(), d.getUTCDate(), d.getUTCHours(), d.getUTCMinutes(), d.getUTCSeconds());
-    case "Month":
-      return quantity === 0
-        ? Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1)
-        : Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + quantity, d.getUTCDate(), d.getUTCHours(), d.getUTCMinutes(), d.getUTCSeconds());
-    case "Day":
-      return now + Math.max(1, quantity) * 86_400_000;
-    default:
-      return 0;
-  }
-}
+/** A scheduled stop must be at least this far ahead (UpdateCompShareStopScheduler's rule). */
+const SCHEDULE_LEAD_MS = 300_000;
 
-const newInstanceId = (): string => `uhost-${randomBytes(6).toString("hex")}`;
-const newDiskId = (): string => `bsi-${randomBytes(6).toString("hex")}`;
-
-async function ownedOrNotFound(ctx: RequestContext, id: string): Promise<InstanceRow> {
-  const { db } = ctx.services;
-  const row = await findOwnedInstance(db, id, ctx.caller.accountId, ctx.caller.projectId);
+export async function ownedOrNotFound(ctx: RequestContext, id: string): Promise<InstanceRow> {
+  const row = await findOwnedInstance(ctx.services.db, id, ctx.caller.accountId, ctx.caller.projectId);
   if (!row) throw new ApiError("InstanceNotFound", `instance ${id} does not exist`);
   return row;
 }
 
-function specOf(row: Pick<InstanceRow, "cpu" | "memory" | "gpu" | "gpu_type" | "image_id" | "disks">): MachineSpec {
-  const disks = JSON.parse(row.disks) as StoredDisk[];
+const refuseRecycling = (row: InstanceRow): void => {
+  if (Number(row.recycling) === 1) throw new ApiError("InstanceRecycling", `instance ${row.id} is being reclaimed`);
+};
+
+/** The machine an instance should be: its size, image, boot disk, GPUs and data disks. */
+export async function specOf(db: Executor, row: InstanceRow, devices: string[]): Promise<MachineSpec> {
+  const boot = (JSON.parse(row.disks) as StoredDisk[]).find((d) => d.IsBoot);
   return {
     cpu: Number(row.cpu),
     memory: Number(row.memory),
     gpu: Number(row.gpu),
     gpuType: row.gpu_type,
     imageId: row.image_id,
-    diskGb: disks.reduce((s, d) => s + d.Size, 0),
+    diskGb: boot?.Size ?? 0,
+    gpuDevices: devices,
+    dataDisks: machineDisks(await disksOf(db, row.id)),
   };
 }
 
 /** A simple action: guard, lock, launch. Answers with the UHostId. */
 const lifecycle =
-  (action: "StartCompShareInstance" | "StopCompShareInstance" | "RebootCompShareInstance" | "TerminateCompShareInstance") =>
+  (action: "StartCompShareInstance" | "StopCompShareInstance" | "RebootCompShareInstance") =>
   async (ctx: RequestContext, req: { UHostId: string }) => {
     await ctx.services.engine.accept({ action, caller: ctx.caller, instanceId: req.UHostId });
     return { UHostId: req.UHostId };
   };
 
 export const instanceHandlers: HandlerMap<ActionsOf<"instances">> = {
-  async CreateCompShareInstance(ctx, req) {
-    const { catalog, sealer, engine } = ctx.services;
-    const offer = catalog.gpus.find((g) => g.zone === req.Zone && g.gpuType === req.GpuType);
-    if (!offer) throw commonErrors.paramsNotAvailable(["GpuType"]);
-    if (offer.machineType !== req.MachineType) throw commonErrors.paramsNotAvailable(["MachineType"]);
-    const disks = req.Disks ?? [{ IsBoot: true, Size: 50, Type: "CLOUD_SSD" }];
-    if (disks.filter((d) => d.IsBoot).length !== 1) throw commonErrors.paramsNotAvailable(["Disks"]);
-    const password = req.Password ?? Buffer.from(randomBytes(12).toString("base64url")).toString("base64");
-    const chargeType = req.ChargeType ?? "Month";
-    const ids = await engine.acceptNew({
-      action: "CreateCompShareInstance",
-      caller: ctx.caller,
-      build: async (tx, now) => {
-        const image = await requireUsableImage(tx, req.CompShareImageId, ctx.caller);
-        if (!(await takeGpus(tx, req.Zone, req.GpuType, req.GPU))) {
-          throw new ApiError("ResourceNotEnough", `not enough ${req.GpuType} GPUs left in ${req.Zone} for ${req.GPU}`);
-        }
-        const stored: StoredDisk[] = disks.map((d) => ({ DiskId: newDiskId(), IsBoot: d.IsBoot, Size: d.Size, Type: d.Type }));
-        stored.sort((a, b) => Number(b.IsBoot) - Number(a.IsBoot));
-        const row: InstanceRow = {
-          id: newInstanceId(),
-          account_id: ctx.caller.accountId,
-          project_id: ctx.caller.projectId,
-          zone: req.Zone,
-          name: req.Name ?? "CompShare",
-          state: State.Initializing,
-          cpu: req.CPU,
-          memory: req.Memory,
-          gpu: req.GPU,
-          gpu_type: req.GpuType,
-          machine_type: req.MachineType,
-          image_id: image.id,
-          charge_type: chargeType,
-          login_mode: req.LoginMode ?? "Password",
-          disks: JSON.stringify(stored),
-          password_sealed: sealer.seal(password),
-          recycling: 0,
-          task: null,
-          task_op_id: null,
-          created_at: now,
-          updated_at: now,
-          start_time: 0,
-          stop_time: 0,
-          stop_scheduler_time: 0,
-          expire_time: expiryOf(chargeType, req.Quantity ?? 1, now),
-        };
-        const params: CreateParams = { spec: specOf(row) };
-        return [{ row, params }];
-      },
-    });
-    return { UHostIds: ids };
-  },
+  CreateCompShareInstance: createInstances,
 
   async DescribeCompShareInstance(ctx, req) {
     const { db, catalog, sealer, clock } = ctx.services;
     const { offset, limit } = pageOf(req.Offset, req.Limit);
-    const { rows, total } = await listInstances(db, {
-      projectId: ctx.caller.projectId,
-      ids: req.UHostIds,
-      zone: req.Zone,
-      offset,
-      limit,
-    });
-    const images = await imagesById(db, rows.map((r) => r.image_id));
-    return { TotalCount: total, UHostSet: rows.map((r) => toInstanceModel(r, images.get(r.image_id), catalog, sealer, clock.now())) };
+    // Lenient filters: a value no instance can have matches nothing (every instance is in the default VPC).
+    const nowhere =
+      (req.VPCId !== undefined && req.VPCId !== "uvnet-default") ||
+      (req.SubnetId !== undefined && req.SubnetId !== "subnet-default") ||
+      (req.Region !== undefined && req.Zone === undefined && !(catalog.regions[req.Region] ?? []).length);
+    let zone = req.Zone;
+    if (req.UDiskIdForAttachment) {
+      const disk = await findOwnedDisk(db, req.UDiskIdForAttachment, ctx.caller.accountId, ctx.caller.projectId);
+      if (!disk || (zone !== undefined && zone !== disk.zone)) return { TotalCount: 0, UHostSet: [] };
+      zone = disk.zone;
+    }
+    if (nowhere) return { TotalCount: 0, UHostSet: [] };
+    const { rows, total } = await listInstances(db, { projectId: ctx.caller.projectId, ids: req.UHostIds, zone, tag: req.Tag, offset, limit });
+    const inRegion = req.Region !== undefined && req.Zone === undefined ? rows.filter((r) => catalog.regionOf(r.zone) === req.Region) : rows;
+    const images = await imagesById(db, inRegion.map((r) => r.image_id));
+    const now = clock.now();
+    return {
+      TotalCount: inRegion.length === rows.length ? total : inRegion.length,
+      UHostSet: inRegion.map((r) => toInstanceModel(r, images.get(r.image_id), catalog, sealer, now)),
+    };
   },
 
   StartCompShareInstance: lifecycle("StartCompShareInstance"),
   StopCompShareInstance: lifecycle("StopCompShareInstance"),
   RebootCompShareInstance: lifecycle("RebootCompShareInstance"),
-  TerminateCompShareInstance: lifecycle("TerminateCompShareInstance"),
+
+  async TerminateCompShareInstance(ctx, req) {
+    const params: TerminateParams = { releaseDisks: req.ReleaseUDisk === true };
+    await ctx.services.engine.accept({ action: "TerminateCompShareInstance", caller: ctx.caller, instanceId: req.UHostId, params });
+    return { UHostId: req.UHostId, InRecycle: "Yes" };
+  },
 
   async ResetCompShareInstancePassword(ctx, req) {
     const params: ResetPasswordParams = { passwordSealed: ctx.services.sealer.seal(req.Password) };
-    const action = "ResetCompShareInstancePassword";
-    await ctx.services.engine.accept({ action, caller: ctx.caller, instanceId: req.UHostId, params });
+    await ctx.services.engine.accept({ action: "ResetCompShareInstancePassword", caller: ctx.caller, instanceId: req.UHostId, params });
     return { UHostId: req.UHostId };
   },
 
   async ReinstallCompShareInstance(ctx, req) {
-    const action = "ReinstallCompShareInstance";
+    const { fleet } = ctx.services;
     await ctx.services.engine.accept({
-      action,
+      action: "ReinstallCompShareInstance",
       caller: ctx.caller,
       instanceId: req.UHostId,
       prepare: async (tx, inst) => {
-        await requireUsableImage(tx, req.CompShareImageId, ctx.caller);
-        const params: ReinstallParams = { imageId: req.CompShareImageId, spec: specOf(inst) };
+        const image = await requireUsableImage(tx, req.CompShareImageId, ctx.caller);
+        checkImageSupports(image, inst.gpu_type);
+        const params: ReinstallParams = { imageId: image.id, spec: await specOf(tx, inst, await fleet.devicesOf(tx, inst.id)) };
         if (req.Password) params.passwordSealed = ctx.services.sealer.seal(req.Password);
         return { params };
       },
@@ -166,56 +116,117 @@ export const instanceHandlers: HandlerMap<ActionsOf<"instances">> = {
   },
 
   async ResizeCompShareInstance(ctx, req) {
-    const action = "ResizeCompShareInstance";
-    if (req.Cpu === undefined && req.Memory === undefined && req.Gpu === undefined && req.DiskSpace === undefined) {
-      throw commonErrors.missingParams(["Cpu"]);
+    const { catalog, fleet, engine, db } = ctx.services;
+    const compute = req.Cpu !== undefined || req.Memory !== undefined || req.Gpu !== undefined;
+    const disk = req.DiskId !== undefined || req.DiskSpace !== undefined;
+    if (compute && disk) throw commonErrors.invalidParam("DiskSpace", "a compute resize and a disk resize are separate requests");
+    if (!compute && !disk) throw commonErrors.missingParams(["Cpu", "Memory", "Gpu"]);
+    if (compute) {
+      const missing = (["Cpu", "Memory", "Gpu"] as const).filter((k) => req[k] === undefined);
+      if (missing.length > 0) throw commonErrors.missingParams(missing);
+    } else if (req.DiskSpace === undefined) {
+      throw commonErrors.missingParams(["DiskSpace"]);
     }
-    await ctx.services.engine.accept({
-      action,
+    // A data disk given to this action is resized as ResizeCompShareDisk would.
+    if (disk && req.DiskId) {
+      const dataDisk = await findOwnedDisk(db, req.DiskId, ctx.caller.accountId, ctx.caller.projectId);
+      if (dataDisk && dataDisk.instance_id === req.UHostId) {
+        await acceptDiskResize(ctx, req.UHostId, dataDisk.id, req.DiskSpace as number);
+        return { UHostId: req.UHostId };
+      }
+    }
+    await engine.accept({
+      action: "ResizeCompShareInstance",
       caller: ctx.caller,
       instanceId: req.UHostId,
       prepare: async (tx, inst) => {
-        const disks = JSON.parse(inst.disks) as StoredDisk[];
-        if (req.DiskSpace !== undefined) {
-          const target = req.DiskId ? disks.find((d) => d.DiskId === req.DiskId) : disks.find((d) => d.IsBoot);
-          if (!target) throw commonErrors.paramsNotAvailable(["DiskId"]);
-          if (req.DiskSpace < target.Size) throw commonErrors.paramsNotAvailable(["DiskSpace"]);
-          target.Size = req.DiskSpace;
-        }
+        const stored = JSON.parse(inst.disks) as StoredDisk[];
+        const type = catalog.gpuType(inst.gpu_type);
         const before = { cpu: Number(inst.cpu), memory: Number(inst.memory), gpu: Number(inst.gpu), disks: inst.disks };
-        const after = { cpu: req.Cpu ?? before.cpu, memory: req.Memory ?? before.memory, gpu: req.Gpu ?? before.gpu, disks: JSON.stringify(disks) };
-        // Growing reserves the extra GPUs now; shrinking gives them back when the resize succeeds.
-        const grow = after.gpu - before.gpu;
-        if (grow > 0 && !(await takeGpus(tx, inst.zone, inst.gpu_type, grow))) {
-          throw new ApiError("ResourceNotEnough", `not enough ${inst.gpu_type} GPUs left in ${inst.zone} to grow to ${after.gpu}`);
+        let after: typeof before;
+        if (disk) {
+          const target = req.DiskId ? stored.find((d) => d.DiskId === req.DiskId) : stored.find((d) => d.IsBoot);
+          if (!target) throw commonErrors.invalidParam("DiskId", `instance ${inst.id} has no disk ${req.DiskId}`);
+          if ((req.DiskSpace as number) < target.Size) throw commonErrors.invalidParam("DiskSpace", `disks only grow: ${target.DiskId} has ${target.Size} GB`);
+          target.Size = req.DiskSpace as number;
+          after = { ...before, disks: JSON.stringify(stored) };
+        } else {
+          after = { ...before, cpu: req.Cpu as number, memory: req.Memory as number, gpu: req.Gpu as number };
+          const wrong = type ? checkSize(type, after.gpu, after.cpu, after.memory) : "GpuType";
+          if (wrong) throw commonErrors.invalidParam(wrong === "GpuType" ? "Gpu" : wrong === "GPU" ? "Gpu" : wrong === "CPU" ? "Cpu" : "Memory", `not a size of ${inst.gpu_type}`);
         }
-        const params: ResizeParams = { before, after, spec: specOf({ ...inst, ...after }) };
-        return { params, instance: grow > 0 ? { gpu: after.gpu } : {} };
+        const devicesBefore = await fleet.devicesOf(tx, inst.id);
+        let devices = devicesBefore.slice(0, after.gpu);
+        const grow = { gpu: Math.max(0, after.gpu - before.gpu), cpu: Math.max(0, after.cpu - before.cpu), memoryMb: Math.max(0, after.memory - before.memory) };
+        if (grow.gpu + grow.cpu + grow.memoryMb > 0) {
+          // Growing reserves on the instance's own host now; shrinking gives back when the resize succeeds.
+          const added = inst.host_id ? await fleet.grow(tx, inst.host_id, inst.id, grow) : null;
+          if (!added) throw new ApiError("ResourceNotEnough", `the host of instance ${inst.id} has not ${grow.gpu} more ${inst.gpu_type} GPUs, ${grow.cpu} CPUs and ${grow.memoryMb} MB free`);
+          devices = [...devicesBefore, ...added];
+        }
+        const spec = await specOf(tx, { ...inst, ...after }, devices);
+        const params: ResizeParams = { before, after, devicesBefore, devices, spec };
+        return { params };
       },
     });
     return { UHostId: req.UHostId };
   },
 
   async ModifyCompShareInstanceName(ctx, req) {
+    checkName(req.Name);
     const row = await ownedOrNotFound(ctx, req.UHostId);
-    if (Number(row.recycling) === 1) throw new ApiError("InstanceRecycling", `instance ${row.id} is being reclaimed`);
+    refuseRecycling(row);
     await casInstance(ctx.services.db, row.id, undefined, { name: req.Name, updated_at: ctx.services.clock.now() });
     return { UHostId: row.id };
   },
 
   async UpdateCompShareStopScheduler(ctx, req) {
+    const at = req.SchedulerStopTime ?? req.StopTime;
+    if (at === undefined) throw commonErrors.missingParams(["SchedulerStopTime"]);
+    const param = req.SchedulerStopTime !== undefined ? "SchedulerStopTime" : "StopTime";
     const row = await ownedOrNotFound(ctx, req.UHostId);
     const now = ctx.services.clock.now();
-    if (req.StopTime * 1000 <= now) throw commonErrors.paramsNotAvailable(["StopTime"]);
-    if (Number(row.recycling) === 1) throw new ApiError("InstanceRecycling", `instance ${row.id} is being reclaimed`);
-    await casInstance(ctx.services.db, row.id, undefined, { stop_scheduler_time: req.StopTime * 1000, updated_at: now });
-    return {};
+    if (at * 1000 < now + SCHEDULE_LEAD_MS) throw commonErrors.invalidParam(param, "at least 5 minutes from now");
+    if (row.charge_type === "Spot") throw commonErrors.invalidParam("UHostId", "Spot instances have no scheduled stop");
+    refuseRecycling(row);
+    await casInstance(ctx.services.db, row.id, undefined, { stop_scheduler_time: at * 1000, updated_at: now });
+    return { UHostId: row.id };
   },
 
   async DeleteCompShareStopScheduler(ctx, req) {
     const row = await ownedOrNotFound(ctx, req.UHostId);
     await casInstance(ctx.services.db, row.id, undefined, { stop_scheduler_time: 0, updated_at: ctx.services.clock.now() });
-    return {};
+    return { UHostId: row.id };
+  },
+
+  async UpdateCompShareInstancePorts(ctx, req) {
+    const row = await ownedOrNotFound(ctx, req.UHostId);
+    refuseRecycling(row);
+    if (row.instance_type !== "Container") throw commonErrors.invalidParam("UHostId", `instance ${row.id} is a virtual machine: port mappings are for container instances`);
+    const ports = JSON.parse(row.ports || "{}") as { HttpPorts?: number[]; TcpPorts?: number[] };
+    const next = {
+      HttpPorts: [...new Set(req.HttpPorts ?? ports.HttpPorts ?? [])],
+      TcpPorts: [...new Set(req.TcpPorts ?? ports.TcpPorts ?? [])],
+    };
+    await casInstance(ctx.services.db, row.id, undefined, { ports: JSON.stringify(next), updated_at: ctx.services.clock.now() });
+    return { UHostId: row.id };
   },
 };
 
+/** Accepts the resize of an attached data disk (ResizeCompShareDisk, or ResizeCompShareInstance with a data DiskId). */
+export async function acceptDiskResize(ctx: RequestContext, instanceId: string, diskId: string, sizeGb: number): Promise<void> {
+  const params: DiskParams = { diskId, sizeGb };
+  await ctx.services.engine.accept({
+    action: "ResizeCompShareDisk",
+    caller: ctx.caller,
+    instanceId,
+    params,
+    prepare: async (tx, _inst, opId, now) => {
+      const disk = await findOwnedDisk(tx, diskId, ctx.caller.accountId, ctx.caller.projectId);
+      if (!disk || disk.instance_id !== instanceId) throw new ApiError("DiskNotFound", `disk ${diskId} is not attached to instance ${instanceId}`);
+      if (sizeGb <= Number(disk.size_gb)) throw commonErrors.invalidParam("Size", `disks only grow: ${disk.id} has ${Number(disk.size_gb)} GB`);
+      if (disk.status !== "InUse") throw new ApiError("DiskNotAvailable", `disk ${disk.id} is ${disk.status}`);
+      await tx.updateTable("disks").set({ status: "Resizing", op_id: opId, updated_at: now }).where("id", "=", disk.id).where("status", "=", "InUse").execute();
+    },
+  });
+}

@@ -1,9 +1,10 @@
 /** Binds each Action of the contract to its handler. The types come from the contract. */
 import type { ActionName, Actions, RequestOf, ResponseOf } from "@opencompshare/protocol";
 import type { Logger } from "pino";
-import type { Catalog } from "../catalog.js";
+import type { Catalog } from "../catalog/catalog.js";
 import type { Clock } from "../clock.js";
 import type { Driver } from "../drivers/driver.js";
+import type { Fleet } from "../fleet/placement.js";
 import type { Caller, Engine } from "../operations/engine.js";
 import type { Sealer } from "../security/secrets.js";
 import type { Db } from "../store/schema.js";
@@ -13,10 +14,13 @@ export interface Services {
   db: Db;
   clock: Clock;
   catalog: Catalog;
+  fleet: Fleet;
   sealer: Sealer;
   engine: Engine;
   driver: Driver;
   log: Logger;
+  /** Limits from the configuration. */
+  limits: { instanceQuota: number };
 }
 
 export interface RequestContext {

@@ -1,45 +1,69 @@
 /** Rows → the API's models, with every field the official SDK models declare. */
 import { createHash } from "node:crypto";
-import type { Image, Instance } from "@opencompshare/protocol";
-import type { Catalog } from "../catalog.js";
+import type { Image, Instance, MachineAccess } from "@opencompshare/protocol";
+import type { Catalog } from "../catalog/catalog.js";
+import { gpuUnitPrice, cents } from "../catalog/pricing.js";
+import { privateIp } from "../drivers/simulated/telemetry.js";
 import type { Sealer } from "../security/secrets.js";
+import type { StoredDisk } from "../store/repositories/disks.js";
 import type { ImageRow, InstanceRow } from "../store/schema.js";
+
+export type { StoredDisk } from "../store/repositories/disks.js";
 
 const seconds = (ms: number): number => Math.floor(Number(ms) / 1000);
 
-export interface StoredDisk {
-  DiskId: string;
-  IsBoot: boolean;
-  Size: number;
-  Type: string;
+
+/** `ssh root@10.0.0.2`, or with `-p PORT` when the port is not 22: a command that logs in as shown. */
+export function sshCommand(access: MachineAccess): string {
+  return access.sshPort === 22 ? `ssh ${access.sshUser}@${access.ip}` : `ssh -p ${access.sshPort} ${access.sshUser}@${access.ip}`;
 }
 
-/** A stable private address for an instance, derived from its id. */
-function privateIp(id: string): string {
-  const h = createHash("sha1").update(id).digest();
-  return `10.${h[0]! % 256}.${h[1]! % 256}.${(h[2]! % 253) + 2}`;
+interface StoredPorts {
+  HttpPorts?: number[];
+  TcpPorts?: number[];
+}
+
+interface StoredMonitor {
+  GpuInfo?: Array<{ GPU: string; GpuUsageRate: string; MemoryUsageRate: string }>;
 }
 
 export function toInstanceModel(row: InstanceRow, image: ImageRow | undefined, catalog: Catalog, sealer: Sealer, now: number): Instance {
-  const offer = catalog.gpus.find((g) => g.zone === row.zone && g.gpuType === row.gpu_type);
+  const type = catalog.gpuType(row.gpu_type);
   const disks = JSON.parse(row.disks) as StoredDisk[];
-  const ip = privateIp(row.id);
+  const stored = JSON.parse(row.access || "{}") as Partial<MachineAccess>;
+  const access: MachineAccess = {
+    // Until the driver tells (a machine that never booted), the address the simulated fleet would give.
+    ip: stored.ip ?? privateIp(row.id),
+    sshPort: stored.sshPort ?? 22,
+    sshUser: stored.sshUser ?? "root",
+  };
   const hex = createHash("sha1").update(row.id).digest("hex");
+  const ports = JSON.parse(row.ports || "{}") as StoredPorts;
+  const monitor = JSON.parse(row.monitor || "{}") as StoredMonitor;
+  const unit = gpuUnitPrice(catalog.data.prices, row.gpu_type, row.charge_type) ?? 0;
+  const applications = image ? (JSON.parse(image.softwares) as Image["Softwares"]).Applications : [];
+  const softwarePorts = new Map(catalog.data.softwarePorts.map((p) => [p.Software, p.Port]));
+  const softwares = [
+    ...applications.filter((a) => softwarePorts.has(a)).map((a) => ({ Name: a, URL: `http://${access.ip}:${softwarePorts.get(a)}` })),
+    ...(ports.HttpPorts ?? []).map((p) => ({ Name: `HTTP:${p}`, URL: `http://${access.ip}:${p}` })),
+    ...(ports.TcpPorts ?? []).map((p) => ({ Name: `TCP:${p}`, URL: `tcp://${access.ip}:${p}` })),
+  ];
   return {
     UHostId: row.id,
     Name: row.name,
     State: row.state as Instance["State"],
+    Region: catalog.regionOf(row.zone) ?? "",
     Zone: row.zone,
     MachineType: row.machine_type,
     GpuType: row.gpu_type,
     ChargeType: row.charge_type,
-    AutoRenew: "No",
+    AutoRenew: row.auto_renew,
     IsExpire: Number(row.expire_time) > 0 && Number(row.expire_time) <= now ? "Yes" : "No",
-    InstanceType: "UHost",
+    InstanceType: row.instance_type,
     OsName: image?.os_name ?? "",
     OsType: "Linux",
     CpuArch: "x86_64",
-    CpuPlatform: offer?.cpuPlatform ?? "",
+    CpuPlatform: row.cpu_platform,
     CompShareImageId: row.image_id,
     CompShareImageName: image?.name ?? "",
     CompShareImageType: image?.type ?? "",
@@ -47,9 +71,9 @@ export function toInstanceModel(row: InstanceRow, image: ImageRow | undefined, c
     CompShareImageStatus: image?.status ?? "",
     CompShareImageBillId: "",
     Password: row.password_sealed ? sealer.open(row.password_sealed) : "",
-    SshLoginCommand: `ssh root@${ip}`,
-    Remark: "",
-    Tag: "Default",
+    SshLoginCommand: sshCommand(access),
+    Remark: row.remark,
+    Tag: row.tag,
     CPU: Number(row.cpu),
     Memory: Number(row.memory),
     GPU: Number(row.gpu),
@@ -59,27 +83,28 @@ export function toInstanceModel(row: InstanceRow, image: ImageRow | undefined, c
     StartTime: seconds(row.start_time),
     StopTime: seconds(row.stop_time),
     StopSchedulerTime: seconds(row.stop_scheduler_time),
+    SchedulerStopTime: seconds(row.stop_scheduler_time),
     ReleaseTime: 0,
     UpdateTime: seconds(row.updated_at),
     DiscountType: 0,
-    InstancePrice: Math.round((offer?.pricePerGpuHour ?? 0) * Number(row.gpu) * 100) / 100,
-    CompShareImagePrice: 0,
-    SupportWithoutGpuStart: false,
-    GraphicsMemory: { Value: offer?.graphicsMemoryGb ?? 0, Rate: 1 },
+    InstancePrice: cents(unit * Number(row.gpu)),
+    CompShareImagePrice: image ? Number(image.price) : 0,
+    SupportWithoutGpuStart: type?.withoutGpu === true && row.charge_type === "Postpay",
+    GraphicsMemory: { Value: type?.graphicsMemoryGb ?? 0, Rate: type ? Math.min(5, Math.ceil(type.graphicsMemoryGb / 20)) : 0 },
     WithoutGpuSpec: { Cpu: 0, Gpu: 0, Memory: 0 },
     DiskSet: disks.map((d, i) => ({
       DiskId: d.DiskId,
       DiskType: d.Type,
-      Drive: i === 0 ? "vda" : `vd${String.fromCharCode(97 + i)}`,
+      Drive: (d.Device ?? (i === 0 ? "/dev/vda" : `/dev/vd${String.fromCharCode(97 + i)}`)).replace("/dev/", ""),
       Encrypted: "false",
       IsBoot: d.IsBoot ? "True" : "False",
-      Name: d.IsBoot ? "system" : `data-${i}`,
+      Name: d.Name ?? (d.IsBoot ? "system" : `data-${i}`),
       Size: d.Size,
       Type: d.IsBoot ? "Boot" : "Data",
     })),
     IPSet: [
       {
-        IP: ip,
+        IP: access.ip,
         IPId: "",
         IPMode: "IPv4",
         Type: "Private",
@@ -92,33 +117,57 @@ export function toInstanceModel(row: InstanceRow, image: ImageRow | undefined, c
         NetworkInterfaceId: "",
       },
     ],
-    Softwares: [],
+    Softwares: softwares,
     MonitorMessages: {
       CpuUsageRate: "0",
       MemUsageRate: "0",
-      GpuInfo: Array.from({ length: Number(row.gpu) }, (_, i) => ({ GPU: String(i), GpuUsageRate: "0", MemoryUsageRate: "0" })),
+      GpuInfo:
+        monitor.GpuInfo ?? Array.from({ length: Number(row.gpu) }, (_, i) => ({ GPU: String(i), GpuUsageRate: "0", MemoryUsageRate: "0" })),
     },
   };
 }
 
-export function toImageModel(row: ImageRow, ownerName = ""): Image {
+/** Counts a community version's group has, for its Data items. */
+export interface GroupCounts {
+  createdCount: number;
+  favoritesCount: number;
+  useSeconds: number;
+}
+
+export function toImageModel(row: ImageRow, ownerName = "", counts?: GroupCounts): Image {
   const softwares = JSON.parse(row.softwares) as Image["Softwares"];
+  const official = Number(row.is_official) === 1;
   return {
     CompShareImageId: row.id,
     Name: row.name,
     Description: row.description,
     ImageType: row.type as Image["ImageType"],
     Status: row.status as Image["Status"],
-    Author: row.account_id ? ownerName : "CompShare",
+    Author: row.author || (row.account_id ? ownerName : "CompShare"),
+    AuthInfo: official ? 1 : 0,
     ImageOwnerAlias: row.account_id ? "Self" : "CompShare",
     Size: Number(row.size),
     CreateTime: seconds(row.created_at),
-    PubTime: seconds(row.created_at),
-    Price: 0,
-    ImageCharge: false,
-    IsOfficial: row.account_id === null,
-    AutoStart: false,
+    UpdateTime: seconds(row.updated_at || row.created_at),
+    PubTime: seconds(row.published_at || row.created_at),
+    Price: Number(row.price),
+    ImageCharge: Number(row.price) > 0,
+    IsOfficial: official,
+    AutoStart: Number(row.auto_start) === 1,
+    Container: Number(row.container) === 1 ? "True" : "False",
+    Cover: row.cover,
+    Readme: row.readme,
+    GroupId: row.group_id,
+    VersionName: row.version_name,
+    VersionDesc: row.version_desc,
+    Visibility: Number(row.visibility),
+    CreatedCount: counts?.createdCount ?? 0,
+    FavoritesCount: counts?.favoritesCount ?? 0,
+    ImageUseTime: counts?.useSeconds ?? 0,
     SourceGpuType: row.gpu_type,
+    SupportedGpuTypes: JSON.parse(row.supported_gpu_types || "[]") as string[],
+    SoftwarePorts: JSON.parse(row.ports || "[]") as Image["SoftwarePorts"],
+    QrCodeUrl: "",
     FailedReason: row.failed_reason,
     Tags: JSON.parse(row.tags) as string[],
     Softwares: softwares,

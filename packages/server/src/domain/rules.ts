@@ -29,7 +29,11 @@ export type MutatingAction =
   | "ResetCompShareInstancePassword"
   | "ReinstallCompShareInstance"
   | "ResizeCompShareInstance"
-  | "CreateCompShareCustomImage";
+  | "CreateCompShareCustomImage"
+  | "AttachCompshareDisk"
+  | "CreateAndAttachCompshareDisk"
+  | "DetachCompshareDisk"
+  | "ResizeCompShareDisk";
 
 export const RULES: Readonly<Record<MutatingAction, Rule>> = {
   StartCompShareInstance: { from: [State.Stopped, State.Unknown], wrongState: "InstanceStateInvalid", enter: State.Starting },
@@ -53,4 +57,10 @@ export const RULES: Readonly<Record<MutatingAction, Rule>> = {
   },
   ResizeCompShareInstance: { from: [State.Stopped], wrongState: "InstanceMustBeStopped", enter: State.Resizing, task: "Resize" },
   CreateCompShareCustomImage: { from: [State.Running, State.Stopped], wrongState: "InstanceStateInvalid", images: true },
+  // Disk work is a background task: CreateAndAttach and Attach on a Running or Stopped instance,
+  // Detach and a resize of an attached disk only on a Stopped one.
+  AttachCompshareDisk: { from: [State.Running, State.Stopped], wrongState: "InstanceStateInvalid", task: "AttachDisk" },
+  CreateAndAttachCompshareDisk: { from: [State.Running, State.Stopped], wrongState: "InstanceStateInvalid", task: "AttachDisk" },
+  DetachCompshareDisk: { from: [State.Stopped], wrongState: "InstanceMustBeStopped", task: "DetachDisk" },
+  ResizeCompShareDisk: { from: [State.Stopped], wrongState: "InstanceMustBeStopped", task: "ResizeDisk" },
 };

@@ -23,4 +23,4 @@ export const TRANSITIONAL: ReadonlySet<string> = new Set([
 ]);
 
 /** Background tasks: they run without the lock, and block other operations until done. */
-export type BackgroundTask = "ResetPassword" | "Reinstall" | "Resize";
+export type BackgroundTask = "ResetPassword" | "Reinstall" | "Resize" | "AttachDisk" | "DetachDisk" | "ResizeDisk";

@@ -4,7 +4,7 @@
  */
 import { commonErrors } from "@opencompshare/protocol";
 import { resolveProject } from "../accounts/accounts.js";
-import type { Catalog } from "../catalog.js";
+import type { Catalog } from "../catalog/catalog.js";
 import type { Executor } from "../store/schema.js";
 
 export async function scope(db: Executor, catalog: Catalog, accountId: string, request: Record<string, unknown>): Promise<string> {

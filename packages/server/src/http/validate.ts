@@ -18,9 +18,27 @@ export function validate(contract: ActionContract, params: WireParams): Record<s
     if (error instanceof UnflattenError) throw commonErrors.paramsNotAvailable([error.key]);
     throw error;
   }
+  matchNamesLoosely(contract, nested);
   const { value, issues } = parseWith(contract.request, nested, "wire");
   const missing = issues.filter((i) => i.kind === "missing").map((i) => i.path);
   if (missing.length > 0) throw commonErrors.missingParams(missing);
   if (issues.length > 0 || value === undefined) throw commonErrors.paramsNotAvailable(issues.map((i) => i.path));
   return value as Record<string, unknown>;
+}
+
+/**
+ * Clients spell some parameters differently (`CPU` in the docs and the CLI, `Cpu` in the SDK
+ * models; `name` and `Name`): a top-level parameter of the contract that is absent is looked up
+ * again without regard to case. An exact spelling always wins. The signature was verified over
+ * the parameters as received, so this changes nothing of what was signed.
+ */
+function matchNamesLoosely(contract: ActionContract, nested: Record<string, unknown>): void {
+  const shape = contract.request.shape;
+  let byLower: Map<string, string> | undefined;
+  for (const key of Object.keys(shape)) {
+    if (Object.hasOwn(nested, key)) continue;
+    byLower ??= new Map(Object.keys(nested).filter((k) => !Object.hasOwn(shape, k)).map((k) => [k.toLowerCase(), k]));
+    const other = byLower.get(key.toLowerCase());
+    if (other !== undefined) nested[key] = nested[other];
+  }
 }

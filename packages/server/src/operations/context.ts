@@ -7,7 +7,8 @@
 import { ApiError } from "@opencompshare/protocol";
 import type { Logger } from "pino";
 import type { Clock } from "../clock.js";
-import type { Driver } from "../drivers/driver.js";
+import type { Driver, DriverCall } from "../drivers/driver.js";
+import type { Fleet } from "../fleet/placement.js";
 import type { Sealer } from "../security/secrets.js";
 import type { Db, OperationRow, Tx } from "../store/schema.js";
 import { holdsLock, releaseLock } from "./lock.js";
@@ -17,6 +18,7 @@ export interface RunnerDeps {
   db: Db;
   clock: Clock;
   driver: Driver;
+  fleet: Fleet;
   sealer: Sealer;
   log: Logger;
   /** This process's identity as an operation owner. */
@@ -86,7 +88,7 @@ export class OperationContext {
    * Calls the driver with a deadline: `timeoutMs`, and never past the lock's expiry, so the
    * lock cannot outlive its TTL while this operation waits.
    */
-  async drive<T>(method: string, call: (signal: AbortSignal) => Promise<T>, timeoutMs?: number, opts: { beyondLock?: boolean } = {}): Promise<T> {
+  async drive<T>(method: string, call: (c: DriverCall) => Promise<T>, timeoutMs?: number, opts: { beyondLock?: boolean } = {}): Promise<T> {
     const { clock, lockTtlMs } = this.deps;
     let deadline = timeoutMs ?? lockTtlMs;
     if (!opts.beyondLock) deadline = Math.min(deadline, this.lockBudgetMs());
@@ -103,7 +105,8 @@ export class OperationContext {
       ac.signal.addEventListener("abort", () => reject(ac.signal.reason), { once: true });
     });
     try {
-      return await Promise.race([call(ac.signal), aborted]);
+      const fence = { operationId: this.op.id, epoch: Number(this.op.epoch) };
+      return await Promise.race([call({ signal: ac.signal, fence }), aborted]);
     } finally {
       this.inflight.calls.delete(ac);
       if (!ac.signal.aborted) ac.abort(DONE);

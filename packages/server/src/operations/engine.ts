@@ -51,6 +51,7 @@ export function newOperationRow(deps: RunnerDeps, fields: {
   action: string;
   caller: Caller;
   lockToken: number | null;
+  epoch: number;
   params: object;
   now: number;
 }): OperationRow {
@@ -74,6 +75,7 @@ export function newOperationRow(deps: RunnerDeps, fields: {
     error_code: null,
     error_message: "",
     recovered: 0,
+    epoch: fields.epoch,
   };
 }
 
@@ -112,8 +114,8 @@ export class Engine {
     const accepted = await db.transaction().execute(async (tx) => {
       const now = clock.now();
       const inst = await this.guard(tx, input, now);
-      const token = await acquireLock(tx, inst.id, opId, now, lockTtlMs);
-      if (token === null) {
+      const taken = await acquireLock(tx, inst.id, opId, now, lockTtlMs);
+      if (taken === null) {
         const lock = await heldLock(tx, inst.id, now);
         throw lock ? lockHeldError(inst.id, lock) : notFound(instanceId);
       }
@@ -131,7 +133,8 @@ export class Engine {
         instanceId: inst.id,
         action: input.action,
         caller,
-        lockToken: token,
+        lockToken: taken.token,
+        epoch: taken.epoch,
         params: prepared.params ?? input.params ?? {},
         now,
       });
@@ -161,8 +164,17 @@ export class Engine {
         await tx.insertInto("instances").values(row).execute();
         await createLock(tx, row.id);
         const opId = newOperationId();
-        const token = await acquireLock(tx, row.id, opId, now, lockTtlMs);
-        const op = newOperationRow(this.deps, { id: opId, instanceId: row.id, action: input.action, caller: input.caller, lockToken: token, params, now });
+        const taken = await acquireLock(tx, row.id, opId, now, lockTtlMs);
+        const op = newOperationRow(this.deps, {
+          id: opId,
+          instanceId: row.id,
+          action: input.action,
+          caller: input.caller,
+          lockToken: taken?.token ?? null,
+          epoch: taken?.epoch ?? 0,
+          params,
+          now,
+        });
         await insertOperation(tx, op);
         ops.push(op);
       }

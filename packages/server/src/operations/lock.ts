@@ -12,36 +12,53 @@ export interface HeldLock {
   expiresAt: number;
 }
 
-/** Creates the (free) lock row of a new instance. */
-export async function createLock(db: Executor, instanceId: string): Promise<void> {
-  await db.insertInto("instance_locks").values({ instance_id: instanceId, holder_op_id: null, token: 0, acquired_at: 0, expires_at: 0 }).execute();
+/** What taking the lock gives: the fencing token of the lock, and the instance epoch the operation acts under. */
+export interface Taken {
+  token: number;
+  epoch: number;
 }
 
-/** Takes the lock for `opId` if it is free or expired at `now`. Returns the new fencing token, or null. */
-export async function acquireLock(db: Executor, instanceId: string, opId: string, now: number, ttlMs: number): Promise<number | null> {
+/** Creates the (free) lock row of a new instance. */
+export async function createLock(db: Executor, instanceId: string): Promise<void> {
+  await db.insertInto("instance_locks").values({ instance_id: instanceId, holder_op_id: null, token: 0, acquired_at: 0, expires_at: 0, epoch: 0 }).execute();
+}
+
+/** Takes the lock for `opId` if it is free or expired at `now`; the epoch grows with it. Null when held. */
+export async function acquireLock(db: Executor, instanceId: string, opId: string, now: number, ttlMs: number): Promise<Taken | null> {
   const row = await db
     .updateTable("instance_locks")
-    .set({ holder_op_id: opId, token: sql`token + 1`, acquired_at: now, expires_at: now + ttlMs })
+    .set({ holder_op_id: opId, token: sql`token + 1`, epoch: sql`epoch + 1`, acquired_at: now, expires_at: now + ttlMs })
     .where("instance_id", "=", instanceId)
     .where((eb) => eb.or([eb("holder_op_id", "is", null), eb("expires_at", "<=", now)]))
-    .returning("token")
+    .returning(["token", "epoch"])
     .executeTakeFirst();
-  return row ? Number(row.token) : null;
+  return row ? { token: Number(row.token), epoch: Number(row.epoch) } : null;
 }
 
 /**
  * Re-takes the lock for an operation whose runner died, whether or not it expired: recovery is
- * the holder's successor. Returns the new token, or null when another operation holds it now.
+ * the holder's successor. Returns the new token and epoch, or null when another operation holds it now.
  */
-export async function retakeLock(db: Executor, instanceId: string, opId: string, now: number, ttlMs: number): Promise<number | null> {
+export async function retakeLock(db: Executor, instanceId: string, opId: string, now: number, ttlMs: number): Promise<Taken | null> {
   const row = await db
     .updateTable("instance_locks")
-    .set({ holder_op_id: opId, token: sql`token + 1`, acquired_at: now, expires_at: now + ttlMs })
+    .set({ holder_op_id: opId, token: sql`token + 1`, epoch: sql`epoch + 1`, acquired_at: now, expires_at: now + ttlMs })
     .where("instance_id", "=", instanceId)
     .where((eb) => eb.or([eb("holder_op_id", "is", null), eb("holder_op_id", "=", opId), eb("expires_at", "<=", now)]))
-    .returning("token")
+    .returning(["token", "epoch"])
     .executeTakeFirst();
-  return row ? Number(row.token) : null;
+  return row ? { token: Number(row.token), epoch: Number(row.epoch) } : null;
+}
+
+/** Advances the instance epoch without the lock (a taken-over operation that runs without it). */
+export async function advanceEpoch(db: Executor, instanceId: string): Promise<number> {
+  const row = await db
+    .updateTable("instance_locks")
+    .set({ epoch: sql`epoch + 1` })
+    .where("instance_id", "=", instanceId)
+    .returning("epoch")
+    .executeTakeFirst();
+  return row ? Number(row.epoch) : 0;
 }
 
 /** Releases the lock if `token` is still the current one. Returns whether it did. */

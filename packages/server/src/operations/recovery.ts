@@ -9,8 +9,8 @@ import { State, TRANSITIONAL } from "../domain/states.js";
 import { casInstance } from "../store/repositories/instances.js";
 import type { OperationRow } from "../store/schema.js";
 import type { RunnerDeps } from "./context.js";
-import { retakeLock } from "./lock.js";
-import { stateOf } from "./procedures.js";
+import { advanceEpoch, retakeLock } from "./lock.js";
+import { stateOf } from "./procedures/index.js";
 import type { Runner } from "./runner.js";
 
 export interface RecoveryReport {
@@ -82,15 +82,16 @@ export class Recovery {
           .returningAll()
           .executeTakeFirst();
         if (!taken) return null;
-        if (taken.lock_token === null) return { op: taken, lockExpiresAt: 0 };
-        const token = await retakeLock(tx, taken.instance_id, taken.id, now, lockTtlMs);
-        if (token === null) {
-          // Another operation holds the lock legitimately: continue without it.
-          await tx.updateTable("operations").set({ lock_token: null }).where("id", "=", taken.id).execute();
-          return { op: { ...taken, lock_token: null } as OperationRow, lockExpiresAt: 0 };
+        // Either way the epoch moves on: the host refuses whatever the dead runner still sends.
+        const retaken = taken.lock_token === null ? null : await retakeLock(tx, taken.instance_id, taken.id, now, lockTtlMs);
+        if (retaken === null) {
+          // No lock held, or another operation holds it legitimately: continue without it.
+          const epoch = await advanceEpoch(tx, taken.instance_id);
+          await tx.updateTable("operations").set({ lock_token: null, epoch }).where("id", "=", taken.id).execute();
+          return { op: { ...taken, lock_token: null, epoch } as OperationRow, lockExpiresAt: 0 };
         }
-        await tx.updateTable("operations").set({ lock_token: token }).where("id", "=", taken.id).execute();
-        return { op: { ...taken, lock_token: token } as OperationRow, lockExpiresAt: now + lockTtlMs };
+        await tx.updateTable("operations").set({ lock_token: retaken.token, epoch: retaken.epoch }).where("id", "=", taken.id).execute();
+        return { op: { ...taken, lock_token: retaken.token, epoch: retaken.epoch } as OperationRow, lockExpiresAt: now + lockTtlMs };
       });
       if (!claimed) continue;
       resumed++;
@@ -121,8 +122,7 @@ export class Recovery {
       .execute();
     let reconciled = 0;
     for (const inst of stuck) {
-      const signal = AbortSignal.timeout(10_000);
-      const state = await driver.status(inst.id, signal).then(stateOf, () => State.Unknown);
+      const state = await driver.status(inst.id, { signal: AbortSignal.timeout(10_000) }).then(stateOf, () => State.Unknown);
       // Unknown stays unknown until the driver can tell (it may still be busy).
       if (state === inst.state) continue;
       if (await casInstance(db, inst.id, inst.state, { state, updated_at: clock.now() })) {

@@ -5,7 +5,7 @@
  */
 import type { OperationRow } from "../store/schema.js";
 import { InflightCalls, OperationContext, Shutdown, type RunnerDeps } from "./context.js";
-import { PROCEDURES } from "./procedures.js";
+import { PROCEDURES } from "./procedures/index.js";
 import { StaleFence } from "./records.js";
 
 export class Runner {

@@ -5,6 +5,12 @@ export interface AccountsTable {
   id: string;
   name: string;
   created_at: number;
+  /** The account's number: CompShare names accounts by integers where images are shared. */
+  org_id: number;
+  /** Most instances the account may have at once; 0 means the server's default (OCS_INSTANCE_QUOTA). */
+  instance_quota: number;
+  /** 1 when the network accelerator (CheckCompShareNetOptimizer) is on. */
+  net_optimized: number;
 }
 
 export interface ProjectsTable {
@@ -39,7 +45,11 @@ export interface InstancesTable {
   image_id: string;
   charge_type: string;
   login_mode: string;
-  /** JSON: [{ DiskId, IsBoot, Size, Type }]. */
+  /**
+   * JSON: the DiskSet the instance shows, boot disk first, [{ DiskId, IsBoot, Size, Type, Name?, Device? }].
+   * Data disks are also rows of `disks` (the resource); every change to an attachment rewrites
+   * this in the same transaction, so Describe reads one row.
+   */
   disks: string;
   password_sealed: string;
   /** 1 while the instance is being reclaimed. */
@@ -53,6 +63,25 @@ export interface InstancesTable {
   stop_time: number;
   stop_scheduler_time: number;
   expire_time: number;
+  /** The host placement chose; null until placed. */
+  host_id: string | null;
+  remark: string;
+  tag: string;
+  security_group_id: string;
+  enable_us3: number;
+  /** `UHost` (a virtual machine, from a System image) or `Container` (from App and community images). */
+  instance_type: string;
+  cpu_platform: string;
+  auto_renew: string;
+  /** What the current prepaid period cost, and when it began (for refunds and upgrades). */
+  paid_amount: number;
+  period_start: number;
+  /** JSON: { HttpPorts: number[], TcpPorts: number[] }. */
+  ports: string;
+  /** JSON: where the guest's SSH server is reachable ({ ip, sshPort, sshUser }), as the driver last told. */
+  access: string;
+  /** JSON: the GPU health of its host's GPUs given to it, as the host last reported ({ GpuInfo: [...] }). */
+  monitor: string;
 }
 
 export interface InstanceLocksTable {
@@ -62,6 +91,8 @@ export interface InstanceLocksTable {
   token: number;
   acquired_at: number;
   expires_at: number;
+  /** Grows with every operation accepted or taken over on the instance: hosts refuse commands of an older epoch. */
+  epoch: number;
 }
 
 export interface OperationsTable {
@@ -87,6 +118,8 @@ export interface OperationsTable {
   error_code: number | null;
   error_message: string;
   recovered: number;
+  /** The instance epoch this operation (or its latest taker) acts under. */
+  epoch: number;
 }
 
 export interface ImagesTable {
@@ -111,14 +144,119 @@ export interface ImagesTable {
   created_at: number;
   ready_at: number;
   failed_reason: string;
+  /** Community images: their version group, and the custom image they were published from. */
+  group_id: string;
+  source_image_id: string;
+  version_name: string;
+  version_desc: string;
+  author: string;
+  /** CNY per hour; 0 is free. */
+  price: number;
+  /** 1: public (listed in the community); 0: private. */
+  visibility: number;
+  cover: string;
+  readme: string;
+  auto_start: number;
+  /** JSON string array; empty means every GPU type. */
+  supported_gpu_types: string;
+  /** JSON: [{ Software, Port }]. */
+  ports: string;
+  /** 1 when instances of it are containers (App, community and their custom images). */
+  container: number;
+  is_official: number;
+  published_at: number;
+  updated_at: number;
+  /** The host that holds a custom image's files ('' for platform images, held everywhere). */
+  host_id: string;
 }
 
-export interface GpuPoolsTable {
+/** A machine that runs instances: simulated (from the catalog's fleet) or a host agent. */
+export interface HostsTable {
+  id: string;
+  kind: "simulated" | "agent";
   zone: string;
+  /** The GPU type of its GPUs ('' when it has none). */
   gpu_type: string;
-  machine_type: string;
-  capacity: number;
-  used: number;
+  cpu_platform: string;
+  cpus: number;
+  memory_mb: number;
+  used_cpus: number;
+  used_memory_mb: number;
+  /** `Ready`, or `Draining` (takes no new instances). Whether it is alive is `last_seen` within the lease. */
+  state: string;
+  /** SHA-256 of the host's token (agents). */
+  token_hash: string | null;
+  boot_id: string;
+  accelerator: string;
+  /** JSON: what the host last reported (facts, GPU health). */
+  facts: string;
+  registered_at: number;
+  last_seen: number;
+}
+
+export interface HostGpusTable {
+  host_id: string;
+  /** PCI address, `0000:01:00.0`. */
+  device: string;
+  idx: number;
+  model: string;
+  healthy: number;
+  /** JSON: the latest health reading. */
+  health: string;
+  /** The instance it is given to, or null. */
+  instance_id: string | null;
+}
+
+export interface HostImagesTable {
+  host_id: string;
+  image_id: string;
+}
+
+export interface DisksTable {
+  id: string;
+  account_id: string;
+  project_id: string;
+  zone: string;
+  name: string;
+  size_gb: number;
+  disk_type: string;
+  charge_type: string;
+  /** `Available` (detached), `InUse`, `Attaching`, `Detaching`, `Resizing`, `Deleting`. */
+  status: string;
+  instance_id: string | null;
+  /** `/dev/vdb`… while attached. */
+  device: string;
+  host_id: string | null;
+  op_id: string | null;
+  paid_amount: number;
+  period_start: number;
+  expire_time: number;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface CommunityGroupsTable {
+  id: string;
+  /** Null for official groups from the catalog. */
+  account_id: string | null;
+  name: string;
+  description: string;
+  created_count: number;
+  use_seconds: number;
+  created_at: number;
+}
+
+export interface ImageSharesTable {
+  image_id: string;
+  /** The account it is shared with. */
+  account_id: string;
+  created_at: number;
+}
+
+export interface ImageFavoritesTable {
+  account_id: string;
+  group_id: string;
+  created_at: number;
 }
 
 export interface SimMachinesTable {
@@ -163,7 +301,13 @@ export interface Database {
   instance_locks: InstanceLocksTable;
   operations: OperationsTable;
   images: ImagesTable;
-  gpu_pools: GpuPoolsTable;
+  hosts: HostsTable;
+  host_gpus: HostGpusTable;
+  host_images: HostImagesTable;
+  disks: DisksTable;
+  community_groups: CommunityGroupsTable;
+  image_shares: ImageSharesTable;
+  image_favorites: ImageFavoritesTable;
   sim_machines: SimMachinesTable;
   sim_images: SimImagesTable;
   sim_faults: SimFaultsTable;
@@ -178,4 +322,6 @@ export type Executor = Db | Tx;
 export type InstanceRow = Selectable<InstancesTable>;
 export type OperationRow = Selectable<OperationsTable>;
 export type ImageRow = Selectable<ImagesTable>;
+export type HostRow = Selectable<HostsTable>;
+export type DiskRow = Selectable<DisksTable>;
 export type NewOperation = Insertable<OperationsTable>;

@@ -9,12 +9,17 @@ import type { Db } from "../../store/schema.js";
 import {
   DriverError,
   type Driver,
+  type DriverCall,
   type ImageProgress,
+  type MachineAccess,
+  type MachineDisk,
+  type MachineMetrics,
   type MachineSpec,
   type MachineStatus,
   type PowerMode,
   type PowerState,
 } from "../driver.js";
+import { bootIdOf, consoleOf, metricsOf, privateIp } from "./telemetry.js";
 import { takeFault } from "./faults.js";
 
 export interface SimTimings {
@@ -32,6 +37,8 @@ const OUTCOME: Record<string, { power?: "on" | "off"; boots?: 1; gone?: true }> 
   resize: { power: "off" },
   password: {},
   snapshot: {},
+  attach: {},
+  detach: {},
   destroy: { gone: true },
 };
 
@@ -60,7 +67,7 @@ export class SimulatedDriver implements Driver {
     private readonly timings: SimTimings,
   ) {}
 
-  async provision(id: string, spec: MachineSpec, signal: AbortSignal): Promise<void> {
+  async provision(id: string, spec: MachineSpec, { signal }: DriverCall): Promise<void> {
     const extra = await this.fault("provision", id, signal);
     await this.db
       .insertInto("sim_machines")
@@ -70,14 +77,14 @@ export class SimulatedDriver implements Driver {
     await this.act(id, "provision", this.timings.bootMs / 3 + extra, signal);
   }
 
-  async powerOn(id: string, signal: AbortSignal): Promise<void> {
+  async powerOn(id: string, { signal }: DriverCall): Promise<void> {
     const extra = await this.fault("powerOn", id, signal);
     const row = await this.current(id);
     if (row.power === "on" && row.action === null) return;
     await this.act(id, "boot", this.timings.bootMs + extra, signal);
   }
 
-  async powerOff(id: string, mode: PowerMode, signal: AbortSignal): Promise<void> {
+  async powerOff(id: string, mode: PowerMode, { signal }: DriverCall): Promise<void> {
     const extra = await this.fault("powerOff", id, signal);
     const row = await this.current(id);
     if (row.power === "off" && row.action === null) return;
@@ -89,7 +96,7 @@ export class SimulatedDriver implements Driver {
     await this.act(id, "shutdown", this.timings.bootMs / 3 + extra, signal);
   }
 
-  async reboot(id: string, mode: PowerMode, signal: AbortSignal): Promise<void> {
+  async reboot(id: string, mode: PowerMode, { signal }: DriverCall): Promise<void> {
     const extra = await this.fault(mode === "soft" ? "reboot" : "hardReboot", id, signal);
     const row = await this.current(id);
     if (row.power !== "on" && row.action !== "reboot") throw new DriverError("reboot", `machine ${id} is not running`);
@@ -97,24 +104,25 @@ export class SimulatedDriver implements Driver {
     await this.act(id, "reboot", this.timings.bootMs + extra, signal, mode === "hard");
   }
 
-  async status(id: string, signal: AbortSignal): Promise<MachineStatus> {
+  async status(id: string, { signal }: DriverCall): Promise<MachineStatus> {
     await this.delay(await this.fault("status", id, signal), signal);
     const row = await this.find(id);
     if (!row) return { power: "absent", bootCount: 0 };
     return this.describe(row);
   }
 
-  async settle(id: string, signal: AbortSignal): Promise<MachineStatus> {
+  async settle(id: string, { signal }: DriverCall): Promise<MachineStatus> {
     const row = await this.waitIdle(id, signal);
     return row ? this.describe(row) : { power: "absent", bootCount: 0 };
   }
 
-  async snapshot(id: string, _imageId: string, signal: AbortSignal): Promise<void> {
+  async snapshot(id: string, _imageId: string, { signal }: DriverCall): Promise<void> {
     const extra = await this.fault("snapshot", id, signal);
     await this.act(id, "snapshot", this.timings.imageMs / 10 + extra, signal);
   }
 
-  async buildImage(imageId: string, signal: AbortSignal, onProgress?: (p: ImageProgress) => Promise<void>): Promise<void> {
+  async buildImage(imageId: string, call: DriverCall, onProgress?: (p: ImageProgress) => Promise<void>): Promise<void> {
+    const { signal } = call;
     const extra = await this.fault("buildImage", imageId, signal);
     const now = this.clock.now();
     await this.db
@@ -123,14 +131,14 @@ export class SimulatedDriver implements Driver {
       .onConflict((oc) => oc.column("id").doNothing())
       .execute();
     for (;;) {
-      const p = await this.imageProgress(imageId, signal);
+      const p = await this.imageProgress(imageId, call);
       if (onProgress) await onProgress(p);
       if (p.remainingMs <= 0) return;
       await this.clock.sleep(Math.min(p.remainingMs, Math.max(1, p.totalMs / 10)), signal);
     }
   }
 
-  async imageProgress(imageId: string, _signal: AbortSignal): Promise<ImageProgress> {
+  async imageProgress(imageId: string, _call: DriverCall): Promise<ImageProgress> {
     const row = await this.db.selectFrom("sim_images").selectAll().where("id", "=", imageId).executeTakeFirst();
     if (!row) throw new DriverError("imageProgress", `image ${imageId} is unknown`);
     const totalMs = Number(row.ready_at) - Number(row.started_at);
@@ -139,12 +147,12 @@ export class SimulatedDriver implements Driver {
     return { percent, totalMs, remainingMs };
   }
 
-  async deleteImage(imageId: string, signal: AbortSignal): Promise<void> {
+  async deleteImage(imageId: string, { signal }: DriverCall): Promise<void> {
     await this.delay(await this.fault("deleteImage", imageId, signal), signal);
     await this.db.deleteFrom("sim_images").where("id", "=", imageId).execute();
   }
 
-  async reinstall(id: string, imageId: string, signal: AbortSignal): Promise<void> {
+  async reinstall(id: string, imageId: string, { signal }: DriverCall): Promise<void> {
     const extra = await this.fault("reinstall", id, signal);
     const row = await this.current(id);
     if (row.power === "on") throw new DriverError("reinstall", `machine ${id} is running`);
@@ -152,23 +160,76 @@ export class SimulatedDriver implements Driver {
     await this.act(id, "reinstall", this.timings.bootMs + extra, signal);
   }
 
-  async resize(id: string, spec: MachineSpec, signal: AbortSignal): Promise<void> {
+  async resize(id: string, spec: MachineSpec, { signal }: DriverCall): Promise<void> {
     const extra = await this.fault("resize", id, signal);
     const row = await this.current(id);
     if (row.power === "on") throw new DriverError("resize", `machine ${id} is running`);
-    await this.setSpec(id, () => spec);
+    // The data disks are the machine's own: a resize changes the rest.
+    await this.setSpec(id, (old) => ({ ...spec, dataDisks: old.dataDisks ?? [] }));
     await this.act(id, "resize", this.timings.bootMs / 2 + extra, signal);
   }
 
-  async resetPassword(id: string, _password: string, signal: AbortSignal): Promise<void> {
+  async resetPassword(id: string, _password: string, { signal }: DriverCall): Promise<void> {
     const extra = await this.fault("resetPassword", id, signal);
     await this.act(id, "password", this.timings.bootMs / 3 + extra, signal);
   }
 
-  async destroy(id: string, signal: AbortSignal): Promise<void> {
+  async destroy(id: string, { signal }: DriverCall): Promise<void> {
     const extra = await this.fault("destroy", id, signal);
     if (!(await this.find(id))) return;
     await this.act(id, "destroy", this.timings.bootMs / 3 + extra, signal);
+  }
+
+  async attachDisk(id: string, disk: MachineDisk, { signal }: DriverCall): Promise<void> {
+    const extra = await this.fault("attachDisk", id, signal);
+    const row = await this.current(id);
+    const spec = await this.spec(id);
+    if ((spec.dataDisks ?? []).some((d) => d.id === disk.id) && row.action !== "attach") return;
+    await this.setSpec(id, (s) => ({ ...s, dataDisks: [...(s.dataDisks ?? []).filter((d) => d.id !== disk.id), disk] }));
+    await this.act(id, "attach", this.timings.bootMs / 6 + extra, signal);
+  }
+
+  async detachDisk(id: string, diskId: string, { signal }: DriverCall): Promise<void> {
+    const extra = await this.fault("detachDisk", id, signal);
+    const row = await this.current(id);
+    if (row.power === "on" && row.action !== "detach") throw new DriverError("detachDisk", `machine ${id} is running`);
+    const spec = await this.spec(id);
+    if (!(spec.dataDisks ?? []).some((d) => d.id === diskId) && row.action !== "detach") return;
+    await this.setSpec(id, (s) => ({ ...s, dataDisks: (s.dataDisks ?? []).filter((d) => d.id !== diskId) }));
+    await this.act(id, "detach", this.timings.bootMs / 6 + extra, signal);
+  }
+
+  async resizeDisk(diskId: string, _sizeGb: number, { signal }: DriverCall): Promise<void> {
+    await this.delay(await this.fault("resizeDisk", diskId, signal), signal);
+  }
+
+  async deleteDisk(diskId: string, { signal }: DriverCall): Promise<void> {
+    await this.delay(await this.fault("deleteDisk", diskId, signal), signal);
+  }
+
+  async consoleOutput(id: string, bytes: number, { signal }: DriverCall): Promise<string> {
+    await this.delay(await this.fault("consoleOutput", id, signal), signal);
+    const journal = await this.db
+      .selectFrom("sim_journal")
+      .select(["action", "started_at", "until"])
+      .where("machine_id", "=", id)
+      .orderBy("started_at")
+      .execute();
+    const text = consoleOf(id, journal, this.clock.now());
+    return text.length > bytes ? text.slice(text.length - bytes) : text;
+  }
+
+  async metrics(id: string, seconds: number, { signal }: DriverCall): Promise<MachineMetrics> {
+    await this.delay(await this.fault("metrics", id, signal), signal);
+    const row = await this.find(id);
+    const spec = row ? await this.spec(id) : undefined;
+    const running = row?.power === "on" && !row.action;
+    return metricsOf(id, spec?.gpuDevices ?? [], running, this.clock.now(), seconds);
+  }
+
+  async access(id: string, { signal }: DriverCall): Promise<MachineAccess | null> {
+    await this.delay(await this.fault("access", id, signal), signal);
+    return (await this.find(id)) ? { ip: privateIp(id), sshPort: 22, sshUser: "root" } : null;
   }
 
   /** Consults the armed faults: throws, hangs until aborted, or returns extra milliseconds. */
@@ -182,8 +243,9 @@ export class SimulatedDriver implements Driver {
 
   private describe(row: MachineRow): MachineStatus {
     const bootCount = Number(row.boot_count);
-    if (row.action) return { power: SHOWN_AS[row.action] ?? "busy", bootCount };
-    return { power: row.power === "on" ? "running" : "stopped", bootCount };
+    const bootId = bootCount > 0 ? bootIdOf(row.id, bootCount) : undefined;
+    if (row.action) return { power: SHOWN_AS[row.action] ?? "busy", bootCount, ...(bootId ? { bootId } : {}) };
+    return { power: row.power === "on" ? "running" : "stopped", bootCount, ...(bootId ? { bootId } : {}) };
   }
 
   /** The machine with any action whose time is up completed. */
@@ -271,9 +333,13 @@ export class SimulatedDriver implements Driver {
     if (ms > 0) await this.clock.sleep(ms, signal);
   }
 
-  private async setSpec(id: string, change: (spec: MachineSpec) => MachineSpec): Promise<void> {
+  private async spec(id: string): Promise<MachineSpec> {
     const row = await this.db.selectFrom("sim_machines").select("spec").where("id", "=", id).executeTakeFirstOrThrow();
-    const spec = change(JSON.parse(row.spec) as MachineSpec);
+    return JSON.parse(row.spec) as MachineSpec;
+  }
+
+  private async setSpec(id: string, change: (spec: MachineSpec) => MachineSpec): Promise<void> {
+    const spec = change(await this.spec(id));
     await this.db.updateTable("sim_machines").set({ spec: JSON.stringify(spec) }).where("id", "=", id).execute();
   }
 }

@@ -3,7 +3,8 @@ import type { Migration, MigrationProvider } from "kysely";
 import * as m001 from "./001_initial.js";
 import * as m002 from "./002_sim_journal.js";
 import * as m003 from "./003_hot_path_indexes.js";
+import * as m004 from "./004_fleet_disks_images.js";
 
-const all: Record<string, Migration> = { "001_initial": m001, "002_sim_journal": m002, "003_hot_path_indexes": m003 };
+const all: Record<string, Migration> = { "001_initial": m001, "002_sim_journal": m002, "003_hot_path_indexes": m003, "004_fleet_disks_images": m004 };
 
 export const migrationProvider: MigrationProvider = { getMigrations: async () => all };

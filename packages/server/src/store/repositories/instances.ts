@@ -17,6 +17,7 @@ export interface ListQuery {
   projectId: string;
   ids?: string[] | undefined;
   zone?: string | undefined;
+  tag?: string | undefined;
   offset: number;
   limit: number;
 }
@@ -31,6 +32,7 @@ export async function listInstances(db: Executor, q: ListQuery): Promise<{ rows:
   let base = db.selectFrom("instances").where("project_id", "=", q.projectId);
   if (q.ids && q.ids.length > 0) base = base.where("id", "in", q.ids);
   if (q.zone) base = base.where("zone", "=", q.zone);
+  if (q.tag) base = base.where("tag", "=", q.tag);
   const rows = await base.selectAll().orderBy("created_at", "desc").orderBy("id", "desc").offset(q.offset).limit(q.limit).execute();
   if (rows.length < q.limit && (rows.length > 0 || q.offset === 0)) return { rows, total: q.offset + rows.length };
   const count = await base.select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow();

@@ -1,0 +1,234 @@
+/**
+ * Handlers of the data disk actions. A disk is a resource of its own with an owner; attaching,
+ * detaching and resizing an attached disk are background tasks of the instance (guarded like a
+ * reboot: the lock, imaging, reclaiming, other tasks, the state); a detached disk is resized or
+ * deleted on its own, by compare-and-set on its status.
+ */
+import { ApiError, commonErrors } from "@opencompshare/protocol";
+import { diskUnitPrice, expiryOf, PREPAID, cents, remainingShare } from "../catalog/pricing.js";
+import type { DiskParams } from "../operations/procedures/index.js";
+import { casDisk, disksOf, findOwnedDisk, newDiskId, nextDevice, type StoredDisk } from "../store/repositories/disks.js";
+import type { DiskRow, Executor, InstanceRow } from "../store/schema.js";
+import { acceptDiskResize, ownedOrNotFound, pageOf } from "./instances.js";
+import type { ActionsOf, HandlerMap, RequestContext } from "./registry.js";
+
+/** CreateAndAttachCompshareDisk's data disk types, and the disk type each shows as. */
+export const DATA_DISK_TYPES: Readonly<Record<string, string>> = {
+  SSDDataDisk: "CLOUD_SSD",
+  RSSDDataDisk: "CLOUD_RSSD",
+  DataDisk: "CLOUD_NORMAL",
+  EfficiencyDataDisk: "CLOUD_NORMAL",
+};
+const DISK_GB = { min: 10, max: 1500 };
+const DRIVER_MS = 30_000;
+
+async function ownedDisk(ctx: RequestContext, id: string): Promise<DiskRow> {
+  const disk = await findOwnedDisk(ctx.services.db, id, ctx.caller.accountId, ctx.caller.projectId);
+  if (!disk || disk.status === "Deleted") throw new ApiError("DiskNotFound", `disk ${id} does not exist`);
+  return disk;
+}
+
+/** RSSD disks only on A800 (CompShare's rule). */
+function checkDiskTypeFor(inst: InstanceRow, diskType: string, param: string): void {
+  if (diskType === "CLOUD_RSSD" && inst.gpu_type !== "A800") throw commonErrors.invalidParam(param, "RSSD disks attach to A800 instances only");
+}
+
+/** A disk on another host cannot follow an instance there: its file stays where it is (agent hosts only). */
+function checkSameHost(ctx: RequestContext, disk: DiskRow, inst: InstanceRow): void {
+  if (ctx.services.fleet.opts.kind === "agent" && disk.host_id && inst.host_id && disk.host_id !== inst.host_id) {
+    throw commonErrors.invalidParam("UDiskId", `disk ${disk.id} is stored on host ${disk.host_id}; instance ${inst.id} runs on ${inst.host_id}`);
+  }
+}
+
+/** The instance's disks as CompShare names them for pricing: the boot disk from its DiskSet, or an attached data disk. */
+async function diskOfInstance(db: Executor, inst: InstanceRow, diskId: string): Promise<{ size: number; chargeType: string; boot: boolean; periodStart: number; expire: number } | undefined> {
+  const boot = (JSON.parse(inst.disks) as StoredDisk[]).find((d) => d.IsBoot && d.DiskId === diskId);
+  if (boot) return { size: boot.Size, chargeType: inst.charge_type, boot: true, periodStart: Number(inst.period_start), expire: Number(inst.expire_time) };
+  const data = (await disksOf(db, inst.id)).find((d) => d.id === diskId);
+  return data ? { size: Number(data.size_gb), chargeType: data.charge_type, boot: false, periodStart: Number(data.period_start), expire: Number(data.expire_time) } : undefined;
+}
+
+export function toDiskModel(d: DiskRow, region: string) {
+  return {
+    ResourceId: d.id,
+    UDiskId: d.id,
+    Name: d.name,
+    Size: Number(d.size_gb),
+    Configuration: `${Number(d.size_gb)}GB`,
+    DiskType: d.disk_type,
+    ChargeType: d.charge_type,
+    Status: d.status,
+    MountInstance: d.instance_id ?? "",
+    Device: d.device,
+    Region: region,
+    Zone: d.zone,
+    CreateTime: Math.floor(Number(d.created_at) / 1000),
+    ExpireTime: Math.floor(Number(d.expire_time) / 1000),
+  };
+}
+
+export const diskHandlers: HandlerMap<ActionsOf<"disks">> = {
+  async CreateAndAttachCompshareDisk(ctx, req) {
+    const { catalog, engine } = ctx.services;
+    const diskType = DATA_DISK_TYPES[req.DiskType];
+    if (!diskType) throw commonErrors.invalidParam("DiskType", Object.keys(DATA_DISK_TYPES).join(", "));
+    if (req.Size < DISK_GB.min || req.Size > DISK_GB.max) throw commonErrors.invalidParam("Size", `${DISK_GB.min} to ${DISK_GB.max} GB`);
+    const chargeType = req.ChargeType ?? "Month";
+    const quantity = req.Quantity ?? 1;
+    const diskId = newDiskId();
+    const params: DiskParams = { diskId, sizeGb: req.Size };
+    await engine.accept({
+      action: "CreateAndAttachCompshareDisk",
+      caller: ctx.caller,
+      instanceId: req.UHostId,
+      params,
+      prepare: async (tx, inst, opId, now) => {
+        checkDiskTypeFor(inst, diskType, "DiskType");
+        if (inst.zone !== req.Zone) throw commonErrors.invalidParam("Zone", `instance ${inst.id} is in ${inst.zone}`);
+        const periods = PREPAID.has(chargeType) ? quantity : 0;
+        await tx
+          .insertInto("disks")
+          .values({
+            id: diskId,
+            account_id: ctx.caller.accountId,
+            project_id: ctx.caller.projectId,
+            zone: inst.zone,
+            name: req.Name,
+            size_gb: req.Size,
+            disk_type: diskType,
+            charge_type: chargeType,
+            status: "Attaching",
+            instance_id: inst.id,
+            device: nextDevice(await disksOf(tx, inst.id)),
+            host_id: inst.host_id,
+            op_id: opId,
+            paid_amount: cents(req.Size * diskUnitPrice(catalog.data.prices, chargeType) * periods),
+            period_start: now,
+            expire_time: expiryOf(chargeType, quantity, now),
+            created_at: now,
+            updated_at: now,
+          })
+          .execute();
+      },
+    });
+    return { UDiskId: diskId };
+  },
+
+  async AttachCompshareDisk(ctx, req) {
+    const disk = await ownedDisk(ctx, req.UDiskId);
+    const params: DiskParams = { diskId: disk.id, sizeGb: Number(disk.size_gb) };
+    await ctx.services.engine.accept({
+      action: "AttachCompshareDisk",
+      caller: ctx.caller,
+      instanceId: req.UHostId,
+      params,
+      prepare: async (tx, inst, opId, now) => {
+        if (disk.zone !== inst.zone) throw commonErrors.invalidParam("UDiskId", `disk ${disk.id} is in ${disk.zone}, instance ${inst.id} in ${inst.zone}`);
+        checkDiskTypeFor(inst, disk.disk_type, "UDiskId");
+        checkSameHost(ctx, disk, inst);
+        const device = nextDevice(await disksOf(tx, inst.id));
+        const taken = await casDisk(tx, disk.id, "Available", { status: "Attaching", instance_id: inst.id, device, host_id: inst.host_id, op_id: opId, updated_at: now });
+        if (!taken) throw new ApiError("DiskNotAvailable", `disk ${disk.id} is not detached (${disk.status}${disk.instance_id ? ` on ${disk.instance_id}` : ""})`);
+      },
+    });
+    return {};
+  },
+
+  async DetachCompshareDisk(ctx, req) {
+    const disk = await ownedDisk(ctx, req.UDiskId);
+    if (disk.instance_id !== req.UHostId) throw commonErrors.invalidParam("UDiskId", `disk ${disk.id} is not attached to instance ${req.UHostId}`);
+    if (req.Device !== undefined && req.Device !== disk.device) throw commonErrors.invalidParam("Device", `disk ${disk.id} is ${disk.device}`);
+    const params: DiskParams = { diskId: disk.id, sizeGb: Number(disk.size_gb) };
+    await ctx.services.engine.accept({
+      action: "DetachCompshareDisk",
+      caller: ctx.caller,
+      instanceId: req.UHostId,
+      params,
+      prepare: async (tx, _inst, opId, now) => {
+        const taken = await casDisk(tx, disk.id, "InUse", { status: "Detaching", op_id: opId, updated_at: now });
+        if (!taken) throw new ApiError("DiskNotAvailable", `disk ${disk.id} is ${disk.status}`);
+      },
+    });
+    return {};
+  },
+
+  async ResizeCompShareDisk(ctx, req) {
+    const { db, driver, clock } = ctx.services;
+    const disk = await ownedDisk(ctx, req.UDiskId);
+    if (req.Size <= Number(disk.size_gb)) throw commonErrors.invalidParam("Size", `disks only grow: ${disk.id} has ${Number(disk.size_gb)} GB`);
+    if (req.Size > DISK_GB.max) throw commonErrors.invalidParam("Size", `at most ${DISK_GB.max} GB`);
+    if (disk.instance_id) {
+      if (req.UHostId !== undefined && req.UHostId !== disk.instance_id) throw commonErrors.invalidParam("UHostId", `disk ${disk.id} is attached to ${disk.instance_id}`);
+      await acceptDiskResize(ctx, disk.instance_id, disk.id, req.Size);
+      return { UDiskId: disk.id };
+    }
+    if (!(await casDisk(db, disk.id, "Available", { status: "Resizing", updated_at: clock.now() }))) {
+      throw new ApiError("DiskNotAvailable", `disk ${disk.id} is busy`);
+    }
+    try {
+      await driver.resizeDisk(disk.id, req.Size, { signal: AbortSignal.timeout(DRIVER_MS) });
+      await casDisk(db, disk.id, "Resizing", { status: "Available", size_gb: req.Size, updated_at: clock.now() });
+    } catch (error) {
+      await casDisk(db, disk.id, "Resizing", { status: "Available", updated_at: clock.now() });
+      throw error;
+    }
+    return { UDiskId: disk.id };
+  },
+
+  async DeleteCompshareDisk(ctx, req) {
+    const { db, driver, clock } = ctx.services;
+    const disk = await findOwnedDisk(db, req.UDiskId, ctx.caller.accountId, ctx.caller.projectId);
+    if (!disk) throw new ApiError("DiskNotFound", `disk ${req.UDiskId} does not exist`);
+    // Deleting a deleted disk again succeeds, as CompShare documents.
+    if (disk.status === "Deleted") return { UDiskId: disk.id };
+    if (!(await casDisk(db, disk.id, "Available", { status: "Deleting", updated_at: clock.now() }))) {
+      throw new ApiError("DiskNotAvailable", `disk ${disk.id} is ${disk.status}${disk.instance_id ? ` on instance ${disk.instance_id}: detach it first` : ""}`);
+    }
+    try {
+      await driver.deleteDisk(disk.id, { signal: AbortSignal.timeout(DRIVER_MS) });
+    } catch (error) {
+      await casDisk(db, disk.id, "Deleting", { status: "Available", updated_at: clock.now() });
+      throw error;
+    }
+    await casDisk(db, disk.id, "Deleting", { status: "Deleted", host_id: null, updated_at: clock.now() });
+    return { UDiskId: disk.id };
+  },
+
+  async GetCompShareAttachedDiskUpgradePrice(ctx, req) {
+    const { catalog, db, clock } = ctx.services;
+    const inst = await ownedOrNotFound(ctx, req.UHostId);
+    const disk = await diskOfInstance(db, inst, req.DiskId);
+    if (!disk) throw new ApiError("DiskNotFound", `instance ${inst.id} has no disk ${req.DiskId}`);
+    if (req.DiskSpace < disk.size) throw commonErrors.invalidParam("DiskSpace", `disks only grow: ${req.DiskId} has ${disk.size} GB`);
+    const prices = catalog.data.prices;
+    const free = disk.boot ? prices.freeSystemDiskGb : 0;
+    const billable = (gb: number) => Math.max(0, gb - free);
+    const extraGb = billable(req.DiskSpace) - billable(disk.size);
+    const share = remainingShare(disk.chargeType, disk.periodStart, disk.expire, clock.now());
+    const list = cents(extraGb * diskUnitPrice(prices, disk.chargeType) * share);
+    const price = cents(list * prices.discount);
+    return {
+      Price: price,
+      OriginalPrice: list,
+      ListPrice: list,
+      PriceDetail: { UDisk: price, Snapshot: 0 },
+      OriginalPriceDetail: { UDisk: list, Snapshot: 0 },
+      ListPriceDetail: { UDisk: list, Snapshot: 0 },
+    };
+  },
+
+  async DescribeCompshareDisk(ctx, req) {
+    const { db, catalog } = ctx.services;
+    const { offset, limit } = pageOf(req.Offset, req.Limit ?? 100);
+    let q = db.selectFrom("disks").where("project_id", "=", ctx.caller.projectId).where("status", "!=", "Deleted");
+    if (req.Zone) q = q.where("zone", "=", req.Zone);
+    else if (req.Region) q = q.where("zone", "in", catalog.regions[req.Region] ?? [""]);
+    if (req.HostId) q = q.where("instance_id", "=", req.HostId);
+    if (req.UDiskId) q = q.where("id", "=", req.UDiskId);
+    const [rows, count] = await Promise.all([
+      q.selectAll().orderBy("created_at", "desc").orderBy("id").offset(offset).limit(limit).execute(),
+      q.select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow(),
+    ]);
+    return { TotalCount: Number(count.n), DiskSet: rows.map((d) => toDiskModel(d, catalog.regionOf(d.zone) ?? "")) };
+  },
+};

@@ -1,0 +1,104 @@
+/**
+ * Writes the catalog into the database at start: the simulated fleet, platform images and the
+ * official community images. Safe with several replicas starting at once: every write is an
+ * upsert of the same values.
+ */
+import { syncFleet } from "../fleet/hosts.js";
+import type { Db } from "../store/schema.js";
+import type { Catalog } from "./catalog.js";
+
+const softwaresOf = (applications: string[], cudaVersion: string, framework: string, frameworkVersion: string) =>
+  JSON.stringify({ Applications: applications, CUDAVersion: cudaVersion, Framework: framework, FrameworkVersion: frameworkVersion });
+
+export async function syncCatalog(db: Db, catalog: Catalog, now: number, opts: { fleet: boolean }): Promise<void> {
+  if (opts.fleet) await syncFleet(db, catalog, now);
+  for (const img of catalog.data.images) {
+    const values = {
+      name: img.name,
+      description: img.description,
+      type: img.type,
+      status: "Available",
+      os_name: img.osName,
+      size: img.sizeGb,
+      softwares: softwaresOf(img.applications, img.cudaVersion, img.framework, img.frameworkVersion),
+      tags: JSON.stringify(img.tags),
+      author: img.author,
+      supported_gpu_types: JSON.stringify(img.gpuTypes),
+      container: img.type === "System" ? 0 : 1,
+      is_official: 1,
+      updated_at: now,
+    };
+    await db
+      .insertInto("images")
+      .values({ ...platformRow(img.id, now), ...values })
+      .onConflict((oc) => oc.column("id").doUpdateSet(values))
+      .execute();
+  }
+  for (const c of catalog.data.communityImages) {
+    await db
+      .insertInto("community_groups")
+      .values({ id: c.groupId, account_id: null, name: c.name, description: c.description, created_count: 0, use_seconds: 0, created_at: now })
+      .onConflict((oc) => oc.column("id").doUpdateSet({ name: c.name, description: c.description }))
+      .execute();
+    const values = {
+      name: c.name,
+      description: c.description,
+      type: "Community",
+      status: "Available",
+      os_name: "Ubuntu 22.04",
+      size: Math.ceil(c.sizeMb / 1024),
+      softwares: softwaresOf([], "", "", ""),
+      tags: JSON.stringify(c.tags),
+      group_id: c.groupId,
+      version_name: c.versionName,
+      author: c.author,
+      price: c.price,
+      visibility: 1,
+      auto_start: c.autoStart ? 1 : 0,
+      supported_gpu_types: JSON.stringify(c.gpuTypes),
+      ports: JSON.stringify(c.ports),
+      container: 1,
+      is_official: 1,
+      published_at: now,
+      updated_at: now,
+    };
+    await db
+      .insertInto("images")
+      .values({ ...platformRow(c.id, now), ...values })
+      .onConflict((oc) => oc.column("id").doUpdateSet(values))
+      .execute();
+  }
+}
+
+/** The columns of an image row that the catalog does not set. */
+function platformRow(id: string, now: number) {
+  return {
+    id,
+    account_id: null,
+    project_id: null,
+    source_instance_id: null,
+    op_id: null,
+    gpu_type: "",
+    progress: 100,
+    created_at: now,
+    ready_at: now,
+    failed_reason: "",
+    group_id: "",
+    source_image_id: "",
+    version_name: "",
+    version_desc: "",
+    author: "",
+    price: 0,
+    visibility: 0,
+    cover: "",
+    readme: "",
+    auto_start: 0,
+    supported_gpu_types: "[]",
+    ports: "[]",
+    container: 0,
+    is_official: 0,
+    published_at: 0,
+    updated_at: now,
+    host_id: "",
+  };
+}

@@ -1,0 +1,32 @@
+/**
+ * What each operation does once accepted, step by step, and how it ends when a step fails.
+ * `run` is also how recovery resumes an operation: each step looks at the recorded phase and
+ * the driver's state, so nothing the machine already did is done twice.
+ */
+import type { Procedure } from "./common.js";
+import { attachDisk, detachDisk, resizeDisk } from "./disks.js";
+import { makeImage } from "./images.js";
+import { create, reinstall, resetPassword, resize, terminate } from "./lifecycle.js";
+import { reboot, start, stop } from "./power.js";
+
+export type { Procedure } from "./common.js";
+export { stateOf } from "./common.js";
+export type { CreateParams, ReinstallParams, ResetPasswordParams, ResizeParams, TerminateParams } from "./lifecycle.js";
+export type { ImageParams } from "./images.js";
+export type { DiskParams } from "./disks.js";
+
+export const PROCEDURES: Readonly<Record<string, Procedure>> = {
+  CreateCompShareInstance: create,
+  StartCompShareInstance: start,
+  StopCompShareInstance: stop,
+  RebootCompShareInstance: reboot,
+  TerminateCompShareInstance: terminate,
+  ResetCompShareInstancePassword: resetPassword,
+  ReinstallCompShareInstance: reinstall,
+  ResizeCompShareInstance: resize,
+  CreateCompShareCustomImage: makeImage,
+  AttachCompshareDisk: attachDisk,
+  CreateAndAttachCompshareDisk: attachDisk,
+  DetachCompshareDisk: detachDisk,
+  ResizeCompShareDisk: resizeDisk,
+};

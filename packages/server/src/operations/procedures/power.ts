@@ -1,0 +1,72 @@
+/** Power procedures: start, stop and reboot. Each holds the lock to its end. */
+import { State } from "../../domain/states.js";
+import { casInstance } from "../../store/repositories/instances.js";
+import { accessOf, failToObserved, softThenHard, STATUS_TIMEOUT_MS, type Procedure } from "./common.js";
+
+export const reboot: Procedure = {
+  async run(ctx) {
+    const { driver } = ctx;
+    const id = ctx.instanceId;
+    const doReboot = () =>
+      softThenHard(
+        ctx,
+        (c) => driver.reboot(id, "soft", c),
+        (c) => driver.reboot(id, "hard", c),
+        "reboot",
+      );
+    if (ctx.op.phase === "accepted") {
+      const before = await ctx.drive("status", (c) => driver.status(id, c), STATUS_TIMEOUT_MS);
+      await ctx.phase("rebooting", { bootCount: before.bootCount, bootId: before.bootId ?? "" });
+      await doReboot();
+    } else {
+      // Resumed: the driver may have rebooted already. A larger boot count (a new boot id) proves it did.
+      const { bootCount, bootId } = ctx.checkpoint<{ bootCount: number; bootId?: string }>();
+      const now = await ctx.drive("settle", (c) => driver.settle(id, c));
+      const rebooted = now.bootCount > bootCount || (!!bootId && !!now.bootId && now.bootId !== bootId);
+      if (now.power === "running" && rebooted) {
+        // done while nobody watched
+      } else if (now.power === "running") {
+        await doReboot();
+      } else {
+        await ctx.drive("powerOn", (c) => driver.powerOn(id, c));
+      }
+    }
+    await ctx.succeed(async (tx, now) => {
+      await casInstance(tx, id, State.Rebooting, { state: State.Running, start_time: now, updated_at: now });
+    });
+  },
+  fail: failToObserved(State.Rebooting),
+};
+
+export const start: Procedure = {
+  async run(ctx) {
+    await ctx.phase("powering-on");
+    await ctx.drive("powerOn", (c) => ctx.driver.powerOn(ctx.instanceId, c));
+    const access = await accessOf(ctx);
+    await ctx.succeed(async (tx, now) => {
+      await casInstance(tx, ctx.instanceId, State.Starting, { state: State.Running, access, start_time: now, updated_at: now });
+    });
+  },
+  fail: failToObserved(State.Starting),
+};
+
+export const stop: Procedure = {
+  async run(ctx) {
+    const id = ctx.instanceId;
+    if (ctx.op.phase !== "hard-powerOff") {
+      await ctx.phase("powering-off");
+      await softThenHard(
+        ctx,
+        (c) => ctx.driver.powerOff(id, "soft", c),
+        (c) => ctx.driver.powerOff(id, "hard", c),
+        "powerOff",
+      );
+    } else {
+      await ctx.drive("powerOff(hard)", (c) => ctx.driver.powerOff(id, "hard", c));
+    }
+    await ctx.succeed(async (tx, now) => {
+      await casInstance(tx, id, State.Stopping, { state: State.Stopped, stop_time: now, updated_at: now });
+    });
+  },
+  fail: failToObserved(State.Stopping),
+};

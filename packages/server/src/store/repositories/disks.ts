@@ -1,0 +1,72 @@
+/** Data disk rows: lookups scoped to their owner, the disks of an instance, and compare-and-set status writes. */
+import { randomBytes } from "node:crypto";
+import type { MachineDisk } from "@opencompshare/protocol";
+import type { DiskRow, Executor } from "../schema.js";
+
+export const newDiskId = (): string => `bsi-${randomBytes(6).toString("hex")}`;
+
+/** The disk, only if it belongs to this account and project. */
+export async function findOwnedDisk(db: Executor, id: string, accountId: string, projectId: string): Promise<DiskRow | undefined> {
+  return db
+    .selectFrom("disks")
+    .selectAll()
+    .where("id", "=", id)
+    .where("account_id", "=", accountId)
+    .where("project_id", "=", projectId)
+    .executeTakeFirst();
+}
+
+/** The data disks attached to an instance, in device order. */
+export async function disksOf(db: Executor, instanceId: string): Promise<DiskRow[]> {
+  return db.selectFrom("disks").selectAll().where("instance_id", "=", instanceId).orderBy("device").orderBy("id").execute();
+}
+
+/** The data disks as the machine sees them. */
+export const machineDisks = (rows: readonly DiskRow[]): MachineDisk[] => rows.map((d) => ({ id: d.id, sizeGb: Number(d.size_gb) }));
+
+/** The first free virtio device name after the boot disk (`/dev/vdb`, `/dev/vdc`, …). */
+export function nextDevice(rows: readonly Pick<DiskRow, "device">[]): string {
+  const used = new Set(rows.map((r) => r.device));
+  for (let i = 1; i < 26; i++) {
+    const device = `/dev/vd${String.fromCharCode(97 + i)}`;
+    if (!used.has(device)) return device;
+  }
+  throw new Error("no free virtio device name");
+}
+
+/** Writes `set` only if the disk's status is `from`. Returns whether it did. */
+export async function casDisk(db: Executor, id: string, from: string | readonly string[], set: Partial<Omit<DiskRow, "id">>): Promise<boolean> {
+  const res = await db
+    .updateTable("disks")
+    .set(set)
+    .where("id", "=", id)
+    .where("status", "in", typeof from === "string" ? [from] : [...from])
+    .executeTakeFirst();
+  return Number(res.numUpdatedRows) === 1;
+}
+
+/** A disk as the instance's DiskSet stores it. */
+export interface StoredDisk {
+  DiskId: string;
+  IsBoot: boolean;
+  Size: number;
+  Type: string;
+  Name?: string;
+  Device?: string;
+}
+
+/** Rewrites the instance's DiskSet from its boot disk and its attached disk rows (call it in the transaction that changed them). */
+export async function syncInstanceDisks(db: Executor, instanceId: string): Promise<void> {
+  const inst = await db.selectFrom("instances").select("disks").where("id", "=", instanceId).executeTakeFirst();
+  if (!inst) return;
+  const boot = (JSON.parse(inst.disks) as StoredDisk[]).filter((d) => d.IsBoot);
+  const data = (await disksOf(db, instanceId)).map<StoredDisk>((d) => ({
+    DiskId: d.id,
+    IsBoot: false,
+    Size: Number(d.size_gb),
+    Type: d.disk_type,
+    Name: d.name,
+    Device: d.device,
+  }));
+  await db.updateTable("instances").set({ disks: JSON.stringify([...boot, ...data]) }).where("id", "=", instanceId).execute();
+}
