@@ -14,7 +14,9 @@ import { startEmbeddedPostgres, type EmbeddedServer } from "./embedded-postgres.
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 /** Pure code: the engine does not matter, one run is enough. */
-const ENGINE_FREE = ["test/protocol/", "test/docs/", "test/sdk/unit"];
+const ENGINE_FREE = ["test/protocol/", "test/docs/", "test/sdk/unit", "test/agent/gpu/"];
+/** Real guests under QEMU: their own suite, `npm run test:qemu`, not part of `npm test`. */
+const OWN_SUITES = ["test/qemu/"];
 /** Several replicas need a shared database: PostgreSQL only. */
 const POSTGRES_ONLY = ["test/replicas/"];
 
@@ -22,7 +24,7 @@ function findTests(dir: string): string[] {
   const out: string[] = [];
   for (const name of readdirSync(dir)) {
     const path = join(dir, name);
-    if (name === "node_modules") continue;
+    if (name === "node_modules" || OWN_SUITES.some((p) => relative(root, path).startsWith(p.slice(0, -1)))) continue;
     if (statSync(path).isDirectory()) out.push(...findTests(path));
     else if (name.endsWith(".test.ts")) out.push(relative(root, path));
   }

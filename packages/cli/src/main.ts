@@ -26,6 +26,8 @@ const FAMILIES: Entry[] = [
   { name: "account", group: "server", summary: "create NAME: an account, its default project and a key pair", load: async () => (await import("./commands/admin.js")).accountFamily },
   { name: "key", group: "server", summary: "create ACCOUNT | disable PUBLICKEY | enable PUBLICKEY", load: async () => (await import("./commands/admin.js")).keyFamily },
   { name: "migrate", group: "server", summary: "apply pending database migrations", load: async () => (await import("./commands/admin.js")).migrateFamily },
+  { name: "host", group: "server", summary: "add NAME: a GPU host for `ocs agent`, and its token", load: async () => (await import("./commands/admin.js")).hostFamily },
+  { name: "agent", group: "server", summary: "run this host's machines for a control plane (fleet mode)", load: async () => (await import("./commands/agent.js")).agentFamily },
 ];
 
 const section = (group: Entry["group"]) =>

@@ -67,7 +67,7 @@ export interface Registration {
   /** The host's own boot id: a new one means the host restarted. */
   bootId: string;
   agentVersion: string;
-  zone: string;
+  /** `Intel/Auto`, `Amd/EPYC3`…: what MinimalCpuPlatform matches. */
   cpuPlatform: string;
   cpus: number;
   /** MB. */
@@ -136,4 +136,6 @@ export type CommandError = {
 
 export type CommandReport =
   | { id: string; epoch: number; ok: true; value: unknown }
-  | { id: string; epoch: number; ok: false; error: CommandError };
+  | { id: string; epoch: number; ok: false; error: CommandError }
+  /** A command still running tells how far it has come (an image being built). */
+  | { id: string; epoch: number; progress: unknown };

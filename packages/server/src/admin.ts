@@ -3,12 +3,16 @@ import { createAccount, createKey, setKeyStatus, type Credentials, type KeyPair 
 import type { Config } from "./config.js";
 import { createSealer, loadMasterKey } from "./security/secrets.js";
 import { migrate, openStore } from "./store/db.js";
+import { loadCatalog } from "./catalog/catalog.js";
+import { addHost, knownZone } from "./drivers/agent/hosts.js";
 
 export interface Admin {
   createAccount(name: string): Promise<Credentials>;
   createKey(account: string): Promise<KeyPair>;
   setKeyStatus(publicKey: string, status: "active" | "disabled"): Promise<void>;
   migrate(): Promise<string[]>;
+  /** Adds an agent host (or gives it a new token); returns the token. */
+  addHost(name: string, zone: string | undefined): Promise<string>;
 }
 
 export async function withAdmin<T>(config: Config, work: (admin: Admin) => Promise<T>): Promise<T> {
@@ -21,6 +25,7 @@ export async function withAdmin<T>(config: Config, work: (admin: Admin) => Promi
       createKey: (account) => createKey(store.db, sealer, account, Date.now()),
       setKeyStatus: (publicKey, status) => setKeyStatus(store.db, publicKey, status),
       migrate: () => migrate(store.db),
+      addHost: (name, zone) => addHost(store.db, name, knownZone(loadCatalog(config.catalogFile), zone)),
     });
   } finally {
     await store.close();

@@ -6,6 +6,7 @@ import { randomUUID } from "node:crypto";
 import { chmodSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { AddressInfo } from "node:net";
+import { AGENT_PATH } from "@opencompshare/protocol";
 import { ensureDefaultAccount, type Credentials } from "./accounts/accounts.js";
 import type { Services } from "./actions/index.js";
 import { loadCatalog } from "./catalog/catalog.js";
@@ -13,6 +14,10 @@ import { syncCatalog } from "./catalog/sync.js";
 import { DatabaseClock, skewedClock, systemClock, type Clock } from "./clock.js";
 import { ConfigError, type Config } from "./config.js";
 import type { Driver } from "./drivers/driver.js";
+import { AgentDriver } from "./drivers/agent/driver.js";
+import { addHost, knownZone } from "./drivers/agent/hosts.js";
+import { CommandQueue } from "./drivers/agent/queue.js";
+import { agentRoutes } from "./drivers/agent/routes.js";
 import { SimulatedDriver } from "./drivers/simulated/driver.js";
 import { createPipeline } from "./http/pipeline.js";
 import { RateLimiter } from "./http/rate-limit.js";
@@ -46,6 +51,8 @@ export interface App {
   http: HttpServer;
   /** Credentials of the default account created by this start, if it created them. */
   createdCredentials: Credentials | undefined;
+  /** Adds (or re-keys) an agent host; returns its token. */
+  addHost(name: string, zone?: string): Promise<string>;
   listen(): Promise<AddressInfo>;
   close(): Promise<void>;
 }
@@ -87,7 +94,11 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     chmodSync(file, 0o600);
   }
 
-  const driver = opts.driver?.({ store, clock }) ?? new SimulatedDriver(store.db, clock, { bootMs: config.simBootMs, imageMs: config.simImageMs });
+  // Real machines (qemu in this process, or agents on hosts) are reached through the host command queue.
+  const queue = new CommandQueue(store.db, clock);
+  const driver =
+    opts.driver?.({ store, clock }) ??
+    (config.driver === "simulated" ? new SimulatedDriver(store.db, clock, { bootMs: config.simBootMs, imageMs: config.simImageMs }) : new AgentDriver(store.db, queue));
   const deps: RunnerDeps = {
     db: store.db,
     clock,
@@ -105,9 +116,8 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const recovery = new Recovery(deps, runner, exclusive);
   const services: Services = { db: store.db, clock, catalog, fleet, sealer, engine, driver, log, limits: { instanceQuota: config.instanceQuota } };
   const rateLimiter = new RateLimiter(clock, config.rateLimitRps, config.rateLimitBurst);
-  const http = createHttpServer(createPipeline(services, { bodyLimit: config.bodyLimit, rateLimiter }), {
-    ready: () => migrated(store.db),
-  });
+  const mounts = config.driver === "simulated" ? [] : [{ prefix: AGENT_PATH, handler: agentRoutes({ db: store.db, clock, queue, log }) }];
+  const http = createHttpServer(createPipeline(services, { bodyLimit: config.bodyLimit, rateLimiter }), { ready: () => migrated(store.db) }, mounts);
 
   const stopLoops = new AbortController();
   let schedulerLoop: Promise<void> | undefined;
@@ -120,6 +130,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     recovery,
     http,
     createdCredentials,
+    addHost: (name, zone) => addHost(store.db, name, knownZone(catalog, zone)),
     async listen() {
       const report = await recovery.pass();
       if (report.resumed || report.reconciled) log.warn(report, "recovered work left by a previous process");
@@ -135,6 +146,8 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
               return;
             }
             await runDueStops(store.db, clock, engine, log).catch((error: unknown) => log.error({ err: error }, "stop scheduler failed"));
+            // Ended host commands are kept an hour for inspection; their effect is in the operation records.
+            if (config.driver !== "simulated") await queue.prune(3_600_000).catch((error: unknown) => log.error({ err: error }, "pruning host commands failed"));
           }
         })();
       }

@@ -2,7 +2,7 @@
  * The server's own commands, on its data directory and database: `ocs serve`, `ocs account`,
  * `ocs key`, `ocs migrate`. They take every server setting as a flag or environment variable.
  */
-import { AccountError, ConfigError, SETTINGS, loadConfig, withAdmin, type Config } from "@opencompshare/server";
+import { AccountError, ConfigError, HostError, SETTINGS, loadConfig, withAdmin, type Config } from "@opencompshare/server";
 import type { Command, Family, Options, RunContext } from "../command.js";
 import { serve } from "./serve.js";
 
@@ -23,7 +23,7 @@ const admin =
     try {
       return await run(loadConfig(ctx.values as Record<string, string | undefined>, ctx.io.env), ctx);
     } catch (error) {
-      if (error instanceof ConfigError || error instanceof AccountError) {
+      if (error instanceof ConfigError || error instanceof AccountError || error instanceof HostError) {
         ctx.io.stderr.write(`ocs: ${error.message}\n`);
         return error instanceof ConfigError ? 2 : 1;
       }
@@ -111,6 +111,27 @@ export const migrateFamily: Family = {
       options: settings,
       run: admin(async (config, ctx) => {
         print(ctx, { applied: await withAdmin(config, (a) => a.migrate()) });
+        return 0;
+      }),
+    },
+  ],
+};
+
+export const hostFamily: Family = {
+  name: "host",
+  summary: "GPU hosts that run `ocs agent` (OCS_DRIVER=agent)",
+  commands: [
+    {
+      name: "add",
+      args: "NAME",
+      minArgs: 1,
+      maxArgs: 1,
+      summary: "Add a host (or give it a new token, retiring the old one); prints its token once, for `ocs agent --token`.",
+      options: [["Host", { zone: { type: "string", value: "ZONE", describe: "the zone the host is in (default: the catalog's first)" } }], ...settings],
+      run: admin(async (config, ctx) => {
+        const zone = typeof ctx.values.zone === "string" ? ctx.values.zone : undefined;
+        const token = await withAdmin(config, (a) => a.addHost(ctx.args[0] as string, zone));
+        print(ctx, { Host: ctx.args[0], Token: token });
         return 0;
       }),
     },

@@ -1,7 +1,24 @@
-/** `ocs serve`: runs the server until SIGTERM or SIGINT, then stops gracefully. */
-import { createApp, type Config } from "@opencompshare/server";
+/**
+ * `ocs serve`: runs the server until SIGTERM or SIGINT, then stops gracefully. With
+ * OCS_DRIVER=qemu it also runs an agent in this process, for this host: one GPU box, or a try of
+ * the real path. It speaks the same agent protocol as `ocs agent`, over loopback.
+ */
+import { AgentSettingsError, loadAgentSettings, startAgent, type Agent } from "@opencompshare/agent";
+import { ConfigError, createApp, createLogger, type Config } from "@opencompshare/server";
+
+/** The host name of the agent `OCS_DRIVER=qemu` runs in the server's process. */
+export const LOCAL_HOST = "local";
 
 export async function serve(config: Config): Promise<number> {
+  let agentSettings;
+  if (config.driver === "qemu") {
+    try {
+      agentSettings = loadAgentSettings({}, process.env, config.dataDir);
+    } catch (error) {
+      if (error instanceof AgentSettingsError) throw new ConfigError(error.message);
+      throw error;
+    }
+  }
   const app = await createApp(config);
   const address = await app.listen();
   const created = app.createdCredentials;
@@ -13,6 +30,20 @@ export async function serve(config: Config): Promise<number> {
       : `\nDefault account created; its key pair is in ${where} (mode 0600).\n\n`;
     process.stderr.write(text);
   }
+  let agent: Agent | undefined;
+  if (agentSettings) {
+    // A fresh token each start: only this process knows it.
+    const token = await app.addHost(LOCAL_HOST);
+    const host = address.address.includes(":") ? `[${address.address}]` : address.address;
+    agent = await startAgent({
+      settings: agentSettings,
+      server: `http://${host === "0.0.0.0" || host === "[::]" ? "127.0.0.1" : host}:${address.port}`,
+      token,
+      log: createLogger(config.logLevel),
+      emulateWhenNone: true,
+    });
+    process.stderr.write(`ocs: running this host's machines with QEMU (images from ${agentSettings.imagesDir})\n`);
+  }
   process.stderr.write(`ocs: serving on http://${address.address}:${address.port}\n`);
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
@@ -20,6 +51,7 @@ export async function serve(config: Config): Promise<number> {
     process.once("SIGINT", stop);
   });
   process.stderr.write("ocs: stopping: finishing requests in flight\n");
+  await agent?.stop();
   await app.close();
   return 0;
 }

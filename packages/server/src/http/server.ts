@@ -1,6 +1,6 @@
 /**
- * The HTTP server: the API on every path except the health probes, timeouts against slow
- * clients, and a graceful close that lets requests in flight finish.
+ * The HTTP server: the API on every path except the health probes and the mounts (the agent
+ * protocol), timeouts against slow clients, and a graceful close that lets requests in flight finish.
  */
 import { randomUUID } from "node:crypto";
 import { createServer, type Server } from "node:http";
@@ -19,7 +19,13 @@ export interface Probes {
   ready(): Promise<boolean>;
 }
 
-export function createHttpServer(api: RequestListener, probes: Probes): HttpServer {
+/** Another listener on a path prefix, beside the API (the agent protocol). */
+export interface Mount {
+  prefix: string;
+  handler: RequestListener;
+}
+
+export function createHttpServer(api: RequestListener, probes: Probes, mounts: readonly Mount[] = []): HttpServer {
   const server = createServer({ requestTimeout: 30_000, headersTimeout: 10_000, keepAliveTimeout: 5_000 }, (req, res) => {
     const path = (req.url ?? "/").split("?")[0];
     if (req.method === "GET" && path === "/healthz") {
@@ -33,7 +39,9 @@ export function createHttpServer(api: RequestListener, probes: Probes): HttpServ
       );
       return;
     }
-    api(req, res);
+    const mount = mounts.find((m) => path?.startsWith(m.prefix));
+    if (mount) mount.handler(req, res);
+    else api(req, res);
   });
   // Requests Node cannot parse never reach the pipeline: answer them with an envelope all the same.
   server.on("clientError", (error: NodeJS.ErrnoException, socket) => {

@@ -235,6 +235,30 @@ export interface DisksTable {
   updated_at: number;
 }
 
+/** A driver call for a host agent: pending, delivered (handed out at least once), then done, failed or cancelled. */
+export interface HostCommandsTable {
+  id: string;
+  host_id: string;
+  instance_id: string | null;
+  operation_id: string | null;
+  /** The instance epoch of the operation that made the call (0 outside one). */
+  epoch: number;
+  method: string;
+  /** JSON array. */
+  args: string;
+  status: "pending" | "delivered" | "done" | "failed" | "cancelled";
+  /** JSON of the value, when done. */
+  result: string | null;
+  error_kind: string | null;
+  error_message: string | null;
+  /** JSON: the latest progress the host reported (an image being built). */
+  progress: string | null;
+  deliveries: number;
+  created_at: number;
+  delivered_at: number | null;
+  done_at: number | null;
+}
+
 export interface CommunityGroupsTable {
   id: string;
   /** Null for official groups from the catalog. */
@@ -305,6 +329,7 @@ export interface Database {
   host_gpus: HostGpusTable;
   host_images: HostImagesTable;
   disks: DisksTable;
+  host_commands: HostCommandsTable;
   community_groups: CommunityGroupsTable;
   image_shares: ImageSharesTable;
   image_favorites: ImageFavoritesTable;

@@ -1,0 +1,106 @@
+/**
+ * Runs the control plane's commands on the backend, behind the fence:
+ * - a command that only reads runs as it is;
+ * - a command already recorded as done or failed answers its recorded result and does nothing;
+ * - a command whose epoch is lower than the highest seen for its instance is refused (stale);
+ * - otherwise the epoch and "started" are written durably, then the backend acts, then the result
+ *   is written. A command cut short by a crash ("started") runs again when it is redelivered: the
+ *   backend's methods join what the machine is already doing, so it does not act twice.
+ */
+import { READ_METHODS, type CommandReport, type DriverMethod, type HostCommand } from "@opencompshare/protocol";
+import type { Backend } from "./backends/backend.js";
+import { HOST_KEY, type FenceStore } from "./fence-store.js";
+
+export interface ExecutorOptions {
+  backend: Backend;
+  fences: FenceStore;
+  /** Called with the progress of a long command (an image build). */
+  onProgress?: (command: HostCommand, progress: unknown) => void;
+  /** GPU devices the backend must not pass through (emulated GPUs). */
+  emulatedDevices?: ReadonlySet<string>;
+  now?: () => number;
+}
+
+type Call = (b: Backend, args: unknown[], signal: AbortSignal, onProgress: (p: unknown) => Promise<void>) => Promise<unknown>;
+
+/** How each method of the protocol calls the backend, with its arguments as they travel. */
+const CALLS: Readonly<Record<DriverMethod, Call>> = {
+  provision: (b, [id, spec], s) => b.provision(id as string, spec as never, s),
+  powerOn: (b, [id], s) => b.powerOn(id as string, s),
+  powerOff: (b, [id, mode], s) => b.powerOff(id as string, mode as never, s),
+  reboot: (b, [id, mode], s) => b.reboot(id as string, mode as never, s),
+  status: (b, [id], s) => b.status(id as string, s),
+  settle: (b, [id], s) => b.settle(id as string, s),
+  snapshot: (b, [id, imageId], s) => b.snapshot(id as string, imageId as string, s),
+  buildImage: (b, [imageId], s, onProgress) => b.buildImage(imageId as string, s, onProgress),
+  imageProgress: (b, [imageId], s) => b.imageProgress(imageId as string, s),
+  deleteImage: (b, [imageId], s) => b.deleteImage(imageId as string, s),
+  reinstall: (b, [id, imageId], s) => b.reinstall(id as string, imageId as string, s),
+  resize: (b, [id, spec], s) => b.resize(id as string, spec as never, s),
+  resetPassword: (b, [id, password], s) => b.resetPassword(id as string, password as string, s),
+  destroy: (b, [id], s) => b.destroy(id as string, s),
+  attachDisk: (b, [id, disk], s) => b.attachDisk(id as string, disk as never, s),
+  detachDisk: (b, [id, diskId], s) => b.detachDisk(id as string, diskId as string, s),
+  resizeDisk: (b, [diskId, size], s) => b.resizeDisk(diskId as string, size as number, s),
+  deleteDisk: (b, [diskId], s) => b.deleteDisk(diskId as string, s),
+  consoleOutput: (b, [id, bytes], s) => b.consoleOutput(id as string, bytes as number, s),
+  metrics: (b, [id, seconds], s) => b.metrics(id as string, seconds as number, s),
+  access: (b, [id], s) => b.access(id as string, s),
+};
+
+const message = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+
+export class Executor {
+  constructor(private readonly opts: ExecutorOptions) {}
+
+  async execute(cmd: HostCommand, signal: AbortSignal): Promise<CommandReport> {
+    const call = CALLS[cmd.method];
+    if (!call) return { id: cmd.id, epoch: cmd.epoch, ok: false, error: { kind: "refused", message: `unknown method ${String(cmd.method)}` } };
+    const args = this.withoutEmulated(cmd);
+    const progress = async (p: unknown) => this.opts.onProgress?.(cmd, p);
+    if (READ_METHODS.has(cmd.method)) {
+      try {
+        return { id: cmd.id, epoch: cmd.epoch, ok: true, value: (await call(this.opts.backend, args, signal, progress)) ?? null };
+      } catch (error) {
+        return { id: cmd.id, epoch: cmd.epoch, ok: false, error: { kind: "refused", message: message(error) } };
+      }
+    }
+    const key = cmd.instanceId ?? HOST_KEY;
+    const now = this.opts.now ?? Date.now;
+    const verdict = await this.opts.fences.update(key, (r): CommandReport | "run" => {
+      const prior = r.commands[cmd.id];
+      if (prior?.status === "done") return { id: cmd.id, epoch: cmd.epoch, ok: true, value: prior.value };
+      if (prior?.status === "failed") return { id: cmd.id, epoch: cmd.epoch, ok: false, error: prior.error };
+      if (cmd.instanceId && cmd.epoch < r.epoch) {
+        const error = { kind: "stale" as const, message: `epoch ${cmd.epoch} of operation ${cmd.operationId ?? "?"} is older than epoch ${r.epoch}, already seen for ${cmd.instanceId}` };
+        r.commands[cmd.id] = { status: "failed", at: now(), error };
+        return { id: cmd.id, epoch: cmd.epoch, ok: false, error };
+      }
+      r.epoch = Math.max(r.epoch, cmd.epoch);
+      r.commands[cmd.id] = { status: "started", at: now() };
+      return "run";
+    });
+    if (verdict !== "run") return verdict;
+    let report: CommandReport;
+    try {
+      const value = (await call(this.opts.backend, args, signal, progress)) ?? null;
+      report = { id: cmd.id, epoch: cmd.epoch, ok: true, value };
+    } catch (error) {
+      // An abort (the agent stopping) is not a result: the command stays "started" and runs again.
+      if (signal.aborted) throw error;
+      report = { id: cmd.id, epoch: cmd.epoch, ok: false, error: { kind: "refused", message: message(error) } };
+    }
+    await this.opts.fences.update(key, (r) => {
+      r.commands[cmd.id] = report.ok === true ? { status: "done", at: now(), value: report.value } : { status: "failed", at: now(), error: (report as { error: { kind: "refused"; message: string } }).error };
+    });
+    return report;
+  }
+
+  /** The machine spec without the emulated GPUs: they are offered for placement but never passed through. */
+  private withoutEmulated(cmd: HostCommand): unknown[] {
+    const emulated = this.opts.emulatedDevices;
+    if (!emulated || emulated.size === 0 || (cmd.method !== "provision" && cmd.method !== "resize")) return cmd.args;
+    const [id, spec, ...rest] = cmd.args as [string, { gpuDevices?: string[] }, ...unknown[]];
+    return [id, { ...spec, gpuDevices: (spec.gpuDevices ?? []).filter((d) => !emulated.has(d)) }, ...rest];
+  }
+}

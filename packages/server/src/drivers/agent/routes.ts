@@ -1,0 +1,107 @@
+/**
+ * The control plane's end of the agent protocol (`/agent/v1/…`, see protocol/src/agent.ts):
+ * JSON over HTTP, each request authenticated by the host's token (`Authorization: Bearer`).
+ * A request for another host than the token's is refused; nothing here is reachable with an
+ * account's API keys.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { AGENT_PATH, type CommandReport, type Heartbeat, type PollRequest, type Registration } from "@opencompshare/protocol";
+import type { Logger } from "pino";
+import type { Clock } from "../../clock.js";
+import { BodyTooLarge, ClientGone, readBody } from "../../http/body.js";
+import type { Db } from "../../store/schema.js";
+import { authenticateHost, heartbeat, register } from "./hosts.js";
+import type { CommandQueue } from "./queue.js";
+
+/** The longest a long-poll is held: under the HTTP server's 30 s request timeout. */
+export const MAX_POLL_MS = 25_000;
+const BODY_LIMIT = 4 * 1024 * 1024;
+
+export interface AgentRoutesDeps {
+  db: Db;
+  clock: Clock;
+  queue: CommandQueue;
+  log: Logger;
+}
+
+class HttpProblem extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const send = (res: ServerResponse, status: number, body: unknown) => {
+  if (res.headersSent) return;
+  res.writeHead(status, { "Content-Type": "application/json; charset=utf-8", "Cache-Control": "no-store" }).end(JSON.stringify(body));
+};
+
+function object(value: unknown, what: string): Record<string, unknown> {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) throw new HttpProblem(400, `${what}: a JSON object is expected`);
+  return value as Record<string, unknown>;
+}
+
+export function agentRoutes(deps: AgentRoutesDeps) {
+  const { db, clock, queue, log } = deps;
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = (req.url ?? "").split("?")[0]?.slice(AGENT_PATH.length) ?? "";
+    if (req.method !== "POST") throw new HttpProblem(405, "POST only");
+    const auth = req.headers.authorization;
+    const hostId = await authenticateHost(db, auth?.startsWith("Bearer ") ? auth.slice(7).trim() : undefined);
+    if (!hostId) throw new HttpProblem(401, "unknown host token");
+    let body: Record<string, unknown>;
+    try {
+      body = object(JSON.parse((await readBody(req, BODY_LIMIT)).toString("utf8")), "body");
+    } catch (error) {
+      if (error instanceof HttpProblem || error instanceof ClientGone) throw error;
+      if (error instanceof BodyTooLarge) throw new HttpProblem(413, error.message);
+      throw new HttpProblem(400, "body: not valid JSON");
+    }
+    if (body.hostId !== hostId) throw new HttpProblem(403, `the token is host ${hostId}'s`);
+    switch (path) {
+      case "/register": {
+        await register(db, hostId, body as unknown as Registration, clock.now());
+        log.info({ host: hostId, gpus: (body as unknown as Registration).gpus?.length ?? 0 }, "host registered");
+        return send(res, 200, { ok: true });
+      }
+      case "/heartbeat": {
+        await heartbeat(db, hostId, body as unknown as Heartbeat, clock.now());
+        return send(res, 200, { ok: true });
+      }
+      case "/commands/poll": {
+        const poll = body as unknown as PollRequest;
+        const running = Array.isArray(poll.running) ? poll.running.filter((r): r is string => typeof r === "string") : [];
+        const waitMs = Math.max(0, Math.min(MAX_POLL_MS, Number(poll.waitMs) || 0));
+        const ac = new AbortController();
+        const gone = () => ac.abort();
+        req.socket.once("close", gone);
+        try {
+          // The long-poll counts as a heartbeat too: a host that polls is alive.
+          await db.updateTable("hosts").set({ last_seen: clock.now() }).where("id", "=", hostId).execute();
+          const commands = await queue.poll(hostId, running, waitMs, ac.signal);
+          return send(res, 200, { commands });
+        } finally {
+          req.socket.off("close", gone);
+        }
+      }
+      case "/commands/report": {
+        const taken = await queue.report(hostId, body.report as CommandReport);
+        return send(res, taken ? 200 : 409, { taken });
+      }
+      default:
+        throw new HttpProblem(404, `no ${path}`);
+    }
+  }
+
+  return (req: IncomingMessage, res: ServerResponse): void => {
+    handle(req, res).catch((error: unknown) => {
+      if (error instanceof ClientGone) return;
+      if (error instanceof HttpProblem) return send(res, error.status, { error: error.message });
+      log.error({ err: error }, "agent request failed");
+      send(res, 500, { error: "internal error" });
+    });
+  };
+}
