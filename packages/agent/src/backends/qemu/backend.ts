@@ -1,0 +1,623 @@
+/**
+ * QemuBackend: the Backend interface with one QEMU process per machine. State lives on disk
+ * under `stateDir` (machines/<id>/ and disks/), images under `imagesDir`; a new QemuBackend on
+ * the same directories finds running machines by pidfile and QMP socket and goes on where the
+ * previous one stopped. Each machine's actions run in its own queue (see actions.ts), with
+ * joining of calls in flight and hard actions cutting soft ones short, as the driver interface says.
+ */
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, renameSync, rmSync } from "node:fs";
+import { createServer, isIP } from "node:net";
+import { cpus, totalmem } from "node:os";
+import { join, resolve } from "node:path";
+import type { ImageProgress, MachineAccess, MachineDisk, MachineMetrics, MachineSpec, MachineStatus, PowerMode } from "@opencompshare/protocol";
+import type { Backend, BootImage, HostFacts } from "../backend.js";
+import { ImageBuilds } from "./builds.js";
+import { HOTPLUG_PORTS, diskDeviceId, diskNodeName, diskSerial, effectiveSize, rootPortId } from "./command-line.js";
+import type { ExecResult } from "./guest-agent.js";
+import { ImageStore } from "./images.js";
+import { MachineDir, listMachines, sweepDeleted } from "./machine.js";
+import { boot, hardOff, hardReboot, softOff, softReboot } from "./power.js";
+import { QemuImg } from "./qemu-img.js";
+import { QmpError } from "./qmp.js";
+import { MachineRuntime, type BackendContext, type BackendLog } from "./runtime.js";
+import { abortable, sleep, throwIfAborted } from "./waits.js";
+
+/** How a QemuBackend is set up. */
+export interface QemuBackendOptions {
+  /** Machines (`machines/<id>/`) and data disks (`disks/<id>.qcow2`) live here. */
+  stateDir: string;
+  /** One folder per image, each with an image.json. */
+  imagesDir: string;
+  /** `kvm` on a host with hardware virtualisation, `tcg` to emulate (tests, nested hosts). */
+  accel: "kvm" | "tcg";
+  /** Default `qemu-system-x86_64`. */
+  qemuBinary?: string;
+  /** Default `qemu-img`. */
+  qemuImgBinary?: string;
+  /** The address access() reports for SSH (default 127.0.0.1; forwards then bind loopback only). */
+  sshHost?: string;
+  log?: BackendLog;
+  /** A recorded reboot younger than this is joined by a new call rather than asked again (default 5 min). */
+  rejoinWindowMs?: number;
+  /** How long a password change waits for the guest agent (default 60 s). */
+  agentWaitMs?: number;
+  /** Limits the I/O of a custom image copy, bytes/s (QMP drive-backup `speed`, qemu-img convert `-r`); default no limit. */
+  imageCopyRate?: number;
+}
+
+const SILENT: BackendLog = { info: () => undefined, warn: () => undefined, error: () => undefined };
+const DISK_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+const GB = 1024 ** 3;
+
+/** Asks the OS for a free TCP port on `bind`. */
+function ephemeralPort(bind: string): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const srv = createServer();
+    srv.once("error", reject);
+    srv.listen(0, bind, () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolvePort(port));
+    });
+  });
+}
+
+/** The Backend of a QEMU host: one daemonized QEMU process per machine. */
+export class QemuBackend implements Backend {
+  readonly name = "qemu";
+  private readonly ctx: BackendContext;
+  private readonly machinesRoot: string;
+  private readonly runtimes = new Map<string, MachineRuntime>();
+  private readonly builds: ImageBuilds;
+  private readonly ready: Promise<void>;
+  private closed = false;
+
+  constructor(opts: QemuBackendOptions) {
+    const stateDir = resolve(opts.stateDir);
+    this.machinesRoot = join(stateDir, "machines");
+    const sshHost = opts.sshHost ?? "127.0.0.1";
+    const loopback = sshHost === "localhost" || sshHost.startsWith("127.") || sshHost === "::1";
+    this.ctx = {
+      accel: opts.accel,
+      qemuBinary: opts.qemuBinary ?? "qemu-system-x86_64",
+      qemuImg: new QemuImg(opts.qemuImgBinary),
+      images: new ImageStore(resolve(opts.imagesDir)),
+      disksDir: join(stateDir, "disks"),
+      sshHost,
+      sshBind: loopback ? "127.0.0.1" : isIP(sshHost) === 4 ? sshHost : "0.0.0.0",
+      log: opts.log ?? SILENT,
+      rejoinWindowMs: opts.rejoinWindowMs ?? 5 * 60_000,
+      agentWaitMs: opts.agentWaitMs ?? 60_000,
+      imageCopyRate: opts.imageCopyRate ?? 0,
+      allocatePort: (bind) => this.allocatePort(bind),
+    };
+    this.builds = new ImageBuilds(this.ctx, (machineId) => (listMachines(this.machinesRoot).includes(machineId) ? this.runtime(machineId) : undefined));
+    this.ready = this.recover();
+    this.ready.catch((error: unknown) => this.ctx.log.error({ err: String(error) }, "recovery failed"));
+  }
+
+  /** Finds what a previous agent left: running machines (pidfile, QMP), builds in flight, half-removed folders. */
+  private async recover(): Promise<void> {
+    mkdirSync(this.machinesRoot, { recursive: true });
+    mkdirSync(this.ctx.disksDir, { recursive: true });
+    sweepDeleted(this.machinesRoot);
+    sweepDeleted(this.ctx.images.dir);
+    for (const id of listMachines(this.machinesRoot)) {
+      const rt = this.runtime(id);
+      const pid = rt.pid();
+      if (pid) {
+        await rt.qmp().catch((error: unknown) => this.ctx.log.warn({ machine: id, err: String(error) }, "QMP reconnect"));
+        rt.startMonitor();
+        this.ctx.log.info({ machine: id, pid, pending: rt.record().pending?.action }, "found running machine");
+      } else {
+        rt.dir.clearRuntime();
+        if (rt.record().pending) {
+          rt.dir.update((r) => {
+            delete r.pending;
+          });
+        }
+      }
+    }
+    this.builds.resume();
+  }
+
+  private runtime(id: string): MachineRuntime {
+    let rt = this.runtimes.get(id);
+    if (!rt) {
+      rt = new MachineRuntime(new MachineDir(this.machinesRoot, id), this.ctx);
+      this.runtimes.set(id, rt);
+    }
+    return rt;
+  }
+
+  /** The runtime of a machine that exists; throws otherwise. */
+  private async existing(id: string, signal: AbortSignal): Promise<MachineRuntime> {
+    throwIfAborted(signal);
+    await abortable(this.ready, signal);
+    if (this.closed) throw new Error("the QEMU backend is closed");
+    MachineDir.check(id);
+    const rt = this.runtime(id);
+    if (!rt.dir.exists()) throw new Error(`machine ${id} does not exist`);
+    return rt;
+  }
+
+  private async allocatePort(bind: string): Promise<number> {
+    const taken = new Set(listMachines(this.machinesRoot).map((id) => this.runtime(id).dir.read()?.sshPort));
+    for (let i = 0; i < 50; i++) {
+      const port = await ephemeralPort(bind);
+      if (!taken.has(port)) return port;
+    }
+    throw new Error("no free port for SSH forwarding");
+  }
+
+  async facts(signal: AbortSignal): Promise<HostFacts> {
+    await abortable(this.ready, signal);
+    let accelerator = this.ctx.accel;
+    for (const id of listMachines(this.machinesRoot)) {
+      const rt = this.runtime(id);
+      if (!rt.pid()) continue;
+      const kvm = await rt
+        .qmp(signal)
+        .then((qmp) => qmp.execute<{ enabled: boolean; present: boolean }>("query-kvm", undefined, { signal }))
+        .catch(() => undefined);
+      if (kvm) accelerator = kvm.enabled ? "kvm" : "tcg";
+      break;
+    }
+    return { cpus: cpus().length, memory: Math.floor(totalmem() / 1024 / 1024), accelerator };
+  }
+
+  async images(signal: AbortSignal): Promise<BootImage[]> {
+    await abortable(this.ready, signal);
+    return this.ctx.images.list();
+  }
+
+  async machines(signal: AbortSignal): Promise<string[]> {
+    await abortable(this.ready, signal);
+    return listMachines(this.machinesRoot);
+  }
+
+  async provision(id: string, spec: MachineSpec, signal: AbortSignal): Promise<void> {
+    throwIfAborted(signal);
+    await abortable(this.ready, signal);
+    MachineDir.check(id);
+    const rt = this.runtime(id);
+    if (rt.dir.exists()) return;
+    await rt.actions.run(
+      {
+        key: "provision",
+        shownAs: "busy",
+        work: async (s) => {
+          if (rt.dir.exists()) return;
+          const image = this.ctx.images.get(spec.imageId);
+          if (!image) throw new Error(`image ${spec.imageId} is not on this host`);
+          // A folder without machine.json is what a provision that did not finish left.
+          rmSync(rt.dir.dir, { recursive: true, force: true });
+          mkdirSync(rt.dir.dir, { recursive: true });
+          await this.ctx.qemuImg.createOverlay(image.disk, rt.dir.bootDisk, spec.diskGb, s);
+          for (const d of spec.dataDisks ?? []) await this.ensureDiskFile(d, s);
+          const sshPort = await this.allocatePort(this.ctx.sshBind);
+          throwIfAborted(s);
+          rt.dir.write({ id, spec, sshPort, bootIds: [], bootCount: 0, runOffset: 0, createdAt: Date.now() });
+          this.ctx.log.info({ machine: id, image: spec.imageId, cpu: spec.cpu, memory: spec.memory, diskGb: spec.diskGb }, "machine provisioned");
+        },
+      },
+      signal,
+    );
+  }
+
+  /** Power actions in flight (booting or rebooting) on the machine. */
+  private booting(rt: MachineRuntime): boolean {
+    return rt.actions.keys().some((k) => k === "boot" || k.startsWith("reboot"));
+  }
+
+  async powerOn(id: string, signal: AbortSignal): Promise<void> {
+    const rt = await this.existing(id, signal);
+    if (rt.pid() && !rt.record().pending && rt.actions.idle()) return;
+    await rt.actions.run({ key: "boot", shownAs: "starting", work: (s) => boot(rt, s) }, signal);
+  }
+
+  async powerOff(id: string, mode: PowerMode, signal: AbortSignal): Promise<void> {
+    const rt = await this.existing(id, signal);
+    if (!rt.pid() && !this.booting(rt)) {
+      if (rt.record().pending) rt.stopped("already stopped");
+      return;
+    }
+    if (mode === "soft") {
+      await rt.actions.run(
+        {
+          key: "off-soft",
+          shownAs: "stopping",
+          joins: ["off-hard"],
+          afterPreempt: async () => {
+            if (rt.pid()) throw new Error(`machine ${id} is still running`);
+          },
+          work: (s) => softOff(rt, s),
+        },
+        signal,
+      );
+    } else {
+      await rt.actions.run(
+        {
+          key: "off-hard",
+          shownAs: "stopping",
+          preempts: ["off-soft", "boot", "reboot-soft", "reboot-hard", "password", "snapshot", "disk", "password-after-boot"],
+          keepWhenAbandoned: true,
+          work: (s) => hardOff(rt, s),
+        },
+        signal,
+      );
+    }
+  }
+
+  async reboot(id: string, mode: PowerMode, signal: AbortSignal): Promise<void> {
+    const rt = await this.existing(id, signal);
+    if (!rt.pid() && !this.booting(rt)) throw new Error(`machine ${id} is not running`);
+    const from = rt.record().bootIds.at(-1);
+    const rebooted = async (): Promise<void> => {
+      const r = rt.record();
+      if (!rt.pid() || r.pending || r.bootIds.at(-1) === from) throw new Error(`machine ${id} did not boot again`);
+    };
+    if (mode === "soft") {
+      await rt.actions.run(
+        { key: "reboot-soft", shownAs: "rebooting", joins: ["reboot-hard"], afterPreempt: rebooted, work: (s) => softReboot(rt, s) },
+        signal,
+      );
+    } else {
+      await rt.actions.run(
+        { key: "reboot-hard", shownAs: "rebooting", preempts: ["reboot-soft", "off-soft"], work: (s) => hardReboot(rt, s) },
+        signal,
+      );
+    }
+  }
+
+  async status(id: string, signal: AbortSignal): Promise<MachineStatus> {
+    await abortable(this.ready, signal);
+    const rt = this.known(id);
+    const rec = rt?.dir.read();
+    if (!rt) return { power: "absent", bootCount: 0 };
+    // Being provisioned: there is no machine.json yet.
+    if (!rec) return rt.actions.shownAs() ? { power: "busy", bootCount: 0 } : { power: "absent", bootCount: 0 };
+    const pid = rt.pid();
+    const bootId = pid ? rec.bootIds.at(-1) : undefined;
+    const base: MachineStatus = bootId ? { power: "running", bootCount: rec.bootCount, bootId } : { power: "stopped", bootCount: rec.bootCount };
+    const shown = rt.actions.shownAs();
+    if (shown) return { ...base, power: shown };
+    if (!pid) return { ...base, power: "stopped" };
+    const pending = rt.livePending(rec);
+    if (pending) return { ...base, power: pending.action === "boot" ? "starting" : "rebooting" };
+    return { ...base, power: "running" };
+  }
+
+  /** The runtime of a machine that exists or has an action in flight (a provision), without making one for any other id. */
+  private known(id: string): MachineRuntime | undefined {
+    const rt = this.runtimes.get(id);
+    if (rt) return rt;
+    try {
+      MachineDir.check(id);
+    } catch {
+      return undefined;
+    }
+    return new MachineDir(this.machinesRoot, id).exists() ? this.runtime(id) : undefined;
+  }
+
+  async settle(id: string, signal: AbortSignal): Promise<MachineStatus> {
+    await abortable(this.ready, signal);
+    const rt = this.known(id);
+    if (!rt) return { power: "absent", bootCount: 0 };
+    for (;;) {
+      await rt.actions.settled(signal);
+      const rec = rt.dir.read();
+      // A boot nobody waits for any more: the monitor records it when the guest reports it.
+      if (rec && rt.livePending(rec) && rt.pid()) {
+        rt.startMonitor();
+        await sleep(250, signal);
+        continue;
+      }
+      if (rt.actions.idle()) return this.status(id, signal);
+    }
+  }
+
+  async snapshot(id: string, imageId: string, signal: AbortSignal): Promise<void> {
+    const rt = await this.existing(id, signal);
+    ImageStore.check(imageId);
+    await rt.actions.run(
+      {
+        key: `snapshot:${imageId}`,
+        work: async (s) => {
+          const build = this.ctx.images.build(imageId);
+          if (build && build.state !== "failed") return;
+          if (!build && this.ctx.images.get(imageId)) throw new Error(`image ${imageId} already exists`);
+          if (build) this.ctx.images.remove(imageId);
+          const rec = rt.record();
+          const source = this.ctx.images.get(rec.spec.imageId);
+          if (!source) throw new Error(`machine ${id}: its image ${rec.spec.imageId} is gone, so the copy would have no kernel`);
+          if (rt.pid()) await this.builds.startOnline(rt, imageId, source, s);
+          else this.builds.startOffline(rt, imageId, source);
+        },
+      },
+      signal,
+    );
+  }
+
+  async buildImage(imageId: string, signal: AbortSignal, onProgress?: (p: ImageProgress) => Promise<void>): Promise<void> {
+    throwIfAborted(signal);
+    await abortable(this.ready, signal);
+    await this.builds.wait(imageId, signal, onProgress);
+  }
+
+  async imageProgress(imageId: string, signal: AbortSignal): Promise<ImageProgress> {
+    await abortable(this.ready, signal);
+    return this.builds.progress(imageId);
+  }
+
+  async deleteImage(imageId: string, signal: AbortSignal): Promise<void> {
+    await abortable(this.ready, signal);
+    ImageStore.check(imageId);
+    const users = listMachines(this.machinesRoot).filter((m) => this.runtime(m).dir.read()?.spec.imageId === imageId);
+    if (users.length > 0) throw new Error(`image ${imageId} is the base disk of machine(s) ${users.join(", ")}: reinstall or destroy them first`);
+    if (!this.ctx.images.build(imageId) && this.ctx.images.get(imageId)) throw new Error(`image ${imageId} is a platform image: it is not deleted through the backend`);
+    await this.builds.cancel(imageId);
+    this.ctx.images.remove(imageId);
+    this.ctx.log.info({ image: imageId }, "image deleted");
+  }
+
+  async reinstall(id: string, imageId: string, signal: AbortSignal): Promise<void> {
+    const rt = await this.existing(id, signal);
+    if (rt.pid()) throw new Error(`machine ${id} is running: reinstall needs it stopped`);
+    await rt.actions.run(
+      {
+        key: `reinstall:${imageId}`,
+        shownAs: "busy",
+        work: async (s) => {
+          if (rt.pid()) throw new Error(`machine ${id} is running: reinstall needs it stopped`);
+          const image = this.ctx.images.get(imageId);
+          if (!image) throw new Error(`image ${imageId} is not on this host`);
+          const fresh = `${rt.dir.bootDisk}.new`;
+          rmSync(fresh, { force: true });
+          await this.ctx.qemuImg.createOverlay(image.disk, fresh, rt.record().spec.diskGb, s);
+          renameSync(fresh, rt.dir.bootDisk);
+          rt.dir.update((r) => {
+            r.spec = { ...r.spec, imageId };
+          });
+          this.ctx.log.info({ machine: id, image: imageId }, "machine reinstalled");
+        },
+      },
+      signal,
+    );
+  }
+
+  async resize(id: string, spec: MachineSpec, signal: AbortSignal): Promise<void> {
+    const rt = await this.existing(id, signal);
+    if (rt.pid()) throw new Error(`machine ${id} is running: resize needs it stopped`);
+    await rt.actions.run(
+      {
+        key: "resize",
+        shownAs: "busy",
+        work: async (s) => {
+          if (rt.pid()) throw new Error(`machine ${id} is running: resize needs it stopped`);
+          const info = await this.ctx.qemuImg.info(rt.dir.bootDisk, s);
+          if (spec.diskGb * GB > info.virtualSize) await this.ctx.qemuImg.grow(rt.dir.bootDisk, spec.diskGb, s);
+          else if (spec.diskGb * GB < info.virtualSize) this.ctx.log.warn({ machine: id, diskGb: spec.diskGb }, "boot disks are never shrunk; kept its size");
+          rt.dir.update((r) => {
+            r.spec = { ...spec, imageId: r.spec.imageId, dataDisks: r.spec.dataDisks };
+          });
+          this.ctx.log.info({ machine: id, cpu: spec.cpu, memory: spec.memory, diskGb: spec.diskGb }, "machine resized");
+        },
+      },
+      signal,
+    );
+  }
+
+  async resetPassword(id: string, password: string, signal: AbortSignal): Promise<void> {
+    const rt = await this.existing(id, signal);
+    // Calls with the same password join; the password itself is never part of a log line.
+    const key = `password:${createHash("sha256").update(password).digest("hex").slice(0, 12)}`;
+    await rt.actions.run(
+      {
+        key,
+        work: async (s) => {
+          if (!rt.pid()) {
+            rt.dir.setPendingPassword(password);
+            this.ctx.log.info({ machine: id }, "password recorded for the next boot");
+            return;
+          }
+          if (!(await rt.waitForAgent(this.ctx.agentWaitMs, s))) throw new Error(`machine ${id}: the guest agent does not answer, the password was not changed`);
+          const user = this.ctx.images.get(rt.record().spec.imageId)?.sshUser ?? "root";
+          await rt.ga.setPassword(user, password, { signal: s, timeoutMs: 15_000 });
+          rt.dir.clearPendingPassword();
+          this.ctx.log.info({ machine: id, user }, "password set through the guest agent");
+        },
+      },
+      signal,
+    );
+  }
+
+  async destroy(id: string, signal: AbortSignal): Promise<void> {
+    throwIfAborted(signal);
+    await abortable(this.ready, signal);
+    try {
+      MachineDir.check(id);
+    } catch {
+      return;
+    }
+    const rt = this.runtime(id);
+    if (!existsSync(rt.dir.dir)) return;
+    await rt.actions.run(
+      {
+        key: "destroy",
+        shownAs: "busy",
+        preempts: rt.actions.keys(),
+        keepWhenAbandoned: true,
+        work: async (s) => {
+          if (rt.pid()) await hardOff(rt, s);
+          rt.stopMonitor();
+          rt.dir.remove();
+          this.ctx.log.info({ machine: id }, "machine destroyed");
+        },
+      },
+      signal,
+    );
+    if (this.runtimes.get(id) === rt) this.runtimes.delete(id);
+    rt.close();
+  }
+
+  private diskPath(diskId: string): string {
+    if (!DISK_ID.test(diskId)) throw new Error(`disk id ${JSON.stringify(diskId)} is not valid (letters, digits, . _ -)`);
+    return join(this.ctx.disksDir, `${diskId}.qcow2`);
+  }
+
+  private async ensureDiskFile(disk: MachineDisk, signal: AbortSignal): Promise<string> {
+    const path = this.diskPath(disk.id);
+    if (!existsSync(path)) {
+      const tmp = `${path}.new`;
+      rmSync(tmp, { force: true });
+      await this.ctx.qemuImg.createDisk(tmp, disk.sizeGb, signal);
+      renameSync(tmp, path);
+    }
+    return path;
+  }
+
+  /** The machines whose spec lists the data disk. */
+  private holders(diskId: string): string[] {
+    return listMachines(this.machinesRoot).filter((m) => this.runtime(m).dir.read()?.spec.dataDisks?.some((d) => d.id === diskId));
+  }
+
+  async attachDisk(id: string, disk: MachineDisk, signal: AbortSignal): Promise<void> {
+    const rt = await this.existing(id, signal);
+    const path = this.diskPath(disk.id);
+    await rt.actions.run(
+      {
+        key: `disk:${disk.id}`,
+        work: async (s) => {
+          const others = this.holders(disk.id).filter((m) => m !== id);
+          if (others.length > 0) throw new Error(`disk ${disk.id} is attached to machine ${others.join(", ")}`);
+          await this.ensureDiskFile(disk, s);
+          if (!rt.record().spec.dataDisks?.some((d) => d.id === disk.id)) {
+            rt.dir.update((r) => {
+              r.spec = { ...r.spec, dataDisks: [...(r.spec.dataDisks ?? []), { id: disk.id, sizeGb: disk.sizeGb }] };
+            });
+          }
+          if (rt.pid()) await this.hotplug(rt, disk.id, path, s);
+          this.ctx.log.info({ machine: id, disk: disk.id, live: Boolean(rt.pid()) }, "data disk attached");
+        },
+      },
+      signal,
+    );
+  }
+
+  /** Plugs a data disk into a running machine: blockdev-add, then device_add on a free root port. Observes first. */
+  private async hotplug(rt: MachineRuntime, diskId: string, path: string, signal: AbortSignal): Promise<void> {
+    const qmp = await rt.qmp(signal);
+    const node = diskNodeName(diskId);
+    const dev = diskDeviceId(diskId);
+    const nodes = await qmp.execute<Array<{ "node-name": string }>>("query-named-block-nodes", { flat: true }, { signal });
+    if (!nodes.some((n) => n["node-name"] === node)) {
+      await qmp.execute("blockdev-add", { driver: "qcow2", "node-name": node, file: { driver: "file", filename: path } }, { signal });
+    }
+    const peripherals = await qmp.execute<Array<{ name: string }>>("qom-list", { path: "/machine/peripheral" }, { signal });
+    if (peripherals.some((p) => p.name === dev)) return;
+    const errors: string[] = [];
+    for (let i = 0; i < 64; i++) {
+      try {
+        await qmp.execute("device_add", { driver: "virtio-blk-pci", id: dev, drive: node, bus: rootPortId(i), serial: diskSerial(diskId) }, { signal });
+        return;
+      } catch (error) {
+        if (!(error instanceof QmpError)) throw error;
+        errors.push(`${rootPortId(i)}: ${error.desc}`);
+        if (/not found/i.test(error.desc)) break;
+      }
+    }
+    throw new Error(`no free hot-plug slot for disk ${diskId} (the machine has ${HOTPLUG_PORTS} spare; power it off and on to attach more): ${errors.join("; ")}`);
+  }
+
+  async detachDisk(id: string, diskId: string, signal: AbortSignal): Promise<void> {
+    const rt = await this.existing(id, signal);
+    if (rt.pid()) throw new Error(`machine ${id} is running: detaching a data disk needs it stopped`);
+    await rt.actions.run(
+      {
+        key: `disk:${diskId}`,
+        work: async () => {
+          if (rt.pid()) throw new Error(`machine ${id} is running: detaching a data disk needs it stopped`);
+          rt.dir.update((r) => {
+            r.spec = { ...r.spec, dataDisks: (r.spec.dataDisks ?? []).filter((d) => d.id !== diskId) };
+          });
+          this.ctx.log.info({ machine: id, disk: diskId }, "data disk detached");
+        },
+      },
+      signal,
+    );
+  }
+
+  async resizeDisk(diskId: string, sizeGb: number, signal: AbortSignal): Promise<void> {
+    throwIfAborted(signal);
+    await abortable(this.ready, signal);
+    const path = this.diskPath(diskId);
+    if (!existsSync(path)) throw new Error(`disk ${diskId} does not exist`);
+    const live = this.holders(diskId)
+      .map((m) => this.runtime(m))
+      .find((rt) => rt.pid());
+    if (live) {
+      const info = await this.ctx.qemuImg.info(path, signal);
+      if (sizeGb * GB < info.virtualSize) throw new Error(`disk ${diskId} is ${info.virtualSize / GB} GB: disks are never shrunk`);
+      await (await live.qmp(signal)).execute("block_resize", { "node-name": diskNodeName(diskId), size: Math.round(sizeGb * GB) }, { signal });
+    } else {
+      await this.ctx.qemuImg.grow(path, sizeGb, signal);
+    }
+    for (const m of this.holders(diskId)) {
+      this.runtime(m).dir.update((r) => {
+        r.spec = { ...r.spec, dataDisks: (r.spec.dataDisks ?? []).map((d) => (d.id === diskId ? { ...d, sizeGb } : d)) };
+      });
+    }
+  }
+
+  async deleteDisk(diskId: string, signal: AbortSignal): Promise<void> {
+    throwIfAborted(signal);
+    await abortable(this.ready, signal);
+    const path = this.diskPath(diskId);
+    const holders = this.holders(diskId);
+    if (holders.length > 0) throw new Error(`disk ${diskId} is attached to machine ${holders.join(", ")}: detach it first`);
+    rmSync(path, { force: true });
+  }
+
+  async consoleOutput(id: string, bytes: number, signal: AbortSignal): Promise<string> {
+    const rt = await this.existing(id, signal);
+    return rt.serial.tail(bytes);
+  }
+
+  async metrics(id: string, seconds: number, signal: AbortSignal): Promise<MachineMetrics> {
+    const rt = await this.existing(id, signal);
+    const pid = rt.pid();
+    if (pid) rt.metrics.sample(pid, 500);
+    const size = effectiveSize(rt.record().spec);
+    return rt.metrics.series(seconds, size.cpu, size.memory);
+  }
+
+  async access(id: string, signal: AbortSignal): Promise<MachineAccess | null> {
+    const rt = await this.existing(id, signal);
+    if (!rt.pid()) return null;
+    const rec = rt.record();
+    return { ip: this.ctx.sshHost, sshPort: rec.sshPort, sshUser: this.ctx.images.get(rec.spec.imageId)?.sshUser ?? "root" };
+  }
+
+  /**
+   * Runs a program in the guest through its agent and waits for it (diagnostics and tests: the
+   * agent's channel takes one client, the backend's). Not part of the Backend interface.
+   */
+  async guestExec(id: string, path: string, args: string[], signal: AbortSignal, timeoutMs = 60_000): Promise<ExecResult> {
+    const rt = await this.existing(id, signal);
+    if (!rt.pid()) throw new Error(`machine ${id} is not running`);
+    return rt.ga.exec(path, args, { signal, timeoutMs });
+  }
+
+  /**
+   * Lets go of every machine as a crash of the agent would (QEMU processes go on; calls in
+   * flight are rejected). A new QemuBackend on the same directories picks them up.
+   */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.ready.catch(() => undefined);
+    this.builds.close();
+    for (const rt of this.runtimes.values()) rt.close();
+    this.runtimes.clear();
+  }
+}

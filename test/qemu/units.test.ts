@@ -1,0 +1,161 @@
+/**
+ * The QEMU backend's pure parts, without booting anything: the QEMU command line built from a
+ * spec, and the per-machine action queue (joining, cutting short, giving up).
+ */
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import type { MachineSpec } from "@opencompshare/protocol";
+import { Abandoned, MachineActions, Preempted } from "../../packages/agent/src/backends/qemu/actions.js";
+import { diskNodeName, qemuArgs, type LaunchInput } from "../../packages/agent/src/backends/qemu/command-line.js";
+
+const SPEC: MachineSpec = { cpu: 8, memory: 32768, gpu: 2, gpuType: "4090", imageId: "img", diskGb: 50, gpuDevices: ["0000:01:00.0", "0000:02:00.0"] };
+
+function input(over: Partial<LaunchInput> = {}): LaunchInput {
+  return {
+    id: "vm-1",
+    spec: SPEC,
+    image: { id: "img", name: "img", osName: "x", kernel: "/i/vmlinuz", initrd: "/i/initrd.img", disk: "/i/disk.qcow2", cmdline: "quiet", sshUser: "root", sizeGb: 2 },
+    accel: "kvm",
+    files: { bootDisk: "/s/boot.qcow2", qmpSocket: "/s/qmp.sock", qgaSocket: "/s/qga.sock", serialLog: "/s/serial.log", pidfile: "/s/qemu.pid" },
+    sshBind: "127.0.0.1",
+    sshPort: 40022,
+    dataDisks: [{ id: "disk-1", sizeGb: 10, path: "/d/disk-1.qcow2" }],
+    ...over,
+  };
+}
+
+/** The value following `flag` each time it appears. */
+const values = (args: string[], flag: string): string[] => args.flatMap((a, i) => (a === flag ? [args[i + 1] as string] : []));
+
+describe("qemu command line", () => {
+  it("has the accelerator, size, direct kernel boot, disks, network, agent channel, serial, QMP and daemon options", () => {
+    const args = qemuArgs(input());
+    assert.deepEqual(values(args, "-accel"), ["kvm"]);
+    assert.deepEqual(values(args, "-smp"), ["8"]);
+    assert.deepEqual(values(args, "-m"), ["32768M"]);
+    assert.deepEqual(values(args, "-kernel"), ["/i/vmlinuz"]);
+    assert.deepEqual(values(args, "-append"), ["console=ttyS0 root=/dev/vda rw quiet"]);
+    const devices = values(args, "-device");
+    assert.ok(devices.includes("virtio-blk-pci,drive=boot0,id=bootdisk"));
+    assert.ok(devices.some((d) => d.startsWith(`virtio-blk-pci,drive=${diskNodeName("disk-1")},`) && d.includes("serial=disk-1")));
+    assert.ok(devices.includes("vfio-pci,host=0000:01:00.0") && devices.includes("vfio-pci,host=0000:02:00.0"));
+    assert.ok(devices.includes("virtserialport,bus=vser0.0,chardev=qga0,name=org.qemu.guest_agent.0"));
+    assert.ok(values(args, "-netdev")[0]?.includes("hostfwd=tcp:127.0.0.1:40022-:22"));
+    assert.ok(values(args, "-chardev").includes("file,id=serial0,path=/s/serial.log,append=on"));
+    assert.ok(values(args, "-chardev").includes("socket,id=qmp0,path=/s/qmp.sock,server=on,wait=off"));
+    assert.ok(args.includes("-daemonize"));
+    assert.deepEqual(values(args, "-pidfile"), ["/s/qemu.pid"]);
+    assert.ok(!args.includes("-no-shutdown"), "the fake reboot sets the shutdown action at run time instead");
+  });
+
+  it("without GPUs: the no-GPU CPU and memory, and no vfio-pci", () => {
+    const args = qemuArgs(input({ spec: { ...SPEC, withoutGpu: { cpu: 2, memory: 4096 } } }));
+    assert.deepEqual(values(args, "-smp"), ["2"]);
+    assert.deepEqual(values(args, "-m"), ["4096M"]);
+    assert.ok(!values(args, "-device").some((d) => d.startsWith("vfio-pci")));
+  });
+
+  it("TCG: emulated CPU; GPU passthrough is refused; commas in paths are escaped", () => {
+    const args = qemuArgs(input({ accel: "tcg", spec: { ...SPEC, gpuDevices: [] }, files: { ...input().files, serialLog: "/s/a,b.log" } }));
+    assert.deepEqual(values(args, "-accel"), ["tcg"]);
+    assert.deepEqual(values(args, "-cpu"), ["max"]);
+    assert.ok(values(args, "-chardev").includes("file,id=serial0,path=/s/a,,b.log,append=on"));
+    assert.throws(() => qemuArgs(input({ accel: "tcg" })), /kvm/);
+  });
+});
+
+/** A controllable piece of work for the action queue. */
+function work(): { run: (signal: AbortSignal) => Promise<void>; started: () => number; finish: () => void; aborted: () => unknown } {
+  let starts = 0;
+  let release: () => void = () => undefined;
+  let reason: unknown;
+  return {
+    run: (signal) =>
+      new Promise<void>((resolve, reject) => {
+        starts++;
+        release = resolve;
+        signal.addEventListener("abort", () => {
+          reason = signal.reason;
+          reject(signal.reason);
+        });
+      }),
+    started: () => starts,
+    finish: () => release(),
+    aborted: () => reason,
+  };
+}
+
+const tick = (): Promise<void> => new Promise((r) => setTimeout(r, 5));
+
+describe("machine action queue", () => {
+  it("a call of the action in flight joins it: one run, both callers resolve", async () => {
+    const q = new MachineActions();
+    const w = work();
+    const a = q.run({ key: "boot", shownAs: "starting", work: w.run }, new AbortController().signal);
+    const b = q.run({ key: "boot", work: w.run }, new AbortController().signal);
+    await tick();
+    assert.equal(q.shownAs(), "starting");
+    w.finish();
+    await Promise.all([a, b]);
+    assert.equal(w.started(), 1);
+    assert.ok(q.idle());
+  });
+
+  it("different actions run one after the other", async () => {
+    const q = new MachineActions();
+    const w1 = work();
+    const w2 = work();
+    const a = q.run({ key: "one", work: w1.run }, new AbortController().signal);
+    const b = q.run({ key: "two", work: w2.run }, new AbortController().signal);
+    await tick();
+    assert.equal(w2.started(), 0, "the second waits for the first");
+    w1.finish();
+    await a;
+    await tick();
+    assert.equal(w2.started(), 1);
+    w2.finish();
+    await b;
+  });
+
+  it("a hard action cuts a soft one short; the soft callers wait for it, then check their postcondition", async () => {
+    const q = new MachineActions();
+    const soft = work();
+    const hard = work();
+    let checked = false;
+    const s = q.run({ key: "reboot-soft", work: soft.run, afterPreempt: async () => void (checked = true) }, new AbortController().signal);
+    await tick();
+    const h = q.run({ key: "reboot-hard", preempts: ["reboot-soft"], work: hard.run }, new AbortController().signal);
+    await tick();
+    assert.ok(soft.aborted() instanceof Preempted);
+    assert.equal(hard.started(), 1);
+    hard.finish();
+    await Promise.all([s, h]);
+    assert.ok(checked);
+  });
+
+  it("when every caller gives up, the action's wait is cancelled; a caller who gives up is rejected at once", async () => {
+    const q = new MachineActions();
+    const w = work();
+    const ac = new AbortController();
+    const a = q.run({ key: "off-soft", work: w.run }, ac.signal);
+    await tick();
+    ac.abort(new Error("soft timeout"));
+    await assert.rejects(a, /soft timeout/);
+    await tick();
+    assert.ok(w.aborted() instanceof Abandoned);
+    assert.ok(q.idle());
+  });
+
+  it("an action kept when abandoned goes on", async () => {
+    const q = new MachineActions();
+    const w = work();
+    const ac = new AbortController();
+    const a = q.run({ key: "off-hard", keepWhenAbandoned: true, work: w.run }, ac.signal);
+    await tick();
+    ac.abort(new Error("gave up"));
+    await assert.rejects(a);
+    assert.equal(w.aborted(), undefined);
+    w.finish();
+    await q.settled(new AbortController().signal);
+  });
+});
