@@ -204,6 +204,21 @@ describe("HTTP parsing and the common RetCodes", () => {
       assert.equal((res.body.UHostSet as Array<{ UHostId: string }>)[0]?.UHostId, id);
     });
 
+    it("accepts a JSON array signed as its elements concatenated (CompShare's CLI on GetCompShareInstanceMonitor), and not a wrong one", async () => {
+      const a = await createOne();
+      const b = await createOne();
+      const nested: Record<string, NestedValue> = { Action: "GetCompShareInstanceMonitor", ...REGION, UHostIds: [a, b] };
+      const concatenated = { ...REGION, Action: "GetCompShareInstanceMonitor", UHostIds: `${a}${b}`, PublicKey: s.keys.PublicKey };
+      const signature = sign(concatenated, s.keys.PrivateKey);
+      const res = await raw(s.url, { headers: { "Content-Type": JSON_TYPE }, body: JSON.stringify({ ...nested, PublicKey: s.keys.PublicKey, Signature: signature }) });
+      assertAnswer(res, "GetCompShareInstanceMonitor", 0);
+      const list = (res.body.Data as { List: Array<{ UHostId: string }> }).List;
+      assert.deepEqual(list.map((m) => m.UHostId).sort(), [a, b].sort(), "both elements were read, not the joined string");
+      const wrong = sign({ ...concatenated, UHostIds: `${b}${a}` }, s.keys.PrivateKey);
+      const refused = await raw(s.url, { headers: { "Content-Type": JSON_TYPE }, body: JSON.stringify({ ...nested, PublicKey: s.keys.PublicKey, Signature: wrong }) });
+      assertAnswer(refused, "GetCompShareInstanceMonitor", 171);
+    });
+
     it("creates with nested JSON Disks and reads them back", async () => {
       const res = await json("CreateCompShareInstance", {
         ...CREATE,

@@ -95,6 +95,26 @@ export function parseParams(url: string, contentType: string | undefined, body: 
   return params;
 }
 
+/**
+ * The second form a JSON body may be signed in: each top-level array of strings or numbers
+ * written under its bare key as its elements joined with nothing between them (CompShare's CLI
+ * signs GetCompShareInstanceMonitor's `UHostIds` so). Undefined when the body has no such array.
+ * Only the signature uses this form; the request itself keeps the elements.
+ */
+export function concatenatedArrayForm(params: WireParams, contentType: string | undefined, body: Buffer): WireParams | undefined {
+  const type = mediaType(contentType);
+  if (body.length === 0 || !(type === JSON_TYPE || type.endsWith("+json"))) return undefined;
+  const parsed = JSON.parse(body.toString("utf8")) as Record<string, unknown>;
+  let form: WireParams | undefined;
+  for (const [key, value] of Object.entries(parsed)) {
+    if (!Array.isArray(value) || value.length === 0 || !value.every((v) => typeof v === "string" || typeof v === "number")) continue;
+    form ??= { ...params };
+    for (let i = 0; i < value.length; i++) delete form[`${key}.${i}`];
+    form[key] = value.join("");
+  }
+  return form;
+}
+
 /** The Action a request names, best effort and never throwing: used to name the envelope of an error met while parsing. */
 export function actionHint(url: string, contentType: string | undefined, body: Buffer | undefined): string {
   const q = url.indexOf("?");

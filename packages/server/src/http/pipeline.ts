@@ -14,7 +14,7 @@ import { handlers, type Services } from "../actions/index.js";
 import type { Handler } from "../actions/registry.js";
 import { authenticate } from "./authenticate.js";
 import { BodyTooLarge, ClientGone, readBody } from "./body.js";
-import { actionHint, parseParams } from "./parse.js";
+import { actionHint, concatenatedArrayForm, parseParams } from "./parse.js";
 import type { RateLimiter } from "./rate-limit.js";
 import { reply } from "./reply.js";
 import { scope } from "./scope.js";
@@ -51,7 +51,8 @@ export function createPipeline(services: Services, opts: PipelineOptions): Reque
       if (!action) throw commonErrors.missingAction();
       const contract = findAction(action);
       if (!contract) throw commonErrors.actionNotFound(action);
-      account = await authenticate(db, sealer, params);
+      const signed = body;
+      account = await authenticate(db, sealer, params, () => concatenatedArrayForm(params, req.headers["content-type"], signed));
       opts.rateLimiter.take(account);
       const request = validate(contract, params);
       const projectId = await scope(db, catalog, account, request);
