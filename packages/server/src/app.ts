@@ -95,7 +95,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   }
 
   // Real machines (qemu in this process, or agents on hosts) are reached through the host command queue.
-  const queue = new CommandQueue(store.db, clock);
+  const queue = new CommandQueue(store.db, clock, sealer);
   const driver =
     opts.driver?.({ store, clock }) ??
     (config.driver === "simulated" ? new SimulatedDriver(store.db, clock, { bootMs: config.simBootMs, imageMs: config.simImageMs }) : new AgentDriver(store.db, queue));

@@ -4,6 +4,9 @@
  * `delivered` until its report lands, and is handed out again to a poll that does not list it
  * as running (an agent that restarted). The agent deduplicates by command id.
  *
+ * A command's arguments can hold secrets (a password to set), so they are sealed at rest and
+ * opened only when handed to the host.
+ *
  * Waiting is cheap on one replica and correct on several: a report or an enqueue on this
  * replica wakes its waiters at once; others find it by reading the row, with a backoff.
  */
@@ -12,6 +15,7 @@ import { randomUUID } from "node:crypto";
 import type { CommandReport, DriverMethod, HostCommand } from "@opencompshare/protocol";
 import type { Clock } from "../../clock.js";
 import type { Db } from "../../store/schema.js";
+import type { Sealer } from "../../security/secrets.js";
 
 export interface Enqueue {
   hostId: string;
@@ -35,6 +39,7 @@ export class CommandQueue {
   constructor(
     private readonly db: Db,
     private readonly clock: Clock,
+    private readonly sealer: Sealer,
   ) {
     this.events.setMaxListeners(0);
   }
@@ -50,7 +55,7 @@ export class CommandQueue {
         operation_id: e.operationId,
         epoch: e.epoch,
         method: e.method,
-        args: JSON.stringify(e.args),
+        args: this.sealer.seal(JSON.stringify(e.args)),
         status: "pending",
         result: null,
         error_kind: null,
@@ -121,7 +126,7 @@ export class CommandQueue {
           instanceId: r.instance_id,
           operationId: r.operation_id,
           epoch: Number(r.epoch),
-          args: JSON.parse(r.args) as unknown[],
+          args: JSON.parse(this.sealer.open(r.args)) as unknown[],
         }));
       }
       const left = until - this.clock.now();

@@ -171,6 +171,9 @@ export class SimulatedDriver implements Driver {
 
   async resetPassword(id: string, _password: string, { signal }: DriverCall): Promise<void> {
     const extra = await this.fault("resetPassword", id, signal);
+    // A stopped machine takes the password at its next boot, at once (as a real host records it).
+    const row = await this.current(id);
+    if (row.power === "off" && row.action === null) return this.delay(extra, signal);
     await this.act(id, "password", this.timings.bootMs / 3 + extra, signal);
   }
 

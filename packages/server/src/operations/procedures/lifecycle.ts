@@ -41,6 +41,12 @@ export const create: Procedure = {
     if (ctx.op.phase === "accepted" || ctx.op.phase === "provisioning") {
       await ctx.phase("provisioning");
       await ctx.drive("provision", (c) => ctx.driver.provision(id, spec, c));
+      // The login password chosen at create, set before the first boot (the host applies it as the guest comes up).
+      const row = await ctx.deps.db.selectFrom("instances").select("password_sealed").where("id", "=", id).executeTakeFirst();
+      if (row?.password_sealed) {
+        const password = Buffer.from(ctx.deps.sealer.open(row.password_sealed), "base64").toString("utf8");
+        await ctx.drive("resetPassword", (c) => ctx.driver.resetPassword(id, password, c));
+      }
     }
     await ctx.phase("booting");
     await ctx.drive("powerOn", (c) => ctx.driver.powerOn(id, c));
