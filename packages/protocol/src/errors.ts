@@ -31,7 +31,7 @@ export const ERRORS = {
   InArrears: { retCode: 226601, summary: "the account is in arrears" },
   InstanceExpired: { retCode: 226602, summary: "the instance has expired" },
   ResourceNotEnough: { retCode: 226604, summary: "no host in the zone has the GPUs, CPUs and memory asked for" },
-  ImageTaskExists: { retCode: 226605, summary: "an image task already exists for the instance" },
+  ImageTaskExists: { retCode: 226605, summary: "a task on the image is still running: deleting an image that is still being made" },
   InstanceOperationInProgress: { retCode: 226610, summary: "the instance's operation lock is held" },
   InstanceImageMaking: { retCode: 226611, summary: "a custom image of the instance is being made" },
   InstanceRecycling: { retCode: 226612, summary: "the instance is being reclaimed" },

@@ -137,17 +137,25 @@ export const catalogHandlers: HandlerMap<ActionsOf<"catalog">> = {
   async DescribeCompShareGpuInventory(ctx, req) {
     const { catalog } = ctx.services;
     const zones = catalog.zones.filter((z) => z.region === req.Region && (req.Zone === undefined || z.zone === req.Zone));
-    const byZone: Record<string, Record<string, number>> = {};
+    if (zones.length === 0) throw new ApiError("ParamsNotAvailable", "Params [Region] not available");
+    // Pool first, then the zone's numeric id, then the GPU type (the SDKs' documented shape):
+    // {"Exclusive":{"1":{"4090":12}},"Spot":{…}}. Spot draws on the same free GPUs, for the types that allow it.
+    const pools: Record<"Exclusive" | "Spot", Record<string, Record<string, number>>> = { Exclusive: {}, Spot: {} };
     for (const z of zones) {
-      byZone[z.zone] = {};
+      const zoneId = String(catalog.zones.indexOf(z) + 1);
+      const exclusive: Record<string, number> = {};
+      const spot: Record<string, number> = {};
       for (const type of catalog.typesIn(z.zone)) {
         const candidates = await ctx.services.fleet.candidates(ctx.services.db, { zone: z.zone, gpuType: type.name }, ctx.services.clock.now());
-        (byZone[z.zone] as Record<string, number>)[type.name] = candidates.reduce((n, h) => n + h.freeGpus, 0);
+        const free = candidates.reduce((n, h) => n + h.freeGpus, 0);
+        exclusive[type.name] = free;
+        if (type.spot) spot[type.name] = free;
       }
+      pools.Exclusive[zoneId] = exclusive;
+      pools.Spot[zoneId] = spot;
     }
-    if (zones.length === 0) throw new ApiError("ParamsNotAvailable", "Params [Region] not available");
     return {
-      GpuInventoryByZone: JSON.stringify(byZone),
+      GpuInventoryByZone: JSON.stringify(pools),
       SpotUnsupportedGpuTypes: catalog.data.gpuTypes.filter((t) => !t.spot).map((t) => t.name),
       UpdateTime: Math.floor(ctx.services.clock.now() / 1000),
     };

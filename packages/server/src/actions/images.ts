@@ -108,7 +108,8 @@ export const imageHandlers: HandlerMap<ActionsOf<"images">> = {
             auto_start: 0,
             supported_gpu_types: source?.supported_gpu_types ?? "[]",
             ports: "[]",
-            container: Number(source?.container ?? 0),
+            // What the instance is (fixed at create), not what its current image was made for.
+            container: inst.instance_type === "Container" ? 1 : 0,
             is_official: 0,
             published_at: 0,
             updated_at: now,
