@@ -18,7 +18,7 @@ interface Entry {
 }
 
 const FAMILIES: Entry[] = [
-  { name: "instance", group: "api", summary: "list | get | create | start | stop | reboot | terminate | reset-password | reinstall | resize | rename", load: async () => (await import("./commands/instance.js")).family },
+  { name: "instance", group: "api", summary: "list | get | console | create | start | stop | reboot | terminate | reset-password | reinstall | resize | rename", load: async () => (await import("./commands/instance.js")).family },
   { name: "image", group: "api", summary: "list | get | create | delete", load: async () => (await import("./commands/image.js")).family },
   { name: "operation", group: "api", summary: "list UHOSTID: the operation records of an instance", load: async () => (await import("./commands/operation.js")).family },
   { name: "configure", group: "api", summary: "store credentials in a named profile; `configure list` shows them", load: async () => (await import("./commands/configure.js")).family },

@@ -214,6 +214,22 @@ const get: Command = {
   }),
 };
 
+const consoleOutput: Command = {
+  name: "console",
+  args: "UHOSTID",
+  minArgs: 1,
+  maxArgs: 1,
+  summary: "Print the tail of an instance's serial console (boot messages, the boot id).",
+  details: "Uses GetCompShareInstanceConsoleOutput, which opencompshare adds to the CompShare API.",
+  options: [["Options", { bytes: { type: "string", value: "N", describe: "at most N bytes (default 65536)" } }], ...common],
+  run: api(async (ctx) => {
+    const res = await ctx.client.getCompShareInstanceConsoleOutput({ UHostId: ctx.args[0] as string, Length: intOption(ctx.values, "bytes", 65536, 1) }, ctx.call);
+    if (ctx.format === "json") ctx.io.stdout.write(jsonLine(res));
+    else ctx.io.stdout.write(res.Output.endsWith("\n") || res.Output === "" ? res.Output : `${res.Output}\n`);
+    return 0;
+  }),
+};
+
 const create: Command = {
   name: "create",
   summary: "Create GPU instances: Initializing, then Running.",
@@ -318,6 +334,7 @@ export const family: Family = {
   commands: [
     list,
     get,
+    consoleOutput,
     create,
     power("start", "StartCompShareInstance", "Start stopped instances: Starting, then Running.", (c) => stateWait(c, "Running")),
     power("stop", "StopCompShareInstance", "Stop running instances: Stopping, then Stopped.", (c) => stateWait(c, "Stopped")),

@@ -63,6 +63,7 @@ export const actions = {
   DeleteCompShareImageFavorite: community.DeleteCompShareImageFavorite,
   GetProjectList: projects.GetProjectList,
   DescribeCompShareInstanceOperations: operations.DescribeCompShareInstanceOperations,
+  GetCompShareInstanceConsoleOutput: operations.GetCompShareInstanceConsoleOutput,
 } as const;
 
 export type Actions = typeof actions;

@@ -3,7 +3,9 @@ import { ApiError } from "@opencompshare/protocol";
 import { listOperations, toOperationModel } from "../operations/records.js";
 import { findOwnedInstance } from "../store/repositories/instances.js";
 import type { ActionsOf, HandlerMap } from "./registry.js";
-import { pageOf } from "./instances.js";
+import { ownedOrNotFound, pageOf } from "./instances.js";
+
+const CONSOLE_BYTES = 64 * 1024;
 
 export const operationHandlers: HandlerMap<ActionsOf<"operations">> = {
   async DescribeCompShareInstanceOperations(ctx, req) {
@@ -14,5 +16,11 @@ export const operationHandlers: HandlerMap<ActionsOf<"operations">> = {
       throw new ApiError("InstanceNotFound", `instance ${req.UHostId} does not exist`);
     }
     return { TotalCount: total, OperationSet: rows.map(toOperationModel) };
+  },
+
+  async GetCompShareInstanceConsoleOutput(ctx, req) {
+    const inst = await ownedOrNotFound(ctx, req.UHostId);
+    const output = await ctx.services.driver.consoleOutput(inst.id, req.Length ?? CONSOLE_BYTES, { signal: AbortSignal.timeout(10_000) });
+    return { UHostId: inst.id, Output: output, Timestamp: Math.floor(ctx.services.clock.now() / 1000) };
   },
 };
