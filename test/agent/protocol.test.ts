@@ -79,13 +79,15 @@ describe("the agent protocol", () => {
   });
 
   it("places a Create on the host and runs it through the agent: Running, with the login the host told", async () => {
-    const res = await s.call("CreateCompShareInstance", CREATE);
+    const res = await s.call("CreateCompShareInstance", { ...CREATE, Password: Buffer.from("Cr3ate-pass!").toString("base64") });
     assert.equal(res.body.RetCode, 0, JSON.stringify(res.body));
     instance = (res.body.UHostIds as string[])[0] as string;
     await s.until(async () => (await s.state(instance)) === "Running", 50);
     assert.equal(await hostOf(instance), "host-a");
     const machine = a.backend.machinesById.get(instance);
     assert.equal(machine?.power, "running");
+    assert.equal(machine?.password, "Cr3ate-pass!", "the create's password reached the guest before its first boot");
+    for (const c of await commands(instance)) assert.ok(!c.args.includes("Cr3ate-pass!") && !c.args.includes(instance), "command arguments are sealed at rest");
     assert.deepEqual(machine?.spec.gpuDevices, [], "emulated GPUs are placed but never passed through");
     const d = await s.call("DescribeCompShareInstance", { ...REGION, "UHostIds.0": instance });
     const inst = (d.body.UHostSet as Array<{ SshLoginCommand: string; IPSet: Array<{ IP: string }> }>)[0];
@@ -119,7 +121,7 @@ describe("the agent protocol", () => {
         operation_id: "op-stale",
         epoch: epoch - 1,
         method: "reboot",
-        args: JSON.stringify([instance, "hard"]),
+        args: s.app.services.sealer.seal(JSON.stringify([instance, "hard"])),
         status: "pending",
         result: null,
         error_kind: null,
@@ -269,5 +271,8 @@ describe("GPU health through the agent", () => {
     const m = await s.call("GetCompShareInstanceMonitor", { Region: REGION.Region, UHostIds: [id] });
     const util = ((m.body.Data as { List: Array<{ Metrics: Array<{ MetricKey: string; Results: Array<{ TagMap: Record<string, string> }> }> }> }).List[0]?.Metrics ?? []).find((x) => x.MetricKey === "cloudwatch_gpu_util");
     assert.deepEqual(util?.Results.map((r) => r.TagMap.gpu_bus_id), ["0000:18:00.0", "0000:2a:00.0"]);
+    // …and the health the host reported: the GPU that fell off the bus is 0.
+    const healthy = ((m.body.Data as { List: Array<{ Metrics: Array<{ MetricKey: string; Results: Array<{ TagMap: Record<string, string>; Values: Array<{ Value: number }> }> }> }> }).List[0]?.Metrics ?? []).find((x) => x.MetricKey === "ocs_gpu_healthy");
+    assert.deepEqual(healthy?.Results.map((r) => [r.TagMap.gpu_bus_id, r.Values[0]?.Value]), [["0000:18:00.0", 0], ["0000:2a:00.0", 1]]);
   });
 });

@@ -32,6 +32,10 @@ export interface AgentOptions {
   log: AgentLog;
   heartbeatMs?: number;
   pollWaitMs?: number;
+  /** What the host offers to placement, instead of its real CPUs and memory (MB). */
+  capacity?: { cpus: number; memory: number };
+  /** The most a guest really gets (MB), whatever its size. */
+  guestMax?: { cpus: number; memory: number };
 }
 
 /** Sleeps `ms`, or less when `signal` aborts; never rejects. */
@@ -71,6 +75,7 @@ export class Agent {
       backend: opts.backend,
       fences: this.fences,
       emulatedDevices: new Set(this.emulated),
+      ...(opts.guestMax ? { guestMax: opts.guestMax } : {}),
       onProgress: (cmd, p) => this.progress(cmd, p),
     });
   }
@@ -99,6 +104,7 @@ export class Agent {
     this.stopping.abort();
     await Promise.allSettled(this.loops);
     await Promise.allSettled([...this.running.values()]);
+    await this.opts.backend.close?.();
   }
 
   private async register(signal: AbortSignal): Promise<void> {
@@ -109,8 +115,8 @@ export class Agent {
         bootId: hostBootId(),
         agentVersion: AGENT_VERSION,
         cpuPlatform: cpuPlatform(),
-        cpus: facts.cpus,
-        memory: facts.memory,
+        cpus: this.opts.capacity?.cpus ?? facts.cpus,
+        memory: this.opts.capacity?.memory ?? facts.memory,
         accelerator: facts.accelerator,
         gpus,
         images: images.map((i) => ({ id: i.id, name: i.name, osName: i.osName, sizeGb: i.sizeGb })),

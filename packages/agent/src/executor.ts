@@ -7,7 +7,7 @@
  *   is written. A command cut short by a crash ("started") runs again when it is redelivered: the
  *   backend's methods join what the machine is already doing, so it does not act twice.
  */
-import { READ_METHODS, type CommandReport, type DriverMethod, type HostCommand } from "@opencompshare/protocol";
+import { READ_METHODS, type CommandReport, type DriverMethod, type HostCommand, type MachineSpec } from "@opencompshare/protocol";
 import type { Backend } from "./backends/backend.js";
 import { HOST_KEY, type FenceStore } from "./fence-store.js";
 
@@ -18,6 +18,8 @@ export interface ExecutorOptions {
   onProgress?: (command: HostCommand, progress: unknown) => void;
   /** GPU devices the backend must not pass through (emulated GPUs). */
   emulatedDevices?: ReadonlySet<string>;
+  /** The most vCPUs and memory (MB) a guest really gets. */
+  guestMax?: { cpus: number; memory: number };
   now?: () => number;
 }
 
@@ -56,7 +58,7 @@ export class Executor {
   async execute(cmd: HostCommand, signal: AbortSignal): Promise<CommandReport> {
     const call = CALLS[cmd.method];
     if (!call) return { id: cmd.id, epoch: cmd.epoch, ok: false, error: { kind: "refused", message: `unknown method ${String(cmd.method)}` } };
-    const args = this.withoutEmulated(cmd);
+    const args = this.adapt(cmd);
     const progress = async (p: unknown) => this.opts.onProgress?.(cmd, p);
     if (READ_METHODS.has(cmd.method)) {
       try {
@@ -96,11 +98,23 @@ export class Executor {
     return report;
   }
 
-  /** The machine spec without the emulated GPUs: they are offered for placement but never passed through. */
-  private withoutEmulated(cmd: HostCommand): unknown[] {
-    const emulated = this.opts.emulatedDevices;
-    if (!emulated || emulated.size === 0 || (cmd.method !== "provision" && cmd.method !== "resize")) return cmd.args;
-    const [id, spec, ...rest] = cmd.args as [string, { gpuDevices?: string[] }, ...unknown[]];
-    return [id, { ...spec, gpuDevices: (spec.gpuDevices ?? []).filter((d) => !emulated.has(d)) }, ...rest];
+  /**
+   * The machine spec as this host runs it: without the emulated GPUs (offered for placement, never
+   * passed through), and within the guest limit of a small test box.
+   */
+  private adapt(cmd: HostCommand): unknown[] {
+    if (cmd.method !== "provision" && cmd.method !== "resize") return cmd.args;
+    const emulated = this.opts.emulatedDevices ?? new Set<string>();
+    const max = this.opts.guestMax;
+    const [id, spec, ...rest] = cmd.args as [string, MachineSpec, ...unknown[]];
+    return [
+      id,
+      {
+        ...spec,
+        gpuDevices: (spec.gpuDevices ?? []).filter((d) => !emulated.has(d)),
+        ...(max ? { cpu: Math.min(spec.cpu, max.cpus), memory: Math.min(spec.memory, max.memory) } : {}),
+      },
+      ...rest,
+    ];
   }
 }

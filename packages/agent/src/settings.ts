@@ -16,8 +16,14 @@ export interface AgentSettings {
   /** `auto` (the host's NVIDIA GPUs), `none`, or `emulated:TYPExN`. */
   gpus: string;
   sshHost: string;
+  /** A Linux bridge for the guests' NICs; unset: user-mode networking with forwarded SSH ports. */
+  bridge: string | undefined;
   qemu: string;
   heartbeatMs: number;
+  /** What the host offers to placement: `auto` (its real CPUs and memory) or `CPUS,MEMORY_MB`; unset: see startAgent. */
+  capacity: string | undefined;
+  /** The most vCPUs and memory a guest really gets: `none`, or `CPUS,MEMORY_MB` (a small test box); unset: see startAgent. */
+  guestMax: string | undefined;
 }
 
 export interface AgentSetting {
@@ -36,9 +42,19 @@ export const AGENT_SETTINGS: readonly AgentSetting[] = [
   { key: "accel", env: "OCS_AGENT_ACCEL", flag: "accel", default: "auto", describe: "auto (KVM when a probe guest boots under it, else TCG), kvm or tcg" },
   { key: "gpus", env: "OCS_AGENT_GPUS", flag: "gpus", default: "auto", describe: "auto (the host's NVIDIA GPUs), none, or emulated:TYPExN (no passthrough)" },
   { key: "sshHost", env: "OCS_AGENT_SSH_HOST", flag: "ssh-host", default: "127.0.0.1", describe: "the address SshLoginCommand shows for the guests' forwarded SSH ports" },
+  { key: "bridge", env: "OCS_AGENT_BRIDGE", flag: "bridge", describe: "a Linux bridge to put guests on (qemu-bridge-helper; their own addresses, SSH on port 22); unset: user-mode networking, SSH forwarded from a host port" },
   { key: "qemu", env: "OCS_QEMU", flag: "qemu", default: "qemu-system-x86_64", describe: "the QEMU binary" },
   { key: "heartbeatMs", env: "OCS_AGENT_HEARTBEAT_MS", flag: "heartbeat-ms", default: "10000", describe: "how often the agent heartbeats, ms" },
+  { key: "capacity", env: "OCS_AGENT_CAPACITY", flag: "capacity", describe: "what the host offers to placement: auto (its CPUs and memory) or CPUS,MEMORY_MB (default auto; with emulated GPUs, what those GPUs are sold with)" },
+  { key: "guestMax", env: "OCS_AGENT_GUEST_MAX", flag: "guest-max", describe: "the most a guest really gets: none, or CPUS,MEMORY_MB (default none; with emulated GPUs, 1,1024)" },
 ];
+
+/** `CPUS,MEMORY_MB`, as capacity and guest limits are written. */
+export function parseSize(text: string, setting: string): { cpus: number; memory: number } {
+  const m = /^(\d+),(\d+)$/.exec(text);
+  if (!m || Number(m[1]) < 1 || Number(m[2]) < 64) throw new AgentSettingsError(`${setting} must be CPUS,MEMORY_MB such as 16,65536, got ${JSON.stringify(text)}`);
+  return { cpus: Number(m[1]), memory: Number(m[2]) };
+}
 
 export class AgentSettingsError extends Error {}
 
@@ -60,6 +76,9 @@ export function loadAgentSettings(flags: Record<string, string | undefined>, env
       throw new AgentSettingsError(`OCS_AGENT_GPUS (--gpus): ${(error as Error).message}`);
     }
   }
+  if (settings.bridge !== undefined && !/^[A-Za-z0-9_.-]{1,15}$/.test(settings.bridge)) throw new AgentSettingsError(`OCS_AGENT_BRIDGE (--bridge) must be a network interface name such as br0, got ${JSON.stringify(settings.bridge)}`);
+  if (settings.capacity !== undefined && settings.capacity !== "auto") parseSize(settings.capacity, "OCS_AGENT_CAPACITY (--capacity)");
+  if (settings.guestMax !== undefined && settings.guestMax !== "none") parseSize(settings.guestMax, "OCS_AGENT_GUEST_MAX (--guest-max)");
   const hb = Number(settings.heartbeatMs);
   if (!Number.isInteger(hb) || hb < 100) throw new AgentSettingsError(`OCS_AGENT_HEARTBEAT_MS (--heartbeat-ms) must be an integer of at least 100, got ${JSON.stringify(settings.heartbeatMs)}`);
   settings.heartbeatMs = hb;
@@ -83,6 +102,7 @@ export async function gpuMode(settings: AgentSettings, emulateWhenNone: boolean,
   const inventory = new GpuInventory();
   const found = (await inventory.discover()).filter((g) => g.gpuType);
   if (found.length === 0 && emulateWhenNone) {
+    await inventory.close();
     warn("no NVIDIA GPU found on this host: offering 8 emulated 4090 GPUs so that instances can be placed (no passthrough); set OCS_AGENT_GPUS=none to offer none");
     return { kind: "emulated", gpuType: "4090", count: 8, memoryMb: 24576 };
   }

@@ -15,13 +15,13 @@
  */
 import type { ImageProgress, MachineAccess, MachineDisk, MachineMetrics, MachineSpec, MachineStatus, PowerMode } from "@opencompshare/protocol";
 
-/** A bootable image on this host: a kernel and initramfs booted directly, and a qcow2 base disk. */
+/** A bootable image on this host: a qcow2 base disk, with a kernel and initramfs booted directly or its own bootloader. */
 export interface BootImage {
   /** The CompShareImageId. */
   id: string;
   name: string;
   osName: string;
-  /** Absolute paths on this host. */
+  /** Absolute paths on this host; empty: the disk boots with its own bootloader (BIOS). */
   kernel: string;
   initrd: string;
   /** The base disk; a machine's boot disk is a qcow2 overlay on it. */
@@ -45,6 +45,8 @@ export interface HostFacts {
 
 export interface Backend {
   readonly name: string;
+  /** Lets go of the machines (their connections and watchers); they go on running. */
+  close?(): Promise<void>;
   /** Host facts: CPUs, memory, accelerator. */
   facts(signal: AbortSignal): Promise<HostFacts>;
   /** The images this host can boot (platform images it was given, and custom images it made). */

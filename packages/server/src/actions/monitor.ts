@@ -1,7 +1,8 @@
 /**
  * GetCompShareInstanceMonitor: CPU, memory, disk and GPU series from the driver, in CompShare's
  * shape. Several instances (at most 10) get the last 60 seconds and the base metrics; one
- * instance with StartTime/EndTime gets that range and the network and disk traffic too.
+ * instance with StartTime/EndTime gets that range and the network and disk traffic too. On
+ * hosts that report GPU health, `ocs_gpu_healthy` (an extension) is 1 or 0 per GPU, as last reported.
  */
 import { ApiError, commonErrors, type MetricPoint } from "@opencompshare/protocol";
 import { findOwnedInstance } from "../store/repositories/instances.js";
@@ -10,6 +11,16 @@ import type { ActionsOf, HandlerMap } from "./registry.js";
 const MAX_INSTANCES = 10;
 const RECENT_S = 60;
 const MAX_RANGE_S = 7 * 86_400;
+
+/** The health of the instance's GPUs, as its host last reported it (instances.monitor). */
+function gpuHealth(monitor: string): Array<{ device: string; healthy: boolean }> {
+  try {
+    const info = (JSON.parse(monitor || "{}") as { GpuInfo?: Array<{ Device?: unknown; Healthy?: unknown }> }).GpuInfo ?? [];
+    return info.filter((g) => typeof g.Device === "string" && typeof g.Healthy === "boolean").map((g) => ({ device: g.Device as string, healthy: g.Healthy as boolean }));
+  } catch {
+    return [];
+  }
+}
 
 const values = (points: MetricPoint[] | undefined, from: number, to: number) =>
   (points ?? []).filter((p) => p.t >= from && p.t <= to).map((p) => ({ Timestamp: p.t, Value: p.v }));
@@ -48,6 +59,14 @@ export const monitorHandlers: HandlerMap<ActionsOf<"monitoring">> = {
         perGpu("cloudwatch_gpu_memory_usage", (g) => g.memory),
         perGpu("cloudwatch_gpu_util", (g) => g.util),
       ];
+      const health = gpuHealth(inst.monitor);
+      if (health.length > 0) {
+        metrics.push({
+          MetricKey: "ocs_gpu_healthy",
+          Tags: { uuid: [id], gpu_bus_id: health.map((g) => g.device) },
+          Results: health.map((g) => ({ ResourceId: id, LongResourceId: id, TagMap: { gpu_bus_id: g.device }, Values: [{ Timestamp: to, Value: g.healthy ? 1 : 0 }] })),
+        });
+      }
       if (ranged) {
         metrics.push(one("uhost_net_in_flow", m.netIn), one("uhost_net_out_flow", m.netOut), one("uhost_disk_read", m.diskRead), one("uhost_disk_write", m.diskWrite));
       }
