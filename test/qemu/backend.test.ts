@@ -239,6 +239,12 @@ describe("QEMU backend with real guests (TCG)", { timeout: 30 * 60_000 }, () => 
       assert.ok(facts.cpus >= 1 && facts.memory > 256);
     });
 
+    it("the guest agent lists the guest's address (what bridge mode logs in to): 10.0.2.15 under user-mode networking", { timeout: TEST_MS }, async () => {
+      assert.deepEqual(await backend.guestAddresses(A, within(30_000)), ["10.0.2.15"]);
+      const access = await backend.access(A, never());
+      assert.equal(access?.ip, "127.0.0.1", "user-mode networking logs in through the forwarded port");
+    });
+
     it("agent restart: a new backend finds the running machine, with the same status, without acting", { timeout: TEST_MS }, async () => {
       const before = await status(A);
       const pids = qemuPidsUnder(stateDir);

@@ -1,12 +1,14 @@
 /**
  * The QEMU backend's pure parts, without booting anything: the QEMU command line built from a
- * spec, and the per-machine action queue (joining, cutting short, giving up).
+ * spec, the guest's addresses as its agent lists them, and the per-machine action queue
+ * (joining, cutting short, giving up).
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { MachineSpec } from "@opencompshare/protocol";
 import { Abandoned, MachineActions, Preempted } from "../../packages/agent/src/backends/qemu/actions.js";
 import { diskNodeName, qemuArgs, type LaunchInput } from "../../packages/agent/src/backends/qemu/command-line.js";
+import { guestIpv4 } from "../../packages/agent/src/backends/qemu/guest-agent.js";
 
 const SPEC: MachineSpec = { cpu: 8, memory: 32768, gpu: 2, gpuType: "4090", imageId: "img", diskGb: 50, gpuDevices: ["0000:01:00.0", "0000:02:00.0"] };
 
@@ -36,7 +38,7 @@ describe("qemu command line", () => {
     assert.deepEqual(values(args, "-kernel"), ["/i/vmlinuz"]);
     assert.deepEqual(values(args, "-append"), ["console=ttyS0 root=/dev/vda rw quiet"]);
     const devices = values(args, "-device");
-    assert.ok(devices.includes("virtio-blk-pci,drive=boot0,id=bootdisk"));
+    assert.ok(devices.includes("virtio-blk-pci,drive=boot0,id=bootdisk"), "a direct kernel boot has boot index 0 already");
     assert.ok(devices.some((d) => d.startsWith(`virtio-blk-pci,drive=${diskNodeName("disk-1")},`) && d.includes("serial=disk-1")));
     assert.ok(devices.includes("vfio-pci,host=0000:01:00.0") && devices.includes("vfio-pci,host=0000:02:00.0"));
     assert.ok(devices.includes("virtserialport,bus=vser0.0,chardev=qga0,name=org.qemu.guest_agent.0"));
@@ -61,6 +63,32 @@ describe("qemu command line", () => {
     assert.deepEqual(values(args, "-cpu"), ["max"]);
     assert.ok(values(args, "-chardev").includes("file,id=serial0,path=/s/a,,b.log,append=on"));
     assert.throws(() => qemuArgs(input({ accel: "tcg" })), /kvm/);
+  });
+
+  it("an image without a kernel boots from its disk's own bootloader: no -kernel, -initrd or -append", () => {
+    const args = qemuArgs(input({ image: { ...input().image, kernel: "", initrd: "" } }));
+    for (const flag of ["-kernel", "-initrd", "-append"]) assert.ok(!args.includes(flag), flag);
+    assert.ok(values(args, "-device").includes("virtio-blk-pci,drive=boot0,id=bootdisk,bootindex=0"));
+  });
+
+  it("on a bridge: a tap on it through qemu-bridge-helper, and no forwarded port", () => {
+    const args = qemuArgs(input({ bridge: "br0" }));
+    assert.deepEqual(values(args, "-netdev"), ["bridge,id=net0,br=br0"]);
+    assert.ok(!args.some((a) => a.includes("hostfwd")));
+  });
+});
+
+describe("the guest's addresses from guest-network-get-interfaces", () => {
+  it("lists IPv4 addresses of real interfaces, without loopback, link-local or IPv6", () => {
+    // As qemu-ga 7.2 answers in the guest image under user-mode networking (plus a second NIC).
+    const ifaces = [
+      { name: "lo", "hardware-address": "00:00:00:00:00:00", "ip-addresses": [{ "ip-address-type": "ipv4" as const, "ip-address": "127.0.0.1", prefix: 8 }, { "ip-address-type": "ipv6" as const, "ip-address": "::1", prefix: 128 }] },
+      { name: "eth0", "hardware-address": "52:54:00:e2:9f:ad", "ip-addresses": [{ "ip-address-type": "ipv4" as const, "ip-address": "10.0.2.15", prefix: 24 }, { "ip-address-type": "ipv6" as const, "ip-address": "fec0::5054:ff:fee2:9fad", prefix: 64 }] },
+      { name: "eth1", "hardware-address": "52:54:00:00:00:02", "ip-addresses": [{ "ip-address-type": "ipv4" as const, "ip-address": "169.254.3.4", prefix: 16 }] },
+      { name: "eth2", "hardware-address": "52:54:00:00:00:03" },
+    ];
+    assert.deepEqual(guestIpv4(ifaces), ["10.0.2.15"]);
+    assert.deepEqual(guestIpv4([]), []);
   });
 });
 

@@ -37,6 +37,12 @@ export interface QemuBackendOptions {
   qemuImgBinary?: string;
   /** The address access() reports for SSH (default 127.0.0.1; forwards then bind loopback only). */
   sshHost?: string;
+  /**
+   * A Linux bridge (e.g. `br0`) to put guests on, through qemu-bridge-helper (allowed in
+   * /etc/qemu/bridge.conf). Guests then get their address from the bridge's network, access()
+   * reports it as the guest agent tells it, with port 22. Unset: user-mode networking.
+   */
+  bridge?: string;
   log?: BackendLog;
   /** A recorded reboot younger than this is joined by a new call rather than asked again (default 5 min). */
   rejoinWindowMs?: number;
@@ -85,6 +91,7 @@ export class QemuBackend implements Backend {
       disksDir: join(stateDir, "disks"),
       sshHost,
       sshBind: loopback ? "127.0.0.1" : isIP(sshHost) === 4 ? sshHost : "0.0.0.0",
+      ...(opts.bridge ? { bridge: opts.bridge } : {}),
       log: opts.log ?? SILENT,
       rejoinWindowMs: opts.rejoinWindowMs ?? 5 * 60_000,
       agentWaitMs: opts.agentWaitMs ?? 60_000,
@@ -596,7 +603,17 @@ export class QemuBackend implements Backend {
     const rt = await this.existing(id, signal);
     if (!rt.pid()) return null;
     const rec = rt.record();
-    return { ip: this.ctx.sshHost, sshPort: rec.sshPort, sshUser: this.ctx.images.get(rec.spec.imageId)?.sshUser ?? "root" };
+    const sshUser = this.ctx.images.get(rec.spec.imageId)?.sshUser ?? "root";
+    if (!this.ctx.bridge) return { ip: this.ctx.sshHost, sshPort: rec.sshPort, sshUser };
+    // On a bridge the guest's own address is the login; the guest agent knows it.
+    const addresses = await this.guestAddresses(id, signal).catch(() => []);
+    return { ip: addresses[0] ?? "", sshPort: 22, sshUser };
+  }
+
+  /** The running guest's IPv4 addresses, as its agent lists them (what bridge mode logs in to). */
+  async guestAddresses(id: string, signal: AbortSignal): Promise<string[]> {
+    const rt = await this.existing(id, signal);
+    return rt.ga.ipv4Addresses({ signal, timeoutMs: 5000 });
   }
 
   /**

@@ -1,7 +1,9 @@
 /**
  * The QEMU command line of a machine, built from its spec: a q35 machine with the accelerator
- * configured, the image's kernel and initramfs booted directly, the boot disk and data disks as
- * virtio-blk, user-mode networking forwarding a host port to the guest's SSH, virtio-serial for
+ * configured, the image's kernel and initramfs booted directly (or the disk's own bootloader),
+ * the boot disk and data disks as
+ * virtio-blk, user-mode networking forwarding a host port to the guest's SSH (or a tap on a
+ * host bridge, where the guest has an address of its own), virtio-serial for
  * the guest agent, the serial console appended to a file, QMP on a unix socket, GPUs passed
  * through with vfio-pci, and `-daemonize` with a pidfile so QEMU outlives the agent.
  */
@@ -19,9 +21,11 @@ export interface LaunchInput {
   image: BootImage;
   accel: "kvm" | "tcg";
   files: { bootDisk: string; qmpSocket: string; qgaSocket: string; serialLog: string; pidfile: string };
-  /** Host address and port forwarded to the guest's port 22. */
+  /** Host address and port forwarded to the guest's port 22 (user-mode networking). */
   sshBind: string;
   sshPort: number;
+  /** A Linux bridge to put the guest's NIC on, through qemu-bridge-helper, instead of user-mode networking. */
+  bridge?: string;
   /** Data disks in attachment order, with their files. */
   dataDisks: Array<MachineDisk & { path: string }>;
 }
@@ -96,16 +100,12 @@ export function qemuArgs(input: LaunchInput): string[] {
     "none",
     "-rtc",
     "base=utc",
-    "-kernel",
-    image.kernel,
-    "-initrd",
-    image.initrd,
-    "-append",
-    kernelCmdline(image),
+    ...(image.kernel ? ["-kernel", image.kernel, ...(image.initrd ? ["-initrd", image.initrd] : []), "-append", kernelCmdline(image)] : []),
     "-blockdev",
     blockdev("boot0", files.bootDisk),
     "-device",
-    "virtio-blk-pci,drive=boot0,id=bootdisk",
+    // A direct kernel boot takes boot index 0 itself; a disk with its own bootloader is first.
+    image.kernel ? "virtio-blk-pci,drive=boot0,id=bootdisk" : "virtio-blk-pci,drive=boot0,id=bootdisk,bootindex=0",
   ];
   const ports = input.dataDisks.length + HOTPLUG_PORTS;
   for (let i = 0; i < ports; i++) args.push("-device", `pcie-root-port,id=${rootPortId(i)},chassis=${i + 1},bus=pcie.0`);
@@ -115,7 +115,7 @@ export function qemuArgs(input: LaunchInput): string[] {
   });
   args.push(
     "-netdev",
-    `user,id=net0,hostfwd=tcp:${input.sshBind}:${input.sshPort}-:22`,
+    input.bridge ? `bridge,id=net0,br=${esc(input.bridge)}` : `user,id=net0,hostfwd=tcp:${input.sshBind}:${input.sshPort}-:22`,
     "-device",
     `virtio-net-pci,netdev=net0,mac=${macAddress(input.id)}`,
     "-device",

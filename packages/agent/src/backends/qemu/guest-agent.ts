@@ -142,6 +142,12 @@ export class GuestAgent {
     return (await this.readFile("/proc/sys/kernel/random/boot_id", opts)).toString("utf8").trim();
   }
 
+  /** The guest's IPv4 addresses, loopback left out (guest-network-get-interfaces). */
+  async ipv4Addresses(opts: CallOptions = {}): Promise<string[]> {
+    const ifaces = await this.call<GuestInterface[]>("guest-network-get-interfaces", {}, opts);
+    return guestIpv4(ifaces);
+  }
+
   /** Sets a user's password in clear (`crypted: false`); the password travels base64-encoded and is never logged. */
   async setPassword(username: string, password: string, opts: CallOptions = {}): Promise<void> {
     await this.call("guest-set-user-password", { username, password: Buffer.from(password, "utf8").toString("base64"), crypted: false }, opts);
@@ -266,4 +272,20 @@ export class GuestAgent {
       };
     });
   }
+}
+
+/** One interface as guest-network-get-interfaces lists it. */
+export interface GuestInterface {
+  name: string;
+  "hardware-address"?: string;
+  "ip-addresses"?: Array<{ "ip-address-type": "ipv4" | "ipv6"; "ip-address": string; prefix: number }>;
+}
+
+/** The IPv4 addresses of the guest's interfaces, in order, without loopback and link-local ones. */
+export function guestIpv4(ifaces: readonly GuestInterface[]): string[] {
+  return ifaces
+    .filter((i) => i.name !== "lo")
+    .flatMap((i) => i["ip-addresses"] ?? [])
+    .filter((a) => a["ip-address-type"] === "ipv4" && !a["ip-address"].startsWith("127.") && !a["ip-address"].startsWith("169.254."))
+    .map((a) => a["ip-address"]);
 }

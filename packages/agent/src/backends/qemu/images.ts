@@ -100,8 +100,9 @@ export class ImageStore {
       id,
       name: file.name ?? id,
       osName: file.osName ?? "",
-      kernel: resolve(folder, file.kernel),
-      initrd: resolve(folder, file.initrd),
+      // No kernel: the disk boots with its own bootloader (a cloud image, a CUDA image).
+      kernel: file.kernel ? resolve(folder, file.kernel) : "",
+      initrd: file.initrd ? resolve(folder, file.initrd) : "",
       disk: resolve(folder, file.disk),
       cmdline: file.cmdline ?? "",
       sshUser: file.sshUser ?? "root",
@@ -141,6 +142,7 @@ export class ImageStore {
       [source.kernel, "vmlinuz"],
       [source.initrd, "initrd.img"],
     ] as const) {
+      if (!from) continue;
       const to = join(folder, name);
       rmSync(to, { force: true });
       try {
@@ -153,8 +155,8 @@ export class ImageStore {
       id,
       name: id,
       osName: source.osName,
-      kernel: "vmlinuz",
-      initrd: "initrd.img",
+      kernel: source.kernel ? "vmlinuz" : "",
+      initrd: source.initrd ? "initrd.img" : "",
       disk: "disk.qcow2",
       cmdline: source.cmdline,
       sshUser: source.sshUser,

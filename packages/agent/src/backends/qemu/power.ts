@@ -75,6 +75,7 @@ async function launch(rt: MachineRuntime, image: BootImage, signal: AbortSignal)
     files: { bootDisk: rt.dir.bootDisk, qmpSocket: rt.dir.qmpSocket, qgaSocket: rt.dir.qgaSocket, serialLog: rt.dir.serialLog, pidfile: rt.dir.pidfile },
     sshBind: rt.ctx.sshBind,
     sshPort: port,
+    ...(rt.ctx.bridge ? { bridge: rt.ctx.bridge } : {}),
     dataDisks: dataDiskFiles(rt),
   });
   try {

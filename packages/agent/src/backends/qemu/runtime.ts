@@ -31,6 +31,8 @@ export interface BackendContext {
   disksDir: string;
   sshHost: string;
   sshBind: string;
+  /** The host bridge guests are put on; unset: user-mode networking with a forwarded SSH port. */
+  bridge?: string;
   log: BackendLog;
   /** How long a recorded reboot in flight is joined by a new call rather than asked again. */
   rejoinWindowMs: number;
