@@ -1,30 +1,42 @@
 /**
- * `npm run test:compat`: the official UCloud SDKs, unchanged and pinned, as the acceptance suite.
+ * `npm run test:compat`: the official clients, unchanged and pinned, as the acceptance suite.
  *
- * 1. Prepares the clients: a Python virtual environment installed from
- *    test/compat/python/requirements.txt (cached, keyed by that file), and the Go module in
- *    test/compat/go built against its go.mod/go.sum.
+ * Three suites:
+ * - python: the UCloud Python SDK (test/compat/python);
+ * - go: the UCloud Go SDK (test/compat/go);
+ * - compshare-cli: CompShare's own CLI, `compshare` (PyPI compshare-cli), run as a subprocess
+ *   with `--json` for every command that needs no SSH (test/compat/compshare-cli). Its only
+ *   adaptation is compshare_local.py, which points the CLI at our server and turns its
+ *   telemetry off.
+ *
+ * 1. Prepares the clients: two Python virtual environments, one installed from
+ *    test/compat/python/requirements.txt and one from test/compat/compshare-cli/requirements.txt
+ *    (each cached, keyed by its file), and the Go module in test/compat/go built against its
+ *    go.mod/go.sum.
  * 2. Starts our server on a free port with a temporary data directory and small simulated
  *    durations, and makes the accounts the suites need with `ocs account create`.
- * 3. Runs both suites at once, each as its own account, then stops the server with SIGTERM.
+ * 3. Runs the three suites at once, each as its own account (the CLI suite shares an image with
+ *    a fourth account, its peer), then stops the server with SIGTERM.
  *
  * Every suite prints `ok - …` / `not ok - …` lines; the last line printed here is
  * `N passed, M failed`. A missing python3 or go is a failure, never a skip.
  * See docs/compatibility.md.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { createHash } from "node:crypto";
-import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
-import { homedir, tmpdir } from "node:os";
+import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import { actions } from "@opencompshare/protocol";
+import { PYTHON, pythonVenv, VenvError } from "./venv.js";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const COMPAT = join(ROOT, "test/compat");
 const PY_DIR = join(COMPAT, "python");
 const GO_DIR = join(COMPAT, "go");
+const CLI_DIR = join(COMPAT, "compshare-cli");
 const OCS_BIN = join(ROOT, "packages/cli/bin/ocs.js");
 
 /** Simulated durations: small, so the suite is fast, yet wide enough for the error windows. */
@@ -33,7 +45,6 @@ const IMAGE_MS = 2000;
 const KEYS = { PublicKey: "my_public_key", PrivateKey: "my_private_key" };
 const SUITE_TIMEOUT_MS = 240_000;
 const SETUP_TIMEOUT_MS = 600_000;
-const CACHE = process.env.OCS_COMPAT_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), ".cache"), "opencompshare-compat");
 
 const started = Date.now();
 let passed = 0;
@@ -59,7 +70,8 @@ function finish(): never {
 function pinned(): string {
   const py = /^ucloud-sdk-python3==(\S+)/m.exec(readFileSync(join(PY_DIR, "requirements.txt"), "utf8"))?.[1] ?? "?";
   const go = /github\.com\/ucloud\/ucloud-sdk-go (v\S+)/.exec(readFileSync(join(GO_DIR, "go.mod"), "utf8"))?.[1] ?? "?";
-  return `ucloud-sdk-python3 ${py}, ucloud-sdk-go ${go}`;
+  const cli = /^compshare-cli==(\S+)/m.exec(readFileSync(join(CLI_DIR, "requirements.txt"), "utf8"))?.[1] ?? "?";
+  return `ucloud-sdk-python3 ${py}, ucloud-sdk-go ${go}, compshare-cli ${cli}`;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -116,35 +128,21 @@ function version(cmd: string, args: string[]): string | undefined {
 // ---------------------------------------------------------------------------------------------
 // Preparing the clients.
 
-const PYTHON = process.env.OCS_COMPAT_PYTHON ?? "python3";
 const GO = process.env.OCS_COMPAT_GO ?? "go";
 
-async function preparePython(pyVersion: string): Promise<string | undefined> {
-  const requirements = readFileSync(join(PY_DIR, "requirements.txt"), "utf8");
-  const key = createHash("sha256").update(requirements).update(pyVersion).digest("hex").slice(0, 16);
-  const venv = join(CACHE, `python-venv-${key}`);
-  const python = join(venv, "bin", "python");
-  const stamp = join(venv, ".installed");
-  if (existsSync(stamp) && existsSync(python)) {
-    console.log(`# python: reusing ${venv}`);
-    return python;
-  }
-  console.log(`# python: creating ${venv} and installing requirements.txt from PyPI`);
-  rmSync(venv, { recursive: true, force: true });
-  mkdirSync(CACHE, { recursive: true });
-  const made = await run(PYTHON, ["-m", "venv", venv]);
-  if (made.code !== 0) {
-    fail(`python: '${PYTHON} -m venv' failed (on Debian/Ubuntu: apt-get install python3-venv)\n${tail(made.output)}`);
+/** A venv with `dir`/requirements.txt installed (cached, see venv.ts); undefined after reporting a failure. */
+async function prepareVenv(label: string, prefix: string, dir: string): Promise<string | undefined> {
+  try {
+    return await pythonVenv(join(dir, "requirements.txt"), prefix, (line) => console.log(`# ${label}: ${line}`), SETUP_TIMEOUT_MS);
+  } catch (error) {
+    if (!(error instanceof VenvError)) throw error;
+    fail(`${label}: ${error.message}`);
     return undefined;
   }
-  const pip = await run(python, ["-m", "pip", "install", "--disable-pip-version-check", "--no-input", "-q", "-r", join(PY_DIR, "requirements.txt")]);
-  if (pip.code !== 0) {
-    fail(`python: pip install -r test/compat/python/requirements.txt failed\n${tail(pip.output)}`);
-    return undefined;
-  }
-  writeFileSync(stamp, `${new Date().toISOString()}\n${requirements}`);
-  return python;
 }
+
+const preparePython = () => prepareVenv("python", "python", PY_DIR);
+const prepareCli = () => prepareVenv("compshare-cli", "compshare-cli", CLI_DIR);
 
 async function prepareGo(binDir: string): Promise<{ suite: string; seed: string } | undefined> {
   const suite = join(binDir, "compat-go");
@@ -200,7 +198,8 @@ async function startServer(dataDir: string): Promise<Server | undefined> {
     OCS_PRIVATE_KEY: KEYS.PrivateKey,
     OCS_SIM_BOOT_MS: String(BOOT_MS),
     OCS_SIM_IMAGE_MS: String(IMAGE_MS),
-    OCS_LOG_LEVEL: "warn",
+    // Request lines (info) say which actions each suite reached: see reachedActions.
+    OCS_LOG_LEVEL: "info",
   };
   const log = join(dataDir, "..", "server.log");
   const out = createWriteStream(log);
@@ -241,6 +240,9 @@ async function stopServer(server: Server): Promise<void> {
 }
 
 interface Account {
+  AccountId: string;
+  /** The account's number (the CompShare organization id): what image sharing names. */
+  AccountNumber: number;
   ProjectId: string;
   PublicKey: string;
   PrivateKey: string;
@@ -256,6 +258,31 @@ async function createAccount(server: Server, name: string): Promise<Account | un
   }
   fail(`server: 'ocs account create ${name}' failed\n${tail(r.output)}`);
   return undefined;
+}
+
+/**
+ * The distinct actions each suite's account called, from the server's request log (one JSON line
+ * per request, with `account` and `action`). The default account is the Python suite's.
+ */
+function reachedActions(log: string, suites: Record<string, string>): Record<string, Set<string>> {
+  const byAccount = new Map<string, Set<string>>();
+  for (const line of readFileSync(log, "utf8").split("\n")) {
+    if (!line.startsWith("{")) continue;
+    try {
+      const entry = JSON.parse(line) as { msg?: string; account?: string; action?: string };
+      if (entry.msg !== "request" || !entry.account || !entry.action) continue;
+      if (!byAccount.has(entry.account)) byAccount.set(entry.account, new Set());
+      byAccount.get(entry.account)?.add(entry.action);
+    } catch {
+      // not a log line
+    }
+  }
+  const out: Record<string, Set<string>> = {};
+  const known = new Set(Object.values(suites));
+  for (const [name, account] of Object.entries(suites)) out[name] = byAccount.get(account) ?? new Set();
+  const rest = [...byAccount.keys()].filter((a) => !known.has(a));
+  out.python = rest.map((a) => byAccount.get(a) ?? new Set<string>()).sort((x, y) => y.size - x.size)[0] ?? new Set();
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -300,22 +327,32 @@ async function runSuite(name: string, cmd: string, args: string[], cwd: string, 
 }
 
 /** Everything between the tool check and the summary; returns early on a failed step. */
-async function runAll(work: string, pyVersion: string): Promise<void> {
+async function runAll(work: string): Promise<void> {
   const dataDir = join(work, "data");
   mkdirSync(dataDir);
   const prepStarted = Date.now();
-  const [python, go] = await Promise.all([preparePython(pyVersion), prepareGo(work)]);
+  const [python, go, cliPython] = await Promise.all([preparePython(), prepareGo(work), prepareCli()]);
   console.log(`# clients ready in ${((Date.now() - prepStarted) / 1000).toFixed(1)}s`);
-  if (!python || !go) return;
+  if (!python || !go || !cliPython) return;
 
   const server = await startServer(dataDir);
   if (!server) return;
   current = server;
+  let suiteAccounts: Record<string, string> | undefined;
   try {
     const goAccount = await createAccount(server, "compat-go");
     const otherAccount = await createAccount(server, "compat-other");
-    if (!goAccount || !otherAccount) return;
+    const cliAccount = await createAccount(server, "compat-cli");
+    const cliPeer = await createAccount(server, "compat-cli-peer");
+    if (!goAccount || !otherAccount || !cliAccount || !cliPeer) return;
+    for (const [name, account] of [["compat-cli", cliAccount], ["compat-cli-peer", cliPeer]] as const) {
+      if (!Number.isInteger(account.AccountNumber)) {
+        fail(`server: 'ocs account create ${name}' printed no integer AccountNumber (the CLI suite shares images by it)`);
+        return;
+      }
+    }
     console.log(`# server ${server.url}, data in ${dataDir}`);
+    suiteAccounts = { go: goAccount.AccountId, "compshare-cli": cliAccount.AccountId, other: otherAccount.AccountId, "cli-peer": cliPeer.AccountId };
 
     const common: NodeJS.ProcessEnv = {
       ...process.env,
@@ -342,11 +379,30 @@ async function runAll(work: string, pyVersion: string): Promise<void> {
         OCS_COMPAT_PRIVATE_KEY: goAccount.PrivateKey,
         OCS_COMPAT_GO_SEED_BIN: go.seed,
       }),
+      // The CompShare CLI: an account of its own, and a peer to share an image with.
+      runSuite("compshare-cli", cliPython, ["main.py"], CLI_DIR, {
+        ...common,
+        OCS_COMPAT_PUBLIC_KEY: cliAccount.PublicKey,
+        OCS_COMPAT_PRIVATE_KEY: cliAccount.PrivateKey,
+        OCS_COMPAT_ACCOUNT_NUMBER: String(cliAccount.AccountNumber),
+        OCS_COMPAT_PEER_PUBLIC_KEY: cliPeer.PublicKey,
+        OCS_COMPAT_PEER_PRIVATE_KEY: cliPeer.PrivateKey,
+        OCS_COMPAT_PEER_ACCOUNT_NUMBER: String(cliPeer.AccountNumber),
+      }),
     ]);
   } finally {
     await stopServer(server);
     current = undefined;
   }
+  if (!suiteAccounts) return;
+  const reached = reachedActions(server.log, suiteAccounts);
+  const all = Object.keys(actions);
+  for (const suite of ["python", "go", "compshare-cli"]) {
+    const got = reached[suite] ?? new Set<string>();
+    const missing = all.filter((a) => !got.has(a));
+    console.log(`# ${suite} called ${all.length - missing.length} of the server's ${all.length} actions${missing.length ? `; not: ${missing.join(", ")}` : ""}`);
+  }
+  console.log(`# the second account, shared by python and go, called: ${[...(reached.other ?? [])].sort().join(", ")}`);
 }
 
 /** The server while it runs, killed if the runner is interrupted. */
@@ -359,7 +415,7 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
 }
 
 async function main(): Promise<void> {
-  console.log(`== compatibility suite: the official SDKs against opencompshare (${pinned()})`);
+  console.log(`== compatibility suite: the official SDKs and CLI against opencompshare (${pinned()})`);
   const pyVersion = version(PYTHON, ["--version"]);
   const goVersion = version(GO, ["version"]);
   if (!pyVersion) fail(`python: '${PYTHON}' was not found on PATH; the compatibility suite needs Python 3 with venv and pip (OCS_COMPAT_PYTHON names another)`);
@@ -368,7 +424,7 @@ async function main(): Promise<void> {
   console.log(`# ${pyVersion}; ${goVersion}`);
   const work = mkdtempSync(join(tmpdir(), "ocs-compat-"));
   try {
-    await runAll(work, pyVersion);
+    await runAll(work);
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

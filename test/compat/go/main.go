@@ -406,7 +406,10 @@ func needsStopped() error {
 	zq := c.NewResizeCompShareInstanceRequest()
 	zq.Zone = ucloud.String(zone)
 	zq.UHostId = ucloud.String(a)
+	// A compute resize names all three of Cpu, Memory and Gpu (the docs' rule; else 220).
 	zq.Cpu = ucloud.Int(32)
+	zq.Memory = ucloud.Int(131072)
+	zq.Gpu = ucloud.Int(2)
 	zr, err := c.ResizeCompShareInstance(zq)
 	if err := expectCode(zr, err, 8010, "InstanceMustBeStopped", ""); err != nil {
 		return err
@@ -468,6 +471,7 @@ func resize() error {
 	}
 	var size int
 	fmt.Sscan(s.state["bootDiskSize"], &size)
+	// The docs: a compute resize and a disk resize are separate requests (230 for both at once).
 	req := c.NewResizeCompShareInstanceRequest()
 	req.Zone = ucloud.String(zone)
 	req.UHostId = ucloud.String(a)
@@ -476,6 +480,11 @@ func resize() error {
 	req.Gpu = ucloud.Int(2)
 	req.DiskId = ucloud.String(s.state["bootDisk"])
 	req.DiskSpace = ucloud.String(fmt.Sprint(size + 20)) // a string in the SDK's model
+	both, err := c.ResizeCompShareInstance(req)
+	if err := expectPrefix(both, err, 230, "Params [DiskSpace] not available"); err != nil {
+		return err
+	}
+	req.DiskId, req.DiskSpace = nil, nil
 	resp, err := c.ResizeCompShareInstance(req)
 	if err := c.ok(resp, err); err != nil {
 		return err
@@ -494,9 +503,27 @@ func resize() error {
 	if err != nil {
 		return err
 	}
+	dq := c.NewResizeCompShareInstanceRequest()
+	dq.Zone = ucloud.String(zone)
+	dq.UHostId = ucloud.String(a)
+	dq.DiskId = ucloud.String(s.state["bootDisk"])
+	dq.DiskSpace = ucloud.String(fmt.Sprint(size + 20))
+	if err := whenFree(func() error { r, err := c.ResizeCompShareInstance(dq); return c.ok(r, err) }); err != nil {
+		return err
+	}
 	sizes := map[string]int{}
-	for _, d := range h.DiskSet {
-		sizes[d.DiskId] = d.Size
+	err = until(settle(), "the resized disk", func() (bool, error) {
+		h, err = describeOne(c, a)
+		if err != nil {
+			return false, err
+		}
+		for _, d := range h.DiskSet {
+			sizes[d.DiskId] = d.Size
+		}
+		return h.State == "Stopped" && sizes[s.state["bootDisk"]] == size+20, nil
+	})
+	if err != nil {
+		return err
 	}
 	return first(
 		equal([]int{h.CPU, h.Memory, h.GPU}, []int{32, 131072, 2}, "CPU, Memory, GPU after resize"),
@@ -538,7 +565,16 @@ func resetPassword() error {
 
 func rename() error {
 	a := s.state["a"]
-	for _, name := range []string{"go-compat-renamed", "算力 实例 +1"} {
+	// The docs' rule: up to 63 of Chinese, letters, digits and _ . , : -
+	bad := c.NewModifyCompShareInstanceNameRequest()
+	bad.Zone = ucloud.String(zone)
+	bad.UHostId = ucloud.String(a)
+	bad.Name = ucloud.String("a+b")
+	br, err := c.ModifyCompShareInstanceName(bad)
+	if err := expectPrefix(br, err, 230, "Params [Name] not available"); err != nil {
+		return err
+	}
+	for _, name := range []string{"go-compat-renamed", "算力实例_1.a,b:c-d"} {
 		req := c.NewModifyCompShareInstanceNameRequest()
 		req.Zone = ucloud.String(zone)
 		req.UHostId = ucloud.String(a)
@@ -833,11 +869,60 @@ func instanceErrors() error {
 	if err := expectCode(cr, err, 226614, "ImageNotFound", ""); err != nil {
 		return err
 	}
+	// A size the GPU type does not have is a parameter error, before any placement.
 	req = newCreate(c)
 	req.GpuType = ucloud.String("H20")
 	req.GPU = ucloud.Int(64)
 	cr, err = c.CreateCompShareInstance(req)
-	return expectCode(cr, err, 226604, "ResourceNotEnough", "")
+	if err := expectPrefix(cr, err, 230, "Params [GPU] not available"); err != nil {
+		return err
+	}
+	// A size that exists, more times than there are hosts: ResourceNotEnough, and nothing made.
+	before, err := countInstances(c)
+	if err != nil {
+		return err
+	}
+	many := &createManyResponse{}
+	err = c.invoke("CreateCompShareInstance", tooMany(), many)
+	if err := expectCode(many, err, 226604, "ResourceNotEnough", ""); err != nil {
+		return err
+	}
+	after, err := countInstances(c)
+	if err != nil {
+		return err
+	}
+	return equal(after, before, "instances after a refused Create of 17")
+}
+
+// tooMany is H20 x8 (184 CPUs, 1600 GB) on 17 instances at once; the simulated fleet has 16 H20
+// hosts per zone. MaxCount is the docs' and the CLI's (not in the SDK model): our own struct.
+type createManyRequest struct {
+	request.CommonBase
+	CPU, Memory, GPU, MaxCount *int
+	GpuType, MachineType       *string
+	CompShareImageId           *string
+}
+
+type createManyResponse struct {
+	response.CommonBase
+	UHostIds []string
+}
+
+func tooMany() *createManyRequest {
+	req := &createManyRequest{
+		CPU: ucloud.Int(184), Memory: ucloud.Int(1600 * 1024), GPU: ucloud.Int(8), MaxCount: ucloud.Int(17),
+		GpuType: ucloud.String("H20"), MachineType: ucloud.String("G"), CompShareImageId: ucloud.String(ubuntu),
+	}
+	req.Zone = ucloud.String(zone)
+	req.SetRetryable(false)
+	return req
+}
+
+func countInstances(client *sdk) (int, error) {
+	req := client.NewDescribeCompShareInstanceRequest()
+	req.Limit = ucloud.Int(100)
+	resp, err := client.DescribeCompShareInstance(req)
+	return resp.TotalCount, client.ok(resp, err)
 }
 
 func retries() error {
@@ -853,34 +938,46 @@ func retries() error {
 	}
 	retrying.sent = 0
 	req := newCreate(retrying)
-	req.GpuType = ucloud.String("H20")
-	req.GPU = ucloud.Int(40)
+	req.CompShareImageId = ucloud.String("compshareImage-nope")
 	cr, err := retrying.CreateCompShareInstance(req)
-	if err := expectCode(cr, err, 226604, "ResourceNotEnough", ""); err != nil {
+	if err := expectCode(cr, err, 226614, "ImageNotFound", ""); err != nil {
 		return err
 	}
 	return equal(retrying.sent, 1, "requests sent for a refused Create")
 }
 
-// quantity: both SDKs document Quantity as the purchase duration ("购买时长。默认:值 1 ...
-// 月付时，此参数传0，代表购买至月末"), not a number of instances: one Create makes one instance.
+// quantity: Quantity is the purchase duration, not a number of instances: one Create makes one instance.
 func quantity(q int) func() error {
 	return func() error {
 		req := newCreate(c)
 		req.ChargeType = ucloud.String("Month")
 		req.Quantity = ucloud.Int(q)
 		resp, err := c.CreateCompShareInstance(req)
-		for _, id := range resp.UHostIds {
-			defer func(id string) {
-				if _, err := waitState(c, id, "Running"); err == nil {
-					_, _ = terminate(c, id)
-				}
-			}(id)
-		}
+		defer terminateAll(resp.UHostIds)
 		if err := c.ok(resp, err); err != nil {
 			return err
 		}
 		return equal(len(resp.UHostIds), 1, fmt.Sprintf("instances made by a Create with ChargeType=Month, Quantity=%d", q))
+	}
+}
+
+// quantityZero: the SDKs' comment says 0 buys to the end of the month; CompShare's API page says
+// 0 is not supported. The page describes the real system: 230, and no instance made.
+func quantityZero() error {
+	req := newCreate(c)
+	req.ChargeType = ucloud.String("Month")
+	req.Quantity = ucloud.Int(0)
+	resp, err := c.CreateCompShareInstance(req)
+	defer terminateAll(resp.UHostIds)
+	return expectPrefix(resp, err, 230, "Params [Quantity] not available")
+}
+
+// terminateAll cleans up what a Create under test made: each instance once it is Running.
+func terminateAll(ids []string) {
+	for _, id := range ids {
+		if _, err := waitState(c, id, "Running"); err == nil {
+			_, _ = terminate(c, id)
+		}
 	}
 }
 
@@ -912,14 +1009,17 @@ func main() {
 	s.check("Another account sees nothing and gets InstanceNotFound", a, isolation)
 	s.check("Custom image: create, progress, InstanceImageMaking, Available", a, customImage)
 	s.check("Custom image: another account cannot create from it (ImageNotFound)", []string{"image"}, customImageIsolation)
+	vmImageNotPublishable()
 	s.check("TerminateCompShareCustomImage", []string{"image"}, terminateCustomImage)
 	s.check("TerminateCompShareInstance: InstanceRecycling, then released", a, terminateIt)
 
 	s.check("Common errors: 220, 230, 171, 172, 161 with UCloud's wording", nil, commonErrors)
 	s.check("Instance errors: InstanceNotFound, ImageNotFound, ResourceNotEnough", nil, instanceErrors)
 	s.check("Retries: MaxRetries resends a reboot, never a Create", nil, retries)
-	s.check("CreateCompShareInstance: Quantity=0 with ChargeType=Month (to the end of the month) is accepted", nil, quantity(0))
+	s.check("CreateCompShareInstance: Quantity=0 is refused (230), as CompShare documents", nil, quantityZero)
 	s.check("CreateCompShareInstance: Quantity=2 is a duration and makes one instance", nil, quantity(2))
+
+	runFamilies()
 
 	s.done()
 }

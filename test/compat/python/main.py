@@ -11,6 +11,7 @@ import time
 import requests
 from ucloud.core.auth import Credential
 
+import families
 from harness import (
     COMFYUI,
     CREATE,
@@ -34,6 +35,7 @@ from harness import (
     until,
     wait_gone,
     wait_state,
+    when_free,
 )
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -206,7 +208,8 @@ def reboot():
 def needs_stopped_while_running():
     a = s.state["a"]
     expect_error(lambda: sdk.typed("reinstall_comp_share_instance", on_instance(a, CompShareImageId=PYTORCH)), 8010, "InstanceMustBeStopped")
-    expect_error(lambda: sdk.typed("resize_comp_share_instance", on_instance(a, Cpu=32)), 8010, "InstanceMustBeStopped")
+    # A compute resize names all three of Cpu, Memory and Gpu (the docs' rule; else 220).
+    expect_error(lambda: sdk.typed("resize_comp_share_instance", on_instance(a, Cpu=32, Memory=131072, Gpu=2)), 8010, "InstanceMustBeStopped")
     expect_error(lambda: sdk.typed("start_comp_share_instance", on_instance(a)), 8905, "InstanceStateInvalid")
 
 
@@ -249,7 +252,7 @@ def background_task_error():
     sdk.typed("reinstall_comp_share_instance", on_instance(a, CompShareImageId=PYTORCH))
 
     def again():
-        sdk.typed("resize_comp_share_instance", on_instance(a, Cpu=24))
+        sdk.typed("resize_comp_share_instance", on_instance(a, Cpu=32, Memory=131072, Gpu=2))
 
     deadline = time.monotonic() + 5
     while error_code(again) == 226610 and time.monotonic() < deadline:
@@ -263,8 +266,12 @@ def resize():
     sdk.typed("stop_comp_share_instance", on_instance(a))
     wait_state(sdk, a, "Stopped")
     disk = s.state["boot_disk"]
+    # The docs: a compute resize and a disk resize are separate requests (230 for both at once).
     # DiskSpace is a string in both official SDKs' request models.
-    req = on_instance(a, Cpu=32, Memory=131072, Gpu=2, DiskId=disk["DiskId"], DiskSpace=str(disk["Size"] + 20))
+    both = on_instance(a, Cpu=32, Memory=131072, Gpu=2, DiskId=disk["DiskId"], DiskSpace=str(disk["Size"] + 20))
+    expect_error(lambda: sdk.typed("resize_comp_share_instance", both), 230, prefix="Params [DiskSpace] not available")
+    expect_error(lambda: sdk.typed("resize_comp_share_instance", on_instance(a, Cpu=32)), 220, message="Missing params [Memory, Gpu]")
+    req = on_instance(a, Cpu=32, Memory=131072, Gpu=2)
     equal(sdk.typed("resize_comp_share_instance", req)["UHostId"], a, "UHostId")
     h = describe_one(sdk, a)
     expect(h["State"] in ("Resizing", "Stopped"), "state after resize: {}".format(h["State"]))
@@ -272,8 +279,14 @@ def resize():
     until(lambda: describe_one(sdk, a)["CPU"] == 32, settle_s(), "the new size")
     h = describe_one(sdk, a)
     equal((h["CPU"], h["Memory"], h["GPU"]), (32, 131072, 2), "CPU, Memory, GPU after resize")
-    sizes = {d["DiskId"]: d["Size"] for d in h["DiskSet"]}
-    equal(sizes.get(disk["DiskId"]), disk["Size"] + 20, "size of the resized disk")
+    req = on_instance(a, DiskId=disk["DiskId"], DiskSpace=str(disk["Size"] + 20))
+    equal(when_free(lambda: sdk.typed("resize_comp_share_instance", req))["UHostId"], a, "UHostId of the disk resize")
+    wait_state(sdk, a, "Stopped")
+    until(
+        lambda: {d["DiskId"]: d["Size"] for d in describe_one(sdk, a)["DiskSet"]}.get(disk["DiskId"]) == disk["Size"] + 20,
+        settle_s(),
+        "the resized disk",
+    )
 
 
 def start():
@@ -296,8 +309,10 @@ def rename():
     equal(sdk.typed("modify_comp_share_instance_name", on_instance(a, Name="py-compat-renamed"))["UHostId"], a, "UHostId")
     equal(describe_one(sdk, a)["Name"], "py-compat-renamed", "Name after rename")
     # Unicode survives the form encoding and the signature.
-    sdk.typed("modify_comp_share_instance_name", on_instance(a, Name="算力 实例 +1"))
-    equal(describe_one(sdk, a)["Name"], "算力 实例 +1", "unicode Name")
+    # The docs' rule: up to 63 of Chinese, letters, digits and _ . , : -
+    sdk.typed("modify_comp_share_instance_name", on_instance(a, Name="算力实例_1.a,b:c-d"))
+    equal(describe_one(sdk, a)["Name"], "算力实例_1.a,b:c-d", "unicode Name")
+    expect_error(lambda: sdk.typed("modify_comp_share_instance_name", on_instance(a, Name="a+b")), 230, prefix="Params [Name] not available")
 
 
 def stop_scheduler():
@@ -441,6 +456,7 @@ s.check("Terminate the second account's instance", stop_scheduler_cleanup, needs
 s.check("Another account sees nothing and gets InstanceNotFound", isolation, needs=["boot_disk"])
 s.check("Custom image: create, progress, InstanceImageMaking, Available", custom_image, needs=["boot_disk"])
 s.check("Custom image: another account gets ImageNotFound", custom_image_errors, needs=["image"])
+families.vm_image_not_publishable(s, sdk)
 s.check("TerminateCompShareCustomImage", terminate_custom_image, needs=["image"])
 s.check("TerminateCompShareInstance: InstanceRecycling, then released", terminate, needs=["boot_disk"])
 
@@ -479,11 +495,19 @@ def instance_errors():
         "ImageNotFound",
         action="CreateCompShareInstance",
     )
+    # A size the GPU type does not have is a parameter error, before any placement.
     expect_error(
         lambda: sdk.typed("create_comp_share_instance", dict(CREATE, GpuType="H20", GPU=64)),
-        226604,
-        "ResourceNotEnough",
+        230,
+        prefix="Params [GPU] not available",
     )
+    # A size that exists, more times than there are hosts: ResourceNotEnough, and nothing made.
+    expect_error(lambda: sdk.invoke("CreateCompShareInstance", TOO_MANY), 226604, "ResourceNotEnough")
+
+
+# H20 x8 (184 CPUs, 1600 GB) on 17 instances at once: the simulated fleet has 16 H20 hosts per zone.
+# MaxCount is the docs' and the CLI's parameter (not in the SDK model): only the generic invoke sends it.
+TOO_MANY = dict(CREATE, Region=REGION, GpuType="H20", GPU=8, CPU=184, Memory=1600 * 1024, MaxCount=17)
 
 
 def create_not_retried_after_creating():
@@ -491,7 +515,7 @@ def create_not_retried_after_creating():
     # create turns retries off). A refused Create must have created nothing, however often it is sent.
     retrying = Sdk(max_retries=3)
     before = sdk.typed("describe_comp_share_instance", {"Limit": 100})["TotalCount"]
-    e = expect_error(lambda: retrying.invoke("CreateCompShareInstance", dict(CREATE, Region=REGION, GpuType="H20", GPU=40)), 226604, "ResourceNotEnough")
+    e = expect_error(lambda: retrying.invoke("CreateCompShareInstance", TOO_MANY), 226604, "ResourceNotEnough")
     expect(e.retryable, "the SDK treats 226604 as retryable")
     equal(retrying.sent, 4, "requests sent by the SDK (1 + 3 retries)")
     after = sdk.typed("describe_comp_share_instance", {"Limit": 100})["TotalCount"]
@@ -499,8 +523,7 @@ def create_not_retried_after_creating():
 
 
 def quantity(q):
-    # Both SDKs document Quantity as the purchase duration ("购买时长。默认:值 1 ... 月付时，此参数传0，
-    # 代表购买至月末"), not a number of instances: one Create makes one instance.
+    # Quantity is the purchase duration, not a number of instances: one Create makes one instance.
     def check():
         made = []
         try:
@@ -518,10 +541,18 @@ def quantity(q):
     return check
 
 
+def quantity_zero():
+    # The SDKs' comment says 0 buys to the end of the month; CompShare's API page says 0 is not
+    # supported. The page describes the real system: 230, and no instance made.
+    before = sdk.typed("describe_comp_share_instance", {"Limit": 100})["TotalCount"]
+    expect_error(lambda: sdk.typed("create_comp_share_instance", dict(CREATE, ChargeType="Month", Quantity=0)), 230, prefix="Params [Quantity] not available")
+    equal(sdk.typed("describe_comp_share_instance", {"Limit": 100})["TotalCount"], before, "instances after the refused Create")
+
+
 s.check("Common errors: 220, 230, 161, 171, 172 with UCloud's wording", common_errors)
 s.check("Instance errors: InstanceNotFound, ImageNotFound, ResourceNotEnough", instance_errors)
 s.check("A Create the SDK retries (max_retries=3, RetCode > 2000) creates nothing", create_not_retried_after_creating)
-s.check("CreateCompShareInstance: Quantity=0 with ChargeType=Month (to the end of the month) is accepted", quantity(0))
+s.check("CreateCompShareInstance: Quantity=0 is refused (230), as CompShare documents", quantity_zero)
 s.check("CreateCompShareInstance: Quantity=2 is a duration and makes one instance", quantity(2))
 
 
@@ -605,6 +636,8 @@ def raw_cleanup():
     sdk.typed("terminate_comp_share_instance", on_instance(uhost))
     wait_gone(sdk, uhost)
 
+
+families.run(s, sdk, other)
 
 s.check("Raw HTTP: GET with a query string", raw_get)
 s.check("Raw HTTP: JSON body with native types (Create, Describe)", raw_json)

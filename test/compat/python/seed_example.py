@@ -1,4 +1,4 @@
-# The seed's Python example (shared/reference/000_f55460fbd071f631.txt), unchanged except for
+# The seed document's Python example, unchanged except for
 # base_url, the key pair and the UHostId, which come from the environment so that the
 # compatibility runner can point it at the local server and at an instance it created.
 import os

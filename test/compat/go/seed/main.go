@@ -1,4 +1,4 @@
-// The seed's Go example (../../../../shared/reference/000_f55460fbd071f631.txt), unchanged except
+// The seed document's Go example, unchanged except
 // for three values: BaseUrl, the key pair and the UHostId come from the environment, so that the
 // compatibility runner can point it at the local server and at an instance it created.
 package main
