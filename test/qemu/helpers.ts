@@ -78,10 +78,11 @@ export function haveSsh(): boolean {
 
 /**
  * Logs in over SSH with a password (OpenSSH ≥ 8.4: SSH_ASKPASS with SSH_ASKPASS_REQUIRE=force,
- * no terminal) and runs `echo`; resolves with whether the login worked and what ssh said.
- * Retries while the connection itself fails (the server still starting), not on a refused password.
+ * no terminal) and runs `echo`, then `command` if given; resolves with whether the login worked
+ * and what ssh said. Retries while the connection itself fails (the server still starting), not
+ * on a refused password.
  */
-export async function sshLogin(dir: string, port: number, user: string, password: string): Promise<{ ok: boolean; output: string }> {
+export async function sshLogin(dir: string, port: number, user: string, password: string, command?: string): Promise<{ ok: boolean; output: string }> {
   const askpass = join(dir, "askpass.sh");
   writeFileSync(askpass, '#!/bin/sh\nprintf \'%s\\n\' "$OCS_TEST_SSH_PASSWORD"\n');
   chmodSync(askpass, 0o700);
@@ -108,7 +109,7 @@ export async function sshLogin(dir: string, port: number, user: string, password
           "-o",
           "LogLevel=ERROR",
           `${user}@127.0.0.1`,
-          "echo ocs-ssh-login-ok",
+          command ? `echo ocs-ssh-login-ok; ${command}` : "echo ocs-ssh-login-ok",
         ],
         {
           env: { ...process.env, SSH_ASKPASS: askpass, SSH_ASKPASS_REQUIRE: "force", DISPLAY: "ocs-test", OCS_TEST_SSH_PASSWORD: password },
