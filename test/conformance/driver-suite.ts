@@ -1,8 +1,12 @@
 /**
  * The driver conformance suite: every postcondition of `packages/server/src/drivers/driver.ts`,
- * as node:test blocks any driver can be run against. Time moves only with the ManualClock the
- * driver was built with: a call is started, then the test alternates `settle()` (let the
- * driver's database work run) and `clock.advance(step)` until the call settles.
+ * as node:test blocks any driver can be run against.
+ *
+ * Time is a TimeControl. With a ManualClock (`manualTime`), time moves only when the suite moves
+ * it: a call is started, then the suite alternates `settle()` (let the driver's database work
+ * run) and `clock.advance(step)` until the call settles, and "without time" means without the
+ * clock moving at all. With real machines (`realTime`), calls run on the wall clock: "without
+ * time" means within a short bound, and letting time pass is a (capped) sleep.
  */
 import assert from "node:assert/strict";
 import { afterEach, beforeEach, describe, it } from "node:test";
@@ -12,9 +16,19 @@ import type { Driver, DriverCall, MachineSpec, MachineStatus, ManualClock } from
 /** What `buildImage` reports to `onProgress` (not exported by the server package). */
 type ImageProgress = Parameters<NonNullable<Parameters<Driver["buildImage"]>[2]>>[0];
 
+/** How the suite moves time. */
+export interface TimeControl {
+  /** Drives a call to its end (moving time as needed); resolves or rejects as the call does. */
+  run<T>(call: Promise<T> | Tracked<T>): Promise<T>;
+  /** Awaits work that must end without time passing (or, for real machines, within a short bound). */
+  quick<T>(call: Promise<T> | Tracked<T>, what: string): Promise<T>;
+  /** Lets `ms` of time pass. */
+  pass(ms: number): Promise<void>;
+}
+
 export interface DriverUnderTest {
   driver: Driver;
-  clock: ManualClock;
+  time: TimeControl;
   close(): Promise<void>;
 }
 
@@ -56,43 +70,54 @@ export function track<T>(promise: Promise<T>): Tracked<T> {
   return t;
 }
 
+const tracked = <T>(call: Promise<T> | Tracked<T>): Tracked<T> => ("promise" in call && "done" in call ? call : track(call));
+
 /** Lets queued work run, `turns` times, without moving the clock. */
 export async function flush(turns = 10): Promise<void> {
   for (let i = 0; i < turns; i++) await settle();
 }
 
+/** Time that moves only with the ManualClock the driver was built with. */
+export function manualTime(clock: ManualClock): TimeControl {
+  return {
+    async run<T>(call: Promise<T> | Tracked<T>): Promise<T> {
+      const t = tracked(call);
+      for (let i = 0; i < MAX_STEPS && !t.done; i++) {
+        await settle();
+        if (t.done) break;
+        await clock.advance(STEP_MS);
+      }
+      await settle();
+      if (!t.done) throw new Error(`the call did not end within ${(MAX_STEPS * STEP_MS) / 1000} s of clock time`);
+      return t.promise;
+    },
+    async quick<T>(call: Promise<T> | Tracked<T>, what: string): Promise<T> {
+      const t = tracked(call);
+      for (let i = 0; i < MAX_TURNS && !t.done; i++) await settle();
+      assert.ok(t.done, `${what} should end without the clock moving`);
+      return t.promise;
+    },
+    pass: (ms) => clock.advance(ms),
+  };
+}
+
 /**
- * Drives a call to its end: lets its database work run, then moves the clock one step, until
- * the promise settles. Resolves or rejects as the call does.
+ * Wall-clock time, for drivers of real machines: a call must end within `runMs`, quick work
+ * within `quickMs`, and letting time pass sleeps at most `passCapMs`.
  */
-export async function drive<T>(clock: ManualClock, call: Promise<T> | Tracked<T>, stepMs = STEP_MS, maxSteps = MAX_STEPS): Promise<T> {
-  const t = "promise" in call && "done" in call ? call : track(call);
-  for (let i = 0; i < maxSteps && !t.done; i++) {
-    await settle();
-    if (t.done) break;
-    await clock.advance(stepMs);
-  }
-  await settle();
-  if (!t.done) throw new Error(`the call did not end within ${(maxSteps * stepMs) / 1000} s of clock time`);
-  return t.promise;
-}
-
-/** Awaits work that must end without any clock time passing (the clock is never moved). */
-export async function withoutTime<T>(call: Promise<T> | Tracked<T>, what: string): Promise<T> {
-  const t = "promise" in call && "done" in call ? call : track(call);
-  for (let i = 0; i < MAX_TURNS && !t.done; i++) await settle();
-  assert.ok(t.done, `${what} should end without the clock moving`);
-  return t.promise;
-}
-
-/** Moves the clock step by step until `cond` holds. */
-export async function advanceUntil(clock: ManualClock, cond: () => Promise<boolean>, what: string, stepMs = STEP_MS): Promise<void> {
-  for (let i = 0; i < MAX_STEPS; i++) {
-    await settle();
-    if (await cond()) return;
-    await clock.advance(stepMs);
-  }
-  throw new Error(`${what}: not reached within ${(MAX_STEPS * stepMs) / 1000} s of clock time`);
+export function realTime(opts: { runMs: number; quickMs: number; passCapMs: number }): TimeControl {
+  const within = async <T>(call: Promise<T> | Tracked<T>, ms: number, what: string): Promise<T> => {
+    const t = tracked(call);
+    const deadline = Date.now() + ms;
+    while (!t.done && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    assert.ok(t.done, `${what} did not end within ${ms} ms`);
+    return t.promise;
+  };
+  return {
+    run: (call) => within(call, opts.runMs, "the call"),
+    quick: (call, what) => within(call, opts.quickMs, what),
+    pass: (ms) => new Promise((r) => setTimeout(r, Math.min(ms, opts.passCapMs))),
+  };
 }
 
 const SPEC: MachineSpec = { cpu: 16, memory: 65536, gpu: 1, gpuType: "4090", imageId: "compshareImage-ubuntu2204", diskGb: 50 };
@@ -104,7 +129,7 @@ export function describeDriverConformance(name: string, makeDriver: () => Promis
   describe(`driver conformance: ${name}`, () => {
     let ctx: DriverUnderTest;
     let driver: Driver;
-    let clock: ManualClock;
+    let time: TimeControl;
     let seq = 0;
     /** A fresh signal that never aborts (one per call: listeners are not shared). */
     const never = (): DriverCall => ({ signal: new AbortController().signal });
@@ -112,14 +137,15 @@ export function describeDriverConformance(name: string, makeDriver: () => Promis
     beforeEach(async () => {
       ctx = await makeDriver();
       driver = ctx.driver;
-      clock = ctx.clock;
+      time = ctx.time;
     });
     afterEach(async () => {
       await ctx.close();
     });
 
     const newId = (): string => `conf-${process.pid}-${++seq}`;
-    const run = <T>(p: Promise<T> | Tracked<T>): Promise<T> => drive(clock, p);
+    const run = <T>(p: Promise<T> | Tracked<T>): Promise<T> => time.run(p);
+    const withoutTime = <T>(p: Promise<T> | Tracked<T>, what: string): Promise<T> => time.quick(p, what);
     const status = (id: string): Promise<MachineStatus> => withoutTime(driver.status(id, never()), `status(${id})`);
 
     async function stopped(): Promise<string> {
@@ -173,7 +199,7 @@ export function describeDriverConformance(name: string, makeDriver: () => Promis
         const id = newId();
         const first = await started(driver.provision(id, SPEC, never()));
         assert.equal(first.done, false);
-        await clock.advance(STEP_MS);
+        await time.pass(STEP_MS);
         const second = await started(driver.provision(id, SPEC, never()));
         await run(first);
         await withoutTime(second, "the joined provision");
@@ -189,9 +215,9 @@ export function describeDriverConformance(name: string, makeDriver: () => Promis
       it("changes nothing: a stopped machine stays stopped as time passes", async () => {
         const id = await stopped();
         const before = await status(id);
-        await clock.advance(60_000);
+        await time.pass(60_000);
         assert.deepEqual(await status(id), before);
-        await clock.advance(60_000);
+        await time.pass(60_000);
         assert.deepEqual(await status(id), before);
       });
     });
@@ -218,7 +244,7 @@ export function describeDriverConformance(name: string, makeDriver: () => Promis
         const before = await status(id);
         const first = await started(driver.powerOn(id, never()));
         assert.equal(first.done, false);
-        await clock.advance(STEP_MS * 4);
+        await time.pass(STEP_MS * 4);
         await flush();
         const second = await started(driver.powerOn(id, never()));
         assert.equal(second.done, false, "the second powerOn should wait for the boot in flight");
@@ -280,7 +306,7 @@ export function describeDriverConformance(name: string, makeDriver: () => Promis
       it("soft joins a soft power-off in flight", async () => {
         const id = await running();
         const first = await started(driver.powerOff(id, "soft", never()));
-        await clock.advance(STEP_MS);
+        await time.pass(STEP_MS);
         const second = await started(driver.powerOff(id, "soft", never()));
         await run(first);
         await withoutTime(second, "the joined powerOff");
@@ -314,7 +340,7 @@ export function describeDriverConformance(name: string, makeDriver: () => Promis
         const id = await running();
         const before = await status(id);
         const first = await started(driver.reboot(id, "soft", never()));
-        await clock.advance(STEP_MS * 4);
+        await time.pass(STEP_MS * 4);
         await flush();
         const second = await started(driver.reboot(id, "soft", never()));
         assert.equal(second.done, false);
@@ -342,7 +368,7 @@ export function describeDriverConformance(name: string, makeDriver: () => Promis
         const id = await running();
         const before = await status(id);
         const soft = await started(driver.reboot(id, "soft", never()));
-        await clock.advance(STEP_MS * 10);
+        await time.pass(STEP_MS * 10);
         await flush();
         const hard = await started(driver.reboot(id, "hard", never()));
         await run(soft);
@@ -385,7 +411,7 @@ export function describeDriverConformance(name: string, makeDriver: () => Promis
         const before = await status(id);
         const soft = await started(driver.reboot(id, "soft", never()));
         const settled = await started(driver.settle(id, never()));
-        await clock.advance(STEP_MS * 10);
+        await time.pass(STEP_MS * 10);
         await flush();
         const hard = await started(driver.reboot(id, "hard", never()));
         const result = await run(settled);
@@ -440,8 +466,8 @@ export function describeDriverConformance(name: string, makeDriver: () => Promis
         const sampled: ImageProgress[] = [];
         while (!build.done) {
           sampled.push(await withoutTime(driver.imageProgress(imageId, never()), "imageProgress"));
-          await clock.advance(STEP_MS * 10);
-          await settle();
+          await time.pass(STEP_MS * 10);
+          await flush();
         }
         await build.promise;
         const final = await withoutTime(driver.imageProgress(imageId, never()), "imageProgress");
@@ -471,7 +497,7 @@ export function describeDriverConformance(name: string, makeDriver: () => Promis
         const imageId = await snapshotted();
         const first = track(driver.buildImage(imageId, never()));
         await flush();
-        await clock.advance(STEP_MS * 20);
+        await time.pass(STEP_MS * 20);
         await flush();
         const seen: ImageProgress[] = [];
         const second = track(
@@ -585,6 +611,13 @@ export function describeDriverConformance(name: string, makeDriver: () => Promis
     });
 
     describe("abort", () => {
+      /** A running machine with a snapshot taken (a build needs one, as the server always does first). */
+      async function snapshotOf(): Promise<string> {
+        const id = await running();
+        await run(driver.snapshot(id, `img-${id}`, never()));
+        return id;
+      }
+
       const cases: Array<{ what: string; setup: () => Promise<string>; call: (id: string, c: DriverCall) => Promise<unknown> }> = [
         { what: "provision", setup: async () => newId(), call: (id, s) => driver.provision(id, SPEC, s) },
         { what: "powerOn", setup: () => stopped(), call: (id, s) => driver.powerOn(id, s) },
@@ -592,7 +625,7 @@ export function describeDriverConformance(name: string, makeDriver: () => Promis
         { what: "reboot(soft)", setup: () => running(), call: (id, s) => driver.reboot(id, "soft", s) },
         { what: "reboot(hard)", setup: () => running(), call: (id, s) => driver.reboot(id, "hard", s) },
         { what: "snapshot", setup: () => running(), call: (id, s) => driver.snapshot(id, `img-${id}`, s) },
-        { what: "buildImage", setup: () => running(), call: (id, s) => driver.buildImage(`img-${id}`, s) },
+        { what: "buildImage", setup: () => snapshotOf(), call: (id, s) => driver.buildImage(`img-${id}`, s) },
         { what: "reinstall", setup: () => stopped(), call: (id, s) => driver.reinstall(id, "compshareImage-other", s) },
         { what: "resize", setup: () => stopped(), call: (id, s) => driver.resize(id, BIGGER, s) },
         { what: "resetPassword", setup: () => running(), call: (id, s) => driver.resetPassword(id, "N3w-pass!", s) },

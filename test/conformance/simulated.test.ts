@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ManualClock, migrate, openStore, SimulatedDriver } from "@opencompshare/server";
-import { describeDriverConformance } from "./driver-suite.js";
+import { describeDriverConformance, manualTime } from "./driver-suite.js";
 
 describeDriverConformance("SimulatedDriver", async () => {
   const dataDir = mkdtempSync(join(tmpdir(), "ocs-conformance-"));
@@ -13,7 +13,7 @@ describeDriverConformance("SimulatedDriver", async () => {
   const driver = new SimulatedDriver(store.db, clock, { bootMs: 3000, imageMs: 30000 });
   return {
     driver,
-    clock,
+    time: manualTime(clock),
     async close() {
       await store.close();
       rmSync(dataDir, { recursive: true, force: true });
