@@ -189,6 +189,26 @@ describe("the agent protocol", () => {
     assert.ok(delivered && Number(delivered.deliveries) >= 2, "the command was handed out again after the restart");
   });
 
+  it("records a guest that powered itself off (or on), once its instance has been settled for 30 s", async () => {
+    const machine = a.backend.machinesById.get(instance);
+    assert.ok(machine);
+    // Powered off from inside the guest, right after an operation: the record is too fresh to correct.
+    machine.power = "stopped";
+    await new Promise((r) => setTimeout(r, 400));
+    assert.equal(await s.state(instance), "Running", "not within 30 s of the last change");
+    await s.clock.advance(31_000);
+    const at = s.clock.now();
+    await s.until(async () => (await s.state(instance)) === "Stopped", 50);
+    const row = await db().selectFrom("instances").select(["stop_time"]).where("id", "=", instance).executeTakeFirstOrThrow();
+    assert.ok(Number(row.stop_time) >= at, "the stop time is when the host reported it");
+    // Started outside the control plane: Running again, once settled.
+    machine.power = "running";
+    await new Promise((r) => setTimeout(r, 400));
+    assert.equal(await s.state(instance), "Stopped");
+    await s.clock.advance(31_000);
+    await s.until(async () => (await s.state(instance)) === "Running", 50);
+  });
+
   it("places on two hosts, most free GPUs first, and never on a host silent past its lease", async () => {
     const b = await host("host-b");
     const res = await s.call("CreateCompShareInstance", CREATE);

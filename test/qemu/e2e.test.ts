@@ -5,7 +5,8 @@
  *   official Python SDK creates an instance and reboots it; the console shows a new boot id; SSH
  *   with Describe's SshLoginCommand and password runs a command in the guest, and so does the
  *   password after ResetCompShareInstancePassword; `kill -9` of the agent in the middle of a
- *   reboot leaves one reboot operation and one new boot;
+ *   reboot leaves one reboot operation and one new boot; a guest powered off from inside is
+ *   recorded Stopped;
  * - one box: `ocs serve` with OCS_DRIVER=qemu (the agent in the server's process) lists the
  *   built guest image with no further step, and boots it.
  *
@@ -198,9 +199,14 @@ describe("real guests through the control plane (TCG)", { timeout: 40 * 60_000 }
     assert.ok(guest.output.includes(after.at(-1) as string), guest.output);
   });
 
-  it("TerminateCompShareInstance: the guest's QEMU exits and its files are gone", { timeout: TEST_MS }, async () => {
-    await api("StopCompShareInstance", { ...ZONE, UHostId: id });
-    await until("Stopped", async () => (await describeOne(id)).State === "Stopped");
+  it("a guest powered off from inside is recorded Stopped (from the agent's heartbeat, once settled for 30 s)", { timeout: TEST_MS }, async () => {
+    const r = await sshLogin(root, login.port, login.user, "E2e-second-pass", "(sleep 1; poweroff) >/dev/null 2>&1 &");
+    assert.ok(r.ok, r.output);
+    await until("Stopped", async () => (await describeOne(id)).State === "Stopped", 180_000);
+    assert.equal(qemuPidsUnder(join(agentState, "machines", id)).length, 0, "its QEMU has exited");
+  });
+
+  it("TerminateCompShareInstance: the guest's files are gone", { timeout: TEST_MS }, async () => {
     await api("TerminateCompShareInstance", { ...ZONE, UHostId: id });
     await until("released", async () => ((await api("DescribeCompShareInstance", { ...ZONE, "UHostIds.0": id })).UHostSet as unknown[]).length === 0);
     assert.equal(existsSync(join(agentState, "machines", id)), false);

@@ -8,6 +8,7 @@ import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import type { Heartbeat, Registration } from "@opencompshare/protocol";
 import type { Catalog } from "../../catalog/catalog.js";
 import type { Db, Executor } from "../../store/schema.js";
+import { reconcileMachines, type Drift } from "./reconcile.js";
 
 export const HOST_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/;
 
@@ -110,9 +111,12 @@ export async function register(db: Db, hostId: string, r: Registration, now: num
   });
 }
 
-/** Records a heartbeat: the host lives, its GPUs' health, and the GPU usage its instances show. */
-export async function heartbeat(db: Db, hostId: string, hb: Heartbeat, now: number): Promise<void> {
-  await db.transaction().execute(async (tx) => {
+/**
+ * Records a heartbeat: the host lives, its GPUs' health, the GPU usage its instances show, and
+ * the power of its machines where it drifted from a settled instance's state (reconcile.ts).
+ */
+export async function heartbeat(db: Db, hostId: string, hb: Heartbeat, now: number): Promise<Drift[]> {
+  return db.transaction().execute(async (tx) => {
     await tx.updateTable("hosts").set({ last_seen: now, boot_id: hb.bootId }).where("id", "=", hostId).execute();
     for (const g of hb.gpus) {
       await tx
@@ -135,6 +139,7 @@ export async function heartbeat(db: Db, hostId: string, hb: Heartbeat, now: numb
       await tx.updateTable("instances").set({ monitor: JSON.stringify({ GpuInfo: info }) }).where("id", "=", instanceId).execute();
     }
     await syncImages(tx, hostId, hb.images, now);
+    return reconcileMachines(tx, hostId, Array.isArray(hb.machines) ? hb.machines : [], now);
   });
 }
 

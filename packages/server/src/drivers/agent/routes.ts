@@ -68,7 +68,8 @@ export function agentRoutes(deps: AgentRoutesDeps) {
         return send(res, 200, { ok: true });
       }
       case "/heartbeat": {
-        await heartbeat(db, hostId, body as unknown as Heartbeat, clock.now());
+        const drifts = await heartbeat(db, hostId, body as unknown as Heartbeat, clock.now());
+        for (const d of drifts) log.warn({ host: hostId, uhost: d.instanceId, from: d.from, to: d.to }, "the machine's power drifted from its instance's state: recorded as the host reports it");
         return send(res, 200, { ok: true });
       }
       case "/commands/poll": {
