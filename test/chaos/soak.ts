@@ -17,6 +17,8 @@ import { promisify } from "node:util";
 import { setTimeout as sleep } from "node:timers/promises";
 import { flatten, sign, type NestedValue } from "@opencompshare/protocol";
 import { armFault, openStore, type FaultSpec, type Store } from "@opencompshare/server";
+import { loadCatalog } from "../../packages/server/src/catalog/catalog.js";
+import { sizesOf } from "../../packages/server/src/catalog/sizes.js";
 import type { Keys } from "../helpers/client.js";
 import { OCS_BIN, spawnServer, type ServerProcess } from "../helpers/process.js";
 
@@ -36,6 +38,14 @@ const WORKERS_PER_ACCOUNT = 2;
 const MAX_OWN_INSTANCES = 4;
 const REGION = { Region: "cn-wlcb", Zone: "cn-wlcb-01" };
 const GPU_TYPES = ["4090", "4090", "3090", "A800", "H20"];
+const CATALOG = loadCatalog(undefined);
+/** A valid size of `gpuType` with `gpus` GPUs (CPU and memory follow the GPU count), as Create and Resize take it. */
+function sizeOf(gpuType: string, gpus: number): { GPU: number; CPU: number; Memory: number } {
+  const type = CATALOG.gpuType(gpuType);
+  const size = type ? sizesOf(type).find((x) => x.gpu === gpus) : undefined;
+  if (!size) throw new Error(`no ${gpus}-GPU size of ${gpuType} in the catalog`);
+  return { GPU: gpus, CPU: size.cpu, Memory: 1024 * (size.memoryGb[int(0, size.memoryGb.length - 1)] as number) };
+}
 const PLATFORM_IMAGES = ["compshareImage-ubuntu2204", "compshareImage-pytorch24", "compshareImage-comfyui"];
 const TRANSITIONAL = ["Initializing", "Starting", "Stopping", "Rebooting", "Resizing"];
 /** Actions that are operations: a RetCode 0 answer means one was accepted and must end with a record. */
@@ -91,6 +101,8 @@ interface Account {
   created: Set<string>;
   /** Its instances as last seen, with their state. */
   own: Map<string, string>;
+  /** The GPU type of each instance it created (a resize keeps it). */
+  types: Map<string, string>;
   images: string[];
 }
 
@@ -217,10 +229,10 @@ async function crossAttempt(acct: Account): Promise<void> {
   const extra: Record<string, NestedValue> = {
     ResetCompShareInstancePassword: { Password: password() },
     ReinstallCompShareInstance: { CompShareImageId: PLATFORM_IMAGES[0] as string },
-    ResizeCompShareInstance: { Cpu: 8 },
+    ResizeCompShareInstance: (({ GPU, CPU, Memory }) => ({ Gpu: GPU, Cpu: CPU, Memory }))(sizeOf("4090", 1)),
     ModifyCompShareInstanceName: { Name: `taken-by-${acct.name}` },
     CreateCompShareCustomImage: { Name: `stolen-by-${acct.name}` },
-    UpdateCompShareStopScheduler: { StopTime: Math.floor(Date.now() / 1000) + 5 },
+    UpdateCompShareStopScheduler: { StopTime: Math.floor(Date.now() / 1000) + 600 },
   }[action] ?? {};
   const params: Record<string, NestedValue> = { ...REGION, UHostId: id, ...extra };
   if (action === "DescribeCompShareInstanceOperations") delete params.Zone;
@@ -254,9 +266,7 @@ async function step(acct: Account): Promise<void> {
       const gpuType = pick(GPU_TYPES) as string;
       const res = await api(acct, "CreateCompShareInstance", {
         ...REGION,
-        CPU: int(1, 16),
-        Memory: 1024 * int(1, 64),
-        GPU: int(1, 2),
+        ...sizeOf(gpuType, int(1, 2)),
         GpuType: gpuType,
         MachineType: "G",
         CompShareImageId: random() < 0.8 || acct.images.length === 0 ? (pick(PLATFORM_IMAGES) as string) : (pick(acct.images) as string),
@@ -266,6 +276,7 @@ async function step(acct: Account): Promise<void> {
         for (const id of res.body.UHostIds as string[]) {
           acct.created.add(id);
           acct.own.set(id, "Initializing");
+          acct.types.set(id, gpuType);
           accepted.push({ account: acct.name, action: "CreateCompShareInstance", uhostId: id, requestId: res.requestId });
         }
       }
@@ -310,13 +321,14 @@ async function step(acct: Account): Promise<void> {
       return;
     }
     case "resize": {
+      // A compute resize names GPU, CPU and memory together (a valid size of the instance's GPU type); a disk resize stands alone.
+      const id = ownIn(acct, "Stopped") as string;
+      const size = sizeOf(acct.types.get(id) ?? "4090", int(1, 3));
       const change = weighted<Record<string, NestedValue>>([
-        [3, { Cpu: int(1, 32) }],
-        [3, { Memory: 1024 * int(1, 128) }],
-        [3, { Gpu: int(0, 3) }],
+        [9, { Gpu: size.GPU, Cpu: size.CPU, Memory: size.Memory }],
         [1, { DiskSpace: int(50, 200) }],
       ]);
-      await onInstance(acct, "ResizeCompShareInstance", ownIn(acct, "Stopped") as string, change);
+      await onInstance(acct, "ResizeCompShareInstance", id, change);
       return;
     }
     case "rename":
@@ -335,7 +347,8 @@ async function step(acct: Account): Promise<void> {
     }
     case "scheduler": {
       const id = pick([...acct.own.keys()]) as string;
-      if (random() < 0.6) await api(acct, "UpdateCompShareStopScheduler", { ...REGION, UHostId: id, StopTime: Math.floor(Date.now() / 1000) + int(2, 20) });
+      // At least 5 minutes ahead, as CompShare requires: a schedule set here never fires within the soak.
+      if (random() < 0.6) await api(acct, "UpdateCompShareStopScheduler", { ...REGION, UHostId: id, StopTime: Math.floor(Date.now() / 1000) + int(300, 1200) });
       else await api(acct, "DeleteCompShareStopScheduler", { ...REGION, UHostId: id });
       return;
     }
@@ -611,7 +624,7 @@ async function main(): Promise<number> {
     for (const name of ACCOUNTS) {
       const { stdout } = await run(process.execPath, [OCS_BIN, "account", "create", name], { env: { ...process.env, OCS_DATA_DIR: dataDir } });
       const c = JSON.parse(stdout) as { AccountId: string; PublicKey: string; PrivateKey: string };
-      accounts.push({ name, keys: { PublicKey: c.PublicKey, PrivateKey: c.PrivateKey }, accountId: c.AccountId, created: new Set(), own: new Map(), images: [] });
+      accounts.push({ name, keys: { PublicKey: c.PublicKey, PrivateKey: c.PrivateKey }, accountId: c.AccountId, created: new Set(), own: new Map(), types: new Map(), images: [] });
     }
     say(`accounts: ${ACCOUNTS.join(", ")} (ocs account create)`);
     store = await openStore({ dataDir });
@@ -674,7 +687,7 @@ async function main(): Promise<number> {
     await store?.close().catch(() => undefined);
     const failed = checks.filter((c) => !c.ok).length;
     ok = failed === 0;
-    if (ok) rmSync(dataDir, { recursive: true, force: true });
+    if (ok && !process.env.OCS_CHAOS_KEEP) rmSync(dataDir, { recursive: true, force: true });
     else {
       processes.forEach((p, i) => writeFileSync(join(dataDir, `server-${i + 1}.log`), p.output()));
       console.log(`\ndata and server logs kept for inspection: ${dataDir}`);
