@@ -271,6 +271,21 @@ describe("operation engine under injected driver faults", () => {
     assert.equal(await s.state(id), "Running");
   });
 
+  it("(e) a machine that does not exist is Install Fail, not unknown: a failed reinstall of one leaves it Install Fail, and Start is refused", async () => {
+    await armFault(h.db(), { method: "provision", mode: "fail" });
+    const res = await s.call("CreateCompShareInstance", CREATE);
+    const id = (res.body.UHostIds as string[])[0] as string;
+    await h.ended(id, res);
+    await armFault(h.db(), { method: "provision", mode: "fail" });
+    const reinstall = await s.call("ReinstallCompShareInstance", { ...REGION, UHostId: id, CompShareImageId: "compshareImage-ubuntu2204" });
+    assert.equal(reinstall.body.RetCode, 0, JSON.stringify(reinstall.body));
+    h.assertFailed((await h.ended(id, reinstall)).op, /injected failure/);
+    assert.equal(await s.state(id), "Install Fail");
+    const start = await s.call("StartCompShareInstance", { ...REGION, UHostId: id });
+    assert.equal(start.body.RetCode, 8905, "no machine to start: reinstall or terminate it");
+    await h.nothingToRecover();
+  });
+
   it("(e) booting a new instance fails: Install Fail; it can be terminated and its GPU comes back", async () => {
     const usedBefore = await h.gpusUsed();
     await armFault(h.db(), { method: "powerOn", mode: "fail" });

@@ -20,6 +20,8 @@ export const STATUS_TIMEOUT_MS = 10_000;
 export function stateOf(status: MachineStatus): string {
   if (status.power === "running") return State.Running;
   if (status.power === "stopped") return State.Stopped;
+  // No machine (its provisioning failed, or it was destroyed): only Reinstall or Terminate help.
+  if (status.power === "absent") return State.InstallFail;
   return State.Unknown;
 }
 
