@@ -18,6 +18,24 @@ import { sleep, throwIfAborted } from "./waits.js";
 
 /** How long a soft action waits for guest-ping before it uses ACPI instead (TCG guests can be slow to answer). */
 const AGENT_PROBE_MS = 3000;
+/**
+ * How long asking the machine for a reboot may take. Once a reboot is recorded as pending it is
+ * asked for even when the caller gives up meanwhile: a pending reboot that was never asked for
+ * would be waited for by every later call (until the rejoin window ends), and nothing would come.
+ */
+const ASK_MS = 15_000;
+
+/** Runs the asking part of a reboot to its end, whatever the caller does; drops the pending record when asking fails. */
+async function ask(rt: MachineRuntime, pending: PendingBoot, work: (signal: AbortSignal) => Promise<void>): Promise<void> {
+  try {
+    await work(AbortSignal.timeout(ASK_MS));
+  } catch (error) {
+    rt.dir.update((r) => {
+      if (r.pending?.startedAt === pending.startedAt && r.pending.action === pending.action) delete r.pending;
+    });
+    throw error;
+  }
+}
 
 /** True when nothing listens on `bind:port` (so QEMU can forward it). */
 export function portFree(bind: string, port: number): Promise<boolean> {
@@ -198,29 +216,32 @@ export async function softReboot(rt: MachineRuntime, signal: AbortSignal): Promi
     logOffset: rt.serial.size(),
     startedAt: Date.now(),
   };
+  throwIfAborted(signal);
   rt.dir.update((r) => {
     r.pending = pending;
   });
-  if (useAgent) {
-    try {
-      await rt.ga.shutdown("reboot", { signal });
-      rt.ctx.log.info({ machine: rt.id }, "soft reboot asked through the guest agent");
-    } catch (error) {
-      if (!(error instanceof GuestAgentError)) throw error;
-      rt.ctx.log.warn({ machine: rt.id, err: error.message }, "guest agent refused to reboot; ACPI instead");
-      pending.via = "acpi";
-      rt.dir.update((r) => {
-        r.pending = pending;
-      });
+  await ask(rt, pending, async (asking) => {
+    if (useAgent) {
+      try {
+        await rt.ga.shutdown("reboot", { signal: asking });
+        rt.ctx.log.info({ machine: rt.id }, "soft reboot asked through the guest agent");
+      } catch (error) {
+        if (!(error instanceof GuestAgentError)) throw error;
+        rt.ctx.log.warn({ machine: rt.id, err: error.message }, "guest agent refused to reboot; ACPI instead");
+        pending.via = "acpi";
+        rt.dir.update((r) => {
+          r.pending = pending;
+        });
+      }
     }
-  }
-  if (pending.via === "acpi") {
-    const qmp = await rt.qmp(signal);
-    // The guest's power-off must pause QEMU, not end it: then reset and continue.
-    await qmp.execute("set-action", { shutdown: "pause" }, { signal });
-    await qmp.execute("system_powerdown", undefined, { signal });
-    rt.ctx.log.info({ machine: rt.id }, "soft reboot asked by ACPI power button (fake reboot)");
-  }
+    if (pending.via === "acpi") {
+      const qmp = await rt.qmp(asking);
+      // The guest's power-off must pause QEMU, not end it: then reset and continue.
+      await qmp.execute("set-action", { shutdown: "pause" }, { signal: asking });
+      await qmp.execute("system_powerdown", undefined, { signal: asking });
+      rt.ctx.log.info({ machine: rt.id }, "soft reboot asked by ACPI power button (fake reboot)");
+    }
+  });
   await rt.awaitNewBoot(pending, signal);
 }
 
@@ -240,14 +261,17 @@ export async function hardReboot(rt: MachineRuntime, signal: AbortSignal): Promi
     logOffset: rt.serial.size(),
     startedAt: Date.now(),
   };
+  throwIfAborted(signal);
   rt.dir.update((r) => {
     r.pending = pending;
   });
-  const qmp = await rt.qmp(signal);
-  await qmp.execute("set-action", { shutdown: "poweroff" }, { signal });
-  await qmp.execute("system_reset", undefined, { signal });
-  const st = await qmp.execute<{ running: boolean; status: string }>("query-status", undefined, { signal });
-  if (!st.running) await qmp.execute("cont", undefined, { signal });
-  rt.ctx.log.info({ machine: rt.id }, "hard reboot (system_reset)");
+  await ask(rt, pending, async (asking) => {
+    const qmp = await rt.qmp(asking);
+    await qmp.execute("set-action", { shutdown: "poweroff" }, { signal: asking });
+    await qmp.execute("system_reset", undefined, { signal: asking });
+    const st = await qmp.execute<{ running: boolean; status: string }>("query-status", undefined, { signal: asking });
+    if (!st.running) await qmp.execute("cont", undefined, { signal: asking });
+    rt.ctx.log.info({ machine: rt.id }, "hard reboot (system_reset)");
+  });
   await rt.awaitNewBoot(pending, signal);
 }
