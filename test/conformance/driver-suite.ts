@@ -508,7 +508,9 @@ export function describeDriverConformance(name: string, makeDriver: () => Promis
         await flush();
         const total = (await withoutTime(driver.imageProgress(imageId, never()), "imageProgress")).totalMs;
         assert.ok((seen[0]?.percent ?? 0) > 0, "the second call should report the build in flight, not start over");
-        assert.equal(seen[0]?.totalMs, total);
+        // The same build: its total (an estimate, for a real copy) agrees within a tenth.
+        const seenTotal = seen[0]?.totalMs ?? 0;
+        assert.ok(Math.abs(seenTotal - total) <= total / 10, `the build's total: ${seenTotal} ms, then ${total} ms`);
         await run(first);
         await run(second);
         assert.equal((await withoutTime(driver.imageProgress(imageId, never()), "imageProgress")).percent, 100);
