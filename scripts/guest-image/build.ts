@@ -22,6 +22,7 @@ import { download, extract, kernelPackage, resolve as resolvePackages, type Pack
 import { cpioGzip } from "./cpio.js";
 import { DEFAULT_ROOT_PASSWORD } from "./guest-files.js";
 import { INITRD_MODULES, buildRootfs, initramfsEntries, moduleIndex, withDependencies } from "./rootfs.js";
+import type { ImageFile } from "../../packages/agent/src/backends/qemu/images.js";
 
 const run = promisify(execFile);
 
@@ -47,18 +48,8 @@ const LIBRARY_PACKAGES = [
   "libcrypt1",
 ];
 
-/** The image.json the backend reads (paths relative to the folder). */
-export interface ImageJson {
-  id: string;
-  name: string;
-  osName: string;
-  kernel: string;
-  initrd: string;
-  disk: string;
-  cmdline: string;
-  sshUser: string;
-  sizeGb: number;
-}
+/** The image.json the QEMU backend reads (paths relative to the folder): its ImageFile. */
+export type ImageJson = ImageFile;
 
 /** Where a build writes the image and keeps its downloads. */
 export interface BuildOptions {

@@ -77,15 +77,19 @@ export interface Registration {
   images: AgentImage[];
 }
 
+/** One GPU's health, in each heartbeat. */
 export interface GpuHealthReport {
+  /** The PCI address, as registered. */
   device: string;
   healthy: boolean;
+  /** Why not healthy; empty when healthy. */
   reasons: string[];
   temperatureC: number | null;
   utilGpu: number | null;
   memoryUsedMb: number | null;
   memoryTotalMb: number | null;
   eccUncorrected: number | null;
+  /** The distinct Xid codes seen for this GPU since the agent started, in the order first seen. */
   xids: number[];
 }
 

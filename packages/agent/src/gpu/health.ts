@@ -13,23 +13,12 @@
  */
 import type { GpuReading } from "./nvidia-smi.js";
 import { describeXid, isFatalXid, type XidEvent } from "./xid.js";
+import type { GpuHealthReport } from "@opencompshare/protocol";
 
 export const DEFAULT_TEMPERATURE_LIMIT_C = 90;
 
-/** One GPU's health, as reported in the heartbeat. */
-export interface GpuHealth {
-  pciAddress: string;
-  healthy: boolean;
-  /** Why not healthy; empty when healthy. */
-  reasons: string[];
-  temperatureC: number | null;
-  utilGpu: number | null;
-  memoryUsedMb: number | null;
-  memoryTotalMb: number | null;
-  eccUncorrected: number | null;
-  /** The distinct Xid codes seen for this GPU since the agent started, in the order first seen. */
-  xids: number[];
-}
+/** One GPU's health: the heartbeat's report (protocol GpuHealthReport), keyed by its PCI address. */
+export type GpuHealth = Omit<GpuHealthReport, "device"> & { pciAddress: string };
 
 export interface GpuHealthInput {
   pciAddress: string;

@@ -7,6 +7,7 @@ import { ownCustomImage } from "./image-lookup.js";
 import { pageOf } from "./instances.js";
 import type { ActionsOf, HandlerMap } from "./registry.js";
 import { toImageModel } from "./views.js";
+import { imageRow, softwaresJson } from "../store/repositories/images.js";
 
 export const newImageId = (): string => `compshareImage-${randomBytes(6).toString("hex")}`;
 
@@ -72,49 +73,28 @@ export const imageHandlers: HandlerMap<ActionsOf<"images">> = {
         const sw = req.Softwares ?? {};
         await tx
           .insertInto("images")
-          .values({
-            id: imageId,
-            account_id: ctx.caller.accountId,
-            project_id: ctx.caller.projectId,
-            name: req.Name,
-            description: req.Description ?? "",
-            type: "Custom",
-            status: "Making",
-            source_instance_id: inst.id,
-            op_id: opId,
-            gpu_type: inst.gpu_type,
-            os_name: source?.os_name ?? "",
-            size: Number(source?.size ?? 50),
-            softwares: JSON.stringify({
-              Applications: sw.Application ?? [],
-              CUDAVersion: sw.CUDAVersion ?? "",
-              Framework: sw.Framework ?? "",
-              FrameworkVersion: sw.FrameworkVersion ?? "",
+          .values(
+            imageRow(imageId, now, {
+              account_id: ctx.caller.accountId,
+              project_id: ctx.caller.projectId,
+              name: req.Name,
+              description: req.Description ?? "",
+              type: "Custom",
+              status: "Making",
+              source_instance_id: inst.id,
+              op_id: opId,
+              gpu_type: inst.gpu_type,
+              os_name: source?.os_name ?? "",
+              size: Number(source?.size ?? 50),
+              softwares: softwaresJson({ Applications: sw.Application ?? [], CUDAVersion: sw.CUDAVersion ?? "", Framework: sw.Framework ?? "", FrameworkVersion: sw.FrameworkVersion ?? "" }),
+              progress: 0,
+              ready_at: 0,
+              source_image_id: inst.image_id,
+              supported_gpu_types: source?.supported_gpu_types ?? "[]",
+              // What the instance is (fixed at create), not what its current image was made for.
+              container: inst.instance_type === "Container" ? 1 : 0,
             }),
-            tags: "[]",
-            progress: 0,
-            created_at: now,
-            ready_at: 0,
-            failed_reason: "",
-            group_id: "",
-            source_image_id: inst.image_id,
-            version_name: "",
-            version_desc: "",
-            author: "",
-            price: 0,
-            visibility: 0,
-            cover: "",
-            readme: "",
-            auto_start: 0,
-            supported_gpu_types: source?.supported_gpu_types ?? "[]",
-            ports: "[]",
-            // What the instance is (fixed at create), not what its current image was made for.
-            container: inst.instance_type === "Container" ? 1 : 0,
-            is_official: 0,
-            published_at: 0,
-            updated_at: now,
-            host_id: "",
-          })
+          )
           .execute();
       },
     });

@@ -6,9 +6,10 @@
 import { syncFleet } from "../fleet/hosts.js";
 import type { Db } from "../store/schema.js";
 import type { Catalog } from "./catalog.js";
+import { imageRow, softwaresJson } from "../store/repositories/images.js";
 
 const softwaresOf = (applications: string[], cudaVersion: string, framework: string, frameworkVersion: string) =>
-  JSON.stringify({ Applications: applications, CUDAVersion: cudaVersion, Framework: framework, FrameworkVersion: frameworkVersion });
+  softwaresJson({ Applications: applications, CUDAVersion: cudaVersion, Framework: framework, FrameworkVersion: frameworkVersion });
 
 export async function syncCatalog(db: Db, catalog: Catalog, now: number, opts: { fleet: boolean }): Promise<void> {
   if (opts.fleet) await syncFleet(db, catalog, now);
@@ -30,7 +31,7 @@ export async function syncCatalog(db: Db, catalog: Catalog, now: number, opts: {
     };
     await db
       .insertInto("images")
-      .values({ ...platformRow(img.id, now), ...values })
+      .values({ ...imageRow(img.id, now), ...values })
       .onConflict((oc) => oc.column("id").doUpdateSet(values))
       .execute();
   }
@@ -64,41 +65,9 @@ export async function syncCatalog(db: Db, catalog: Catalog, now: number, opts: {
     };
     await db
       .insertInto("images")
-      .values({ ...platformRow(c.id, now), ...values })
+      .values({ ...imageRow(c.id, now), ...values })
       .onConflict((oc) => oc.column("id").doUpdateSet(values))
       .execute();
   }
 }
 
-/** The columns of an image row that the catalog does not set. */
-function platformRow(id: string, now: number) {
-  return {
-    id,
-    account_id: null,
-    project_id: null,
-    source_instance_id: null,
-    op_id: null,
-    gpu_type: "",
-    progress: 100,
-    created_at: now,
-    ready_at: now,
-    failed_reason: "",
-    group_id: "",
-    source_image_id: "",
-    version_name: "",
-    version_desc: "",
-    author: "",
-    price: 0,
-    visibility: 0,
-    cover: "",
-    readme: "",
-    auto_start: 0,
-    supported_gpu_types: "[]",
-    ports: "[]",
-    container: 0,
-    is_official: 0,
-    published_at: 0,
-    updated_at: now,
-    host_id: "",
-  };
-}

@@ -9,18 +9,8 @@ import { closeSync, existsSync, fsyncSync, linkSync, copyFileSync, mkdirSync, op
 import { dirname, join, resolve } from "node:path";
 import type { BootImage } from "../backend.js";
 
-/** image.json as stored. */
-export interface ImageFile {
-  id: string;
-  name: string;
-  osName: string;
-  kernel: string;
-  initrd: string;
-  disk: string;
-  cmdline: string;
-  sshUser: string;
-  sizeGb: number;
-}
+/** image.json as stored: a BootImage with paths relative to its folder (kernel and initrd empty for a disk that boots itself). */
+export type ImageFile = BootImage;
 
 /** A custom image's build, as recorded in its build.json. */
 export interface BuildRecord {

@@ -8,6 +8,7 @@ import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import type { Heartbeat, Registration } from "@opencompshare/protocol";
 import type { Catalog } from "../../catalog/catalog.js";
 import type { Db, Executor } from "../../store/schema.js";
+import { imageRow } from "../../store/repositories/images.js";
 import { reconcileMachines, type Drift } from "./reconcile.js";
 
 export const HOST_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/;
@@ -152,43 +153,7 @@ async function syncImages(tx: Executor, hostId: string, ids: readonly string[], 
   for (const img of described) {
     await tx
       .insertInto("images")
-      .values({
-        id: img.id,
-        account_id: null,
-        project_id: null,
-        name: img.name,
-        description: img.name,
-        type: "System",
-        status: "Available",
-        source_instance_id: null,
-        op_id: null,
-        gpu_type: "",
-        os_name: img.osName,
-        size: img.sizeGb,
-        softwares: JSON.stringify({ Applications: [], CUDAVersion: "", Framework: "", FrameworkVersion: "" }),
-        tags: "[]",
-        progress: 100,
-        created_at: now,
-        ready_at: now,
-        failed_reason: "",
-        group_id: "",
-        source_image_id: "",
-        version_name: "",
-        version_desc: "",
-        author: "CompShare",
-        price: 0,
-        visibility: 0,
-        cover: "",
-        readme: "",
-        auto_start: 0,
-        supported_gpu_types: "[]",
-        ports: "[]",
-        container: 0,
-        is_official: 1,
-        published_at: 0,
-        updated_at: now,
-        host_id: "",
-      })
+      .values(imageRow(img.id, now, { name: img.name, description: img.name, os_name: img.osName, size: img.sizeGb, author: "CompShare", is_official: 1 }))
       .onConflict((oc) => oc.column("id").doNothing())
       .execute();
   }
