@@ -72,7 +72,9 @@ describe("replica failures on PostgreSQL", () => {
   });
 
   it("does not let a replica paused past its lease overwrite what its successor wrote", async () => {
-    c = await startCluster(2, ENV);
+    // A long reboot, so that A is surely paused in its middle, even on a loaded machine (and a
+    // lock TTL that a create of that length fits in).
+    c = await startCluster(2, { ...ENV, OCS_SIM_BOOT_MS: "6000", OCS_LOCK_TTL_S: "30" });
     const [a, b] = c.replicas as [ServerProcess, ServerProcess];
     const [id] = await c.create(1);
     assert.ok(id);
@@ -84,6 +86,8 @@ describe("replica failures on PostgreSQL", () => {
       return r.rows[0]?.phase === "rebooting";
     }, 10, 500);
     a.child.kill("SIGSTOP");
+    const paused = await c.sql.query<{ status: string }>("select status from operations where instance_id = $1 and action = 'RebootCompShareInstance'", [id]);
+    assert.equal(paused.rows[0]?.status, "running", "A was paused before it finished the reboot");
 
     // B takes the reboot over and finishes it, then stops the instance.
     await poll(async () => {

@@ -29,10 +29,29 @@ export function redactUrl(url: string): string {
   }
 }
 
-export function openPostgres(url: string, poolSize = 10): Store {
-  const pool = new pg.Pool({ connectionString: url, max: poolSize, types });
-  // An idle client's error (the server went away) must not crash the process.
+/**
+ * A replica that stalls inside a transaction (paused, swapped out, stuck in GC) would hold its
+ * row locks, and every other replica would wait on them. Its session is ended instead, and the
+ * locks go with it; the stalled replica's later writes are then refused by the fence.
+ */
+export const IDLE_IN_TRANSACTION_MS = 5000;
+
+export interface PostgresOptions {
+  poolSize?: number;
+  idleInTransactionMs?: number;
+}
+
+export function openPostgres(url: string, opts: PostgresOptions = {}): Store {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: opts.poolSize ?? 10,
+    types,
+    idle_in_transaction_session_timeout: opts.idleInTransactionMs ?? IDLE_IN_TRANSACTION_MS,
+  });
+  // A client's error (the server went away, or ended a stalled session) must not crash the
+  // process, idle or checked out: the statement in flight fails, and the pool drops the client.
   pool.on("error", () => undefined);
+  pool.on("connect", (client) => client.on("error", () => undefined));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return {
     db,
