@@ -14,7 +14,7 @@ import { startEmbeddedPostgres, type EmbeddedServer } from "./embedded-postgres.
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 /** Pure code: the engine does not matter, one run is enough. */
-const ENGINE_FREE = ["test/protocol/", "test/docs/", "test/sdk/unit", "test/agent/gpu/"];
+const ENGINE_FREE = ["test/protocol/", "test/docs/", "test/sdk/unit", "test/agent/gpu/", "test/policies/timeline"];
 /** Real guests under QEMU: their own suite, `npm run test:qemu`, not part of `npm test`. */
 const OWN_SUITES = ["test/qemu/"];
 /** Several replicas need a shared database: PostgreSQL only. */

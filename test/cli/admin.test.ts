@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { after, before, describe, it } from "node:test";
 import { OCS_BIN } from "../helpers/process.js";
-import { REGION, startServer, type TestServer } from "../helpers/server.js";
+import { CREATE, REGION, startServer, type TestServer } from "../helpers/server.js";
 
 const run = promisify(execFile);
 
@@ -54,6 +54,37 @@ describe("ocs admin commands", () => {
     assert.equal(refused.body.Message, "User Not Exists");
     await ocs("key", "enable", pair.PublicKey);
     assert.equal((await s.call("DescribeCompShareInstance", REGION, pair)).body.RetCode, 0);
+  });
+
+  it("balance show / topup / set: JSON of the balance, what is unpaid and the ledger; bad amounts exit 2, an unknown account 1", async () => {
+    const shown = JSON.parse((await ocs("balance", "show", "default")).stdout) as { Balance: number; Unpaid: number; Ledger: unknown[] };
+    assert.equal(shown.Balance, 10000);
+    assert.equal(shown.Unpaid, 0);
+    const topped = JSON.parse((await ocs("balance", "topup", "default", "12.5")).stdout) as { Balance: number; PaidOrders: number; Ledger: Array<{ Kind: string; Amount: number }> };
+    assert.equal(topped.Balance, 10012.5);
+    assert.equal(topped.PaidOrders, 0);
+    assert.deepEqual(topped.Ledger[0], { ...topped.Ledger[0], Kind: "topup", Amount: 12.5 });
+    assert.equal(JSON.parse((await ocs("balance", "set", "default", "0")).stdout).Balance, 0);
+    assert.equal(JSON.parse((await ocs("balance", "set", "default", "10000")).stdout).Balance, 10000);
+    for (const bad of ["1.234", "abc", "0", "1e3"]) {
+      await assert.rejects(ocs("balance", "topup", "default", bad), (e: { code: number; stderr: string }) => e.code === 2 && /CNY must be/.test(e.stderr), bad);
+    }
+    await assert.rejects(ocs("balance", "topup", "default", "--", "-1"), (e: { code: number; stderr: string }) => e.code === 2 && /CNY must be/.test(e.stderr));
+    await assert.rejects(ocs("balance", "show", "nobody"), (e: { code: number; stderr: string }) => e.code === 1 && /no account nobody/.test(e.stderr));
+  });
+
+  it("instance policy ID shows the balance and the next step of the instance's timeline", async () => {
+    const created = await s.call("CreateCompShareInstance", { ...CREATE, ChargeType: "Day" });
+    const id = (created.body.UHostIds as string[])[0] as string;
+    await s.until(async () => (await s.state(id)) === "Running");
+    const apiEnv = { ...env, UCLOUD_PUBLIC_KEY: s.keys.PublicKey, UCLOUD_PRIVATE_KEY: s.keys.PrivateKey, UCLOUD_BASE_URL: s.url, OCS_CONFIG: join(dataDir, "none.json") };
+    const text = (await run(process.execPath, [OCS_BIN, "instance", "policy", id], { env: apiEnv })).stdout;
+    assert.match(text, /ChargeType\s+Day/);
+    assert.match(text, /Balance\s+10000\.00 CNY/);
+    assert.match(text, /Timeline\s+expiry/);
+    assert.match(text, /NextStep\s+expiry-reminder at /);
+    const json = JSON.parse((await run(process.execPath, [OCS_BIN, "instance", "policy", id, "--output", "json"], { env: apiEnv })).stdout) as { NextStep: string; Timeline: string };
+    assert.deepEqual([json.Timeline, json.NextStep], ["expiry", "expiry-reminder"]);
   });
 
   it("refuses a duplicate account and an unknown one with exit code 1, bad usage with 2", async () => {

@@ -173,10 +173,15 @@ describe("HTTP parsing and the common RetCodes", () => {
       const params = signFlat({ Action: "DescribeCompShareInstance", ...REGION, "UHostIds.0": id, Limit: 20, WithoutGpu: true }, s.keys);
       const body = JSON.stringify(params);
       assert.ok(body.includes('"Limit":20') && body.includes('"WithoutGpu":true'), body);
+      // WithoutGpu is read as the boolean true: it lists instances in no-GPU mode, and this one is not.
       const res = await raw(s.url, { headers: { "Content-Type": JSON_TYPE }, body });
       assertAnswer(res, "DescribeCompShareInstance", 0);
-      assert.equal(res.body.TotalCount, 1);
-      assert.equal((res.body.UHostSet as Array<{ UHostId: string }>)[0]?.UHostId, id);
+      assert.deepEqual(res.body.UHostSet, []);
+      const all = JSON.stringify(signFlat({ Action: "DescribeCompShareInstance", ...REGION, "UHostIds.0": id, Limit: 20, WithoutGpu: false }, s.keys));
+      const res2 = await raw(s.url, { headers: { "Content-Type": JSON_TYPE }, body: all });
+      assertAnswer(res2, "DescribeCompShareInstance", 0);
+      assert.equal(res2.body.TotalCount, 1);
+      assert.equal((res2.body.UHostSet as Array<{ UHostId: string }>)[0]?.UHostId, id);
     });
 
     it("signs a JSON float with no fraction as an integer (Limit 20.0 signed as 20)", async () => {

@@ -175,6 +175,7 @@ describe("response contracts (strict)", () => {
     await ok("GetProjectList", {});
     const console = await ok("GetCompShareInstanceConsoleOutput", { ...REGION, UHostId: id, Length: 4096 });
     assert.match(console.Output as string, /ocs-boot-id: [0-9a-f-]{36}/);
+    await ok("DescribeCompShareInstancePolicy", { ...REGION, UHostId: id });
 
     const priced = { ...REGION, GpuType: "4090", Gpu: 1, Cpu: 16, Memory: 65536, Disks: [{ IsBoot: true, Type: "CLOUD_SSD", Size: 200 }] };
     await ok("GetCompShareInstancePrice", priced);

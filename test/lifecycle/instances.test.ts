@@ -133,10 +133,13 @@ describe("instance lifecycle", () => {
       const zero = await s.call("CreateCompShareInstance", { ...CREATE, Quantity: 0, ChargeType: "Month" });
       assert.equal(zero.body.RetCode, 230, JSON.stringify(zero.body));
       assert.match(zero.body.Message ?? "", /^Params \[Quantity\] not available/);
-      // Pay as you go never expires.
+      // Dynamic (按时) is bought by the hour: Quantity hours. Pay as you go never expires.
+      const at = s.clock.now();
       const [dynamic] = await create(s, { Quantity: 5, ChargeType: "Dynamic" });
-      assert.equal((await one(s, dynamic as string)).ExpireTime, 0);
-      await allRunning(s, [months[0] as string, dynamic as string]);
+      assert.equal((await one(s, dynamic as string)).ExpireTime, Math.floor((at + 5 * 3_600_000) / 1000));
+      const [postpay] = await create(s, { ChargeType: "Postpay" });
+      assert.equal((await one(s, postpay as string)).ExpireTime, 0);
+      await allRunning(s, [months[0] as string, dynamic as string, postpay as string]);
     });
 
     it("accepts Disks with exactly one boot disk and lists the boot disk first", async () => {

@@ -18,13 +18,14 @@ interface Entry {
 }
 
 const FAMILIES: Entry[] = [
-  { name: "instance", group: "api", summary: "list | get | console | create | start | stop | reboot | terminate | reset-password | reinstall | resize | rename", load: async () => (await import("./commands/instance.js")).family },
+  { name: "instance", group: "api", summary: "list | get | policy | console | create | start | stop | reboot | terminate | reset-password | reinstall | resize | rename", load: async () => (await import("./commands/instance.js")).family },
   { name: "image", group: "api", summary: "list | get | create | delete", load: async () => (await import("./commands/image.js")).family },
   { name: "operation", group: "api", summary: "list UHOSTID: the operation records of an instance", load: async () => (await import("./commands/operation.js")).family },
   { name: "configure", group: "api", summary: "store credentials in a named profile; `configure list` shows them", load: async () => (await import("./commands/configure.js")).family },
   { name: "serve", group: "server", summary: "serve the CompShare API (npm start runs this)", load: async () => (await import("./commands/admin.js")).serveFamily },
   { name: "account", group: "server", summary: "create NAME: an account, its default project and a key pair", load: async () => (await import("./commands/admin.js")).accountFamily },
   { name: "key", group: "server", summary: "create ACCOUNT | disable PUBLICKEY | enable PUBLICKEY", load: async () => (await import("./commands/admin.js")).keyFamily },
+  { name: "balance", group: "server", summary: "show | topup | set ACCOUNT [CNY]: balances and ledgers", load: async () => (await import("./commands/admin.js")).balanceFamily },
   { name: "migrate", group: "server", summary: "apply pending database migrations", load: async () => (await import("./commands/admin.js")).migrateFamily },
   { name: "host", group: "server", summary: "add NAME: a GPU host for `ocs agent`, and its token", load: async () => (await import("./commands/admin.js")).hostFamily },
   { name: "agent", group: "server", summary: "run this host's machines for a control plane (fleet mode)", load: async () => (await import("./commands/agent.js")).agentFamily },

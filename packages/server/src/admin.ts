@@ -1,5 +1,7 @@
 /** Admin access to the same data directory and database as the server, without serving. */
-import { createAccount, createKey, setKeyStatus, type Credentials, type KeyPair } from "./accounts/accounts.js";
+import { AccountError, createAccount, createKey, findAccount, setKeyStatus, type Credentials, type KeyPair } from "./accounts/accounts.js";
+import { balanceCents, changeBalance, ledgerOf, toCny, unpaidCents } from "./policies/ledger.js";
+import type { Db } from "./store/schema.js";
 import type { Config } from "./config.js";
 import { createSealer, loadMasterKey } from "./security/secrets.js";
 import { migrate, openStore } from "./store/db.js";
@@ -13,6 +15,44 @@ export interface Admin {
   migrate(): Promise<string[]>;
   /** Adds an agent host (or gives it a new token); returns the token. */
   addHost(name: string, zone: string | undefined): Promise<string>;
+  /** The account's balance, what it owes, and its latest ledger entries. */
+  balance(account: string): Promise<BalanceView>;
+  /** Tops the balance up by `cents`, or sets it; unpaid orders are then paid, oldest first. */
+  changeBalance(account: string, cents: number, mode: "topup" | "set"): Promise<BalanceView & { PaidOrders: number; ClearedInstances: string[] }>;
+}
+
+export interface BalanceView {
+  AccountId: string;
+  Balance: number;
+  Unpaid: number;
+  Ledger: Array<{ Id: string; Kind: string; UHostId: string; Amount: number; Status: string; PeriodStart: number; PeriodEnd: number; BalanceAfter: number; Note: string; CreateTime: number }>;
+}
+
+async function accountId(db: Db, idOrName: string): Promise<string> {
+  const found = await findAccount(db, idOrName);
+  if (!found) throw new AccountError(`no account ${idOrName}`);
+  return found.id;
+}
+
+async function balanceView(db: Db, id: string): Promise<BalanceView> {
+  const s = (ms: number) => Math.floor(ms / 1000);
+  return {
+    AccountId: id,
+    Balance: toCny(await balanceCents(db, id)),
+    Unpaid: toCny(await unpaidCents(db, { accountId: id })),
+    Ledger: (await ledgerOf(db, id)).map((e) => ({
+      Id: e.id,
+      Kind: e.kind,
+      UHostId: e.instance_id ?? "",
+      Amount: toCny(Number(e.amount_cents)),
+      Status: e.status,
+      PeriodStart: s(Number(e.period_start)),
+      PeriodEnd: s(Number(e.period_end)),
+      BalanceAfter: toCny(Number(e.balance_after_cents)),
+      Note: e.note,
+      CreateTime: s(Number(e.created_at)),
+    })),
+  };
 }
 
 export async function withAdmin<T>(config: Config, work: (admin: Admin) => Promise<T>): Promise<T> {
@@ -21,11 +61,17 @@ export async function withAdmin<T>(config: Config, work: (admin: Admin) => Promi
     await migrate(store.db);
     const sealer = createSealer(loadMasterKey(config.dataDir, config.masterKey));
     return await work({
-      createAccount: (name) => createAccount(store.db, sealer, name, Date.now()),
+      createAccount: (name) => createAccount(store.db, sealer, name, Date.now(), config.initialBalance * 100),
       createKey: (account) => createKey(store.db, sealer, account, Date.now()),
       setKeyStatus: (publicKey, status) => setKeyStatus(store.db, publicKey, status),
       migrate: () => migrate(store.db),
       addHost: (name, zone) => addHost(store.db, name, knownZone(loadCatalog(config.catalogFile), zone)),
+      balance: async (account) => balanceView(store.db, await accountId(store.db, account)),
+      changeBalance: async (account, cents, mode) => {
+        const id = await accountId(store.db, account);
+        const result = await changeBalance(store.db, id, cents, mode, Date.now());
+        return { ...(await balanceView(store.db, id)), PaidOrders: result.paidOrders, ClearedInstances: result.cleared };
+      },
     });
   } finally {
     await store.close();

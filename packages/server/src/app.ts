@@ -28,6 +28,7 @@ import { Engine } from "./operations/engine.js";
 import { Recovery } from "./operations/recovery.js";
 import { Runner } from "./operations/runner.js";
 import { runDueStops } from "./operations/scheduler.js";
+import { LifecyclePolicies } from "./policies/reclaim.js";
 import { createSealer, loadMasterKey } from "./security/secrets.js";
 import { Fleet } from "./fleet/placement.js";
 import { lockDataDir } from "./store/data-dir-lock.js";
@@ -48,6 +49,8 @@ export interface App {
   services: Services;
   runner: Runner;
   recovery: Recovery;
+  /** Billing, renewal and the reclaim timeline; tests run its passes themselves (manualLoops). */
+  policies: LifecyclePolicies;
   http: HttpServer;
   /** Credentials of the default account created by this start, if it created them. */
   createdCredentials: Credentials | undefined;
@@ -87,7 +90,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const fleet = new Fleet({ kind: config.driver === "simulated" ? "simulated" : "agent", hostLeaseMs: config.hostLeaseMs });
   await syncCatalog(store.db, catalog, clock.now(), { fleet: fleet.opts.kind === "simulated" });
   const pair = config.publicKey && config.privateKey ? { publicKey: config.publicKey, privateKey: config.privateKey } : undefined;
-  const createdCredentials = await ensureDefaultAccount(store.db, sealer, pair, clock.now());
+  const createdCredentials = await ensureDefaultAccount(store.db, sealer, pair, clock.now(), config.initialBalance * 100);
   if (createdCredentials) {
     const file = join(config.dataDir, "default-credentials.json");
     writeFileSync(file, JSON.stringify(createdCredentials, null, 2) + "\n", { mode: 0o600 });
@@ -114,13 +117,26 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const runner = new Runner(deps);
   const engine = new Engine(deps, runner);
   const recovery = new Recovery(deps, runner, exclusive);
-  const services: Services = { db: store.db, clock, catalog, fleet, sealer, engine, driver, log, limits: { instanceQuota: config.instanceQuota } };
+  const policies = new LifecyclePolicies({ db: store.db, clock, engine, catalog, log, utcOffsetMin: config.policyUtcOffsetMin });
+  const services: Services = {
+    db: store.db,
+    clock,
+    catalog,
+    fleet,
+    sealer,
+    engine,
+    driver,
+    log,
+    limits: { instanceQuota: config.instanceQuota },
+    policy: { utcOffsetMin: config.policyUtcOffsetMin },
+  };
   const rateLimiter = new RateLimiter(clock, config.rateLimitRps, config.rateLimitBurst);
   const mounts = config.driver === "simulated" ? [] : [{ prefix: AGENT_PATH, handler: agentRoutes({ db: store.db, clock, queue, log }) }];
   const http = createHttpServer(createPipeline(services, { bodyLimit: config.bodyLimit, rateLimiter }), { ready: () => migrated(store.db) }, mounts);
 
   const stopLoops = new AbortController();
   let schedulerLoop: Promise<void> | undefined;
+  let policyLoop: Promise<void> | undefined;
 
   return {
     config,
@@ -128,6 +144,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     services,
     runner,
     recovery,
+    policies,
     http,
     createdCredentials,
     addHost: (name, zone) => addHost(store.db, name, knownZone(catalog, zone)),
@@ -150,6 +167,16 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
             if (config.driver !== "simulated") await queue.prune(3_600_000).catch((error: unknown) => log.error({ err: error }, "pruning host commands failed"));
           }
         })();
+        policyLoop = (async () => {
+          while (!stopLoops.signal.aborted) {
+            try {
+              await clock.sleep(config.policyIntervalMs, stopLoops.signal);
+            } catch {
+              return;
+            }
+            await policies.pass().catch((error: unknown) => log.error({ err: error }, "lifecycle policies failed"));
+          }
+        })();
       }
       const address = await http.listen(config.host, config.port);
       log.info({ address: `${address.address}:${address.port}`, db: store.engine, location: store.location }, "serving the CompShare API");
@@ -159,6 +186,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       await http.close();
       stopLoops.abort();
       await schedulerLoop;
+      await policyLoop;
       await recovery.stop();
       await runner.stop();
       databaseClock?.stop();

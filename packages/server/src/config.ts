@@ -28,6 +28,12 @@ export interface Config {
   rateLimitRps: number;
   rateLimitBurst: number;
   logLevel: string;
+  /** What a new account may spend, CNY. */
+  initialBalance: number;
+  /** The local time of the reclaim rules (their 10:00–18:59 window, 12:00 of day 7), minutes east of UTC. */
+  policyUtcOffsetMin: number;
+  /** How often the lifecycle policies bill, renew and take their due steps, ms. */
+  policyIntervalMs: number;
   /** Test knob: this process's clock runs this far ahead (negative: behind). */
   clockSkewMs: number;
   /** `simulated` (the default), `qemu` (an agent in this process runs real guests), `agent` (hosts run `ocs agent`). */
@@ -71,6 +77,9 @@ export const SETTINGS: readonly Setting[] = [
   { key: "clockSkewMs", env: "OCS_CLOCK_SKEW_MS", flag: "clock-skew-ms", kind: "int", default: 0, describe: "test knob: skew this process's clock (PostgreSQL replicas correct it)" },
   { key: "driver", env: "OCS_DRIVER", flag: "driver", kind: "string", default: "simulated", choices: ["simulated", "qemu", "agent"], describe: "simulated, qemu (real guests on this host) or agent (hosts run ocs agent)" },
   { key: "instanceQuota", env: "OCS_INSTANCE_QUOTA", flag: "instance-quota", kind: "int", default: 100, describe: "most instances an account may have (CompShare's level 4), unless set per account" },
+  { key: "initialBalance", env: "OCS_INITIAL_BALANCE", flag: "initial-balance", kind: "int", default: 10000, describe: "balance of a new account, CNY (pay-as-you-go hours are charged from it)" },
+  { key: "policyUtcOffsetMin", env: "OCS_POLICY_UTC_OFFSET_MIN", flag: "policy-utc-offset-min", kind: "int", default: 480, describe: "local time of the reclaim rules, minutes east of UTC (CompShare's: China, +480)" },
+  { key: "policyIntervalMs", env: "OCS_POLICY_INTERVAL_MS", flag: "policy-interval-ms", kind: "int", default: 10000, describe: "period of the lifecycle policies (billing, renewal, reclaim steps), ms" },
   { key: "hostLeaseMs", env: "OCS_HOST_LEASE_MS", flag: "host-lease-ms", kind: "int", default: 40000, describe: "an agent host silent for longer is Unknown to placement, ms" },
 ];
 
@@ -86,8 +95,9 @@ export function loadConfig(flags: Record<string, string | undefined> = {}, env: 
       continue;
     }
     if (s.kind === "int") {
-      const pattern = s.key === "clockSkewMs" ? /^-?\d+$/ : /^\d+$/;
-      if (!pattern.test(raw)) throw new ConfigError(`${s.env} (--${s.flag}) must be ${s.key === "clockSkewMs" ? "an" : "a non-negative"} integer, got ${JSON.stringify(raw)}`);
+      const signed = s.key === "clockSkewMs" || s.key === "policyUtcOffsetMin";
+      const pattern = signed ? /^-?\d+$/ : /^\d+$/;
+      if (!pattern.test(raw)) throw new ConfigError(`${s.env} (--${s.flag}) must be ${signed ? "an" : "a non-negative"} integer, got ${JSON.stringify(raw)}`);
       out[s.key] = Number(raw);
     } else {
       if (s.choices && !s.choices.includes(raw)) throw new ConfigError(`${s.env} (--${s.flag}) must be one of ${s.choices.join(", ")}, got ${JSON.stringify(raw)}`);
@@ -98,6 +108,8 @@ export function loadConfig(flags: Record<string, string | undefined> = {}, env: 
   config.lockTtlMs *= 1000;
   if (config.port > 65535) throw new ConfigError("OCS_PORT must be at most 65535");
   if (config.lockTtlMs < 1000) throw new ConfigError("OCS_LOCK_TTL_S must be at least 1");
+  if (Math.abs(config.policyUtcOffsetMin) > 14 * 60) throw new ConfigError("OCS_POLICY_UTC_OFFSET_MIN must be within ±840 (UTC−14:00 to UTC+14:00)");
+  if (config.policyIntervalMs < 100) throw new ConfigError("OCS_POLICY_INTERVAL_MS must be at least 100");
   if ((config.publicKey === undefined) !== (config.privateKey === undefined)) {
     throw new ConfigError("OCS_PUBLIC_KEY and OCS_PRIVATE_KEY go together: set both or neither");
   }

@@ -546,6 +546,20 @@ def track_lifecycle():
         equal((h.get("CPU"), h.get("Memory"), h.get("GPU")), (32, 131072, 2), "the spec after start")
         expect(positive(h.get("InstancePrice"), "InstancePrice") > (st.get("price_before") or 0), "InstancePrice should rise with the spec: {} then {}".format(st.get("price_before"), h.get("InstancePrice")))
 
+    def without_gpu():
+        # No-GPU mode: the CLI sends WithoutGpuSpec; A is 1 CPU and 4 GB, B is not offered (230).
+        a = st["a"]
+        stop_wait(a)
+        batch_failure(cli.run("instance", "start", a, "--without-gpu", "B"), a, 230, "StartCompShareInstance")
+        entry = batch_ok(cli.ok("instance", "start", a, "--without-gpu", "A", "--wait", *WAIT_TIMEOUT), a, "StartCompShareInstance")
+        equal(final_host(entry, a).get("State"), "Running", "State after start --without-gpu A --wait")
+        h = show(a)
+        equal((h.get("SupportWithoutGpuStart"), h.get("WithoutGpuSpec")), (True, {"Cpu": 1, "Memory": 4096, "Gpu": 0}), "SupportWithoutGpuStart and WithoutGpuSpec in no-GPU mode")
+        expect(a in listed("--without-gpu"), "instance list --without-gpu should list it")
+        stop_wait(a)
+        start_wait(a)
+        equal(show(a).get("WithoutGpuSpec"), {"Cpu": 0, "Memory": 0, "Gpu": 0}, "WithoutGpuSpec after a normal start")
+
     def delete():
         delete_wait(st["a"])
         usage_error(cli.run("instance", "show", st["a"]), "was not found")
@@ -570,6 +584,7 @@ def track_lifecycle():
     s.check("instance resize --disk --disk-size --wait grows the boot disk", resize_disk, needs=["a", "boot_disk"])
     s.check("instance reinstall --image --wait", reinstall, needs=["a"])
     s.check("instance start --wait: the resized spec and a higher price", start_resized, needs=["a"])
+    s.check("instance start --without-gpu A: no-GPU mode shows, B is refused (230), a normal start brings the GPUs back", without_gpu, needs=["a"])
     s.check("instance delete --wait: the instance is gone", delete, needs=["a"])
 
 

@@ -195,6 +195,27 @@ type consoleResponse struct {
 	Timestamp int
 }
 
+type policyRequest struct {
+	request.CommonBase
+	UHostId *string
+}
+
+type policyResponse struct {
+	response.CommonBase
+	UHostId       string
+	ChargeType    string
+	AutoRenew     string
+	Balance       float64
+	UnpaidAmount  float64
+	ExpireTime    int
+	ArrearsSince  int
+	Timeline      string
+	TimelineStart int
+	LastStep      string
+	NextStep      string
+	NextStepTime  int
+}
+
 type operationsResponse struct {
 	response.CommonBase
 	TotalCount   int
@@ -878,7 +899,13 @@ func diskCreate() error {
 	must(equal(out.UHostId, postpay, "UHostId of the console output"))
 	expect(strings.Contains(out.Output, "ocs-boot-id: ") && len(out.Output) <= 4096 && out.Timestamp > 0, "the console shows a boot id: %q", out.Output)
 	refused := &consoleResponse{}
-	return expectCode(refused, other.invoke("GetCompShareInstanceConsoleOutput", &consoleRequest{UHostId: ucloud.String(postpay)}, refused), 8039, "InstanceNotFound", "")
+	must(expectCode(refused, other.invoke("GetCompShareInstanceConsoleOutput", &consoleRequest{UHostId: ucloud.String(postpay)}, refused), 8039, "InstanceNotFound", ""))
+	pol := &policyResponse{}
+	must(c.call("DescribeCompShareInstancePolicy", &policyRequest{UHostId: ucloud.String(postpay)}, pol))
+	must(equal([]string{pol.UHostId, pol.ChargeType, strconv.FormatFloat(pol.UnpaidAmount, 'f', 2, 64)}, []string{postpay, "Postpay", "0.00"}, "the policy view of a pay-as-you-go instance"))
+	expect(pol.Balance > 0 && (pol.Timeline == "" || pol.Timeline == "stopped"), "balance and timeline: %+v", pol)
+	notMine := &policyResponse{}
+	return expectCode(notMine, other.invoke("DescribeCompShareInstancePolicy", &policyRequest{UHostId: ucloud.String(postpay)}, notMine), 8039, "InstanceNotFound", "")
 }
 
 func diskDescribe() error {

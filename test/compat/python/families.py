@@ -396,6 +396,10 @@ def run(s, sdk, other):
         equal(out["UHostId"], postpay, "UHostId of the console output")
         expect("ocs-boot-id: " in out["Output"] and len(out["Output"]) <= 4096 and is_int(out["Timestamp"]), "the console shows a boot id: {!r}".format(out["Output"][-300:]))
         expect_error(lambda: other.invoke("GetCompShareInstanceConsoleOutput", {"UHostId": postpay}), 8039, "InstanceNotFound")
+        pol = sdk.invoke("DescribeCompShareInstancePolicy", {"UHostId": postpay})
+        equal((pol["UHostId"], pol["ChargeType"], pol["UnpaidAmount"]), (postpay, "Postpay", 0), "the policy view of a pay-as-you-go instance")
+        expect(pol["Balance"] > 0 and pol["Timeline"] in ("", "stopped") and is_int(pol["NextStepTime"]), "balance and timeline: {}".format(pol))
+        expect_error(lambda: other.invoke("DescribeCompShareInstancePolicy", {"UHostId": postpay}), 8039, "InstanceNotFound")
 
     def disk_describe():
         postpay, disk = s.state["postpay"], s.state["disk"]

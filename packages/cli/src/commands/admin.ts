@@ -137,3 +137,52 @@ export const hostFamily: Family = {
     },
   ],
 };
+
+/** CNY with at most two decimals, as fen. */
+function amountOf(raw: string | undefined, allowZero: boolean): number | undefined {
+  if (raw === undefined || !/^\d{1,9}(\.\d{1,2})?$/.test(raw)) return undefined;
+  const cents = Math.round(Number(raw) * 100);
+  return cents === 0 && !allowZero ? undefined : cents;
+}
+
+const changeBalanceCommand = (mode: "topup" | "set"): Command => ({
+  name: mode,
+  args: "ACCOUNT CNY",
+  minArgs: 2,
+  maxArgs: 2,
+  summary:
+    mode === "topup"
+      ? "Add CNY to an account's balance; unpaid orders are paid from it, oldest first, and instances with nothing left unpaid leave their arrears timeline."
+      : "Set an account's balance to CNY; unpaid orders are then paid from it, oldest first.",
+  options: settings,
+  run: admin(async (config, ctx) => {
+    const cents = amountOf(ctx.args[1], mode === "set");
+    if (cents === undefined) {
+      ctx.io.stderr.write(`ocs: CNY must be a ${mode === "set" ? "non-negative" : "positive"} amount with at most two decimals, got ${JSON.stringify(ctx.args[1])}\n`);
+      return 2;
+    }
+    print(ctx, await withAdmin(config, (a) => a.changeBalance(ctx.args[0] as string, cents, mode)));
+    return 0;
+  }),
+});
+
+export const balanceFamily: Family = {
+  name: "balance",
+  summary: "accounts' balances and ledgers (pay-as-you-go hours, renewals, top-ups)",
+  commands: [
+    {
+      name: "show",
+      args: "ACCOUNT",
+      minArgs: 1,
+      maxArgs: 1,
+      summary: "Print an account's balance, what it owes, and its latest ledger entries, as JSON.",
+      options: settings,
+      run: admin(async (config, ctx) => {
+        print(ctx, await withAdmin(config, (a) => a.balance(ctx.args[0] as string)));
+        return 0;
+      }),
+    },
+    changeBalanceCommand("topup"),
+    changeBalanceCommand("set"),
+  ],
+};

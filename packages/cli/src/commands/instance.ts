@@ -230,6 +230,38 @@ const consoleOutput: Command = {
   }),
 };
 
+const policy: Command = {
+  name: "policy",
+  args: "UHOSTID",
+  minArgs: 1,
+  maxArgs: 1,
+  summary: "Show where an instance stands with the lifecycle policies: balance, unpaid, its reclaim timeline and the next step.",
+  details: "Uses DescribeCompShareInstancePolicy, which opencompshare adds to the CompShare API.",
+  options: common,
+  run: api(async (ctx) => {
+    const res = await ctx.client.describeCompShareInstancePolicy({ UHostId: ctx.args[0] as string }, ctx.call);
+    if (ctx.format === "json") {
+      ctx.io.stdout.write(jsonLine(res));
+      return 0;
+    }
+    ctx.io.stdout.write(
+      keyValues([
+        ["UHostId", res.UHostId],
+        ["ChargeType", res.ChargeType],
+        ["AutoRenew", res.AutoRenew],
+        ["Balance", `${res.Balance.toFixed(2)} CNY`],
+        ["Unpaid", `${res.UnpaidAmount.toFixed(2)} CNY`],
+        ["ExpireTime", res.ExpireTime ? formatTime(res.ExpireTime) : "-"],
+        ["Timeline", res.Timeline || "none"],
+        ["TimelineStart", res.TimelineStart ? formatTime(res.TimelineStart) : "-"],
+        ["LastStep", res.LastStep || "-"],
+        ["NextStep", res.NextStep ? `${res.NextStep} at ${formatTime(res.NextStepTime)}` : "-"],
+      ]),
+    );
+    return 0;
+  }),
+};
+
 const create: Command = {
   name: "create",
   summary: "Create GPU instances: Initializing, then Running.",
@@ -334,6 +366,7 @@ export const family: Family = {
   commands: [
     list,
     get,
+    policy,
     consoleOutput,
     create,
     power("start", "StartCompShareInstance", "Start stopped instances: Starting, then Running.", (c) => stateWait(c, "Running")),

@@ -6,6 +6,7 @@ import * as images from "./images.js";
 import * as instances from "./instances.js";
 import * as monitoring from "./monitoring.js";
 import * as operations from "./operations.js";
+import * as policies from "./policies.js";
 import * as pricing from "./pricing.js";
 import * as projects from "./projects.js";
 import type { ActionContract } from "./contract.js";
@@ -64,6 +65,7 @@ export const actions = {
   GetProjectList: projects.GetProjectList,
   DescribeCompShareInstanceOperations: operations.DescribeCompShareInstanceOperations,
   GetCompShareInstanceConsoleOutput: operations.GetCompShareInstanceConsoleOutput,
+  DescribeCompShareInstancePolicy: policies.DescribeCompShareInstancePolicy,
 } as const;
 
 export type Actions = typeof actions;

@@ -28,7 +28,7 @@ const newPrivateKey = (): string => randomBytes(20).toString("hex");
 
 export class AccountError extends Error {}
 
-export async function createAccount(db: Db, sealer: Sealer, name: string, now: number): Promise<Credentials> {
+export async function createAccount(db: Db, sealer: Sealer, name: string, now: number, balanceCents = 0): Promise<Credentials> {
   if (!/^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$/.test(name)) {
     throw new AccountError("account name: 1 to 64 of letters, digits, _ . @ -, starting with a letter or digit");
   }
@@ -40,7 +40,7 @@ export async function createAccount(db: Db, sealer: Sealer, name: string, now: n
     // Account numbers count up from 10001; the unique index refuses a duplicate from a racing replica.
     const last = await tx.selectFrom("accounts").select((eb) => eb.fn.max("org_id").as("n")).executeTakeFirst();
     const orgId = Math.max(10000, Number(last?.n ?? 0)) + 1;
-    await tx.insertInto("accounts").values({ id: accountId, name, created_at: now, org_id: orgId, instance_quota: 0, net_optimized: 0 }).execute();
+    await tx.insertInto("accounts").values({ id: accountId, name, created_at: now, org_id: orgId, instance_quota: 0, net_optimized: 0, balance_cents: balanceCents }).execute();
     await tx.insertInto("projects").values({ id: projectId, account_id: accountId, name: "default", is_default: 1, created_at: now }).execute();
     const key = await insertKey(tx, sealer, accountId, newPublicKey(), newPrivateKey(), now);
     return { AccountId: accountId, AccountNumber: orgId, ProjectId: projectId, PublicKey: key.PublicKey, PrivateKey: key.PrivateKey };
@@ -152,11 +152,12 @@ export async function ensureDefaultAccount(
   sealer: Sealer,
   pair: { publicKey: string; privateKey: string } | undefined,
   now: number,
+  balanceCents = 0,
 ): Promise<Credentials | undefined> {
   let created: Credentials | undefined;
   let account = await findAccount(db, DEFAULT_ACCOUNT);
   if (!account) {
-    created = await createAccount(db, sealer, DEFAULT_ACCOUNT, now);
+    created = await createAccount(db, sealer, DEFAULT_ACCOUNT, now, balanceCents);
     account = { id: created.AccountId, name: DEFAULT_ACCOUNT };
   }
   if (!pair) return created;

@@ -194,12 +194,20 @@ export async function createInstances(ctx: RequestContext, req: CreateRequest): 
           enable_us3: req.EnableUS3 ? 1 : 0,
           instance_type: Number(image.container) === 1 ? "Container" : "UHost",
           cpu_platform: host.cpu_platform,
-          auto_renew: PREPAID.has(chargeType) ? "Yes" : "No",
+          // Every resource paid in advance renews itself from the balance (the renewal guide).
+          auto_renew: expiryOf(chargeType, quantity, now) > 0 ? "Yes" : "No",
           paid_amount: PREPAID.has(chargeType) && price ? total(price) : 0,
           period_start: now,
           ports: "{}",
           access: "{}",
           monitor: "{}",
+          billed_until: 0,
+          arrears_since: 0,
+          policy_key: "",
+          policy_step: "",
+          without_gpu: 0,
+          machine_without_gpu: 0,
+          no_gpu_slot: null,
         };
         const spec: MachineSpec = {
           cpu: req.CPU,

@@ -7,6 +7,7 @@ import { imageHandlers } from "./images.js";
 import { instanceHandlers } from "./instances.js";
 import { monitorHandlers } from "./monitor.js";
 import { operationHandlers } from "./operations.js";
+import { policyHandlers } from "./policies.js";
 import { pricingHandlers } from "./pricing.js";
 import { projectHandlers } from "./projects.js";
 
@@ -20,5 +21,6 @@ export const handlers: HandlerMap = {
   ...communityHandlers,
   ...projectHandlers,
   ...operationHandlers,
+  ...policyHandlers,
 };
 export type { Services, RequestContext } from "./registry.js";

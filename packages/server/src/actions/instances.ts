@@ -2,14 +2,17 @@
 import { ApiError, commonErrors } from "@opencompshare/protocol";
 import { checkSize } from "../catalog/sizes.js";
 import type { MachineSpec } from "../drivers/driver.js";
-import type { ReinstallParams, ResetPasswordParams, ResizeParams, TerminateParams, DiskParams } from "../operations/procedures/index.js";
+import { sql } from "kysely";
+import { NO_GPU_SPEC, noGpuRefusal, noGpuTaken, requestedNoGpu } from "../domain/no-gpu.js";
+import { State } from "../domain/states.js";
+import type { ReinstallParams, ResetPasswordParams, ResizeParams, StartParams, TerminateParams, DiskParams } from "../operations/procedures/index.js";
 import { disksOf, findOwnedDisk, machineDisks, type StoredDisk } from "../store/repositories/disks.js";
 import { casInstance, findOwnedInstance, listInstances } from "../store/repositories/instances.js";
-import type { Executor, InstanceRow } from "../store/schema.js";
+import type { Executor, InstanceRow, Tx } from "../store/schema.js";
 import { checkImageSupports, checkName, createInstances } from "./create.js";
 import { imagesById, requireUsableImage } from "./image-lookup.js";
 import type { ActionsOf, HandlerMap, RequestContext } from "./registry.js";
-import { toInstanceModel } from "./views.js";
+import { inNoGpuMode, toInstanceModel } from "./views.js";
 
 const DEFAULT_LIMIT = 20;
 const MAX_LIMIT = 100;
@@ -46,9 +49,57 @@ export async function specOf(db: Executor, row: InstanceRow, devices: string[]):
   };
 }
 
+/** No start while the instance's account owes for it, or its prepaid period has run out (226601, 226602). */
+function refuseUnpaid(inst: InstanceRow, now: number): void {
+  if (Number(inst.arrears_since) > 0) throw new ApiError("InArrears", `instance ${inst.id} has unpaid orders since ${new Date(Number(inst.arrears_since)).toISOString()}: top up the balance first`);
+  const expiry = Number(inst.expire_time);
+  if (expiry > 0 && expiry <= now) throw new ApiError("InstanceExpired", `instance ${inst.id} expired at ${new Date(expiry).toISOString()}: renew it first`);
+}
+
+/** Start, with or without its GPUs. A machine sized for the other mode is resized before it powers on. */
+async function startInstance(ctx: RequestContext, req: { UHostId: string; WithoutGpu?: boolean | undefined; WithoutGpuSpec?: string | undefined }) {
+  const asked = requestedNoGpu(req);
+  const { engine, catalog, fleet } = ctx.services;
+  await engine.accept({
+    action: "StartCompShareInstance",
+    caller: ctx.caller,
+    instanceId: req.UHostId,
+    prepare: async (tx, inst, _opId, now) => {
+      refuseUnpaid(inst, now);
+      const noGpu = asked ?? Number(inst.without_gpu) === 1;
+      if (noGpu) {
+        const param = req.WithoutGpuSpec ? "WithoutGpuSpec" : "WithoutGpu";
+        const refusal = noGpuRefusal({ id: inst.id, chargeType: inst.charge_type, gpuType: inst.gpu_type, typeSupports: catalog.gpuType(inst.gpu_type)?.withoutGpu === true }, param);
+        if (refusal) throw refusal;
+        await takeNoGpuSlot(tx, inst);
+      }
+      const resize = noGpu !== (Number(inst.machine_without_gpu) === 1);
+      const full = await specOf(tx, inst, await fleet.devicesOf(tx, inst.id));
+      const params: StartParams = { withoutGpu: noGpu, ...(resize ? { spec: noGpu ? noGpuMachine(full) : full } : {}) };
+      return { instance: { no_gpu_slot: noGpu ? inst.account_id : null }, params };
+    },
+  });
+  return { UHostId: req.UHostId };
+}
+
+/**
+ * Makes this instance the account's one in no-GPU mode, or refuses. The account row is written
+ * first, so concurrent starts of one account queue here; the unique index is the backstop.
+ */
+async function takeNoGpuSlot(tx: Tx, inst: InstanceRow): Promise<void> {
+  await tx.updateTable("accounts").set({ balance_cents: sql`balance_cents` }).where("id", "=", inst.account_id).execute();
+  // A stopped instance holds no slot, however it came to stop.
+  await tx.updateTable("instances").set({ no_gpu_slot: null }).where("no_gpu_slot", "=", inst.account_id).where("state", "=", State.Stopped).execute();
+  const holder = await tx.selectFrom("instances").select("id").where("no_gpu_slot", "=", inst.account_id).where("id", "!=", inst.id).executeTakeFirst();
+  if (holder) throw noGpuTaken(inst.id, holder.id);
+}
+
+/** The machine of an instance in no-GPU mode: its disks and image, 1 CPU, 4 GB, no GPUs. */
+const noGpuMachine = (full: MachineSpec): MachineSpec => ({ ...full, cpu: NO_GPU_SPEC.Cpu, memory: NO_GPU_SPEC.Memory, gpu: 0, gpuDevices: [] });
+
 /** A simple action: guard, lock, launch. Answers with the UHostId. */
 const lifecycle =
-  (action: "StartCompShareInstance" | "StopCompShareInstance" | "RebootCompShareInstance") =>
+  (action: "StopCompShareInstance" | "RebootCompShareInstance") =>
   async (ctx: RequestContext, req: { UHostId: string }) => {
     await ctx.services.engine.accept({ action, caller: ctx.caller, instanceId: req.UHostId });
     return { UHostId: req.UHostId };
@@ -73,7 +124,9 @@ export const instanceHandlers: HandlerMap<ActionsOf<"instances">> = {
     }
     if (nowhere) return { TotalCount: 0, UHostSet: [] };
     const { rows, total } = await listInstances(db, { projectId: ctx.caller.projectId, ids: req.UHostIds, zone, tag: req.Tag, offset, limit });
-    const inRegion = req.Region !== undefined && req.Zone === undefined ? rows.filter((r) => catalog.regionOf(r.zone) === req.Region) : rows;
+    let inRegion = req.Region !== undefined && req.Zone === undefined ? rows.filter((r) => catalog.regionOf(r.zone) === req.Region) : rows;
+    // WithoutGpu=true lists the instances in no-GPU mode (the CLI's `instance list --without-gpu`).
+    if (req.WithoutGpu === true) inRegion = inRegion.filter(inNoGpuMode);
     const images = await imagesById(db, inRegion.map((r) => r.image_id));
     const now = clock.now();
     return {
@@ -82,7 +135,7 @@ export const instanceHandlers: HandlerMap<ActionsOf<"instances">> = {
     };
   },
 
-  StartCompShareInstance: lifecycle("StartCompShareInstance"),
+  StartCompShareInstance: startInstance,
   StopCompShareInstance: lifecycle("StopCompShareInstance"),
   RebootCompShareInstance: lifecycle("RebootCompShareInstance"),
 
@@ -119,6 +172,9 @@ export const instanceHandlers: HandlerMap<ActionsOf<"instances">> = {
     const { catalog, fleet, engine, db } = ctx.services;
     const compute = req.Cpu !== undefined || req.Memory !== undefined || req.Gpu !== undefined;
     const disk = req.DiskId !== undefined || req.DiskSpace !== undefined;
+    const noGpu = requestedNoGpu(req);
+    if (noGpu !== undefined && (compute || disk)) throw commonErrors.invalidParam("WithoutGpu", "switching to or from no-GPU mode is a resize of its own, without Cpu, Memory, Gpu or a disk");
+    if (noGpu !== undefined) return switchNoGpu(ctx, req.UHostId, noGpu, req.WithoutGpuSpec ? "WithoutGpuSpec" : "WithoutGpu");
     if (compute && disk) throw commonErrors.invalidParam("DiskSpace", "a compute resize and a disk resize are separate requests");
     if (!compute && !disk) throw commonErrors.missingParams(["Cpu", "Memory", "Gpu"]);
     if (compute) {
@@ -166,7 +222,8 @@ export const instanceHandlers: HandlerMap<ActionsOf<"instances">> = {
         }
         const spec = await specOf(tx, { ...inst, ...after }, devices);
         const params: ResizeParams = { before, after, devicesBefore, devices, spec };
-        return { params };
+        // A compute resize sizes the instance with its GPUs again.
+        return { params, instance: compute ? { without_gpu: 0 } : {} };
       },
     });
     return { UHostId: req.UHostId };
@@ -212,6 +269,24 @@ export const instanceHandlers: HandlerMap<ActionsOf<"instances">> = {
     return { UHostId: row.id };
   },
 };
+
+/**
+ * ResizeCompShareInstance with WithoutGpu: the Stopped instance starts without its GPUs from now
+ * on (or with them again, for false). Nothing changes on the machine until it starts.
+ */
+async function switchNoGpu(ctx: RequestContext, id: string, noGpu: boolean, param: string): Promise<{ UHostId: string }> {
+  const { db, catalog, clock } = ctx.services;
+  const row = await ownedOrNotFound(ctx, id);
+  refuseRecycling(row);
+  if (row.state !== State.Stopped) throw new ApiError("InstanceMustBeStopped", `instance ${row.id} is ${row.state || "in an unknown state"}; a no-GPU switch needs Stopped`);
+  if (noGpu) {
+    const refusal = noGpuRefusal({ id: row.id, chargeType: row.charge_type, gpuType: row.gpu_type, typeSupports: catalog.gpuType(row.gpu_type)?.withoutGpu === true }, param);
+    if (refusal) throw refusal;
+  }
+  const done = await casInstance(db, row.id, State.Stopped, { without_gpu: noGpu ? 1 : 0, updated_at: clock.now() });
+  if (!done) throw new ApiError("InstanceOperationInProgress", `instance ${row.id} changed while the request was checked; retry`);
+  return { UHostId: row.id };
+}
 
 /** Accepts the resize of an attached data disk (ResizeCompShareDisk, or ResizeCompShareInstance with a data DiskId). */
 export async function acceptDiskResize(ctx: RequestContext, instanceId: string, diskId: string, sizeGb: number): Promise<void> {

@@ -21,6 +21,8 @@ export interface Services {
   log: Logger;
   /** Limits from the configuration. */
   limits: { instanceQuota: number };
+  /** The local time of the reclaim rules, minutes east of UTC. */
+  policy: { utcOffsetMin: number };
 }
 
 export interface RequestContext {

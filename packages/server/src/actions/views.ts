@@ -3,6 +3,8 @@ import { createHash } from "node:crypto";
 import type { Image, Instance, MachineAccess } from "@opencompshare/protocol";
 import type { Catalog } from "../catalog/catalog.js";
 import { gpuUnitPrice, cents } from "../catalog/pricing.js";
+import { NO_GPU_SPEC, supportsNoGpu } from "../domain/no-gpu.js";
+import { State } from "../domain/states.js";
 import { privateIp } from "../drivers/simulated/telemetry.js";
 import type { Sealer } from "../security/secrets.js";
 import type { StoredDisk } from "../store/repositories/disks.js";
@@ -89,9 +91,9 @@ export function toInstanceModel(row: InstanceRow, image: ImageRow | undefined, c
     DiscountType: 0,
     InstancePrice: cents(unit * Number(row.gpu)),
     CompShareImagePrice: image ? Number(image.price) : 0,
-    SupportWithoutGpuStart: type?.withoutGpu === true && row.charge_type === "Postpay",
+    SupportWithoutGpuStart: supportsNoGpu({ chargeType: row.charge_type, typeSupports: type?.withoutGpu === true }),
     GraphicsMemory: { Value: type?.graphicsMemoryGb ?? 0, Rate: type ? Math.min(5, Math.ceil(type.graphicsMemoryGb / 20)) : 0 },
-    WithoutGpuSpec: { Cpu: 0, Gpu: 0, Memory: 0 },
+    WithoutGpuSpec: inNoGpuMode(row) ? { ...NO_GPU_SPEC } : { Cpu: 0, Gpu: 0, Memory: 0 },
     DiskSet: disks.map((d, i) => ({
       DiskId: d.DiskId,
       DiskType: d.Type,
@@ -126,6 +128,9 @@ export function toInstanceModel(row: InstanceRow, image: ImageRow | undefined, c
     },
   };
 }
+
+/** Whether the instance runs, or will start, without its GPUs. */
+export const inNoGpuMode = (row: InstanceRow): boolean => Number(row.without_gpu) === 1 || (row.no_gpu_slot !== null && row.state !== State.Stopped);
 
 /** Counts a community version's group has, for its Data items. */
 export interface GroupCounts {

@@ -119,8 +119,8 @@ export function refund(prices: Prices, chargeType: string, paid: number, periodS
 }
 
 /**
- * When a prepaid period bought now ends: Quantity units of the charge type. Hourly types never
- * expire (0).
+ * When a prepaid period bought now ends: Quantity units of the charge type (Dynamic is bought by
+ * the hour). Pay-as-you-go types never expire (0).
  */
 export function expiryOf(chargeType: string, quantity: number, now: number): number {
   const d = new Date(now);
@@ -134,6 +134,8 @@ export function expiryOf(chargeType: string, quantity: number, now: number): num
       return at(0, n);
     case "Day":
       return now + n * DAY_MS;
+    case "Dynamic":
+      return now + n * HOUR_MS;
     default:
       return 0;
   }

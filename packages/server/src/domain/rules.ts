@@ -26,6 +26,7 @@ export type MutatingAction =
   | "StopCompShareInstance"
   | "RebootCompShareInstance"
   | "TerminateCompShareInstance"
+  | "ReclaimCompShareInstance"
   | "ResetCompShareInstancePassword"
   | "ReinstallCompShareInstance"
   | "ResizeCompShareInstance"
@@ -40,6 +41,12 @@ export const RULES: Readonly<Record<MutatingAction, Rule>> = {
   StopCompShareInstance: { from: [State.Running, State.Unknown], wrongState: "InstanceStateInvalid", enter: State.Stopping },
   RebootCompShareInstance: { from: [State.Running], wrongState: "InstanceStateInvalid", enter: State.Rebooting },
   TerminateCompShareInstance: {
+    from: [State.Running, State.Stopped, State.InstallFail, State.Unknown],
+    wrongState: "InstanceStateInvalid",
+    recycles: true,
+  },
+  // The reclaim policy's last step (expiry, arrears, stopped 7 days): Terminate, keeping the data disks.
+  ReclaimCompShareInstance: {
     from: [State.Running, State.Stopped, State.InstallFail, State.Unknown],
     wrongState: "InstanceStateInvalid",
     recycles: true,

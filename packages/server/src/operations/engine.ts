@@ -146,6 +146,36 @@ export class Engine {
   }
 
   /**
+   * Records an operation that is done as it is accepted (a policy's notice): no lock, no runner.
+   * `claim` runs first in the same transaction; when it returns false nothing is recorded.
+   */
+  async note(input: {
+    action: string;
+    caller: Caller;
+    instanceId: string;
+    params: object;
+    claim: (tx: Tx, now: number) => Promise<boolean>;
+  }): Promise<string | undefined> {
+    const { db, clock } = this.deps;
+    return db.transaction().execute(async (tx) => {
+      const now = clock.now();
+      if (!(await input.claim(tx, now))) return undefined;
+      const op = newOperationRow(this.deps, {
+        id: newOperationId(),
+        instanceId: input.instanceId,
+        action: input.action,
+        caller: input.caller,
+        lockToken: null,
+        epoch: 0,
+        params: input.params,
+        now,
+      });
+      await insertOperation(tx, { ...op, status: "succeeded", phase: "done", ended_at: now });
+      return op.id;
+    });
+  }
+
+  /**
    * Accepts the creation of new instances: `build` checks and reserves (GPUs, image) inside the
    * transaction and returns the rows; each gets its lock and its operation. All or nothing, so
    * a refused Create has created nothing and may be retried safely.

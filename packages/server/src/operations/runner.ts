@@ -88,7 +88,12 @@ export class Runner {
       try {
         await procedure.fail(ctx, error);
       } catch (failError) {
-        if (failError instanceof StaleFence || failError instanceof Shutdown) return;
+        if (failError instanceof Shutdown) return;
+        if (failError instanceof StaleFence) {
+          // It failed (its database session ended while it stalled, say) after another runner took it over.
+          log.warn({ op: op.id, uhost: op.instance_id }, "operation taken over by another runner; stopping");
+          return;
+        }
         // The failure could not be recorded (the database is unreachable): recovery retries it.
         log.error({ op: op.id, err: failError }, "could not record the failure; recovery will finish it");
       }

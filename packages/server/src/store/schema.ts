@@ -11,6 +11,8 @@ export interface AccountsTable {
   instance_quota: number;
   /** 1 when the network accelerator (CheckCompShareNetOptimizer) is on. */
   net_optimized: number;
+  /** What the account may spend, in fen (CNY cents); set and topped up with `ocs admin balance`. */
+  balance_cents: number;
 }
 
 export interface ProjectsTable {
@@ -82,6 +84,19 @@ export interface InstancesTable {
   access: string;
   /** JSON: the GPU health of its host's GPUs given to it, as the host last reported ({ GpuInfo: [...] }). */
   monitor: string;
+  /** Pay-as-you-go: the end of the last hour an order was made for. */
+  billed_until: number;
+  /** Pay-as-you-go: when its first unpaid order was made (t0 of the arrears timeline); 0 when nothing is unpaid. */
+  arrears_since: number;
+  /** The reclaim timeline the instance is on (`arrears:<t0>`, `expiry:<t0>`, `stopped:<t0>`), and the last step taken on it. */
+  policy_key: string;
+  policy_step: string;
+  /** 1 when resized into no-GPU mode: it starts without its GPUs until a compute resize. */
+  without_gpu: number;
+  /** 1 when the machine is sized for no-GPU mode now (what its last start asked the driver for). */
+  machine_without_gpu: number;
+  /** The account id while the instance is started in no-GPU mode, else null (unique: one per account). */
+  no_gpu_slot: string | null;
 }
 
 export interface InstanceLocksTable {
@@ -283,6 +298,24 @@ export interface ImageFavoritesTable {
   created_at: number;
 }
 
+/** The ledger: orders and top-ups. A charge is `paid` from the balance or `unpaid` (arrears); a top-up pays unpaid ones, oldest first. */
+export interface LedgerTable {
+  id: string;
+  account_id: string;
+  instance_id: string | null;
+  /** `hour` (a pay-as-you-go hour), `renew` (a prepaid period), `topup`, `set` (the balance set by an admin). */
+  kind: string;
+  /** Fen: negative for charges, positive for top-ups. */
+  amount_cents: number;
+  status: "paid" | "unpaid";
+  period_start: number;
+  period_end: number;
+  balance_after_cents: number;
+  note: string;
+  created_at: number;
+  paid_at: number | null;
+}
+
 export interface SimMachinesTable {
   id: string;
   /** `on`, `off`. */
@@ -333,6 +366,7 @@ export interface Database {
   community_groups: CommunityGroupsTable;
   image_shares: ImageSharesTable;
   image_favorites: ImageFavoritesTable;
+  ledger: LedgerTable;
   sim_machines: SimMachinesTable;
   sim_images: SimImagesTable;
   sim_faults: SimFaultsTable;
@@ -349,4 +383,5 @@ export type OperationRow = Selectable<OperationsTable>;
 export type ImageRow = Selectable<ImagesTable>;
 export type HostRow = Selectable<HostsTable>;
 export type DiskRow = Selectable<DisksTable>;
+export type LedgerRow = Selectable<LedgerTable>;
 export type NewOperation = Insertable<OperationsTable>;

@@ -13,6 +13,7 @@ export type { Procedure } from "./common.js";
 export { stateOf } from "./common.js";
 export type { CreateParams, ReinstallParams, ResetPasswordParams, ResizeParams, TerminateParams } from "./lifecycle.js";
 export type { ImageParams } from "./images.js";
+export type { StartParams } from "./power.js";
 export type { DiskParams } from "./disks.js";
 
 export const PROCEDURES: Readonly<Record<string, Procedure>> = {
@@ -21,6 +22,7 @@ export const PROCEDURES: Readonly<Record<string, Procedure>> = {
   StopCompShareInstance: stop,
   RebootCompShareInstance: reboot,
   TerminateCompShareInstance: terminate,
+  ReclaimCompShareInstance: terminate,
   ResetCompShareInstancePassword: resetPassword,
   ReinstallCompShareInstance: reinstall,
   ResizeCompShareInstance: resize,

@@ -163,7 +163,7 @@ export const resize: Procedure = {
     await ctx.drive("resize", (c) => ctx.driver.resize(ctx.instanceId, spec, c));
     await ctx.succeed(async (tx, now) => {
       const row = await tx.selectFrom("instances").select("host_id").where("id", "=", ctx.instanceId).executeTakeFirst();
-      const done = await casInstance(tx, ctx.instanceId, State.Resizing, { ...after, state: State.Stopped, task: null, task_op_id: null, updated_at: now });
+      const done = await casInstance(tx, ctx.instanceId, State.Resizing, { ...after, machine_without_gpu: 0, state: State.Stopped, task: null, task_op_id: null, updated_at: now });
       // What grew was reserved at acceptance; what shrank is given back now.
       if (done && row?.host_id) {
         await ctx.deps.fleet.shrink(tx, row.host_id, ctx.instanceId, { cpu: Math.max(0, before.cpu - after.cpu), memoryMb: Math.max(0, before.memory - after.memory) }, devices);

@@ -1,4 +1,5 @@
 /** Power procedures: start, stop and reboot. Each holds the lock to its end. */
+import type { MachineSpec } from "../../drivers/driver.js";
 import { State } from "../../domain/states.js";
 import { casInstance } from "../../store/repositories/instances.js";
 import { accessOf, failToObserved, softThenHard, STATUS_TIMEOUT_MS, type Procedure } from "./common.js";
@@ -38,8 +39,23 @@ export const reboot: Procedure = {
   fail: failToObserved(State.Rebooting),
 };
 
+export interface StartParams {
+  /** Started in no-GPU mode (1 CPU, 4 GB, no GPUs). */
+  withoutGpu?: boolean;
+  /** When the machine is sized for the other mode: what to resize it to before it powers on. */
+  spec?: MachineSpec;
+}
+
 export const start: Procedure = {
   async run(ctx) {
+    const { withoutGpu, spec } = ctx.params<StartParams>();
+    if (spec && ctx.op.phase !== "powering-on") {
+      await ctx.phase("sizing");
+      await ctx.drive("resize", (c) => ctx.driver.resize(ctx.instanceId, spec, c));
+      await ctx.write(async (tx) => {
+        await casInstance(tx, ctx.instanceId, undefined, { machine_without_gpu: withoutGpu ? 1 : 0 });
+      });
+    }
     await ctx.phase("powering-on");
     await ctx.drive("powerOn", (c) => ctx.driver.powerOn(ctx.instanceId, c));
     const access = await accessOf(ctx);

@@ -1,0 +1,89 @@
+/**
+ * kill -9 of a real server process in the middle of a reclaim, then a restart on the same data:
+ * the reclaim completes, once, and every step of the timeline is in the history once. Time is
+ * real (two processes); the instance is put 13 hours into its arrears by SQL, so that every step
+ * is due at once.
+ */
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { call, type Keys } from "../helpers/client.js";
+import { databaseEnv, testDatabase, type TestDatabase } from "../helpers/database.js";
+import { poll, spawnServer, type ServerProcess } from "../helpers/process.js";
+import { CREATE, DEFAULT_KEYS, REGION } from "../helpers/server.js";
+import { openSql, type Sql } from "../helpers/sql.js";
+
+interface Op {
+  Action: string;
+  Status: string;
+  RequestId: string;
+  Recovered: boolean;
+}
+
+describe("a crash in the middle of a reclaim", () => {
+  const dataDir = mkdtempSync(join(tmpdir(), "ocs-reclaim-crash-"));
+  const keys: Keys = DEFAULT_KEYS;
+  let db: TestDatabase | undefined;
+  let sql: Sql | undefined;
+  let server: ServerProcess | undefined;
+  let env: Record<string, string> = {};
+  before(async () => {
+    db = await testDatabase();
+    env = {
+      OCS_DATA_DIR: dataDir,
+      OCS_LEASE_MS: "1000",
+      OCS_RECOVERY_INTERVAL_MS: "200",
+      OCS_POLICY_INTERVAL_MS: "100",
+      OCS_SIM_BOOT_MS: "6000",
+      OCS_INITIAL_BALANCE: "0",
+      OCS_PUBLIC_KEY: DEFAULT_KEYS.PublicKey,
+      OCS_PRIVATE_KEY: DEFAULT_KEYS.PrivateKey,
+      OCS_LOG_LEVEL: "warn",
+      ...databaseEnv(db),
+    };
+  });
+  after(async () => {
+    server?.child.kill("SIGKILL");
+    await server?.exited;
+    await sql?.close();
+    rmSync(dataDir, { recursive: true, force: true });
+    await db?.drop();
+  });
+
+  const ops = async (url: string, id: string): Promise<Op[]> =>
+    (await call(url, keys, "DescribeCompShareInstanceOperations", { ...REGION, UHostId: id, Limit: 100 })).body.OperationSet as Op[];
+  const exists = async (url: string, id: string) =>
+    ((await call(url, keys, "DescribeCompShareInstance", { ...REGION, "UHostIds.0": id })).body.UHostSet as unknown[]).length > 0;
+
+  it("completes the reclaim after kill -9 and a restart, once", async () => {
+    server = await spawnServer(env);
+    const created = await call(server.url, keys, "CreateCompShareInstance", { ...CREATE, ChargeType: "Postpay" });
+    assert.equal(created.body.RetCode, 0, JSON.stringify(created.body));
+    const id = (created.body.UHostIds as string[])[0] as string;
+    const url1 = server.url;
+    await poll(async () => ((await call(url1, keys, "DescribeCompShareInstance", { ...REGION, "UHostIds.0": id })).body.UHostSet as Array<{ State: string }>)[0]?.State === "Running", 100, 300);
+
+    sql = await openSql(db as TestDatabase, dataDir);
+    await sql.run("update instances set arrears_since = ? where id = ?", [Date.now() - 13 * 3_600_000, id]);
+
+    // The server takes every step; the reclaim is killed while it runs.
+    await poll(async () => (await ops(url1, id)).some((o) => o.Action === "ReclaimCompShareInstance" && o.Status === "Running"), 20, 3000);
+    server.child.kill("SIGKILL");
+    assert.equal(await server.exited, "SIGKILL");
+
+    server = await spawnServer(env);
+    const url2 = server.url;
+    await poll(async () => !(await exists(url2, id)), 100, 600);
+    const history = await ops(url2, id);
+    const reclaims = history.filter((o) => o.Action === "ReclaimCompShareInstance");
+    assert.equal(reclaims.length, 1, JSON.stringify(history));
+    assert.equal(reclaims[0]?.Status, "Succeeded");
+    assert.equal(reclaims[0]?.Recovered, true, "the restarted server finished it");
+    const steps = history.filter((o) => o.RequestId.startsWith("policy:")).map((o) => o.RequestId.split(":").pop());
+    assert.deepEqual(steps.slice().sort(), ["expiry-notice", "reclaim", "reclaim-warning", "stop", "stop-warning"]);
+    const locks = await sql.run("select count(*) as n from instance_locks where instance_id = ?", [id]);
+    assert.equal(Number(locks[0]?.n), 0, "no lock outlives the released instance");
+  });
+});
