@@ -14,6 +14,7 @@ import { databaseEnv, testDatabase, type TestDatabase } from "../helpers/databas
 import { poll, spawnServer, type ServerProcess } from "../helpers/process.js";
 import { CREATE, DEFAULT_KEYS, REGION } from "../helpers/server.js";
 import { openSql, type Sql } from "../helpers/sql.js";
+import { HOUR, offsetPlacing } from "./helpers.js";
 
 interface Op {
   Action: string;
@@ -41,6 +42,8 @@ describe("a crash in the middle of a reclaim", () => {
       OCS_PUBLIC_KEY: DEFAULT_KEYS.PublicKey,
       OCS_PRIVATE_KEY: DEFAULT_KEYS.PrivateKey,
       OCS_LOG_LEVEL: "warn",
+      // The reclaim falls due an hour ago: at 14:00 local, in the deletion window.
+      OCS_POLICY_UTC_OFFSET_MIN: String(offsetPlacing(Date.now() - HOUR)),
       ...databaseEnv(db),
     };
   });
@@ -66,7 +69,7 @@ describe("a crash in the middle of a reclaim", () => {
     await poll(async () => ((await call(url1, keys, "DescribeCompShareInstance", { ...REGION, "UHostIds.0": id })).body.UHostSet as Array<{ State: string }>)[0]?.State === "Running", 100, 300);
 
     sql = await openSql(db as TestDatabase, dataDir);
-    await sql.run("update instances set arrears_since = ? where id = ?", [Date.now() - 13 * 3_600_000, id]);
+    await sql.run("update instances set arrears_since = ? where id = ?", [Date.now() - 13 * HOUR, id]);
 
     // The server takes every step; the reclaim is killed while it runs.
     await poll(async () => (await ops(url1, id)).some((o) => o.Action === "ReclaimCompShareInstance" && o.Status === "Running"), 20, 3000);

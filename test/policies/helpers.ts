@@ -111,3 +111,14 @@ export async function walk(s: TestServer, id: string): Promise<Array<{ step: str
   }
   return taken;
 }
+
+/**
+ * A UTC offset (minutes east, within ±720) that puts the real instant `at` at 14:00 local: the
+ * tests that run on real time use it, so that a reclaim due at `at` falls in the 10:00–18:59
+ * deletion window whatever the hour the tests run.
+ */
+export function offsetPlacing(at: number, localMinute = 14 * 60): number {
+  const utcMinute = Math.floor((((at % DAY) + DAY) % DAY) / MIN);
+  const offset = (((localMinute - utcMinute) % 1440) + 1440) % 1440;
+  return offset >= 720 ? offset - 1440 : offset;
+}

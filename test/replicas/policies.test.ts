@@ -7,9 +7,8 @@ import { after, describe, it } from "node:test";
 import { call } from "../helpers/client.js";
 import { poll } from "../helpers/process.js";
 import { REGION } from "../helpers/server.js";
+import { HOUR, offsetPlacing } from "../policies/helpers.js";
 import { startCluster, type Cluster } from "./cluster.js";
-
-const HOUR = 3_600_000;
 
 describe("lifecycle policies on two replicas", () => {
   let c: Cluster | undefined;
@@ -18,7 +17,10 @@ describe("lifecycle policies on two replicas", () => {
   });
 
   it("takes each reclaim step once and bills each hour once", async () => {
-    c = await startCluster(2, { OCS_POLICY_INTERVAL_MS: "100", OCS_SIM_BOOT_MS: "1000", OCS_INITIAL_BALANCE: "1000", OCS_LOG_LEVEL: "warn" });
+    c = await startCluster(2, { OCS_POLICY_INTERVAL_MS: "100", OCS_SIM_BOOT_MS: "1000", OCS_INITIAL_BALANCE: "1000", OCS_LOG_LEVEL: "warn",
+      // The reclaims fall due an hour ago: at 14:00 local, in the deletion window.
+      OCS_POLICY_UTC_OFFSET_MIN: String(offsetPlacing(Date.now() - HOUR)),
+    });
     const cluster = c;
     const [a] = cluster.replicas;
     const ids: string[] = [];
