@@ -12,6 +12,8 @@ export interface Cluster {
   replicas: ServerProcess[];
   keys: Keys;
   sql: pg.Client;
+  /** The database's URL, for a test's own connections. */
+  url: string;
   start(extraEnv?: Record<string, string>): Promise<ServerProcess>;
   create(count: number): Promise<string[]>;
   states(ids: string[], via?: ServerProcess): Promise<Map<string, string>>;
@@ -27,6 +29,7 @@ export async function startCluster(n: number, env: Record<string, string>): Prom
     replicas: [],
     keys,
     sql,
+    url: db.url ?? "",
     async start(extraEnv = {}) {
       const dataDir = mkdtempSync(join(tmpdir(), "ocs-replica-"));
       dirs.push(dataDir);

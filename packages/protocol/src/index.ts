@@ -8,3 +8,4 @@ export * from "./models.js";
 export * from "./actions/index.js";
 export * from "./host.js";
 export * from "./agent.js";
+export * from "./events.js";

@@ -24,6 +24,7 @@ import {
   type ResponseOf,
 } from "@opencompshare/protocol";
 import { encodeForm, signParams } from "./encoding.js";
+import { streamEvents, type EventsOptions, type StreamItem } from "./events.js";
 import { HttpError, InvalidResponseError, NetworkError, RetCodeError, TimeoutError } from "./errors.js";
 import { backoffDelay, DEFAULT_RETRY, parseRetryAfter, shouldRetry, sleep, type RetryPolicy } from "./retry.js";
 import { SDK_VERSION } from "./version.js";
@@ -189,6 +190,18 @@ export class BaseClient {
   ): Promise<ApiResult<Envelope>>;
   request(action: string, params: object = {}, options: CallOptions = {}): Promise<ApiResult<unknown>> {
     return this.execute(action, params as Record<string, NestedValue>, options);
+  }
+
+  /**
+   * The account's events as they happen (`GET /events`): instance states, operation steps,
+   * locks, policy notices. Reconnects and resumes by itself; ends when `signal` aborts or the
+   * loop breaks.
+   */
+  events(options: EventsOptions = {}): AsyncGenerator<StreamItem, void, undefined> {
+    return streamEvents(
+      { baseUrl: this.baseUrl, userAgent: this.userAgent, fetch: this.#fetch, sign: (action, params) => this.signedParams(action, params) },
+      options,
+    );
   }
 
   /** The parameters exactly as they are sent for `action`, signed. */

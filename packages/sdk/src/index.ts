@@ -49,6 +49,8 @@ export {
   type InstanceStateTarget,
 } from "./waiters.js";
 export { SDK_VERSION } from "./version.js";
+export { streamEvents, type EventsOptions, type StreamItem, type ResetItem } from "./events.js";
+export { SseParser, type SseMessage } from "./sse.js";
 export {
   actions,
   symbolOf,
@@ -61,4 +63,7 @@ export {
   type Image,
   type ImageStatus,
   type Operation,
+  type InstanceEvent,
+  type EventKind,
+  EventKinds,
 } from "@opencompshare/protocol";

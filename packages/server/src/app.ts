@@ -6,7 +6,7 @@ import { randomUUID } from "node:crypto";
 import { chmodSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { AddressInfo } from "node:net";
-import { AGENT_PATH } from "@opencompshare/protocol";
+import { AGENT_PATH, EVENTS_PATH } from "@opencompshare/protocol";
 import { ensureDefaultAccount, type Credentials } from "./accounts/accounts.js";
 import type { Services } from "./actions/index.js";
 import { loadCatalog } from "./catalog/catalog.js";
@@ -19,6 +19,9 @@ import { addHost, knownZone } from "./drivers/agent/hosts.js";
 import { CommandQueue } from "./drivers/agent/queue.js";
 import { agentRoutes } from "./drivers/agent/routes.js";
 import { SimulatedDriver } from "./drivers/simulated/driver.js";
+import { EventHub } from "./events/hub.js";
+import { pruneExpiredEvents } from "./events/retention.js";
+import { eventStreams, type EventStreams } from "./events/stream.js";
 import { createPipeline } from "./http/pipeline.js";
 import { RateLimiter } from "./http/rate-limit.js";
 import { createHttpServer, type HttpServer } from "./http/server.js";
@@ -52,6 +55,8 @@ export interface App {
   /** Billing, renewal and the reclaim timeline; tests run its passes themselves (manualLoops). */
   policies: LifecyclePolicies;
   http: HttpServer;
+  /** The event log's fan-out, the streams at /events, and retention (tests prune themselves with manualLoops). */
+  events: { hub: EventHub; streams: EventStreams; prune(): Promise<number> };
   /** Credentials of the default account created by this start, if it created them. */
   createdCredentials: Credentials | undefined;
   /** Adds (or re-keys) an agent host; returns its token. */
@@ -131,7 +136,11 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     policy: { utcOffsetMin: config.policyUtcOffsetMin },
   };
   const rateLimiter = new RateLimiter(clock, config.rateLimitRps, config.rateLimitBurst);
-  const mounts = config.driver === "simulated" ? [] : [{ prefix: AGENT_PATH, handler: agentRoutes({ db: store.db, clock, queue, log }) }];
+  const hub = new EventHub({ store, log });
+  const streams = eventStreams({ db: store.db, sealer, clock, hub, log });
+  const pruneEvents = () => pruneExpiredEvents(store.db, clock, config.eventRetentionHours * 3_600_000);
+  const mounts = [{ prefix: EVENTS_PATH, handler: streams.handler }];
+  if (config.driver !== "simulated") mounts.push({ prefix: AGENT_PATH, handler: agentRoutes({ db: store.db, clock, queue, log }) });
   const http = createHttpServer(createPipeline(services, { bodyLimit: config.bodyLimit, rateLimiter }), { ready: () => migrated(store.db) }, mounts);
 
   const stopLoops = new AbortController();
@@ -146,6 +155,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     recovery,
     policies,
     http,
+    events: { hub, streams, prune: pruneEvents },
     createdCredentials,
     addHost: (name, zone) => addHost(store.db, name, knownZone(catalog, zone)),
     async listen() {
@@ -155,6 +165,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
         databaseClock?.start();
         runner.startHeartbeat();
         recovery.start(config.recoveryIntervalMs);
+        let ticks = 0;
         schedulerLoop = (async () => {
           while (!stopLoops.signal.aborted) {
             try {
@@ -163,6 +174,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
               return;
             }
             await runDueStops(store.db, clock, engine, log).catch((error: unknown) => log.error({ err: error }, "stop scheduler failed"));
+            if (++ticks % 60 === 0) await pruneEvents().catch((error: unknown) => log.error({ err: error }, "pruning events failed"));
             // Ended host commands are kept an hour for inspection; their effect is in the operation records.
             if (config.driver !== "simulated") await queue.prune(3_600_000).catch((error: unknown) => log.error({ err: error }, "pruning host commands failed"));
           }
@@ -178,12 +190,16 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
           }
         })();
       }
+      await hub.start();
       const address = await http.listen(config.host, config.port);
       log.info({ address: `${address.address}:${address.port}`, db: store.engine, location: store.location }, "serving the CompShare API");
       return address;
     },
     async close() {
+      // Streams first: the server's close waits for every connection, and a stream never ends by itself.
+      streams.closeAll();
       await http.close();
+      await hub.close();
       stopLoops.abort();
       await schedulerLoop;
       await policyLoop;

@@ -34,6 +34,7 @@ export interface Config {
   policyUtcOffsetMin: number;
   /** How often the lifecycle policies bill, renew and take their due steps, ms. */
   policyIntervalMs: number;
+  eventRetentionHours: number;
   /** Test knob: this process's clock runs this far ahead (negative: behind). */
   clockSkewMs: number;
   /** `simulated` (the default), `qemu` (an agent in this process runs real guests), `agent` (hosts run `ocs agent`). */
@@ -80,6 +81,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: "initialBalance", env: "OCS_INITIAL_BALANCE", flag: "initial-balance", kind: "int", default: 10000, describe: "balance of a new account, CNY (pay-as-you-go hours are charged from it)" },
   { key: "policyUtcOffsetMin", env: "OCS_POLICY_UTC_OFFSET_MIN", flag: "policy-utc-offset-min", kind: "int", default: 480, describe: "local time of the reclaim rules, minutes east of UTC (CompShare's: China, +480)" },
   { key: "policyIntervalMs", env: "OCS_POLICY_INTERVAL_MS", flag: "policy-interval-ms", kind: "int", default: 10000, describe: "period of the lifecycle policies (billing, renewal, reclaim steps), ms" },
+  { key: "eventRetentionHours", env: "OCS_EVENT_RETENTION_HOURS", flag: "event-retention-hours", kind: "int", default: 168, describe: "how long the event log keeps events, hours (a stream resuming from before gets event: reset)" },
   { key: "hostLeaseMs", env: "OCS_HOST_LEASE_MS", flag: "host-lease-ms", kind: "int", default: 40000, describe: "an agent host silent for longer is Unknown to placement, ms" },
 ];
 
@@ -109,6 +111,7 @@ export function loadConfig(flags: Record<string, string | undefined> = {}, env: 
   if (config.port > 65535) throw new ConfigError("OCS_PORT must be at most 65535");
   if (config.lockTtlMs < 1000) throw new ConfigError("OCS_LOCK_TTL_S must be at least 1");
   if (Math.abs(config.policyUtcOffsetMin) > 14 * 60) throw new ConfigError("OCS_POLICY_UTC_OFFSET_MIN must be within ±840 (UTC−14:00 to UTC+14:00)");
+  if (config.eventRetentionHours < 1) throw new ConfigError("OCS_EVENT_RETENTION_HOURS must be at least 1");
   if (config.policyIntervalMs < 100) throw new ConfigError("OCS_POLICY_INTERVAL_MS must be at least 100");
   if ((config.publicKey === undefined) !== (config.privateKey === undefined)) {
     throw new ConfigError("OCS_PUBLIC_KEY and OCS_PRIVATE_KEY go together: set both or neither");

@@ -4,12 +4,13 @@
  * operation holds the instance lock, the lock's token), so a runner that lost its claim cannot
  * overwrite what its successor wrote.
  */
-import { ApiError } from "@opencompshare/protocol";
+import { ApiError, type EventKind } from "@opencompshare/protocol";
 import type { Logger } from "pino";
 import type { Clock } from "../clock.js";
 import type { Driver, DriverCall } from "../drivers/driver.js";
 import type { Fleet } from "../fleet/placement.js";
 import type { Sealer } from "../security/secrets.js";
+import { appendEvent, type EventData } from "../store/repositories/events.js";
 import type { Db, OperationRow, Tx } from "../store/schema.js";
 import { holdsLock, releaseLock } from "./lock.js";
 import { failureOf, StaleFence, updateFenced } from "./records.js";
@@ -123,7 +124,7 @@ export class OperationContext {
 
   /** Records the phase (and what recovery needs to know) before the step it names. */
   async phase(phase: string, checkpoint?: object): Promise<void> {
-    await this.write(async () => undefined, { phase, ...(checkpoint ? { checkpoint: JSON.stringify(checkpoint) } : {}) });
+    await this.write(async (tx) => this.report(tx, "operation.phase", { Phase: phase }), { phase, ...(checkpoint ? { checkpoint: JSON.stringify(checkpoint) } : {}) });
     this.op = { ...this.op, phase, ...(checkpoint ? { checkpoint: JSON.stringify(checkpoint) } : {}) };
   }
 
@@ -139,12 +140,17 @@ export class OperationContext {
     });
   }
 
+  /** Reports a step of this operation as an event of its instance, in the transaction `tx`. */
+  private async report(tx: Tx, kind: EventKind, data: EventData, now = this.deps.clock.now()): Promise<void> {
+    await appendEvent(tx, this.op.account_id, { kind, instanceId: this.instanceId, data: { OperationId: this.op.id, Action: this.op.action, ...data }, at: now });
+  }
+
   /** Releases the instance lock: the rest of the operation runs under its condition flag. */
   async releaseLock(): Promise<void> {
     const token = this.op.lock_token;
     if (token === null) return;
     await this.write(async (tx) => {
-      await releaseLock(tx, this.instanceId, this.op.id, Number(token));
+      await releaseLock(tx, this.instanceId, this.op.id, Number(token), this.deps.clock.now());
     }, { lock_token: null });
     this.op = { ...this.op, lock_token: null };
   }
@@ -166,7 +172,8 @@ export class OperationContext {
     await this.write(
       async (tx) => {
         await change(tx, now);
-        if (token !== null) await releaseLock(tx, this.instanceId, this.op.id, Number(token));
+        if (token !== null) await releaseLock(tx, this.instanceId, this.op.id, Number(token), now);
+        await this.report(tx, status === "succeeded" ? "operation.succeeded" : "operation.failed", failure ? { RetCode: failure.code, Message: failure.message } : {}, now);
       },
       {
         status,

@@ -8,6 +8,7 @@ import { randomUUID } from "node:crypto";
 import { ApiError } from "@opencompshare/protocol";
 import { check, lockHeldError } from "../domain/guard.js";
 import { RULES, type MutatingAction } from "../domain/rules.js";
+import { appendEvent } from "../store/repositories/events.js";
 import { casInstance, findOwnedInstance, isImaging } from "../store/repositories/instances.js";
 import type { Executor, InstanceRow, OperationRow, Tx } from "../store/schema.js";
 import type { RunnerDeps } from "./context.js";
@@ -153,6 +154,8 @@ export class Engine {
     action: string;
     caller: Caller;
     instanceId: string;
+    /** The policy's step, reported in the `policy.notice` event. */
+    step: string;
     params: object;
     claim: (tx: Tx, now: number) => Promise<boolean>;
   }): Promise<string | undefined> {
@@ -170,7 +173,7 @@ export class Engine {
         params: input.params,
         now,
       });
-      await insertOperation(tx, { ...op, status: "succeeded", phase: "done", ended_at: now });
+      await insertOperation(tx, { ...op, status: "succeeded", phase: "done", ended_at: now }, { step: input.step });
       return op.id;
     });
   }
@@ -192,6 +195,7 @@ export class Engine {
       const ops: OperationRow[] = [];
       for (const { row, params } of built) {
         await tx.insertInto("instances").values(row).execute();
+        await appendEvent(tx, row.account_id, { kind: "instance.created", instanceId: row.id, data: { State: row.state }, at: now });
         await createLock(tx, row.id);
         const opId = newOperationId();
         const taken = await acquireLock(tx, row.id, opId, now, lockTtlMs);

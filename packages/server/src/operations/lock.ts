@@ -4,6 +4,7 @@
  * when its work on the instance ends; the TTL bounds how long a dead holder blocks the instance.
  */
 import { sql } from "kysely";
+import { appendInstanceEvent } from "../store/repositories/events.js";
 import type { Executor } from "../store/schema.js";
 
 export interface HeldLock {
@@ -23,6 +24,11 @@ export async function createLock(db: Executor, instanceId: string): Promise<void
   await db.insertInto("instance_locks").values({ instance_id: instanceId, holder_op_id: null, token: 0, acquired_at: 0, expires_at: 0, epoch: 0 }).execute();
 }
 
+/** Reports a lock taken, in the transaction that took it. */
+async function taken(db: Executor, instanceId: string, opId: string, now: number, ttlMs: number): Promise<void> {
+  await appendInstanceEvent(db, { kind: "lock.taken", instanceId, data: { OperationId: opId, ExpireTime: Math.floor((now + ttlMs) / 1000) }, at: now });
+}
+
 /** Takes the lock for `opId` if it is free or expired at `now`; the epoch grows with it. Null when held. */
 export async function acquireLock(db: Executor, instanceId: string, opId: string, now: number, ttlMs: number): Promise<Taken | null> {
   const row = await db
@@ -32,7 +38,9 @@ export async function acquireLock(db: Executor, instanceId: string, opId: string
     .where((eb) => eb.or([eb("holder_op_id", "is", null), eb("expires_at", "<=", now)]))
     .returning(["token", "epoch"])
     .executeTakeFirst();
-  return row ? { token: Number(row.token), epoch: Number(row.epoch) } : null;
+  if (!row) return null;
+  await taken(db, instanceId, opId, now, ttlMs);
+  return { token: Number(row.token), epoch: Number(row.epoch) };
 }
 
 /**
@@ -47,7 +55,9 @@ export async function retakeLock(db: Executor, instanceId: string, opId: string,
     .where((eb) => eb.or([eb("holder_op_id", "is", null), eb("holder_op_id", "=", opId), eb("expires_at", "<=", now)]))
     .returning(["token", "epoch"])
     .executeTakeFirst();
-  return row ? { token: Number(row.token), epoch: Number(row.epoch) } : null;
+  if (!row) return null;
+  await taken(db, instanceId, opId, now, ttlMs);
+  return { token: Number(row.token), epoch: Number(row.epoch) };
 }
 
 /** Advances the instance epoch without the lock (a taken-over operation that runs without it). */
@@ -61,8 +71,8 @@ export async function advanceEpoch(db: Executor, instanceId: string): Promise<nu
   return row ? Number(row.epoch) : 0;
 }
 
-/** Releases the lock if `token` is still the current one. Returns whether it did. */
-export async function releaseLock(db: Executor, instanceId: string, opId: string, token: number): Promise<boolean> {
+/** Releases the lock if `token` is still the current one, at `now`. Returns whether it did. */
+export async function releaseLock(db: Executor, instanceId: string, opId: string, token: number, now: number): Promise<boolean> {
   const res = await db
     .updateTable("instance_locks")
     .set({ holder_op_id: null, expires_at: 0 })
@@ -70,7 +80,9 @@ export async function releaseLock(db: Executor, instanceId: string, opId: string
     .where("holder_op_id", "=", opId)
     .where("token", "=", token)
     .executeTakeFirst();
-  return Number(res.numUpdatedRows) === 1;
+  if (Number(res.numUpdatedRows) !== 1) return false;
+  await appendInstanceEvent(db, { kind: "lock.released", instanceId, data: { OperationId: opId }, at: now });
+  return true;
 }
 
 /**

@@ -1,5 +1,6 @@
 /** Durable operation records: the audit trail of every accepted action, and the runner's state. */
 import { ApiError, type Operation } from "@opencompshare/protocol";
+import { appendEvent } from "../store/repositories/events.js";
 import type { Executor, OperationRow } from "../store/schema.js";
 
 export type OperationStatus = OperationRow["status"];
@@ -11,8 +12,11 @@ export class StaleFence extends Error {
   }
 }
 
-export async function insertOperation(db: Executor, row: OperationRow): Promise<void> {
+/** Records an accepted operation, reported as `operation.accepted` (or, done as accepted, `policy.notice`). */
+export async function insertOperation(db: Executor, row: OperationRow, notice?: { step: string }): Promise<void> {
   await db.insertInto("operations").values(row).execute();
+  const data = { OperationId: row.id, Action: row.action, RequestId: row.request_id, ...(notice ? { Step: notice.step } : {}) };
+  await appendEvent(db, row.account_id, { kind: notice ? "policy.notice" : "operation.accepted", instanceId: row.instance_id, data, at: Number(row.started_at) });
 }
 
 /** Updates the operation only if `fence` is still its fence and it is still running. */

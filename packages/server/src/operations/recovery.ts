@@ -7,11 +7,17 @@
 import { sql } from "kysely";
 import { State, TRANSITIONAL } from "../domain/states.js";
 import { casInstance } from "../store/repositories/instances.js";
-import type { OperationRow } from "../store/schema.js";
+import { appendEvent } from "../store/repositories/events.js";
+import type { OperationRow, Tx } from "../store/schema.js";
 import type { RunnerDeps } from "./context.js";
 import { advanceEpoch, retakeLock } from "./lock.js";
 import { stateOf } from "./procedures/index.js";
 import type { Runner } from "./runner.js";
+
+/** Reports the takeover of an operation, in the transaction that took it over. */
+async function reportResumed(tx: Tx, op: OperationRow, now: number): Promise<void> {
+  await appendEvent(tx, op.account_id, { kind: "operation.resumed", instanceId: op.instance_id, data: { OperationId: op.id, Action: op.action, Phase: op.phase }, at: now });
+}
 
 export interface RecoveryReport {
   resumed: number;
@@ -88,9 +94,11 @@ export class Recovery {
           // No lock held, or another operation holds it legitimately: continue without it.
           const epoch = await advanceEpoch(tx, taken.instance_id);
           await tx.updateTable("operations").set({ lock_token: null, epoch }).where("id", "=", taken.id).execute();
+          await reportResumed(tx, taken, now);
           return { op: { ...taken, lock_token: null, epoch } as OperationRow, lockExpiresAt: 0 };
         }
         await tx.updateTable("operations").set({ lock_token: retaken.token, epoch: retaken.epoch }).where("id", "=", taken.id).execute();
+        await reportResumed(tx, taken, now);
         return { op: { ...taken, lock_token: retaken.token, epoch: retaken.epoch } as OperationRow, lockExpiresAt: now + lockTtlMs };
       });
       if (!claimed) continue;

@@ -165,7 +165,7 @@ export class LifecyclePolicies {
       log.warn({ uhost: row.id, timeline: plan.key }, "reclaim policy: instance reclaimed");
       return true;
     }
-    const id = await engine.note({ action: NOTICE_ACTION, caller, instanceId: row.id, params, claim });
+    const id = await engine.note({ action: NOTICE_ACTION, caller, instanceId: row.id, step: step.step, params, claim });
     return id !== undefined;
   }
 }

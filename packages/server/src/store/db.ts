@@ -17,6 +17,19 @@ export interface Store {
   location: string;
   /** The database's own clock, in Unix milliseconds: the time replicas agree on. */
   databaseNow(): Promise<number>;
+  /** PostgreSQL: notifications on `channel`, on a connection of their own (the event fan-out of the replicas). */
+  listen?(channel: string, handlers: ListenHandlers): Listening;
+  close(): Promise<void>;
+}
+
+export interface ListenHandlers {
+  /** A notification's payload. */
+  notified(payload: string): void;
+  /** The connection listens: at first, and after each reconnect (what was sent meanwhile is lost). */
+  connected(): void;
+}
+
+export interface Listening {
   close(): Promise<void>;
 }
 

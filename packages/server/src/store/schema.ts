@@ -1,5 +1,5 @@
 /** The tables, as Kysely sees them. Times are Unix milliseconds; booleans are 0/1 integers. */
-import type { Insertable, Kysely, Selectable, Transaction } from "kysely";
+import type { Generated, Insertable, Kysely, Selectable, Transaction } from "kysely";
 
 export interface AccountsTable {
   id: string;
@@ -316,6 +316,23 @@ export interface LedgerTable {
   paid_at: number | null;
 }
 
+/** One event: what changed, for whom. `id` grows with each event. */
+export interface EventsTable {
+  id: Generated<number>;
+  account_id: string;
+  instance_id: string | null;
+  /** `instance.state`, `instance.created`, `instance.released`, `operation.accepted`, `operation.phase`, `operation.succeeded`, `operation.failed`, `lock.taken`, `lock.released`, `policy.notice`. */
+  kind: string;
+  /** JSON: the details of the kind. */
+  data: string;
+  created_at: number;
+}
+
+export interface EventLogTable {
+  id: number;
+  pruned_through: number;
+}
+
 export interface SimMachinesTable {
   id: string;
   /** `on`, `off`. */
@@ -367,6 +384,8 @@ export interface Database {
   image_shares: ImageSharesTable;
   image_favorites: ImageFavoritesTable;
   ledger: LedgerTable;
+  events: EventsTable;
+  event_log: EventLogTable;
   sim_machines: SimMachinesTable;
   sim_images: SimImagesTable;
   sim_faults: SimFaultsTable;
@@ -384,4 +403,5 @@ export type ImageRow = Selectable<ImagesTable>;
 export type HostRow = Selectable<HostsTable>;
 export type DiskRow = Selectable<DisksTable>;
 export type LedgerRow = Selectable<LedgerTable>;
+export type EventRow = Selectable<EventsTable>;
 export type NewOperation = Insertable<OperationsTable>;

@@ -4,6 +4,7 @@
  */
 import type { MachineSpec } from "../../drivers/driver.js";
 import { State } from "../../domain/states.js";
+import { appendInstanceEvent } from "../../store/repositories/events.js";
 import { casInstance } from "../../store/repositories/instances.js";
 import { disksOf } from "../../store/repositories/disks.js";
 import { accessOf, observedState, STATUS_TIMEOUT_MS, type Procedure } from "./common.js";
@@ -87,6 +88,7 @@ export const terminate: Procedure = {
       // CompShare keeps data disks unless ReleaseUDisk: they are detached, to be attached elsewhere.
       if (releaseDisks) await tx.deleteFrom("disks").where("instance_id", "=", id).execute();
       else await tx.updateTable("disks").set({ status: "Available", instance_id: null, device: "", updated_at: now }).where("instance_id", "=", id).execute();
+      await appendInstanceEvent(tx, { kind: "instance.released", instanceId: id, data: {}, at: now });
       await tx.deleteFrom("instances").where("id", "=", id).execute();
       await tx.deleteFrom("instance_locks").where("instance_id", "=", id).execute();
     }, "released");

@@ -6,7 +6,7 @@
 import { Kysely, PostgresDialect, sql } from "kysely";
 import pg from "pg";
 import type { Database } from "../schema.js";
-import type { Store } from "../db.js";
+import type { Listening, ListenHandlers, Store } from "../db.js";
 
 const INT8 = 20;
 const NUMERIC = 1700;
@@ -61,6 +61,51 @@ export function openPostgres(url: string, opts: PostgresOptions = {}): Store {
       const { rows } = await sql<{ ms: number }>`select (extract(epoch from clock_timestamp()) * 1000)::bigint as ms`.execute(db);
       return Number(rows[0]?.ms);
     },
+    listen: (channel, handlers) => listen(url, channel, handlers),
     close: () => db.destroy(),
+  };
+}
+
+/**
+ * LISTEN on a connection of its own (a pooled one would be handed to other queries). When the
+ * connection fails it is made again, with backoff, and `connected` runs after every LISTEN, the
+ * first and each reconnect: notifications sent while it was down are lost, so the listener
+ * catches up by reading.
+ */
+function listen(url: string, channel: string, handlers: ListenHandlers): Listening {
+  let client: pg.Client | undefined;
+  let closed = false;
+  let delay = 100;
+  let retry: NodeJS.Timeout | undefined;
+  const connect = async (): Promise<void> => {
+    if (closed) return;
+    const c = new pg.Client({ connectionString: url });
+    client = c;
+    const again = () => {
+      if (closed || client !== c) return;
+      client = undefined;
+      c.end().catch(() => undefined);
+      retry = setTimeout(() => void connect(), delay);
+      delay = Math.min(delay * 2, 5000);
+    };
+    c.on("error", again);
+    c.on("end", again);
+    c.on("notification", (n) => handlers.notified(n.payload ?? ""));
+    try {
+      await c.connect();
+      await c.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+      delay = 100;
+      handlers.connected();
+    } catch {
+      again();
+    }
+  };
+  void connect();
+  return {
+    async close() {
+      closed = true;
+      clearTimeout(retry);
+      await client?.end().catch(() => undefined);
+    },
   };
 }

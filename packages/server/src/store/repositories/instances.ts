@@ -1,5 +1,6 @@
 /** Instance rows: lookups scoped to their owner, listing, and compare-and-set state writes. */
 import type { Executor, InstanceRow } from "../schema.js";
+import { appendEvent, inTransaction } from "./events.js";
 
 /** The instance, only if it belongs to this account and project. */
 export async function findOwnedInstance(db: Executor, id: string, accountId: string, projectId: string): Promise<InstanceRow | undefined> {
@@ -52,7 +53,8 @@ export async function isImaging(db: Executor, instanceId: string): Promise<boole
 
 /**
  * Writes `set` only if the instance is in state `from` (when given). Returns whether it did:
- * every state write is a compare-and-set on the expected state.
+ * every state write is a compare-and-set on the expected state. A write of the state is
+ * reported as an `instance.state` event, in the same transaction.
  */
 export async function casInstance(
   db: Executor,
@@ -60,8 +62,21 @@ export async function casInstance(
   from: string | undefined,
   set: Partial<Omit<InstanceRow, "id">>,
 ): Promise<boolean> {
-  let q = db.updateTable("instances").set(set).where("id", "=", id);
-  if (from !== undefined) q = q.where("state", "=", from);
-  const res = await q.executeTakeFirst();
-  return Number(res.numUpdatedRows) === 1;
+  const state = set.state;
+  if (state === undefined) {
+    let q = db.updateTable("instances").set(set).where("id", "=", id);
+    if (from !== undefined) q = q.where("state", "=", from);
+    const res = await q.executeTakeFirst();
+    return Number(res.numUpdatedRows) === 1;
+  }
+  return inTransaction(db, async (tx) => {
+    let q = tx.updateTable("instances").set(set).where("id", "=", id);
+    if (from !== undefined) q = q.where("state", "=", from);
+    const row = await q.returning("account_id").executeTakeFirst();
+    if (!row) return false;
+    if (from === state) return true;
+    const data = from !== undefined && from !== state ? { State: state, PreviousState: from } : { State: state };
+    await appendEvent(tx, row.account_id, { kind: "instance.state", instanceId: id, data, at: Number(set.updated_at ?? Date.now()) });
+    return true;
+  });
 }
