@@ -10,7 +10,7 @@
  *   if (e.Kind === "instance.state") console.log(e.UHostId, e.State);
  * }
  */
-import { EVENTS_PATH, RESET_EVENT, type InstanceEvent, type NestedValue, type ResetNotice, type WireParams } from "@opencompshare/protocol";
+import { EVENTS_PATH, REQUEST_ID_HEADER, RESET_EVENT, type InstanceEvent, type NestedValue, type ResetNotice, type WireParams } from "@opencompshare/protocol";
 import { encodeForm } from "./encoding.js";
 import { HttpError, NetworkError, RetCodeError } from "./errors.js";
 import { sleep } from "./retry.js";
@@ -51,7 +51,7 @@ const ACTION = "StreamEvents";
 
 async function refusal(res: Response): Promise<Error> {
   const text = await res.text().catch(() => "");
-  const requestId = res.headers.get("x-ucloud-request-uuid") ?? undefined;
+  const requestId = res.headers.get(REQUEST_ID_HEADER) ?? undefined;
   try {
     const body = JSON.parse(text) as { RetCode?: unknown; Message?: unknown };
     if (typeof body.RetCode === "number") return new RetCodeError(body.RetCode, String(body.Message ?? ""), ACTION, requestId, body);

@@ -68,7 +68,6 @@ export class EventHub {
   private cursor = 0;
   private started = false;
   private readonly subscribers = new Map<string, Set<Live>>();
-  private count = 0;
   private pumping: Promise<void> | undefined;
   private again = false;
   private gap: Gap | undefined;
@@ -91,16 +90,6 @@ export class EventHub {
     if (this.postgres && listen) {
       this.listening = listen(EVENTS_CHANNEL, { notified: () => this.wake(), connected: () => this.wake() });
     }
-  }
-
-  /** Subscribers now listening. */
-  get listeners(): number {
-    return this.count;
-  }
-
-  /** The highest id this process has delivered (or settled as never to come). */
-  get position(): number {
-    return this.cursor;
   }
 
   /**
@@ -161,19 +150,17 @@ export class EventHub {
     await this.listening?.close();
     await this.pumping;
     this.subscribers.clear();
-    this.count = 0;
   }
 
   private add(live: Live): void {
     let set = this.subscribers.get(live.accountId);
     if (!set) this.subscribers.set(live.accountId, (set = new Set()));
     set.add(live);
-    this.count++;
   }
 
   private remove(live: Live): void {
     const set = this.subscribers.get(live.accountId);
-    if (set?.delete(live)) this.count--;
+    set?.delete(live);
     if (set?.size === 0) this.subscribers.delete(live.accountId);
   }
 
@@ -183,7 +170,7 @@ export class EventHub {
     if (this.closed) return;
     const pollMs = this.opts.pollMs ?? 100;
     if (this.gap) this.timer = setTimeout(() => this.wake(), 50);
-    else if (!this.postgres && this.count > 0) this.timer = setTimeout(() => this.wake(), pollMs);
+    else if (!this.postgres && this.subscribers.size > 0) this.timer = setTimeout(() => this.wake(), pollMs);
   }
 
   private async pump(): Promise<void> {

@@ -13,7 +13,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { ApiError, commonErrors, errorEnvelope, RESET_EVENT, type InstanceEvent, type WireParams } from "@opencompshare/protocol";
+import { ApiError, commonErrors, errorEnvelope, REQUEST_ID_HEADER, RESET_EVENT, type InstanceEvent, type WireParams } from "@opencompshare/protocol";
 import type { Logger } from "pino";
 import type { Clock } from "../clock.js";
 import { authenticate } from "../http/authenticate.js";
@@ -132,7 +132,7 @@ export function eventStreams(deps: StreamDeps): EventStreams {
       "Cache-Control": "no-store",
       "X-Accel-Buffering": "no",
       Connection: "keep-alive",
-      "X-UCLOUD-REQUEST-UUID": requestId,
+      [REQUEST_ID_HEADER]: requestId,
     });
     write(`: ${ACTION} ${requestId}\nretry: 2000\n\n`);
     try {
