@@ -1,0 +1,54 @@
+/**
+ * Builds the console into dist/: the bundle and its stylesheet under content-hashed names in
+ * dist/assets/, an index.html that names them, and manifest.json listing every file the server
+ * serves. Runs in the root's `prepare`, so `npm ci` builds it; nothing built is committed.
+ * Without esbuild (a production install that omitted dev dependencies) it says so and stops:
+ * the server then answers /console with 503 and the API goes on.
+ */
+import { mkdirSync, rmSync, writeFileSync, readFileSync } from "node:fs";
+import { dirname, join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const dist = join(root, "dist");
+const started = performance.now();
+
+let esbuild;
+try {
+  esbuild = await import("esbuild");
+} catch {
+  console.log("console: esbuild is not installed (a production install?); /console will answer 503 until it is built");
+  process.exit(0);
+}
+
+rmSync(dist, { recursive: true, force: true });
+mkdirSync(join(dist, "assets"), { recursive: true });
+const result = await esbuild.build({
+  absWorkingDir: root,
+  entryPoints: ["src/main.tsx"],
+  outdir: "dist/assets",
+  entryNames: "[name]-[hash]",
+  assetNames: "[name]-[hash]",
+  bundle: true,
+  minify: true,
+  format: "esm",
+  target: "es2022",
+  jsx: "automatic",
+  jsxImportSource: "preact",
+  legalComments: "none",
+  metafile: true,
+  logLevel: "warning",
+});
+const outputs = Object.keys(result.metafile.outputs).map((p) => relative("dist", p));
+const script = outputs.find((p) => p.endsWith(".js"));
+const style = outputs.find((p) => p.endsWith(".css"));
+if (!script) throw new Error("console: the build produced no script");
+const template = readFileSync(join(root, "src", "index.html"), "utf8");
+const html = template
+  .replace("%SCRIPT%", `/console/${script}`)
+  .replace("%STYLE%", style ? `<link rel="stylesheet" href="/console/${style}">` : "");
+writeFileSync(join(dist, "index.html"), html);
+const files = ["index.html", ...outputs];
+writeFileSync(join(dist, "manifest.json"), JSON.stringify({ files, builtAt: new Date().toISOString() }, null, 2) + "\n");
+const bytes = files.reduce((n, f) => n + readFileSync(join(dist, f)).length, 0);
+console.log(`console: built ${files.length} files, ${(bytes / 1024).toFixed(1)} KiB, in ${Math.round(performance.now() - started)} ms`);
