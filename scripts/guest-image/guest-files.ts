@@ -82,10 +82,11 @@ if [ ! -e /etc/ocs/password-set ]; then
   mkdir -p /etc/ocs && touch /etc/ocs/password-set && sync
 fi
 
-# What udev would do: /dev/virtio-ports/<name> for each virtio-serial port.
+# What udev would do: /dev/virtio-ports/<name> for each virtio-serial port. Wait up to 30 s:
+# under TCG on a loaded host the ports are named seconds late, and without the link no agent starts.
 mkdir -p /dev/virtio-ports
 i=0
-while [ "$i" -lt 40 ]; do
+while [ "$i" -lt 600 ]; do
   for p in /sys/class/virtio-ports/*; do
     [ -e "$p/name" ] || continue
     name=$(cat "$p/name")
@@ -118,7 +119,7 @@ if ! has ocs.noacpi=1; then
   insmod "/lib/modules/$kver/button.ko" 2>/dev/null
   insmod "/lib/modules/$kver/evdev.ko" 2>/dev/null
   i=0
-  while [ ! -e /dev/input/event0 ] && [ "$i" -lt 40 ]; do sleep 0.05; i=$((i + 1)); done
+  while [ ! -e /dev/input/event0 ] && [ "$i" -lt 600 ]; do sleep 0.05; i=$((i + 1)); done
   acpid -c /etc/acpi -l /run/acpid.log -p /run/acpid.pid
 fi
 
