@@ -46,6 +46,8 @@ export interface TestServerOptions {
   dataDir?: string;
   /** Keep the data directory at close (a later server reuses it). */
   keepData?: boolean;
+  /** The console's built files, instead of the console package's dist/. */
+  consoleDir?: string;
 }
 
 export async function startServer(opts: TestServerOptions = {}): Promise<TestServer> {
@@ -74,7 +76,7 @@ export async function startServer(opts: TestServerOptions = {}): Promise<TestSer
     },
   });
   const clock = new ManualClock(Date.UTC(2026, 10, 26, 12, 0, 0));
-  const app = await createApp(config, { clock, log: createLogger("info", sink), manualLoops: true });
+  const app = await createApp(config, { clock, log: createLogger("info", sink), manualLoops: true, consoleDir: opts.consoleDir });
   const address = await app.listen();
   const url = `http://127.0.0.1:${address.port}`;
   const keys: Keys = { ...DEFAULT_KEYS };

@@ -19,6 +19,8 @@ import { addHost, knownZone } from "./drivers/agent/hosts.js";
 import { CommandQueue } from "./drivers/agent/queue.js";
 import { agentRoutes } from "./drivers/agent/routes.js";
 import { SimulatedDriver } from "./drivers/simulated/driver.js";
+import { loadConsoleAssets } from "./console/assets.js";
+import { CONSOLE_PATH, consoleRoutes } from "./console/routes.js";
 import { EventHub } from "./events/hub.js";
 import { pruneExpiredEvents } from "./events/retention.js";
 import { eventStreams, type EventStreams } from "./events/stream.js";
@@ -44,6 +46,8 @@ export interface AppOptions {
   driver?: (deps: { store: Store; clock: Clock }) => Driver;
   /** Run no background loops (tests drive recovery themselves). */
   manualLoops?: boolean;
+  /** The console's built files, instead of the console package's dist/ (tests). */
+  consoleDir?: string;
 }
 
 export interface App {
@@ -139,7 +143,12 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const hub = new EventHub({ store, log });
   const streams = eventStreams({ db: store.db, sealer, clock, hub, log });
   const pruneEvents = () => pruneExpiredEvents(store.db, clock, config.eventRetentionHours * 3_600_000);
-  const mounts = [{ prefix: EVENTS_PATH, handler: streams.handler }];
+  const consoleAssets = loadConsoleAssets(opts.consoleDir);
+  if (consoleAssets.missing) log.warn(consoleAssets.missing);
+  const mounts = [
+    { prefix: EVENTS_PATH, handler: streams.handler },
+    { prefix: CONSOLE_PATH, handler: consoleRoutes({ services, assets: consoleAssets, streams, rateLimiter }) },
+  ];
   if (config.driver !== "simulated") mounts.push({ prefix: AGENT_PATH, handler: agentRoutes({ db: store.db, clock, queue, log }) });
   const http = createHttpServer(createPipeline(services, { bodyLimit: config.bodyLimit, rateLimiter }), { ready: () => migrated(store.db) }, mounts);
 

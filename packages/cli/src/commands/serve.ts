@@ -44,7 +44,11 @@ export async function serve(config: Config): Promise<number> {
     });
     process.stderr.write(`ocs: running this host's machines with QEMU (images from ${agentSettings.imagesDir})\n`);
   }
-  process.stderr.write(`ocs: serving on http://${address.address}:${address.port}\n`);
+  const origin = `http://${address.address}:${address.port}`;
+  process.stderr.write(`ocs: serving on ${origin}\n`);
+  // Browsers take the console's Secure cookie from loopback over http; elsewhere put HTTPS in front.
+  const local = address.address === "127.0.0.1" || address.address === "::1" || address.address === "0.0.0.0";
+  process.stderr.write(`ocs: the console: ${local ? `http://127.0.0.1:${address.port}` : origin}/console\n`);
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
     process.once("SIGTERM", stop);

@@ -39,8 +39,31 @@ export interface StreamDeps {
   log: Logger;
 }
 
+/** A console session as the stream needs it: whose it is, and whether it still holds. */
+export interface StreamSession {
+  accountId: string;
+  /** Ends the streams of this session with `endSession`. */
+  id: string;
+  alive(): Promise<boolean>;
+}
+
+export type SessionResolver = (req: IncomingMessage) => Promise<StreamSession | undefined>;
+
+interface Opened {
+  account: string;
+  after: number | undefined;
+  instanceId: string | undefined;
+  session?: string;
+  alive?: () => Promise<boolean>;
+}
+
 export interface EventStreams {
+  /** `GET /events`, signed. */
   handler: RequestListener;
+  /** The same stream for a console session (a cookie instead of a signature). */
+  forSession(resolve: SessionResolver): RequestListener;
+  /** Ends the streams of a session on this replica (logout). */
+  endSession(id: string): void;
   /** Streams open now. */
   readonly open: number;
   /** Ends every stream (shutdown): clients reconnect to another replica, or to this one restarted. */
@@ -67,40 +90,72 @@ function position(req: IncomingMessage, params: WireParams): number | undefined 
 
 export function eventStreams(deps: StreamDeps): EventStreams {
   const open = new Set<() => void>();
+  const bySession = new Map<string, Set<() => void>>();
   const perAccount = new Map<string, number>();
+
+  function refuse(res: ServerResponse, requestId: string, error: unknown): void {
+    const e = error instanceof ApiError ? error : new ApiError("ServiceError", `internal error, request ${requestId}`);
+    if (!(error instanceof ApiError)) deps.log.error({ reqId: requestId, err: error }, "event stream: internal error");
+    // Not 200: EventSource gives up on these instead of reconnecting forever.
+    const status = [160, 170, 171, 172].includes(e.retCode) ? 401 : e.retCode === 153 ? 429 : e.retCode === 8433 ? 500 : 400;
+    reply(res, requestId, errorEnvelope(ACTION, e.retCode, e.message), status);
+  }
+
+  function notGet(req: IncomingMessage, res: ServerResponse, requestId: string): boolean {
+    if (req.method === "GET") return false;
+    res.setHeader("Allow", "GET");
+    reply(res, requestId, errorEnvelope(ACTION, 230, `Params [Method] not available: ${String(req.method)}`), 405);
+    return true;
+  }
+
+  /** The stream's position and filter, and the per-account cap. */
+  function request(req: IncomingMessage, params: WireParams, account: string): Omit<Opened, "account"> {
+    const after = position(req, params);
+    const instanceId = typeof params.UHostId === "string" && params.UHostId !== "" ? params.UHostId : undefined;
+    if ((perAccount.get(account) ?? 0) >= STREAMS_PER_ACCOUNT) {
+      throw new ApiError("RateLimited", `at most ${STREAMS_PER_ACCOUNT} event streams per account at once`);
+    }
+    return { after, instanceId };
+  }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const requestId = randomUUID();
-    if (req.method !== "GET") {
-      res.setHeader("Allow", "GET");
-      reply(res, requestId, errorEnvelope(ACTION, 230, `Params [Method] not available: ${String(req.method)}`), 405);
-      return;
-    }
-    let account: string;
-    let after: number | undefined;
-    let instanceId: string | undefined;
+    if (notGet(req, res, requestId)) return;
+    let opened: Opened;
     try {
       const params: WireParams = Object.fromEntries(new URL(req.url ?? "/", "http://x").searchParams);
-      account = await authenticate(deps.db, deps.sealer, params);
+      const account = await authenticate(deps.db, deps.sealer, params);
       const expires = Number(params.Expires);
       const now = Math.floor(deps.clock.now() / 1000);
       if (params.Expires === undefined) throw commonErrors.missingParams(["Expires"]);
       if (!Number.isInteger(expires) || expires <= now) throw bad("Expires", "the signed URL has expired; sign a new one");
       if (expires > now + MAX_EXPIRES_S) throw bad("Expires", `at most ${MAX_EXPIRES_S} s ahead`);
-      after = position(req, params);
-      instanceId = typeof params.UHostId === "string" && params.UHostId !== "" ? params.UHostId : undefined;
-      if ((perAccount.get(account) ?? 0) >= STREAMS_PER_ACCOUNT) {
-        throw new ApiError("RateLimited", `at most ${STREAMS_PER_ACCOUNT} event streams per account at once`);
-      }
+      opened = { account, ...request(req, params, account) };
     } catch (error) {
-      const e = error instanceof ApiError ? error : new ApiError("ServiceError", `internal error, request ${requestId}`);
-      if (!(error instanceof ApiError)) deps.log.error({ reqId: requestId, err: error }, "event stream: internal error");
-      // Not 200: EventSource gives up on these instead of reconnecting forever.
-      const status = [160, 170, 171, 172].includes(e.retCode) ? 401 : e.retCode === 153 ? 429 : e.retCode === 8433 ? 500 : 400;
-      reply(res, requestId, errorEnvelope(ACTION, e.retCode, e.message), status);
+      refuse(res, requestId, error);
       return;
     }
+    await serve(res, requestId, opened);
+  }
 
+  async function handleSession(req: IncomingMessage, res: ServerResponse, resolve: SessionResolver): Promise<void> {
+    const requestId = randomUUID();
+    if (notGet(req, res, requestId)) return;
+    let opened: Opened;
+    try {
+      const session = await resolve(req);
+      if (!session) throw new ApiError("SignatureError", "no console session: log in again");
+      const params: WireParams = Object.fromEntries(new URL(req.url ?? "/", "http://x").searchParams);
+      opened = { account: session.accountId, ...request(req, params, session.accountId), session: session.id, alive: session.alive };
+    } catch (error) {
+      refuse(res, requestId, error);
+      return;
+    }
+    await serve(res, requestId, opened);
+  }
+
+  async function serve(res: ServerResponse, requestId: string, opened: Opened): Promise<void> {
+    const { account, after, instanceId } = opened;
     perAccount.set(account, (perAccount.get(account) ?? 0) + 1);
     const stop = new AbortController();
     let subscription: { close(): void } | undefined;
@@ -115,6 +170,15 @@ export function eventStreams(deps: StreamDeps): EventStreams {
       if (!res.writableEnded) res.end();
     };
     open.add(end);
+    if (opened.session) {
+      const ends = bySession.get(opened.session) ?? new Set<() => void>();
+      ends.add(end);
+      bySession.set(opened.session, ends);
+      res.on("close", () => {
+        ends.delete(end);
+        if (ends.size === 0) bySession.delete(opened.session!);
+      });
+    }
     // The response closes when the client goes away (or when it is ended here).
     res.on("close", end);
     res.on("error", end);
@@ -159,6 +223,11 @@ export function eventStreams(deps: StreamDeps): EventStreams {
         } catch {
           return;
         }
+        // A session may have ended on another replica: the stream ends within a heartbeat.
+        if (opened.alive && !(await opened.alive().catch(() => true))) {
+          end();
+          return;
+        }
         write(": heartbeat\n\n");
       }
     })().catch(() => undefined);
@@ -171,6 +240,16 @@ export function eventStreams(deps: StreamDeps): EventStreams {
         if (!res.headersSent) res.writeHead(500).end();
         else res.end();
       });
+    },
+    forSession: (resolve) => (req, res) => {
+      handleSession(req, res, resolve).catch((error: unknown) => {
+        deps.log.error({ err: error }, "event stream: unhandled error");
+        if (!res.headersSent) res.writeHead(500).end();
+        else res.end();
+      });
+    },
+    endSession(id) {
+      for (const end of [...(bySession.get(id) ?? [])]) end();
     },
     get open() {
       return open.size;

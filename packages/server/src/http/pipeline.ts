@@ -9,7 +9,17 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { performance } from "node:perf_hooks";
-import { ApiError, commonErrors, errorEnvelope, findAction, successEnvelope, type ActionName } from "@opencompshare/protocol";
+import {
+  ApiError,
+  commonErrors,
+  errorEnvelope,
+  findAction,
+  successEnvelope,
+  type ActionContract,
+  type ActionName,
+  type Envelope,
+  type WireParams,
+} from "@opencompshare/protocol";
 import { handlers, type Services } from "../actions/index.js";
 import type { Handler } from "../actions/registry.js";
 import { authenticate } from "./authenticate.js";
@@ -27,8 +37,20 @@ export interface PipelineOptions {
 
 export type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
 
+/**
+ * The stages after authentication, for an account already known: validate → scope → dispatch.
+ * The wire protocol and the console both run every Action through here.
+ */
+export async function runAction(services: Services, contract: ActionContract, accountId: string, params: WireParams, requestId: string): Promise<Envelope> {
+  const request = validate(contract, params);
+  const projectId = await scope(services.db, services.catalog, accountId, request);
+  const handler = handlers[contract.name as ActionName] as unknown as Handler<ActionName>;
+  const fields = await handler({ caller: { accountId, projectId, requestId }, services }, request as never);
+  return successEnvelope(contract.name, fields);
+}
+
 export function createPipeline(services: Services, opts: PipelineOptions): RequestListener {
-  const { db, sealer, catalog, log } = services;
+  const { db, sealer, log } = services;
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = performance.now();
@@ -54,11 +76,7 @@ export function createPipeline(services: Services, opts: PipelineOptions): Reque
       const signed = body;
       account = await authenticate(db, sealer, params, () => concatenatedArrayForm(params, req.headers["content-type"], signed));
       opts.rateLimiter.take(account);
-      const request = validate(contract, params);
-      const projectId = await scope(db, catalog, account, request);
-      const handler = handlers[action as ActionName] as unknown as Handler<ActionName>;
-      const fields = await handler({ caller: { accountId: account, projectId, requestId }, services }, request as never);
-      reply(res, requestId, successEnvelope(action, fields));
+      reply(res, requestId, await runAction(services, contract, account, params, requestId));
     } catch (error) {
       if (error instanceof ClientGone) {
         // Nothing to answer and nothing went wrong here: not an internal error.

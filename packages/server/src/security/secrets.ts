@@ -3,20 +3,37 @@
  * master key. `OCS_MASTER_KEY` (64 hex characters or 32 bytes base64) gives it; otherwise it is
  * generated once into `<data dir>/master.key` with mode 0600.
  */
-import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
+import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 export interface Sealer {
   seal(plain: string): string;
   open(sealed: string): string;
+  /**
+   * HMAC-SHA256 (base64url) of `data` under a key derived from the master key for `purpose`: the
+   * same on every replica, and useless for anything but that purpose (console nonces, CSRF tokens).
+   */
+  mac(purpose: string, data: string): string;
 }
 
 const VERSION = "v1";
 
 export function createSealer(masterKey: Buffer): Sealer {
   if (masterKey.length !== 32) throw new Error("the master key must be 32 bytes");
+  const macKeys = new Map<string, Buffer>();
+  const macKey = (purpose: string): Buffer => {
+    let key = macKeys.get(purpose);
+    if (!key) {
+      key = Buffer.from(hkdfSync("sha256", masterKey, Buffer.alloc(0), `opencompshare ${purpose}`, 32));
+      macKeys.set(purpose, key);
+    }
+    return key;
+  };
   return {
+    mac(purpose, data) {
+      return createHmac("sha256", macKey(purpose)).update(data).digest("base64url");
+    },
     seal(plain) {
       const iv = randomBytes(12);
       const cipher = createCipheriv("aes-256-gcm", masterKey, iv);

@@ -333,6 +333,21 @@ export interface EventLogTable {
   pruned_through: number;
 }
 
+export interface ConsoleSessionsTable {
+  /** SHA-256 (hex) of the cookie's value; the value itself is never stored. */
+  token_hash: string;
+  account_id: string;
+  /** The key that logged in: disabling it ends the session. */
+  public_key: string;
+  created_at: number;
+  expires_at: number;
+}
+
+export interface ConsoleNoncesUsedTable {
+  nonce: string;
+  expires_at: number;
+}
+
 export interface SimMachinesTable {
   id: string;
   /** `on`, `off`. */
@@ -386,6 +401,8 @@ export interface Database {
   ledger: LedgerTable;
   events: EventsTable;
   event_log: EventLogTable;
+  console_sessions: ConsoleSessionsTable;
+  console_nonces_used: ConsoleNoncesUsedTable;
   sim_machines: SimMachinesTable;
   sim_images: SimImagesTable;
   sim_faults: SimFaultsTable;

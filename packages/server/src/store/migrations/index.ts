@@ -7,7 +7,17 @@ import * as m004 from "./004_fleet_disks_images.js";
 import * as m005 from "./005_host_commands.js";
 import * as m006 from "./006_policies.js";
 import * as m007 from "./007_events.js";
+import * as m008 from "./008_console_sessions.js";
 
-const all: Record<string, Migration> = { "001_initial": m001, "002_sim_journal": m002, "003_hot_path_indexes": m003, "004_fleet_disks_images": m004, "005_host_commands": m005, "006_policies": m006, "007_events": m007 };
+const all: Record<string, Migration> = {
+  "001_initial": m001,
+  "002_sim_journal": m002,
+  "003_hot_path_indexes": m003,
+  "004_fleet_disks_images": m004,
+  "005_host_commands": m005,
+  "006_policies": m006,
+  "007_events": m007,
+  "008_console_sessions": m008,
+};
 
 export const migrationProvider: MigrationProvider = { getMigrations: async () => all };

@@ -1,0 +1,78 @@
+/**
+ * The console's built files, read once at start and served from memory. The page itself is
+ * revalidated on every load; the files it names carry a content hash, so they are cached for a
+ * year. Each file is compressed once with brotli and gzip, and served in the encoding the
+ * browser accepts. When the console was not built, there is nothing to serve: `/console` then
+ * answers 503 and says how to build it.
+ */
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, extname, join } from "node:path";
+import { brotliCompressSync, constants, gzipSync } from "node:zlib";
+
+export interface Asset {
+  type: string;
+  body: Buffer;
+  br: Buffer;
+  gzip: Buffer;
+  etag: string;
+  immutable: boolean;
+}
+
+const TYPES: Record<string, string> = {
+  ".html": "text/html; charset=utf-8",
+  ".js": "text/javascript; charset=utf-8",
+  ".css": "text/css; charset=utf-8",
+  ".svg": "image/svg+xml",
+  ".png": "image/png",
+  ".woff2": "font/woff2",
+  ".json": "application/json",
+};
+
+export interface ConsoleAssets {
+  /** By path under /console: "" is the page, "assets/main-HASH.js" a file it names. */
+  files: Map<string, Asset>;
+  /** Why there is nothing to serve, when there is not. */
+  missing?: string;
+}
+
+function asset(name: string, body: Buffer): Asset {
+  return {
+    type: TYPES[extname(name)] ?? "application/octet-stream",
+    body,
+    br: brotliCompressSync(body, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }),
+    gzip: gzipSync(body, { level: 9 }),
+    etag: `"${createHash("sha256").update(body).digest("base64url").slice(0, 22)}"`,
+    immutable: name !== "index.html",
+  };
+}
+
+/** Loads the build named by the console package's manifest (or by `dir`, for tests). */
+export function loadConsoleAssets(dir?: string): ConsoleAssets {
+  let root: string;
+  let manifest: { files: string[] };
+  try {
+    root = dir ?? dirname(createRequire(import.meta.url).resolve("@opencompshare/console/dist/manifest.json"));
+    manifest = JSON.parse(readFileSync(join(root, "manifest.json"), "utf8")) as { files: string[] };
+  } catch {
+    return { files: new Map(), missing: "the console is not built: run `npm run build -w @opencompshare/console` (npm ci does it)" };
+  }
+  const files = new Map<string, Asset>();
+  for (const name of manifest.files) {
+    files.set(name === "index.html" ? "" : name, asset(name, readFileSync(join(root, name))));
+  }
+  return { files };
+}
+
+/** The body to send for an Accept-Encoding header, and its Content-Encoding. */
+export function negotiate(a: Asset, acceptEncoding: string | undefined): { body: Buffer; encoding?: "br" | "gzip" } {
+  const accepted = (acceptEncoding ?? "")
+    .split(",")
+    .map((part) => part.trim().split(";"))
+    .filter(([, q]) => q === undefined || !/^\s*q=0(\.0*)?\s*$/.test(q))
+    .map(([name]) => name?.trim().toLowerCase());
+  if (accepted.includes("br") && a.br.length < a.body.length) return { body: a.br, encoding: "br" };
+  if (accepted.includes("gzip") && a.gzip.length < a.body.length) return { body: a.gzip, encoding: "gzip" };
+  return { body: a.body };
+}

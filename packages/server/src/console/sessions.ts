@@ -1,0 +1,96 @@
+/**
+ * The console's login nonces and sessions.
+ *
+ * - A nonce is `<expiry s>.<random>.<mac>`: issuing one writes nothing, so an anonymous caller
+ *   cannot fill the database. Using one writes its row, so it works once, on any replica.
+ * - A session is a random cookie value; the database keeps its SHA-256 only. The session ends at
+ *   its expiry, at logout, or when the key that opened it is disabled.
+ * - The CSRF token is a MAC of the session's hash: every replica derives the same one, and it
+ *   cannot be made from the database alone.
+ */
+import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import type { Sealer } from "../security/secrets.js";
+import type { Db } from "../store/schema.js";
+
+export const NONCE_TTL_S = 120;
+export const SESSION_TTL_MS = 12 * 3_600_000;
+
+export interface Session {
+  accountId: string;
+  tokenHash: string;
+  csrfToken: string;
+  expiresAt: number;
+}
+
+const hashToken = (token: string): string => createHash("sha256").update(token).digest("hex");
+
+function sameText(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+export function issueNonce(sealer: Sealer, nowMs: number): string {
+  const body = `${Math.floor(nowMs / 1000) + NONCE_TTL_S}.${randomBytes(18).toString("base64url")}`;
+  return `${body}.${sealer.mac("console nonce", body)}`;
+}
+
+/** Consumes a nonce: true once for a nonce this deployment issued and that has not expired. */
+export async function useNonce(db: Db, sealer: Sealer, nonce: string, nowMs: number): Promise<boolean> {
+  const parts = nonce.split(".");
+  if (parts.length !== 3 || !/^\d{1,12}$/.test(parts[0]!)) return false;
+  const body = `${parts[0]}.${parts[1]}`;
+  if (!sameText(parts[2]!, sealer.mac("console nonce", body))) return false;
+  const expiresAt = Number(parts[0]) * 1000;
+  if (expiresAt <= nowMs) return false;
+  await db.deleteFrom("console_nonces_used").where("expires_at", "<=", nowMs).execute();
+  const inserted = await db
+    .insertInto("console_nonces_used")
+    .values({ nonce, expires_at: expiresAt })
+    .onConflict((c) => c.column("nonce").doNothing())
+    .executeTakeFirst();
+  return Number(inserted.numInsertedOrUpdatedRows ?? 0) === 1;
+}
+
+const csrfOf = (sealer: Sealer, tokenHash: string): string => sealer.mac("console csrf", tokenHash);
+
+/** Opens a session for the account; returns the cookie's value and the session. */
+export async function openSession(db: Db, sealer: Sealer, accountId: string, publicKey: string, nowMs: number): Promise<{ token: string; session: Session }> {
+  const token = randomBytes(32).toString("base64url");
+  const tokenHash = hashToken(token);
+  const expiresAt = nowMs + SESSION_TTL_MS;
+  await db.deleteFrom("console_sessions").where("expires_at", "<=", nowMs).execute();
+  await db
+    .insertInto("console_sessions")
+    .values({ token_hash: tokenHash, account_id: accountId, public_key: publicKey, created_at: nowMs, expires_at: expiresAt })
+    .execute();
+  return { token, session: { accountId, tokenHash, csrfToken: csrfOf(sealer, tokenHash), expiresAt } };
+}
+
+/** The live session of a cookie value, or undefined (unknown, expired, logged out, key disabled). */
+export async function findSession(db: Db, sealer: Sealer, token: string, nowMs: number): Promise<Session | undefined> {
+  if (token === "" || token.length > 100) return undefined;
+  const tokenHash = hashToken(token);
+  return sessionByHash(db, sealer, tokenHash, nowMs);
+}
+
+export async function sessionByHash(db: Db, sealer: Sealer, tokenHash: string, nowMs: number): Promise<Session | undefined> {
+  const row = await db
+    .selectFrom("console_sessions as s")
+    .innerJoin("api_keys as k", "k.public_key", "s.public_key")
+    .select(["s.account_id", "s.expires_at"])
+    .where("s.token_hash", "=", tokenHash)
+    .where("s.expires_at", ">", nowMs)
+    .where("k.status", "=", "active")
+    .executeTakeFirst();
+  if (!row) return undefined;
+  return { accountId: row.account_id, tokenHash, csrfToken: csrfOf(sealer, tokenHash), expiresAt: Number(row.expires_at) };
+}
+
+export function csrfMatches(session: Session, header: string | undefined): boolean {
+  return typeof header === "string" && header !== "" && sameText(header, session.csrfToken);
+}
+
+export async function endSession(db: Db, tokenHash: string): Promise<void> {
+  await db.deleteFrom("console_sessions").where("token_hash", "=", tokenHash).execute();
+}
