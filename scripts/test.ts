@@ -15,6 +15,11 @@ import { startEmbeddedPostgres, type EmbeddedServer } from "./embedded-postgres.
 const root = fileURLToPath(new URL("..", import.meta.url));
 /** Pure code: the engine does not matter, one run is enough. */
 const ENGINE_FREE = ["test/protocol/", "test/docs/", "test/sdk/unit", "test/agent/gpu/", "test/policies/timeline"];
+/**
+ * The console in a real browser: what it checks is the page, so one engine is enough (the
+ * console's server side runs on both in test/console/, and across replicas in test/replicas/).
+ */
+const BROWSER = ["test/browser/"];
 /** Real guests under QEMU: their own suite, `npm run test:qemu`, not part of `npm test`. */
 const OWN_SUITES = ["test/qemu/"];
 /** Several replicas need a shared database: PostgreSQL only. */
@@ -65,7 +70,7 @@ const expand = (arg: string): string[] => (statSync(join(root, arg)).isDirectory
 const files = args.length > 0 ? args.flatMap(expand) : [...findTests(join(root, "packages")), ...findTests(join(root, "test"))];
 const isIn = (prefixes: string[]) => (f: string) => prefixes.some((p) => f.startsWith(p));
 const onSqlite = files.filter((f) => !isIn(POSTGRES_ONLY)(f));
-const onPostgres = files.filter((f) => !isIn(ENGINE_FREE)(f));
+const onPostgres = files.filter((f) => !isIn([...ENGINE_FREE, ...BROWSER])(f));
 
 let pg: EmbeddedServer | undefined;
 let pgDir: string | undefined;
