@@ -9,10 +9,10 @@ export interface Run {
 }
 
 /** `env` replaces the UCLOUD_* and OCS_* variables of this process; nothing of the caller's leaks in. */
-export function ocs(args: string[], env: Record<string, string> = {}, input?: string): Promise<Run> {
+export function ocs(args: string[], env: Record<string, string> = {}, input?: string, cwd?: string): Promise<Run> {
   const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("UCLOUD_") && !k.startsWith("OCS_")));
   return new Promise((resolve) => {
-    const child = execFile(process.execPath, [OCS_BIN, ...args], { env: { ...base, ...env } }, (error, stdout, stderr) => {
+    const child = execFile(process.execPath, [OCS_BIN, ...args], { env: { ...base, ...env }, ...(cwd ? { cwd } : {}) }, (error, stdout, stderr) => {
       const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
       resolve({ code, stdout, stderr });
     });

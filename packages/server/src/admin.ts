@@ -1,8 +1,10 @@
 /** Admin access to the same data directory and database as the server, without serving. */
 import { AccountError, createAccount, createKey, findAccount, setKeyStatus, type Credentials, type KeyPair } from "./accounts/accounts.js";
 import { balanceCents, changeBalance, ledgerOf, toCny, unpaidCents } from "./policies/ledger.js";
+import { existsSync } from "node:fs";
+import { resolve } from "node:path";
 import type { Db } from "./store/schema.js";
-import type { Config } from "./config.js";
+import { ConfigError, type Config } from "./config.js";
 import { createSealer, loadMasterKey } from "./security/secrets.js";
 import { migrate, openStore } from "./store/db.js";
 import { loadCatalog } from "./catalog/catalog.js";
@@ -55,10 +57,32 @@ async function balanceView(db: Db, id: string): Promise<BalanceView> {
   };
 }
 
-export async function withAdmin<T>(config: Config, work: (admin: Admin) => Promise<T>): Promise<T> {
+export interface AdminOptions {
+  /**
+   * Apply pending migrations before the work (default true). `ocs migrate` says false: it applies
+   * them itself, and reports which.
+   */
+  migrate?: boolean;
+  /** May make a new embedded database (default false: a missing one is an error saying where it looked). */
+  create?: boolean;
+}
+
+/** The embedded database's file, when there is one. */
+function sqliteFile(config: Config): string | undefined {
+  if (!config.databaseUrl) return resolve(config.dataDir, "ocs.db");
+  return config.databaseUrl.startsWith("sqlite:") ? resolve(config.databaseUrl.slice("sqlite:".length)) : undefined;
+}
+
+export async function withAdmin<T>(config: Config, work: (admin: Admin) => Promise<T>, opts: AdminOptions = {}): Promise<T> {
+  const file = sqliteFile(config);
+  if (file && !opts.create && !existsSync(file)) {
+    throw new ConfigError(
+      `no database at ${file}: run this where the server runs (its data directory is ${config.dataDir}, relative to the current folder), or set OCS_DATA_DIR (--data-dir) or OCS_DATABASE_URL; \`ocs serve\` or \`ocs migrate\` creates it`,
+    );
+  }
   const store = await openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
   try {
-    await migrate(store.db);
+    if (opts.migrate !== false) await migrate(store.db);
     const sealer = createSealer(loadMasterKey(config.dataDir, config.masterKey));
     return await work({
       createAccount: (name) => createAccount(store.db, sealer, name, Date.now(), config.initialBalance * 100),

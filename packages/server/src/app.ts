@@ -37,7 +37,7 @@ import { LifecyclePolicies } from "./policies/reclaim.js";
 import { createSealer, loadMasterKey } from "./security/secrets.js";
 import { Fleet } from "./fleet/placement.js";
 import { lockDataDir } from "./store/data-dir-lock.js";
-import { migrate, migrated, openStore, type Store } from "./store/db.js";
+import { migrate, migrated, openStore, pendingMigrations, type Store } from "./store/db.js";
 
 export interface AppOptions {
   clock?: Clock;
@@ -84,7 +84,15 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   try {
     if (exclusive) unlockDir = lockDataDir(config.dataDir);
     await databaseClock?.sync();
-    await migrate(store.db);
+    if (config.migrate) await migrate(store.db);
+    else {
+      const missing = await pendingMigrations(store.db);
+      if (missing.length > 0) {
+        throw new ConfigError(
+          `the database schema is not current: ${missing.length} migration${missing.length === 1 ? "" : "s"} pending (${missing.join(", ")}); run \`ocs migrate\` first (this server starts with --no-migrate, OCS_MIGRATE=false, and applies none)`,
+        );
+      }
+    }
   } catch (error) {
     unlockDir?.();
     await store.close();

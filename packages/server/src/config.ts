@@ -35,6 +35,7 @@ export interface Config {
   /** How often the lifecycle policies bill, renew and take their due steps, ms. */
   policyIntervalMs: number;
   eventRetentionHours: number;
+  webhookTimeoutMs: number;
   /** Test knob: this process's clock runs this far ahead (negative: behind). */
   clockSkewMs: number;
   /** `simulated` (the default), `qemu` (an agent in this process runs real guests), `agent` (hosts run `ocs agent`). */
@@ -43,13 +44,15 @@ export interface Config {
   hostLeaseMs: number;
   /** Most instances an account may have, unless the account has a quota of its own. */
   instanceQuota: number;
+  /** Apply pending migrations at start (false: refuse to start on a schema that is not current, for rolling upgrades after `ocs migrate`). */
+  migrate: boolean;
 }
 
 interface Setting {
   key: keyof Config;
   env: string;
   flag: string;
-  kind: "string" | "int";
+  kind: "string" | "int" | "bool";
   /** For strings: the values accepted. */
   choices?: readonly string[];
   default?: string | number;
@@ -74,7 +77,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: "bodyLimit", env: "OCS_BODY_LIMIT", flag: "body-limit", kind: "int", default: 1048576, describe: "largest request body, bytes" },
   { key: "rateLimitRps", env: "OCS_RATE_LIMIT_RPS", flag: "rate-limit-rps", kind: "int", default: 200, describe: "requests per second per account, per replica (0: no limit)" },
   { key: "rateLimitBurst", env: "OCS_RATE_LIMIT_BURST", flag: "rate-limit-burst", kind: "int", default: 400, describe: "requests an account may send at once above its rate" },
-  { key: "logLevel", env: "OCS_LOG_LEVEL", flag: "log-level", kind: "string", default: "info", describe: "fatal, error, warn, info, debug or silent" },
+  { key: "logLevel", env: "OCS_LOG_LEVEL", flag: "log-level", kind: "string", default: "info", choices: ["fatal", "error", "warn", "info", "debug", "trace", "silent"], describe: "fatal, error, warn, info, debug, trace or silent" },
   { key: "clockSkewMs", env: "OCS_CLOCK_SKEW_MS", flag: "clock-skew-ms", kind: "int", default: 0, describe: "test knob: skew this process's clock (PostgreSQL replicas correct it)" },
   { key: "driver", env: "OCS_DRIVER", flag: "driver", kind: "string", default: "simulated", choices: ["simulated", "qemu", "agent"], describe: "simulated, qemu (real guests on this host) or agent (hosts run ocs agent)" },
   { key: "instanceQuota", env: "OCS_INSTANCE_QUOTA", flag: "instance-quota", kind: "int", default: 100, describe: "most instances an account may have (CompShare's level 4), unless set per account" },
@@ -82,7 +85,9 @@ export const SETTINGS: readonly Setting[] = [
   { key: "policyUtcOffsetMin", env: "OCS_POLICY_UTC_OFFSET_MIN", flag: "policy-utc-offset-min", kind: "int", default: 480, describe: "local time of the reclaim rules, minutes east of UTC (CompShare's: China, +480)" },
   { key: "policyIntervalMs", env: "OCS_POLICY_INTERVAL_MS", flag: "policy-interval-ms", kind: "int", default: 10000, describe: "period of the lifecycle policies (billing, renewal, reclaim steps), ms" },
   { key: "eventRetentionHours", env: "OCS_EVENT_RETENTION_HOURS", flag: "event-retention-hours", kind: "int", default: 168, describe: "how long the event log keeps events, hours (a stream resuming from before gets event: reset)" },
+  { key: "webhookTimeoutMs", env: "OCS_WEBHOOK_TIMEOUT_MS", flag: "webhook-timeout-ms", kind: "int", default: 10000, describe: "how long a webhook's receiver has to answer a delivery, ms (then the attempt failed and is retried)" },
   { key: "hostLeaseMs", env: "OCS_HOST_LEASE_MS", flag: "host-lease-ms", kind: "int", default: 40000, describe: "an agent host silent for longer is Unknown to placement, ms" },
+  { key: "migrate", env: "OCS_MIGRATE", flag: "migrate", kind: "bool", default: "true", describe: "apply pending migrations at start (false, or ocs serve --no-migrate: refuse a schema that is not current)" },
 ];
 
 export class ConfigError extends Error {}
@@ -101,6 +106,9 @@ export function loadConfig(flags: Record<string, string | undefined> = {}, env: 
       const pattern = signed ? /^-?\d+$/ : /^\d+$/;
       if (!pattern.test(raw)) throw new ConfigError(`${s.env} (--${s.flag}) must be ${signed ? "an" : "a non-negative"} integer, got ${JSON.stringify(raw)}`);
       out[s.key] = Number(raw);
+    } else if (s.kind === "bool") {
+      if (!/^(true|false|1|0|yes|no)$/i.test(raw)) throw new ConfigError(`${s.env} (--${s.flag}) must be true or false, got ${JSON.stringify(raw)}`);
+      out[s.key] = /^(true|1|yes)$/i.test(raw);
     } else {
       if (s.choices && !s.choices.includes(raw)) throw new ConfigError(`${s.env} (--${s.flag}) must be one of ${s.choices.join(", ")}, got ${JSON.stringify(raw)}`);
       out[s.key] = raw;
@@ -112,6 +120,7 @@ export function loadConfig(flags: Record<string, string | undefined> = {}, env: 
   if (config.lockTtlMs < 1000) throw new ConfigError("OCS_LOCK_TTL_S must be at least 1");
   if (Math.abs(config.policyUtcOffsetMin) > 14 * 60) throw new ConfigError("OCS_POLICY_UTC_OFFSET_MIN must be within ±840 (UTC−14:00 to UTC+14:00)");
   if (config.eventRetentionHours < 1) throw new ConfigError("OCS_EVENT_RETENTION_HOURS must be at least 1");
+  if (config.webhookTimeoutMs < 100) throw new ConfigError("OCS_WEBHOOK_TIMEOUT_MS must be at least 100");
   if (config.policyIntervalMs < 100) throw new ConfigError("OCS_POLICY_INTERVAL_MS must be at least 100");
   if ((config.publicKey === undefined) !== (config.privateKey === undefined)) {
     throw new ConfigError("OCS_PUBLIC_KEY and OCS_PRIVATE_KEY go together: set both or neither");

@@ -54,8 +54,11 @@ export const serveFamily: Family = {
       name: "",
       summary: "Serve the CompShare API until SIGTERM or SIGINT.",
       maxArgs: 0,
-      options: settings,
-      run: admin((config) => serve(config)),
+      options: [
+        ["Upgrades", { "no-migrate": { type: "boolean", describe: "apply no migration: refuse to start unless the schema is current (run `ocs migrate` first; OCS_MIGRATE=false)" } }],
+        ...settings,
+      ],
+      run: admin((config, ctx) => serve(ctx.values["no-migrate"] === true ? { ...config, migrate: false } : config)),
     },
   ],
 };
@@ -110,7 +113,7 @@ export const migrateFamily: Family = {
       maxArgs: 0,
       options: settings,
       run: admin(async (config, ctx) => {
-        print(ctx, { applied: await withAdmin(config, (a) => a.migrate()) });
+        print(ctx, { applied: await withAdmin(config, (a) => a.migrate(), { migrate: false, create: true }) });
         return 0;
       }),
     },

@@ -54,9 +54,13 @@ export async function migrate(db: Db): Promise<string[]> {
   return (results ?? []).filter((r) => r.status === "Success").map((r) => r.migrationName);
 }
 
+/** The known migrations not applied yet, in order. */
+export async function pendingMigrations(db: Db): Promise<string[]> {
+  const migrator = new Migrator({ db, provider: migrationProvider });
+  return (await migrator.getMigrations()).filter((m) => m.executedAt === undefined).map((m) => m.name);
+}
+
 /** Whether every known migration has been applied (the readiness probe). */
 export async function migrated(db: Db): Promise<boolean> {
-  const migrator = new Migrator({ db, provider: migrationProvider });
-  const all = await migrator.getMigrations();
-  return all.every((m) => m.executedAt !== undefined);
+  return (await pendingMigrations(db)).length === 0;
 }
