@@ -60,7 +60,7 @@ export function parseCommand(command: Command, path: string, argv: string[]) {
   try {
     parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
   } catch (error) {
-    throw new UsageError((error as Error).message, `${path} --help`);
+    throw new UsageError(parseFailure(error as Error & { code?: string }, argv, Object.keys(options)), `${path} --help`);
   }
   const values = parsed.values as Values;
   if (values.help) return { help: true as const, values, args: parsed.positionals };
@@ -70,6 +70,30 @@ export function parseCommand(command: Command, path: string, argv: string[]) {
     throw new UsageError(`unexpected argument ${JSON.stringify(parsed.positionals[command.maxArgs])}`, `${path} --help`);
   }
   return { help: false as const, values, args: parsed.positionals };
+}
+
+/** parseArgs' refusal in our words: an unknown option names the closest known one. */
+function parseFailure(error: Error & { code?: string }, argv: string[], known: string[]): string {
+  if (error.code !== "ERR_PARSE_ARGS_UNKNOWN_OPTION") return error.message;
+  const given = argv.find((a) => a.startsWith("-") && a !== "--" && !known.includes(a.replace(/^--?/, "").split("=")[0]!)) ?? "";
+  const name = given.replace(/^--?/, "").split("=")[0]!;
+  const scored = known.map((k) => ({ k, d: editDistance(name, k) })).sort((a, b) => a.d - b.d);
+  const best = scored[0];
+  const hint = best && best.d <= Math.max(2, Math.floor(name.length / 3)) ? `; did you mean --${best.k}?` : "";
+  return `unknown option ${given.split("=")[0] || "(empty)"}${hint} (an argument that starts with "-" goes after "--")`;
+}
+
+/** Levenshtein distance, with a swap of neighbours counted as one edit (--wiat is --wait). */
+function editDistance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const row = d[i]!;
+      row[j] = Math.min(d[i - 1]![j]! + 1, row[j - 1]! + 1, d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) row[j] = Math.min(row[j]!, d[i - 2]![j - 2]! + 1);
+    }
+  }
+  return d[a.length]![b.length]!;
 }
 
 function renderOptions(options: Options): string {

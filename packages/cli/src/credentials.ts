@@ -83,8 +83,13 @@ export function resolveCredentials(flags: Record<string, unknown>, env: NodeJS.P
   const name = explicit ?? env.OCS_PROFILE ?? "default";
   const { profiles } = readConfig(configFile);
   const profile = Object.hasOwn(profiles, name) ? profiles[name] : undefined;
-  if (explicit !== undefined && !profile) {
-    throw new UsageError(`no profile ${JSON.stringify(explicit)} in ${configFile}; create it with: ocs configure --profile ${explicit}`);
+  // A profile named on purpose (the flag, or OCS_PROFILE) must exist; only the implicit "default" may be absent.
+  if ((explicit !== undefined || name !== "default") && !profile) {
+    const from = explicit !== undefined ? "--profile" : "OCS_PROFILE";
+    const known = Object.keys(profiles);
+    throw new UsageError(
+      `${from}: no profile ${JSON.stringify(name)} in ${configFile} (${known.length > 0 ? `its profiles: ${known.join(", ")}` : "it has none"}); create it with: ocs configure --profile ${name}`,
+    );
   }
   const settings: Profile = {};
   const sources: Resolved["sources"] = {};

@@ -27,7 +27,7 @@ import {
   type WaitSpec,
 } from "../api.js";
 import { mapLimit } from "../batch.js";
-import { intOption, str, type Command, type Family, type Options } from "../command.js";
+import { intOption, str, type Command, type Family, type Options, type RunContext, type Values } from "../command.js";
 import { UsageError } from "../io.js";
 import { formatTime, jsonLine, keyValues, Progress, table } from "../output.js";
 import { sizeOf, type Size } from "../sizes.js";
@@ -131,6 +131,33 @@ function power(
 }
 
 /** An action on one instance with options of its own. */
+/** What `resize` was asked for, checked: every size a whole number, memory MB or a size such as 128G. */
+function resizeAsked(values: Values): { compute: boolean; cpu?: number; memory?: number; gpus?: number; diskSpace?: number } {
+  const memory = str(values, "memory");
+  const compute = values.cpu !== undefined || values.gpus !== undefined || memory !== undefined;
+  const disk = values["disk-size"] !== undefined;
+  if (compute && disk) throw new UsageError("a size change and a disk change are separate resizes");
+  if (!compute && !disk) throw new UsageError("nothing to change: give --gpus, --cpu, --memory or --disk-size");
+  return {
+    compute,
+    ...(values.cpu !== undefined ? { cpu: intOption(values, "cpu", 0, 1) } : {}),
+    ...(memory !== undefined ? { memory: parseMemory(memory) } : {}),
+    ...(values.gpus !== undefined ? { gpus: intOption(values, "gpus", 1, 1) } : {}),
+    ...(disk ? { diskSpace: intOption(values, "disk-size", 0, 1) } : {}),
+  };
+}
+
+/** The command, with its options checked before anything is called (a usage error exits 2). */
+function checked(command: Command, check: (ctx: RunContext) => void): Command {
+  return {
+    ...command,
+    run: async (ctx) => {
+      check(ctx);
+      return command.run(ctx);
+    },
+  };
+}
+
 function single(
   name: string,
   summary: string,
@@ -396,37 +423,37 @@ export const family: Family = {
       },
       (c) => stateWait(c, "Running"),
     ),
-    single(
-      "resize",
-      "Change the GPUs, CPUs and memory, or a disk's size, of a stopped instance (Resizing, then Stopped). What is left out of a size comes from the GPU count's size.",
-      {
-        cpu: { type: "string", value: "N", describe: "vCPUs" },
-        memory: { type: "string", value: "SIZE", describe: "memory, MB or e.g. 128G" },
-        gpus: { type: "string", value: "N", describe: "GPUs (default: as now)" },
-        "disk-size": { type: "string", value: "GB", describe: "new size of a disk (the boot disk unless --disk-id)" },
-        "disk-id": { type: "string", value: "DISKID", describe: "the disk to grow" },
-      },
-      async (ctx, UHostId) => {
-        const input: Input<"ResizeCompShareInstance"> = { UHostId };
-        const memory = str(ctx.values, "memory");
-        const compute = ctx.values.cpu !== undefined || ctx.values.gpus !== undefined || memory !== undefined;
-        const disk = ctx.values["disk-size"] !== undefined;
-        if (compute && disk) throw new UsageError("a size change and a disk change are separate resizes");
-        if (compute) {
-          const now = (await ctx.client.request("DescribeCompShareInstance", { UHostIds: [UHostId] }, ctx.call)).data.UHostSet[0];
-          if (!now) throw new UsageError(`instance ${UHostId} is not listed`);
-          input.Gpu = ctx.values.gpus === undefined ? now.GPU : intOption(ctx.values, "gpus", 1, 1);
-          const size = ctx.values.cpu === undefined || memory === undefined ? await sizeOf(ctx.client, now.GpuType, input.Gpu, ctx.call.signal) : undefined;
-          input.Cpu = ctx.values.cpu === undefined ? (size as Size).cpu : intOption(ctx.values, "cpu", 0, 1);
-          input.Memory = memory === undefined ? (size as Size).memory : parseMemory(memory);
-        }
-        if (disk) input.DiskSpace = intOption(ctx.values, "disk-size", 0, 1);
-        const diskId = str(ctx.values, "disk-id");
-        if (diskId) input.DiskId = diskId;
-        if (!compute && !disk) throw new UsageError("nothing to change: give --gpus, --cpu, --memory or --disk-size");
-        return ctx.client.request("ResizeCompShareInstance", input, ctx.call);
-      },
-      (c) => stateWait(c, "Stopped"),
+    checked(
+      single(
+        "resize",
+        "Change the GPUs, CPUs and memory, or a disk's size, of a stopped instance (Resizing, then Stopped). What is left out of a size comes from the GPU count's size.",
+        {
+          cpu: { type: "string", value: "N", describe: "vCPUs" },
+          memory: { type: "string", value: "SIZE", describe: "memory, MB or e.g. 128G" },
+          gpus: { type: "string", value: "N", describe: "GPUs (default: as now)" },
+          "disk-size": { type: "string", value: "GB", describe: "new size of a disk (the boot disk unless --disk-id)" },
+          "disk-id": { type: "string", value: "DISKID", describe: "the disk to grow" },
+        },
+        async (ctx, UHostId) => {
+          const asked = resizeAsked(ctx.values);
+          const input: Input<"ResizeCompShareInstance"> = { UHostId };
+          if (asked.compute) {
+            const now = (await ctx.client.request("DescribeCompShareInstance", { UHostIds: [UHostId] }, ctx.call)).data.UHostSet[0];
+            if (!now) throw new UsageError(`instance ${UHostId} is not listed`);
+            input.Gpu = asked.gpus ?? now.GPU;
+            const size = asked.cpu === undefined || asked.memory === undefined ? await sizeOf(ctx.client, now.GpuType, input.Gpu, ctx.call.signal) : undefined;
+            input.Cpu = asked.cpu ?? (size as Size).cpu;
+            input.Memory = asked.memory ?? (size as Size).memory;
+          }
+          if (asked.diskSpace !== undefined) input.DiskSpace = asked.diskSpace;
+          const diskId = str(ctx.values, "disk-id");
+          if (diskId) input.DiskId = diskId;
+          return ctx.client.request("ResizeCompShareInstance", input, ctx.call);
+        },
+        (c) => stateWait(c, "Stopped"),
+      ),
+      // A bad size is a usage error (exit 2) before any call, not a failed row.
+      (ctx) => void resizeAsked(ctx.values),
     ),
     single("rename", "Rename an instance.", {}, (ctx, UHostId) =>
       ctx.client.request("ModifyCompShareInstanceName", { UHostId, Name: ctx.args[1] as string }, ctx.call),
