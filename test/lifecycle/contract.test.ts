@@ -176,6 +176,17 @@ describe("response contracts (strict)", () => {
     const console = await ok("GetCompShareInstanceConsoleOutput", { ...REGION, UHostId: id, Length: 4096 });
     assert.match(console.Output as string, /ocs-boot-id: [0-9a-f-]{36}/);
     await ok("DescribeCompShareInstancePolicy", { ...REGION, UHostId: id });
+    // Webhooks: a delivery pass with nobody listening logs failed attempts to read back.
+    const hook = await ok("CreateCompShareWebhook", { Url: "http://127.0.0.1:9/hook" });
+    await ok("CreateCompShareWebhook", { Url: "http://127.0.0.1:9/states", "Kinds.0": "instance.state" });
+    await ok("DescribeCompShareWebhooks", {});
+    await s.app.store.db.updateTable("webhooks").set({ cursor: 0 }).where("id", "=", hook.WebhookId as string).execute();
+    assert.equal((await s.app.events.webhooks.pass()).failed, 1);
+    await ok("DescribeCompShareWebhooks", { WebhookId: hook.WebhookId as string, Limit: 1 });
+    const log = await ok("DescribeCompShareWebhookDeliveries", { WebhookId: hook.WebhookId as string, Limit: 5 });
+    assert.equal((log.DeliverySet as Array<{ Outcome: string }>)[0]?.Outcome, "failed");
+    await ok("DescribeCompShareWebhookDeliveries", { WebhookId: hook.WebhookId as string });
+    await ok("DeleteCompShareWebhook", { WebhookId: hook.WebhookId as string });
 
     const priced = { ...REGION, GpuType: "4090", Gpu: 1, Cpu: 16, Memory: 65536, Disks: [{ IsBoot: true, Type: "CLOUD_SSD", Size: 200 }] };
     await ok("GetCompShareInstancePrice", priced);

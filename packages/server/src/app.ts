@@ -24,6 +24,7 @@ import { CONSOLE_PATH, consoleRoutes } from "./console/routes.js";
 import { EventHub } from "./events/hub.js";
 import { pruneExpiredEvents } from "./events/retention.js";
 import { eventStreams, type EventStreams } from "./events/stream.js";
+import { Webhooks } from "./events/webhooks.js";
 import { createPipeline } from "./http/pipeline.js";
 import { RateLimiter } from "./http/rate-limit.js";
 import { createHttpServer, type HttpServer } from "./http/server.js";
@@ -60,7 +61,11 @@ export interface App {
   policies: LifecyclePolicies;
   http: HttpServer;
   /** The event log's fan-out, the streams at /events, and retention (tests prune themselves with manualLoops). */
-  events: { hub: EventHub; streams: EventStreams; prune(): Promise<number> };
+  /**
+   * The event log's fan-out, the streams at /events, retention, and webhook delivery (tests
+   * prune and run delivery passes themselves with manualLoops: `webhooks.pass()`).
+   */
+  events: { hub: EventHub; streams: EventStreams; prune(): Promise<number>; webhooks: Webhooks };
   /** Credentials of the default account created by this start, if it created them. */
   createdCredentials: Credentials | undefined;
   /** Adds (or re-keys) an agent host; returns its token. */
@@ -151,6 +156,17 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const hub = new EventHub({ store, log });
   const streams = eventStreams({ db: store.db, sealer, clock, hub, log });
   const pruneEvents = () => pruneExpiredEvents(store.db, clock, config.eventRetentionHours * 3_600_000);
+  const webhooks = new Webhooks({
+    db: store.db,
+    clock,
+    sealer,
+    hub,
+    log,
+    owner: deps.owner,
+    timeoutMs: config.webhookTimeoutMs,
+    // The attempts log is kept as long as the events it is about.
+    deliveriesRetentionMs: config.eventRetentionHours * 3_600_000,
+  });
   const consoleAssets = loadConsoleAssets(opts.consoleDir);
   if (consoleAssets.missing) log.warn(consoleAssets.missing);
   const mounts = [
@@ -172,7 +188,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     recovery,
     policies,
     http,
-    events: { hub, streams, prune: pruneEvents },
+    events: { hub, streams, prune: pruneEvents, webhooks },
     createdCredentials,
     addHost: (name, zone) => addHost(store.db, name, knownZone(catalog, zone)),
     async listen() {
@@ -208,6 +224,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
         })();
       }
       await hub.start();
+      if (!opts.manualLoops) webhooks.start();
       const address = await http.listen(config.host, config.port);
       log.info({ address: `${address.address}:${address.port}`, db: store.engine, location: store.location }, "serving the CompShare API");
       return address;
@@ -216,6 +233,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       // Streams first: the server's close waits for every connection, and a stream never ends by itself.
       streams.closeAll();
       await http.close();
+      await webhooks.close();
       await hub.close();
       stopLoops.abort();
       await schedulerLoop;

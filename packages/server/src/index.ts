@@ -6,6 +6,7 @@ export { createLogger } from "./log.js";
 export { openStore, migrate, migrated, type Store } from "./store/db.js";
 export { createAccount, createKey, setKeyStatus, AccountError, type Credentials } from "./accounts/accounts.js";
 export { createSealer, loadMasterKey } from "./security/secrets.js";
+export { Webhooks, signWebhook, backoffMs, type PassReport, type WebhookOptions } from "./events/webhooks.js";
 export { armFault, clearFaults, type FaultSpec } from "./drivers/simulated/faults.js";
 export { SimulatedDriver } from "./drivers/simulated/driver.js";
 export type { Driver, DriverCall, Fence, MachineSpec, MachineStatus, PowerState } from "./drivers/driver.js";

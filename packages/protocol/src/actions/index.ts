@@ -9,6 +9,7 @@ import * as operations from "./operations.js";
 import * as policies from "./policies.js";
 import * as pricing from "./pricing.js";
 import * as projects from "./projects.js";
+import * as webhooks from "./webhooks.js";
 import type { ActionContract } from "./contract.js";
 
 export const actions = {
@@ -66,6 +67,10 @@ export const actions = {
   DescribeCompShareInstanceOperations: operations.DescribeCompShareInstanceOperations,
   GetCompShareInstanceConsoleOutput: operations.GetCompShareInstanceConsoleOutput,
   DescribeCompShareInstancePolicy: policies.DescribeCompShareInstancePolicy,
+  CreateCompShareWebhook: webhooks.CreateCompShareWebhook,
+  DescribeCompShareWebhooks: webhooks.DescribeCompShareWebhooks,
+  DeleteCompShareWebhook: webhooks.DeleteCompShareWebhook,
+  DescribeCompShareWebhookDeliveries: webhooks.DescribeCompShareWebhookDeliveries,
 } as const;
 
 export type Actions = typeof actions;
@@ -77,3 +82,4 @@ export function findAction(name: string): ActionContract | undefined {
 
 export * from "./contract.js";
 export { ChargeTypes } from "./instances.js";
+export { WEBHOOK_HEADERS, WebhookDeliveryModel, WebhookModel } from "./webhooks.js";

@@ -10,6 +10,7 @@ import { operationHandlers } from "./operations.js";
 import { policyHandlers } from "./policies.js";
 import { pricingHandlers } from "./pricing.js";
 import { projectHandlers } from "./projects.js";
+import { webhookHandlers } from "./webhooks.js";
 
 export const handlers: HandlerMap = {
   ...instanceHandlers,
@@ -22,5 +23,6 @@ export const handlers: HandlerMap = {
   ...projectHandlers,
   ...operationHandlers,
   ...policyHandlers,
+  ...webhookHandlers,
 };
 export type { Services, RequestContext } from "./registry.js";

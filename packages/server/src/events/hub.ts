@@ -68,6 +68,8 @@ export class EventHub {
   private cursor = 0;
   private started = false;
   private readonly subscribers = new Map<string, Set<Live>>();
+  /** Told the new head after each read that moved it (the webhooks' wake-up). */
+  private readonly watchers = new Set<(head: number) => void>();
   private pumping: Promise<void> | undefined;
   private again = false;
   private gap: Gap | undefined;
@@ -128,6 +130,34 @@ export class EventHub {
     return { close: () => this.remove(live) };
   }
 
+  /**
+   * Calls `onAdvance` with the new head whenever the reader moves past new events; on SQLite
+   * the reader polls while anyone watches.
+   */
+  watch(onAdvance: (head: number) => void): Subscription {
+    this.watchers.add(onAdvance);
+    this.start().then(
+      () => this.schedule(),
+      (error: unknown) => this.opts.log.error({ err: error }, "starting the event reader failed"),
+    );
+    return { close: () => void this.watchers.delete(onAdvance) };
+  }
+
+  /**
+   * Reads the log now and answers the reader's position: every event up to it is visible, and no
+   * lower id can still appear (a gap is waited for, as for the streams). Readers of the log by
+   * account (the webhooks) read up to it and never past.
+   */
+  async settledHead(): Promise<number> {
+    await this.start();
+    if (this.pumping) await this.pumping;
+    if (!this.closed) {
+      this.wake();
+      await this.pumping;
+    }
+    return this.cursor;
+  }
+
   /** Reads the log now (a write of this process, or a test). */
   wake(): void {
     if (this.closed || !this.started) return;
@@ -150,6 +180,7 @@ export class EventHub {
     await this.listening?.close();
     await this.pumping;
     this.subscribers.clear();
+    this.watchers.clear();
   }
 
   private add(live: Live): void {
@@ -170,7 +201,7 @@ export class EventHub {
     if (this.closed) return;
     const pollMs = this.opts.pollMs ?? 100;
     if (this.gap) this.timer = setTimeout(() => this.wake(), 50);
-    else if (!this.postgres && this.subscribers.size > 0) this.timer = setTimeout(() => this.wake(), pollMs);
+    else if (!this.postgres && (this.subscribers.size > 0 || this.watchers.size > 0)) this.timer = setTimeout(() => this.wake(), pollMs);
   }
 
   private async pump(): Promise<void> {
@@ -197,6 +228,7 @@ export class EventHub {
         if (ready.length > 0) {
           this.cursor = expect - 1;
           this.dispatch(ready);
+          for (const watcher of this.watchers) watcher(this.cursor);
         }
         if (this.gap && (this.gap.through <= this.cursor || this.gap.through <= settled)) this.gap = undefined;
         if (ready.length < rows.length) {

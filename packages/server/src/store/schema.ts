@@ -348,6 +348,48 @@ export interface ConsoleNoncesUsedTable {
   expires_at: number;
 }
 
+/** A webhook of an account: where its events are POSTed, and how far it has got. */
+export interface WebhooksTable {
+  /** `whk-…`. */
+  id: string;
+  account_id: string;
+  url: string;
+  /** The signing secret, sealed with the master key; never answered after Create. */
+  secret_sealed: string;
+  /** JSON list of the event kinds it wants; empty: every kind. */
+  kinds: string;
+  /** `active`. */
+  status: string;
+  created_at: number;
+  /** The last event id delivered (or passed over): the next delivery is of an event after it. */
+  cursor: number;
+  /** When the next attempt may be made (0: now); set by the backoff after a failure. */
+  next_attempt_at: number;
+  /** Failed attempts at the event after the cursor, since the last success. */
+  attempts: number;
+  /** What the last attempt got: an HTTP status, `timeout`, `error`, `reset`; empty before any. */
+  last_status: string;
+  last_attempt_at: number;
+  /** The replica delivering it now, until `lease_until`. */
+  lease_owner: string | null;
+  lease_until: number;
+}
+
+/** One attempt to deliver an event to a webhook, or a reset of its cursor. */
+export interface WebhookDeliveriesTable {
+  id: Generated<number>;
+  webhook_id: string;
+  event_id: number;
+  /** `delivered`, `failed`, `reset`. */
+  outcome: string;
+  attempt: number;
+  /** The HTTP status answered, 0 when none came. */
+  status_code: number;
+  error: string;
+  duration_ms: number;
+  at: number;
+}
+
 export interface SimMachinesTable {
   id: string;
   /** `on`, `off`. */
@@ -403,6 +445,8 @@ export interface Database {
   event_log: EventLogTable;
   console_sessions: ConsoleSessionsTable;
   console_nonces_used: ConsoleNoncesUsedTable;
+  webhooks: WebhooksTable;
+  webhook_deliveries: WebhookDeliveriesTable;
   sim_machines: SimMachinesTable;
   sim_images: SimImagesTable;
   sim_faults: SimFaultsTable;
@@ -421,4 +465,6 @@ export type HostRow = Selectable<HostsTable>;
 export type DiskRow = Selectable<DisksTable>;
 export type LedgerRow = Selectable<LedgerTable>;
 export type EventRow = Selectable<EventsTable>;
+export type WebhookRow = Selectable<WebhooksTable>;
+export type WebhookDeliveryRow = Selectable<WebhookDeliveriesTable>;
 export type NewOperation = Insertable<OperationsTable>;

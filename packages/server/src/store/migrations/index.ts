@@ -8,6 +8,7 @@ import * as m005 from "./005_host_commands.js";
 import * as m006 from "./006_policies.js";
 import * as m007 from "./007_events.js";
 import * as m008 from "./008_console_sessions.js";
+import * as m009 from "./009_webhooks.js";
 
 const all: Record<string, Migration> = {
   "001_initial": m001,
@@ -18,6 +19,7 @@ const all: Record<string, Migration> = {
   "006_policies": m006,
   "007_events": m007,
   "008_console_sessions": m008,
+  "009_webhooks": m009,
 };
 
 export const migrationProvider: MigrationProvider = { getMigrations: async () => all };

@@ -1,0 +1,149 @@
+/**
+ * Webhook rows and their delivery log. The delivery loop is in events/webhooks.ts; this file
+ * only speaks SQL. Every write of the loop is conditioned on holding the webhook's lease, so a
+ * replica that lost it (or a webhook deleted meanwhile) changes nothing.
+ */
+import { sql } from "kysely";
+import type { Db, WebhookDeliveryRow, WebhookRow } from "../schema.js";
+
+export interface NewWebhook {
+  id: string;
+  accountId: string;
+  url: string;
+  secretSealed: string;
+  kinds: readonly string[];
+  cursor: number;
+  at: number;
+}
+
+export async function insertWebhook(db: Db, w: NewWebhook): Promise<void> {
+  await db
+    .insertInto("webhooks")
+    .values({
+      id: w.id,
+      account_id: w.accountId,
+      url: w.url,
+      secret_sealed: w.secretSealed,
+      kinds: w.kinds.length > 0 ? JSON.stringify(w.kinds) : "",
+      status: "active",
+      created_at: w.at,
+      cursor: w.cursor,
+      next_attempt_at: 0,
+      attempts: 0,
+      last_status: "",
+      last_attempt_at: 0,
+      lease_owner: null,
+      lease_until: 0,
+    })
+    .execute();
+}
+
+export async function countWebhooks(db: Db, accountId: string): Promise<number> {
+  const row = await db.selectFrom("webhooks").select((eb) => eb.fn.countAll().as("n")).where("account_id", "=", accountId).executeTakeFirst();
+  return Number(row?.n ?? 0);
+}
+
+/** An account's webhooks, oldest first (one, when `id` is given). */
+export async function listWebhooks(db: Db, accountId: string, id: string | undefined, offset: number, limit: number): Promise<{ rows: WebhookRow[]; total: number }> {
+  let q = db.selectFrom("webhooks").where("account_id", "=", accountId);
+  if (id !== undefined) q = q.where("id", "=", id);
+  const total = await q.select((eb) => eb.fn.countAll().as("n")).executeTakeFirst();
+  const rows = await q.selectAll().orderBy("created_at").orderBy("id").offset(offset).limit(limit).execute();
+  return { rows, total: Number(total?.n ?? 0) };
+}
+
+export async function findWebhook(db: Db, accountId: string, id: string): Promise<WebhookRow | undefined> {
+  return db.selectFrom("webhooks").selectAll().where("id", "=", id).where("account_id", "=", accountId).executeTakeFirst();
+}
+
+/** Deletes an account's webhook and its log; false when it has none of that id. */
+export async function deleteWebhook(db: Db, accountId: string, id: string): Promise<boolean> {
+  return db.transaction().execute(async (tx) => {
+    const res = await tx.deleteFrom("webhooks").where("id", "=", id).where("account_id", "=", accountId).executeTakeFirst();
+    if (Number(res.numDeletedRows) === 0) return false;
+    await tx.deleteFrom("webhook_deliveries").where("webhook_id", "=", id).execute();
+    return true;
+  });
+}
+
+export async function listDeliveries(db: Db, webhookId: string, offset: number, limit: number): Promise<{ rows: WebhookDeliveryRow[]; total: number }> {
+  const q = db.selectFrom("webhook_deliveries").where("webhook_id", "=", webhookId);
+  const total = await q.select((eb) => eb.fn.countAll().as("n")).executeTakeFirst();
+  const rows = await q.selectAll().orderBy("id", "desc").offset(offset).limit(limit).execute();
+  return { rows, total: Number(total?.n ?? 0) };
+}
+
+/**
+ * Webhooks with something to do: active, due (not waiting out a backoff), behind `head`, and
+ * not leased to another replica. Soonest due first.
+ */
+export async function dueWebhooks(db: Db, now: number, head: number, owner: string, limit: number): Promise<WebhookRow[]> {
+  return db
+    .selectFrom("webhooks")
+    .selectAll()
+    .where("status", "=", "active")
+    .where("next_attempt_at", "<=", now)
+    .where("cursor", "<", head)
+    .where((eb) => eb.or([eb("lease_owner", "is", null), eb("lease_until", "<=", now), eb("lease_owner", "=", owner)]))
+    .orderBy("next_attempt_at")
+    .orderBy("id")
+    .limit(limit)
+    .execute();
+}
+
+/** Takes (or renews) the lease of a webhook by compare-and-set: true when this owner holds it now. */
+export async function claimLease(db: Db, id: string, owner: string, now: number, until: number): Promise<boolean> {
+  const res = await db
+    .updateTable("webhooks")
+    .set({ lease_owner: owner, lease_until: until })
+    .where("id", "=", id)
+    .where((eb) => eb.or([eb("lease_owner", "is", null), eb("lease_until", "<=", now), eb("lease_owner", "=", owner)]))
+    .executeTakeFirst();
+  return Number(res.numUpdatedRows) === 1;
+}
+
+export async function releaseLease(db: Db, id: string, owner: string): Promise<void> {
+  await db.updateTable("webhooks").set({ lease_owner: null, lease_until: 0 }).where("id", "=", id).where("lease_owner", "=", owner).execute();
+}
+
+export interface Outcome {
+  webhookId: string;
+  owner: string;
+  /** The webhook's row after the attempt. */
+  set: Partial<Pick<WebhookRow, "cursor" | "attempts" | "next_attempt_at" | "last_status" | "last_attempt_at" | "lease_until">>;
+  /** The attempt to log, if any. */
+  delivery?: Omit<WebhookDeliveryRow, "id" | "webhook_id">;
+}
+
+/** Writes what an attempt changed, and logs it, if this owner still holds the lease; false otherwise (deleted, or taken over). */
+export async function recordOutcome(db: Db, o: Outcome): Promise<boolean> {
+  return db.transaction().execute(async (tx) => {
+    const res = await tx.updateTable("webhooks").set(o.set).where("id", "=", o.webhookId).where("lease_owner", "=", o.owner).executeTakeFirst();
+    if (Number(res.numUpdatedRows) !== 1) return false;
+    if (o.delivery) await tx.insertInto("webhook_deliveries").values({ ...o.delivery, webhook_id: o.webhookId }).execute();
+    return true;
+  });
+}
+
+/** Keeps the newest `keep` log rows of a webhook. */
+export async function trimDeliveries(db: Db, webhookId: string, keep: number): Promise<void> {
+  const nth = await db
+    .selectFrom("webhook_deliveries")
+    .select("id")
+    .where("webhook_id", "=", webhookId)
+    .orderBy("id", "desc")
+    .offset(keep)
+    .limit(1)
+    .executeTakeFirst();
+  if (nth) await db.deleteFrom("webhook_deliveries").where("webhook_id", "=", webhookId).where("id", "<=", nth.id).execute();
+}
+
+/** Deletes log rows older than `cutoff`, and rows of webhooks that no longer exist. */
+export async function pruneDeliveries(db: Db, cutoff: number): Promise<number> {
+  const old = await db.deleteFrom("webhook_deliveries").where("at", "<", cutoff).executeTakeFirst();
+  const orphans = await db
+    .deleteFrom("webhook_deliveries")
+    .where(({ not, exists, selectFrom }) => not(exists(selectFrom("webhooks").select(sql`1`.as("one")).whereRef("webhooks.id", "=", "webhook_deliveries.webhook_id"))))
+    .executeTakeFirst();
+  return Number(old.numDeletedRows) + Number(orphans.numDeletedRows);
+}
