@@ -11,8 +11,8 @@ import {
   waitUntilImageAvailable,
   waitUntilInstanceGone,
   waitUntilInstanceState,
+  type InstanceWaiterOptions,
   type Poll,
-  type WaiterOptions,
 } from "@opencompshare/sdk";
 import { startServer, type TestServer } from "../helpers/server.js";
 import { retCode, stubServer } from "./unit/stub-server.js";
@@ -23,11 +23,14 @@ describe("waiters against the server", () => {
   let s: TestServer;
   let client: CompShareClient;
   /** The waiter's time is the server's: sleeping advances the ManualClock. */
-  let virtual: Pick<WaiterOptions, "now" | "sleep">;
+  let virtual: Pick<InstanceWaiterOptions, "now" | "sleep" | "mode">;
   before(async () => {
     s = await startServer();
     client = new CompShareClient({ publicKey: s.keys.PublicKey, privateKey: s.keys.PrivateKey, baseUrl: s.url, validateResponses: true });
     virtual = {
+      // These are the poll waiters (test/sdk/waiters-events.test.ts has the listening ones): a sleep
+      // that only moves the clock would let an event waiter race ahead of the server's work.
+      mode: "poll",
       now: () => s.clock.now(),
       sleep: async (ms) => {
         await settle();
@@ -135,8 +138,10 @@ describe("waiters against a stub", () => {
       const client = new CompShareClient({ publicKey: "p", privateKey: "k", baseUrl: stub.url });
       const r = await waitUntilInstanceState(client, { UHostId: "uhost-a", State: "Running" });
       assert.ok(r.outcome === "failure" && r.reason === "gone");
-      assert.equal(stub.requests[0]?.params["UHostIds.0"], "uhost-a");
-      assert.equal(stub.requests[0]?.params.Action, "DescribeCompShareInstance");
+      // The waiter asks for the event stream first (mode "auto"); the stub's answer is no stream, so it polls.
+      const describe = stub.requests.find((r) => r.params.Action !== undefined);
+      assert.equal(describe?.params["UHostIds.0"], "uhost-a");
+      assert.equal(describe?.params.Action, "DescribeCompShareInstance");
       assert.equal((await waitUntilInstanceGone(client, { UHostId: "uhost-a" })).outcome, "success");
     } finally {
       await stub.close();

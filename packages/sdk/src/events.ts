@@ -89,6 +89,11 @@ export async function* streamEvents(deps: StreamDeps, opts: EventsOptions = {}):
         if (res.status < 500 && res.status !== 429) throw error;
         if (opts.reconnect === false) throw error;
       }
+      if (res?.status === 200 && !/^text\/event-stream\b/i.test(res.headers.get("content-type") ?? "")) {
+        // Something else answers at this path (a proxy, a server without the stream): not worth asking again.
+        const text = await res.text().catch(() => "");
+        throw new HttpError(res.status, `not an event stream: ${text.slice(0, 200)}`, ACTION, res.headers.get(REQUEST_ID_HEADER) ?? undefined, undefined);
+      }
       if (res?.status === 200 && res.body) {
         failures = 0;
         opts.onOpen?.();

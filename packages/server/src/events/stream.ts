@@ -182,8 +182,16 @@ export function eventStreams(deps: StreamDeps): EventStreams {
     // The response closes when the client goes away (or when it is ended here).
     res.on("close", end);
     res.on("error", end);
+    // Until the subscription holds, what it delivers (a reset, missed events) waits here: the
+    // answer goes out only once the stream is subscribed, so a client that has its headers (the
+    // SDK's waiters) may Describe and know that any later change reaches it as an event.
+    let held: string[] | undefined = [];
     const write = (chunk: string) => {
       if (stop.signal.aborted) return;
+      if (held) {
+        held.push(chunk);
+        return;
+      }
       res.write(chunk);
       if (res.writableLength > MAX_BUFFERED) {
         deps.log.warn({ reqId: requestId, account }, "event stream: the client does not read; disconnected");
@@ -191,14 +199,6 @@ export function eventStreams(deps: StreamDeps): EventStreams {
       }
     };
 
-    res.writeHead(200, {
-      "Content-Type": "text/event-stream; charset=utf-8",
-      "Cache-Control": "no-store",
-      "X-Accel-Buffering": "no",
-      Connection: "keep-alive",
-      [REQUEST_ID_HEADER]: requestId,
-    });
-    write(`: ${ACTION} ${requestId}\nretry: 2000\n\n`);
     try {
       const sub = await deps.hub.subscribe(
         {
@@ -213,9 +213,22 @@ export function eventStreams(deps: StreamDeps): EventStreams {
       if (stop.signal.aborted) sub.close();
     } catch (error) {
       deps.log.error({ reqId: requestId, err: error }, "event stream: could not subscribe");
+      held = undefined;
+      if (!res.headersSent && !stop.signal.aborted) refuse(res, requestId, error);
       end();
       return;
     }
+    if (stop.signal.aborted) return;
+    res.writeHead(200, {
+      "Content-Type": "text/event-stream; charset=utf-8",
+      "Cache-Control": "no-store",
+      "X-Accel-Buffering": "no",
+      Connection: "keep-alive",
+      [REQUEST_ID_HEADER]: requestId,
+    });
+    const backlog = held;
+    held = undefined;
+    write(`: ${ACTION} ${requestId}\nretry: 2000\n\n${backlog.join("")}`);
     (async () => {
       while (!stop.signal.aborted) {
         try {
