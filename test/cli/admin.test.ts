@@ -87,6 +87,31 @@ describe("ocs admin commands", () => {
     assert.deepEqual([json.Timeline, json.NextStep], ["expiry", "expiry-reminder"]);
   });
 
+  it("account list, key list (private keys masked), account disable and enable", async () => {
+    const created = JSON.parse((await ocs("account", "create", "carol")).stdout) as { AccountId: string; PublicKey: string; PrivateKey: string };
+    const keys = { PublicKey: created.PublicKey, PrivateKey: created.PrivateKey };
+    const lines = (out: string) => out.trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+    const accounts = lines((await ocs("account", "list")).stdout);
+    const carol = accounts.find((a) => a.Name === "carol");
+    assert.deepEqual({ ...carol, CreateTime: 0 }, { AccountId: created.AccountId, Name: "carol", AccountNumber: carol?.AccountNumber, Status: "active", ActiveKeys: 1, Instances: 0, CreateTime: 0 });
+    assert.ok(accounts.some((a) => a.Name === "default"));
+    const listed = await ocs("key", "list", "carol");
+    assert.ok(!listed.stdout.includes(created.PrivateKey), "no private key is printed");
+    assert.deepEqual(lines(listed.stdout).map((k) => [k.PublicKey, k.PrivateKey, k.Status, k.Origin]), [[created.PublicKey, "********", "active", "created"]]);
+
+    const disabled = JSON.parse((await ocs("account", "disable", "carol")).stdout) as { Status: string; DisabledKeys: string[] };
+    assert.deepEqual(disabled.DisabledKeys, [created.PublicKey]);
+    assert.equal((await s.call("DescribeCompShareInstance", REGION, keys)).body.RetCode, 172);
+    await assert.rejects(ocs("key", "create", "carol"), (e: { code: number; stderr: string }) => e.code === 1 && /disabled/.test(e.stderr));
+    await assert.rejects(ocs("key", "enable", created.PublicKey), (e: { code: number; stderr: string }) => e.code === 1 && /account enable/.test(e.stderr));
+    assert.equal(lines((await ocs("account", "list")).stdout).find((a) => a.Name === "carol")?.Status, "disabled");
+
+    await ocs("account", "enable", "carol");
+    assert.equal((await s.call("DescribeCompShareInstance", REGION, keys)).body.RetCode, 172, "its keys stay disabled");
+    await ocs("key", "enable", created.PublicKey);
+    assert.equal((await s.call("DescribeCompShareInstance", REGION, keys)).body.RetCode, 0);
+  });
+
   it("refuses a duplicate account and an unknown one with exit code 1, bad usage with 2", async () => {
     await assert.rejects(ocs("account", "create", "alice"), (e: { code: number; stderr: string }) => e.code === 1 && /exists/.test(e.stderr));
     await assert.rejects(ocs("key", "create", "nobody"), (e: { code: number }) => e.code === 1);

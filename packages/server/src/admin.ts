@@ -1,5 +1,6 @@
 /** Admin access to the same data directory and database as the server, without serving. */
 import { AccountError, createAccount, createKey, findAccount, setKeyStatus, type Credentials, type KeyPair } from "./accounts/accounts.js";
+import { listAccounts, listKeys, setAccountStatus, type AccountView, type KeyView } from "./accounts/inventory.js";
 import { balanceCents, changeBalance, ledgerOf, toCny, unpaidCents } from "./policies/ledger.js";
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
@@ -14,6 +15,10 @@ export interface Admin {
   createAccount(name: string): Promise<Credentials>;
   createKey(account: string): Promise<KeyPair>;
   setKeyStatus(publicKey: string, status: "active" | "disabled"): Promise<void>;
+  listAccounts(): Promise<AccountView[]>;
+  /** An account's keys, private keys masked. */
+  listKeys(account: string): Promise<KeyView[]>;
+  setAccountStatus(account: string, status: "active" | "disabled"): Promise<{ AccountId: string; Status: string; DisabledKeys: string[] }>;
   migrate(): Promise<string[]>;
   /** Adds an agent host (or gives it a new token); returns the token. */
   addHost(name: string, zone: string | undefined): Promise<string>;
@@ -88,6 +93,9 @@ export async function withAdmin<T>(config: Config, work: (admin: Admin) => Promi
       createAccount: (name) => createAccount(store.db, sealer, name, Date.now(), config.initialBalance * 100),
       createKey: (account) => createKey(store.db, sealer, account, Date.now()),
       setKeyStatus: (publicKey, status) => setKeyStatus(store.db, publicKey, status),
+      listAccounts: () => listAccounts(store.db),
+      listKeys: (account) => listKeys(store.db, account),
+      setAccountStatus: (account, status) => setAccountStatus(store.db, account, status),
       migrate: () => migrate(store.db),
       addHost: (name, zone) => addHost(store.db, name, knownZone(loadCatalog(config.catalogFile), zone)),
       balance: async (account) => balanceView(store.db, await accountId(store.db, account)),

@@ -3,11 +3,10 @@
  * Nothing else wires components together.
  */
 import { randomUUID } from "node:crypto";
-import { chmodSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
 import type { AddressInfo } from "node:net";
 import { AGENT_PATH, EVENTS_PATH } from "@opencompshare/protocol";
-import { ensureDefaultAccount, type Credentials } from "./accounts/accounts.js";
+import type { Credentials } from "./accounts/accounts.js";
+import { ensureDefaultAccount, syncCredentialsFile } from "./accounts/default-account.js";
 import type { Services } from "./actions/index.js";
 import { loadCatalog } from "./catalog/catalog.js";
 import { syncCatalog } from "./catalog/sync.js";
@@ -112,12 +111,13 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const fleet = new Fleet({ kind: config.driver === "simulated" ? "simulated" : "agent", hostLeaseMs: config.hostLeaseMs });
   await syncCatalog(store.db, catalog, clock.now(), { fleet: fleet.opts.kind === "simulated" });
   const pair = config.publicKey && config.privateKey ? { publicKey: config.publicKey, privateKey: config.privateKey } : undefined;
-  const createdCredentials = await ensureDefaultAccount(store.db, sealer, pair, clock.now(), config.initialBalance * 100);
-  if (createdCredentials) {
-    const file = join(config.dataDir, "default-credentials.json");
-    writeFileSync(file, JSON.stringify(createdCredentials, null, 2) + "\n", { mode: 0o600 });
-    chmodSync(file, 0o600);
+  const defaults = await ensureDefaultAccount(store.db, sealer, pair, clock.now(), config.initialBalance * 100);
+  const createdCredentials = defaults.created;
+  if (defaults.retired.length > 0) {
+    log.warn({ retired: defaults.retired }, "default account: retired the keys the configuration no longer names (OCS_PUBLIC_KEY/OCS_PRIVATE_KEY, or the generated pair)");
   }
+  const fileNote = syncCredentialsFile(config.dataDir, defaults);
+  if (fileNote) log.warn(fileNote);
 
   // Real machines (qemu in this process, or agents on hosts) are reached through the host command queue.
   const queue = new CommandQueue(store.db, clock, sealer);

@@ -31,6 +31,22 @@ const admin =
     }
   };
 
+const accountStatus = (name: "disable" | "enable"): Command => ({
+  name,
+  args: "ACCOUNT",
+  minArgs: 1,
+  maxArgs: 1,
+  summary:
+    name === "disable"
+      ? "Disable an account (id or name) and every key it has: its requests are refused with 172, its console sessions end."
+      : "Enable a disabled account again; its keys stay disabled until `ocs key enable`.",
+  options: settings,
+  run: admin(async (config, ctx) => {
+    print(ctx, await withAdmin(config, (a) => a.setAccountStatus(ctx.args[0] as string, name === "disable" ? "disabled" : "active")));
+    return 0;
+  }),
+});
+
 const keyStatus = (name: "disable" | "enable"): Command => ({
   name,
   args: "PUBLICKEY",
@@ -79,6 +95,18 @@ export const accountFamily: Family = {
         return 0;
       }),
     },
+    {
+      name: "list",
+      summary: "List the accounts: id, name, number, status, active keys, instances (JSON lines).",
+      maxArgs: 0,
+      options: settings,
+      run: admin(async (config, ctx) => {
+        for (const account of await withAdmin(config, (a) => a.listAccounts())) print(ctx, account);
+        return 0;
+      }),
+    },
+    accountStatus("disable"),
+    accountStatus("enable"),
   ],
 };
 
@@ -95,6 +123,18 @@ export const keyFamily: Family = {
       options: settings,
       run: admin(async (config, ctx) => {
         print(ctx, await withAdmin(config, (a) => a.createKey(ctx.args[0] as string)));
+        return 0;
+      }),
+    },
+    {
+      name: "list",
+      args: "ACCOUNT",
+      minArgs: 1,
+      maxArgs: 1,
+      summary: "List an account's keys (JSON lines): public key, status, origin; the private key is masked.",
+      options: settings,
+      run: admin(async (config, ctx) => {
+        for (const key of await withAdmin(config, (a) => a.listKeys(ctx.args[0] as string))) print(ctx, key);
         return 0;
       }),
     },

@@ -5,7 +5,7 @@
 import { randomBytes } from "node:crypto";
 import { ApiError } from "@opencompshare/protocol";
 import type { Sealer } from "../security/secrets.js";
-import type { Db, Executor } from "../store/schema.js";
+import type { Db, Executor, KeyOrigin } from "../store/schema.js";
 
 export interface Credentials {
   AccountId: string;
@@ -28,7 +28,14 @@ const newPrivateKey = (): string => randomBytes(20).toString("hex");
 
 export class AccountError extends Error {}
 
-export async function createAccount(db: Db, sealer: Sealer, name: string, now: number, balanceCents = 0): Promise<Credentials> {
+/** The first key pair of a new account: a new random one (`created`), or the one given. */
+interface FirstKey {
+  publicKey?: string;
+  privateKey?: string;
+  origin: KeyOrigin;
+}
+
+export async function createAccount(db: Db, sealer: Sealer, name: string, now: number, balanceCents = 0, first: FirstKey = { origin: "created" }): Promise<Credentials> {
   if (!/^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$/.test(name)) {
     throw new AccountError("account name: 1 to 64 of letters, digits, _ . @ -, starting with a letter or digit");
   }
@@ -42,16 +49,16 @@ export async function createAccount(db: Db, sealer: Sealer, name: string, now: n
     const orgId = Math.max(10000, Number(last?.n ?? 0)) + 1;
     await tx.insertInto("accounts").values({ id: accountId, name, created_at: now, org_id: orgId, instance_quota: 0, net_optimized: 0, balance_cents: balanceCents }).execute();
     await tx.insertInto("projects").values({ id: projectId, account_id: accountId, name: "default", is_default: 1, created_at: now }).execute();
-    const key = await insertKey(tx, sealer, accountId, newPublicKey(), newPrivateKey(), now);
+    const key = await insertKey(tx, sealer, accountId, now, first.origin, first.publicKey && first.privateKey ? { publicKey: first.publicKey, privateKey: first.privateKey } : undefined);
     return { AccountId: accountId, AccountNumber: orgId, ProjectId: projectId, PublicKey: key.PublicKey, PrivateKey: key.PrivateKey };
   });
 }
 
 /** Resolves an account by id or name. */
-export async function findAccount(db: Executor, idOrName: string): Promise<{ id: string; name: string } | undefined> {
+export async function findAccount(db: Executor, idOrName: string): Promise<{ id: string; name: string; status: "active" | "disabled" } | undefined> {
   return db
     .selectFrom("accounts")
-    .select(["id", "name"])
+    .select(["id", "name", "status"])
     .where((eb) => eb.or([eb("id", "=", idOrName), eb("name", "=", idOrName)]))
     .executeTakeFirst();
 }
@@ -59,18 +66,32 @@ export async function findAccount(db: Executor, idOrName: string): Promise<{ id:
 export async function createKey(db: Db, sealer: Sealer, account: string, now: number): Promise<KeyPair> {
   const found = await findAccount(db, account);
   if (!found) throw new AccountError(`account ${account} does not exist`);
-  return insertKey(db, sealer, found.id, newPublicKey(), newPrivateKey(), now);
+  if (found.status === "disabled") throw new AccountError(`account ${found.name} is disabled: \`ocs account enable ${found.name}\` first`);
+  return insertKey(db, sealer, found.id, now, "created");
 }
 
-async function insertKey(db: Executor, sealer: Sealer, accountId: string, publicKey: string, privateKey: string, now: number): Promise<KeyPair> {
+/** Adds a key pair to an account: the one given, else a new random one. */
+export async function insertKey(
+  db: Executor,
+  sealer: Sealer,
+  accountId: string,
+  now: number,
+  origin: KeyOrigin,
+  pair: { publicKey: string; privateKey: string } = { publicKey: newPublicKey(), privateKey: newPrivateKey() },
+): Promise<KeyPair> {
+  const { publicKey, privateKey } = pair;
   await db
     .insertInto("api_keys")
-    .values({ public_key: publicKey, account_id: accountId, private_key_sealed: sealer.seal(privateKey), status: "active", created_at: now })
+    .values({ public_key: publicKey, account_id: accountId, private_key_sealed: sealer.seal(privateKey), status: "active", created_at: now, origin })
     .execute();
   return { AccountId: accountId, PublicKey: publicKey, PrivateKey: privateKey };
 }
 
 export async function setKeyStatus(db: Db, publicKey: string, status: "active" | "disabled"): Promise<void> {
+  if (status === "active") {
+    const owner = await db.selectFrom("api_keys as k").innerJoin("accounts as a", "a.id", "k.account_id").select(["a.name", "a.status"]).where("k.public_key", "=", publicKey).executeTakeFirst();
+    if (owner?.status === "disabled") throw new AccountError(`the key's account ${owner.name} is disabled: \`ocs account enable ${owner.name}\` first`);
+  }
   const res = await db.updateTable("api_keys").set({ status }).where("public_key", "=", publicKey).executeTakeFirst();
   if (Number(res.numUpdatedRows) !== 1) throw new AccountError(`key ${publicKey} does not exist`);
 }
@@ -139,45 +160,4 @@ async function findProject(db: Executor, accountId: string, projectId: string | 
       : new ApiError("ProjectNotExists", "the account has no default project");
   }
   return row.id;
-}
-
-export const DEFAULT_ACCOUNT = "default";
-
-/**
- * Makes sure the default account exists with a usable key. With `pair`, that exact pair is
- * active for it (so the seed's `my_public_key` works). Returns credentials created now, if any.
- */
-export async function ensureDefaultAccount(
-  db: Db,
-  sealer: Sealer,
-  pair: { publicKey: string; privateKey: string } | undefined,
-  now: number,
-  balanceCents = 0,
-): Promise<Credentials | undefined> {
-  let created: Credentials | undefined;
-  let account = await findAccount(db, DEFAULT_ACCOUNT);
-  if (!account) {
-    created = await createAccount(db, sealer, DEFAULT_ACCOUNT, now, balanceCents);
-    account = { id: created.AccountId, name: DEFAULT_ACCOUNT };
-  }
-  if (!pair) return created;
-  const existing = await db.selectFrom("api_keys").select(["account_id"]).where("public_key", "=", pair.publicKey).executeTakeFirst();
-  if (existing && existing.account_id !== account.id) {
-    throw new AccountError("OCS_PUBLIC_KEY belongs to another account");
-  }
-  if (existing) {
-    await db
-      .updateTable("api_keys")
-      .set({ private_key_sealed: sealer.seal(pair.privateKey), status: "active" })
-      .where("public_key", "=", pair.publicKey)
-      .execute();
-  } else {
-    await insertKey(db, sealer, account.id, pair.publicKey, pair.privateKey, now);
-  }
-  if (created) {
-    // The generated pair is not wanted when an explicit one is configured.
-    await db.updateTable("api_keys").set({ status: "disabled" }).where("public_key", "=", created.PublicKey).execute();
-    return undefined;
-  }
-  return undefined;
 }

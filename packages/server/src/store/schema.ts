@@ -13,6 +13,8 @@ export interface AccountsTable {
   net_optimized: number;
   /** What the account may spend, in fen (CNY cents); set and topped up with `ocs admin balance`. */
   balance_cents: number;
+  /** `active`, or `disabled` by `ocs account disable` (its keys are disabled with it). */
+  status: Generated<"active" | "disabled">;
 }
 
 export interface ProjectsTable {
@@ -30,7 +32,11 @@ export interface ApiKeysTable {
   private_key_sealed: string;
   status: "active" | "disabled";
   created_at: number;
+  /** `generated` (the default account's first pair), `configured` (OCS_PUBLIC_KEY) or `created` (ocs key create). */
+  origin: Generated<KeyOrigin>;
 }
+
+export type KeyOrigin = "generated" | "configured" | "created";
 
 export interface InstancesTable {
   id: string;

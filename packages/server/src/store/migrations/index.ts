@@ -9,6 +9,7 @@ import * as m006 from "./006_policies.js";
 import * as m007 from "./007_events.js";
 import * as m008 from "./008_console_sessions.js";
 import * as m009 from "./009_webhooks.js";
+import * as m010 from "./010_account_status_key_origin.js";
 
 const all: Record<string, Migration> = {
   "001_initial": m001,
@@ -20,6 +21,7 @@ const all: Record<string, Migration> = {
   "007_events": m007,
   "008_console_sessions": m008,
   "009_webhooks": m009,
+  "010_account_status_key_origin": m010,
 };
 
 export const migrationProvider: MigrationProvider = { getMigrations: async () => all };
