@@ -3,6 +3,7 @@
  * Nothing else wires components together.
  */
 import { randomUUID } from "node:crypto";
+import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { AGENT_PATH, EVENTS_PATH } from "@opencompshare/protocol";
 import type { Credentials } from "./accounts/accounts.js";
@@ -25,6 +26,9 @@ import { pruneExpiredEvents } from "./events/retention.js";
 import { eventStreams, type EventStreams } from "./events/stream.js";
 import { Webhooks } from "./events/webhooks.js";
 import { createPipeline } from "./http/pipeline.js";
+import { listenMetrics, METRICS_PATH, metricsHandler } from "./metrics/endpoint.js";
+import { Metrics } from "./metrics/metrics.js";
+import { webhookLag } from "./store/repositories/webhooks.js";
 import { RateLimiter } from "./http/rate-limit.js";
 import { createHttpServer, type HttpServer } from "./http/server.js";
 import { createLogger, type Logger } from "./log.js";
@@ -65,6 +69,8 @@ export interface App {
    * prune and run delivery passes themselves with manualLoops: `webhooks.pass()`).
    */
   events: { hub: EventHub; streams: EventStreams; prune(): Promise<number>; webhooks: Webhooks };
+  /** What GET /metrics reports. */
+  metrics: Metrics;
   /** Credentials of the default account created by this start, if it created them. */
   createdCredentials: Credentials | undefined;
   /** Adds (or re-keys) an agent host; returns its token. */
@@ -124,6 +130,11 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const driver =
     opts.driver?.({ store, clock }) ??
     (config.driver === "simulated" ? new SimulatedDriver(store.db, clock, { bootMs: config.simBootMs, imageMs: config.simImageMs }) : new AgentDriver(store.db, queue));
+  const metrics = new Metrics({
+    streamClients: () => streams.open,
+    webhookLag: () => webhookLag(store.db, clock.now()),
+    ...(store.pool ? { pool: store.pool } : {}),
+  });
   const deps: RunnerDeps = {
     db: store.db,
     clock,
@@ -135,6 +146,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     lockTtlMs: config.lockTtlMs,
     leaseMs: config.leaseMs,
     softTimeoutMs: config.softTimeoutMs,
+    metrics,
   };
   const runner = new Runner(deps);
   const engine = new Engine(deps, runner);
@@ -174,7 +186,10 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     { prefix: CONSOLE_PATH, handler: consoleRoutes({ services, assets: consoleAssets, streams, rateLimiter }) },
   ];
   if (config.driver !== "simulated") mounts.push({ prefix: AGENT_PATH, handler: agentRoutes({ db: store.db, clock, queue, log }) });
-  const http = createHttpServer(createPipeline(services, { bodyLimit: config.bodyLimit, rateLimiter }), { ready: () => migrated(store.db) }, mounts);
+  const serveMetrics = metricsHandler(metrics, config.metricsToken);
+  if (config.metricsAddr === "") mounts.push({ prefix: METRICS_PATH, handler: serveMetrics });
+  let metricsServer: Server | undefined;
+  const http = createHttpServer(createPipeline(services, { bodyLimit: config.bodyLimit, rateLimiter, metrics }), { ready: () => migrated(store.db) }, mounts);
 
   const stopLoops = new AbortController();
   let schedulerLoop: Promise<void> | undefined;
@@ -189,6 +204,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     policies,
     http,
     events: { hub, streams, prune: pruneEvents, webhooks },
+    metrics,
     createdCredentials,
     addHost: (name, zone) => addHost(store.db, name, knownZone(catalog, zone)),
     async listen() {
@@ -223,6 +239,10 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
           }
         })();
       }
+      if (config.metricsAddr !== "" && config.metricsAddr !== "off") {
+        metricsServer = await listenMetrics(config.metricsAddr, serveMetrics);
+        log.info({ address: config.metricsAddr }, "serving /metrics");
+      }
       await hub.start();
       if (!opts.manualLoops) webhooks.start();
       const address = await http.listen(config.host, config.port);
@@ -233,6 +253,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       // Streams first: the server's close waits for every connection, and a stream never ends by itself.
       streams.closeAll();
       await http.close();
+      await new Promise<void>((resolve) => (metricsServer ? metricsServer.close(() => resolve()) : resolve()));
       await webhooks.close();
       await hub.close();
       stopLoops.abort();

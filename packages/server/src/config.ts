@@ -36,6 +36,10 @@ export interface Config {
   policyIntervalMs: number;
   eventRetentionHours: number;
   webhookTimeoutMs: number;
+  /** Where GET /metrics is served: "" on the API's port, `host:port` on a listener of its own, `off` nowhere. */
+  metricsAddr: string;
+  /** When set, /metrics asks for `Authorization: Bearer <token>`. */
+  metricsToken: string | undefined;
   /** Test knob: this process's clock runs this far ahead (negative: behind). */
   clockSkewMs: number;
   /** `simulated` (the default), `qemu` (an agent in this process runs real guests), `agent` (hosts run `ocs agent`). */
@@ -87,6 +91,8 @@ export const SETTINGS: readonly Setting[] = [
   { key: "eventRetentionHours", env: "OCS_EVENT_RETENTION_HOURS", flag: "event-retention-hours", kind: "int", default: 168, describe: "how long the event log keeps events, hours (a stream resuming from before gets event: reset)" },
   { key: "webhookTimeoutMs", env: "OCS_WEBHOOK_TIMEOUT_MS", flag: "webhook-timeout-ms", kind: "int", default: 10000, describe: "how long a webhook's receiver has to answer a delivery, ms (then the attempt failed and is retried)" },
   { key: "hostLeaseMs", env: "OCS_HOST_LEASE_MS", flag: "host-lease-ms", kind: "int", default: 40000, describe: "an agent host silent for longer is Unknown to placement, ms" },
+  { key: "metricsAddr", env: "OCS_METRICS_ADDR", flag: "metrics-addr", kind: "string", describe: "where GET /metrics is served: unset on the API's port, HOST:PORT on a port of its own, off for nowhere" },
+  { key: "metricsToken", env: "OCS_METRICS_TOKEN", flag: "metrics-token", kind: "string", describe: "when set, /metrics needs Authorization: Bearer <token>" },
   { key: "migrate", env: "OCS_MIGRATE", flag: "migrate", kind: "bool", default: "true", describe: "apply pending migrations at start (false, or ocs serve --no-migrate: refuse a schema that is not current)" },
 ];
 
@@ -120,6 +126,10 @@ export function loadConfig(flags: Record<string, string | undefined> = {}, env: 
   if (config.lockTtlMs < 1000) throw new ConfigError("OCS_LOCK_TTL_S must be at least 1");
   if (Math.abs(config.policyUtcOffsetMin) > 14 * 60) throw new ConfigError("OCS_POLICY_UTC_OFFSET_MIN must be within ±840 (UTC−14:00 to UTC+14:00)");
   if (config.eventRetentionHours < 1) throw new ConfigError("OCS_EVENT_RETENTION_HOURS must be at least 1");
+  config.metricsAddr ??= "";
+  if (config.metricsAddr !== "" && config.metricsAddr !== "off" && !/^(\[[0-9a-fA-F:]+\]|[^:\s]+):\d{1,5}$/.test(config.metricsAddr)) {
+    throw new ConfigError(`OCS_METRICS_ADDR (--metrics-addr) must be HOST:PORT (e.g. 127.0.0.1:9464) or off, got ${JSON.stringify(config.metricsAddr)}`);
+  }
   if (config.webhookTimeoutMs < 100) throw new ConfigError("OCS_WEBHOOK_TIMEOUT_MS must be at least 100");
   if (config.policyIntervalMs < 100) throw new ConfigError("OCS_POLICY_INTERVAL_MS must be at least 100");
   if ((config.publicKey === undefined) !== (config.privateKey === undefined)) {

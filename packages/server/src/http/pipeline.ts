@@ -29,10 +29,12 @@ import type { RateLimiter } from "./rate-limit.js";
 import { reply } from "./reply.js";
 import { scope } from "./scope.js";
 import { validate } from "./validate.js";
+import type { Metrics } from "../metrics/metrics.js";
 
 export interface PipelineOptions {
   bodyLimit: number;
   rateLimiter: RateLimiter;
+  metrics: Metrics;
 }
 
 export type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
@@ -95,10 +97,9 @@ export function createPipeline(services: Services, opts: PipelineOptions): Reque
       retCode = apiError.retCode;
       if (!res.headersSent) reply(res, requestId, errorEnvelope(action, apiError.retCode, apiError.message));
     } finally {
-      log.info(
-        { reqId: requestId, account, action, ...(gone ? { gone } : { retCode }), ms: Math.round((performance.now() - started) * 1000) / 1000 },
-        "request",
-      );
+      const ms = performance.now() - started;
+      if (!gone) opts.metrics.request(action, retCode, ms / 1000);
+      log.info({ reqId: requestId, account, action, ...(gone ? { gone } : { retCode }), ms: Math.round(ms * 1000) / 1000 }, "request");
     }
   }
 

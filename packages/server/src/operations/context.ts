@@ -14,6 +14,7 @@ import { appendEvent, type EventData } from "../store/repositories/events.js";
 import type { Db, OperationRow, Tx } from "../store/schema.js";
 import { holdsLock, releaseLock } from "./lock.js";
 import { failureOf, StaleFence, updateFenced } from "./records.js";
+import type { Metrics } from "../metrics/metrics.js";
 
 export interface RunnerDeps {
   db: Db;
@@ -27,6 +28,7 @@ export interface RunnerDeps {
   lockTtlMs: number;
   leaseMs: number;
   softTimeoutMs: number;
+  metrics: Metrics;
 }
 
 /** The driver did not answer in time; the call was aborted. */
@@ -105,10 +107,18 @@ export class OperationContext {
     const aborted = new Promise<never>((_, reject) => {
       ac.signal.addEventListener("abort", () => reject(ac.signal.reason), { once: true });
     });
+    const started = performance.now();
+    let outcome: "ok" | "error" | "timeout" = "error";
     try {
       const fence = { operationId: this.op.id, epoch: Number(this.op.epoch) };
-      return await Promise.race([call({ signal: ac.signal, fence }), aborted]);
+      const result = await Promise.race([call({ signal: ac.signal, fence }), aborted]);
+      outcome = "ok";
+      return result;
+    } catch (error) {
+      if (error instanceof DriverTimeout) outcome = "timeout";
+      throw error;
     } finally {
+      this.deps.metrics.driverCall(method, outcome, (performance.now() - started) / 1000);
       this.inflight.calls.delete(ac);
       if (!ac.signal.aborted) ac.abort(DONE);
       aborted.catch(() => undefined);

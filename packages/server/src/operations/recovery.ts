@@ -103,6 +103,7 @@ export class Recovery {
       });
       if (!claimed) continue;
       resumed++;
+      this.deps.metrics.takeover();
       log.warn({ op: op.id, uhost: op.instance_id, action: op.action, phase: op.phase, previousOwner: op.owner }, "resuming orphaned operation");
       this.runner.launch(claimed.op, claimed.lockExpiresAt);
     }

@@ -67,6 +67,10 @@ export class Runner {
     await this.idle();
   }
 
+  private ended(op: OperationRow, outcome: "succeeded" | "failed"): void {
+    this.deps.metrics.operationEnded(op.action, outcome, (this.deps.clock.now() - Number(op.started_at)) / 1000);
+  }
+
   private async execute(op: OperationRow, lockExpiresAt: number): Promise<void> {
     const { log } = this.deps;
     const procedure = PROCEDURES[op.action];
@@ -77,6 +81,7 @@ export class Runner {
     }
     try {
       await procedure.run(ctx);
+      this.ended(op, "succeeded");
       log.info({ op: op.id, uhost: op.instance_id, action: op.action }, "operation succeeded");
     } catch (error) {
       if (error instanceof Shutdown || this.stopping.signal.aborted) return;
@@ -87,6 +92,7 @@ export class Runner {
       log.warn({ op: op.id, uhost: op.instance_id, action: op.action, err: error }, "operation failed");
       try {
         await procedure.fail(ctx, error);
+        this.ended(op, "failed");
       } catch (failError) {
         if (failError instanceof Shutdown) return;
         if (failError instanceof StaleFence) {

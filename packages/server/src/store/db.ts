@@ -19,6 +19,8 @@ export interface Store {
   databaseNow(): Promise<number>;
   /** PostgreSQL: notifications on `channel`, on a connection of their own (the event fan-out of the replicas). */
   listen?(channel: string, handlers: ListenHandlers): Listening;
+  /** PostgreSQL: the pool's connections now (the metrics). */
+  pool?(): { total: number; idle: number; waiting: number };
   close(): Promise<void>;
 }
 

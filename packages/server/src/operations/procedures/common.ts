@@ -60,6 +60,7 @@ export async function softThenHard(
   } catch (error) {
     if (!(error instanceof DriverTimeout)) throw error;
     ctx.deps.log.warn({ op: ctx.op.id, uhost: ctx.instanceId }, `soft ${name} timed out; falling back to hard`);
+    ctx.deps.metrics.softToHard(name);
     await ctx.phase(`hard-${name}`);
     await ctx.drive(`${name}(hard)`, hard);
   }

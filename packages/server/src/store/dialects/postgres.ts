@@ -62,6 +62,7 @@ export function openPostgres(url: string, opts: PostgresOptions = {}): Store {
       return Number(rows[0]?.ms);
     },
     listen: (channel, handlers) => listen(url, channel, handlers),
+    pool: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
     close: () => db.destroy(),
   };
 }

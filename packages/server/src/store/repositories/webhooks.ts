@@ -147,3 +147,24 @@ export async function pruneDeliveries(db: Db, cutoff: number): Promise<number> {
     .executeTakeFirst();
   return Number(old.numDeletedRows) + Number(orphans.numDeletedRows);
 }
+
+/**
+ * How far the furthest-behind active webhook is (for the metrics): the events of its account
+ * after its cursor, and the age of the oldest of them.
+ */
+export async function webhookLag(db: Db, now: number): Promise<{ events: number; seconds: number }> {
+  const rows = await db
+    .selectFrom("webhooks as w")
+    .innerJoin("events as e", (j) => j.onRef("e.account_id", "=", "w.account_id").onRef("e.id", ">", "w.cursor"))
+    .select((eb) => ["w.id", eb.fn.countAll().as("n"), eb.fn.min("e.created_at").as("oldest")])
+    .where("w.status", "=", "active")
+    .groupBy("w.id")
+    .execute();
+  let events = 0;
+  let seconds = 0;
+  for (const r of rows) {
+    events = Math.max(events, Number(r.n));
+    if (r.oldest !== null) seconds = Math.max(seconds, (now - Number(r.oldest)) / 1000);
+  }
+  return { events, seconds };
+}
