@@ -1,0 +1,66 @@
+/**
+ * Helpers of the browser tests: the console built once, Chromium (Debian's, at /usr/bin/chromium),
+ * axe-core run in the page, and waiting for the page while the server's ManualClock moves.
+ */
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { settle } from "@opencompshare/server";
+import { chromium, type Browser, type Locator, type Page } from "playwright-core";
+import type { TestServer } from "../helpers/server.js";
+
+const root = fileURLToPath(new URL("../..", import.meta.url));
+export const OUTPUT = join(root, "test", "browser", "output");
+export const CHROMIUM = process.env.OCS_CHROMIUM ?? "/usr/bin/chromium";
+
+/** Builds the console when its dist/ is missing: the server reads it at start. */
+export function ensureBuilt(): void {
+  if (existsSync(join(root, "packages", "console", "dist", "manifest.json"))) return;
+  execFileSync("npm", ["run", "build", "-w", "@opencompshare/console"], { cwd: root, stdio: "inherit" });
+}
+
+export async function launch(): Promise<Browser> {
+  mkdirSync(OUTPUT, { recursive: true });
+  return chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"] });
+}
+
+export const shot = (page: Page, name: string): Promise<Buffer> => page.screenshot({ path: join(OUTPUT, name), fullPage: true });
+
+const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
+
+export interface Violation {
+  id: string;
+  impact: string | null;
+  help: string;
+  nodes: string[];
+}
+
+/** axe-core in the page (evaluated, since the CSP refuses an added script tag): its serious and critical violations. */
+export async function axeViolations(page: Page): Promise<Violation[]> {
+  await page.evaluate(`${axeSource}\n;0`);
+  const all = (await page.evaluate(
+    `axe.run(document, { resultTypes: ["violations"] }).then((r) => r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => n.target.join(" ")) })))`,
+  )) as Violation[];
+  return all.filter((v) => v.impact === "serious" || v.impact === "critical");
+}
+
+/** True once `locator` is visible, giving the page up to `ms` to get there. */
+export const shows = (locator: Locator, ms = 250): Promise<boolean> => locator.first().waitFor({ state: "visible", timeout: ms }).then(
+  () => true,
+  () => false,
+);
+
+/**
+ * Moves the server's clock in steps (the simulated boots and reboots take simulated time) until
+ * the page shows `locator`; each step gives the page a moment to receive the change.
+ */
+export async function advanceUntilShown(s: TestServer, locator: Locator, what: string, stepMs = 250, maxSteps = 400): Promise<void> {
+  for (let i = 0; i < maxSteps; i++) {
+    await settle();
+    if (await shows(locator)) return;
+    await s.clock.advance(stepMs);
+  }
+  throw new Error(`the page never showed ${what}`);
+}
