@@ -240,11 +240,14 @@ describe("the web console", { timeout: 10 * 60_000 }, () => {
     assert.match(failedText, /injected failure/);
     const retCode = ((await failed.first().getByRole("cell").nth(6).textContent()) ?? "").trim();
     assert.match(retCode, /^[1-9]\d*$/, `a RetCode other than 0: ${retCode}`);
+    // Asked from the console, by the key that logged in.
+    assert.equal(((await failed.first().getByRole("cell").nth(1).textContent()) ?? "").trim(), "console");
+    assert.match((await failed.first().getByRole("cell").nth(2).textContent()) ?? "", new RegExp(`^${s.keys.PublicKey}`));
     await advanceUntilShown(s, page.getByRole("heading", { name: "alpha", level: 1 }).locator("..").getByText("Running", { exact: true }), "alpha Running");
     for (const action of ["Create", "Reboot", "Stop", "Start"]) {
       await history.getByRole("row").filter({ has: page.getByRole("cell", { name: new RegExp(`^${action}`) }) }).first().waitFor();
     }
-    for (const column of ["Source", "Request", "Started", "Ended", "Result", "RetCode", "Message"]) {
+    for (const column of ["Source", "Requester", "Started", "Ended", "Result", "RetCode", "Message"]) {
       await history.getByRole("columnheader", { name: column }).waitFor();
     }
     await page.getByRole("heading", { name: "Console output" }).waitFor();

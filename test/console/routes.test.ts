@@ -162,6 +162,17 @@ describe("the console's routes", () => {
     assert.equal(form.status, 400, "the console takes JSON only");
   });
 
+  it("records who asked: the console and its key, or the API and the key that signed", async () => {
+    const session = await login(s.url, s.keys);
+    const id = await s.running();
+    assert.equal((await session.call("RebootCompShareInstance", { ...REGION, UHostId: id })).body.RetCode, 0);
+    await s.until(async () => (await s.state(id)) === "Running");
+    const ops = (await s.call("DescribeCompShareInstanceOperations", { ...REGION, UHostId: id })).body.OperationSet as { Action: string; Source: string; Requester: string }[];
+    const by = (action: string) => ops.find((o) => o.Action === action);
+    assert.deepEqual([by("RebootCompShareInstance")?.Source, by("RebootCompShareInstance")?.Requester], ["console", s.keys.PublicKey]);
+    assert.deepEqual([by("CreateCompShareInstance")?.Source, by("CreateCompShareInstance")?.Requester], ["api", s.keys.PublicKey]);
+  });
+
   it("refuses a POST without the session's CSRF token, and nothing happens", async () => {
     const session = await login(s.url, s.keys);
     const other = await login(s.url, s.keys);

@@ -21,6 +21,8 @@ interface Op {
   Status: string;
   RequestId: string;
   Recovered: boolean;
+  Source: string;
+  Requester: string;
 }
 
 describe("a crash in the middle of a reclaim", () => {
@@ -84,6 +86,7 @@ describe("a crash in the middle of a reclaim", () => {
     assert.equal(reclaims.length, 1, JSON.stringify(history));
     assert.equal(reclaims[0]?.Status, "Succeeded");
     assert.equal(reclaims[0]?.Recovered, true, "the restarted server finished it");
+    assert.deepEqual([reclaims[0]?.Source, reclaims[0]?.Requester], ["policy", "arrears:reclaim"], "asked by the lifecycle policy's step");
     const steps = history.filter((o) => o.RequestId.startsWith("policy:")).map((o) => o.RequestId.split(":").pop());
     assert.deepEqual(steps.slice().sort(), ["expiry-notice", "reclaim", "reclaim-warning", "stop", "stop-warning"]);
     const locks = await sql.run("select count(*) as n from instance_locks where instance_id = ?", [id]);

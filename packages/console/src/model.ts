@@ -33,6 +33,10 @@ export interface Operation {
   ErrorCode: number;
   ErrorMessage: string;
   Recovered: boolean;
+  /** `api`, `console`, `policy` or `schedule`. */
+  Source: string;
+  /** The public key of the request or session; the policy step or the scheduler otherwise. */
+  Requester: string;
 }
 
 export const STATES = ["Initializing", "Starting", "Running", "Stopping", "Stopped", "Install Fail", "Rebooting", "Resizing"] as const;

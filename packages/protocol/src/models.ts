@@ -218,5 +218,9 @@ export const OperationModel = t.object({
   ErrorCode: i(),
   ErrorMessage: s(),
   Recovered: t.bool(),
+  /** Who asked: `api`, `console`, `policy` or `schedule`. */
+  Source: s(),
+  /** The public key that signed the request (or opened the console session); the policy step or `stop-scheduler` otherwise. */
+  Requester: s(),
 });
 export type Operation = Infer<typeof OperationModel>;

@@ -11,6 +11,8 @@ import { useLive, type Live } from "../events.js";
 import { useI18n, type Key } from "../i18n/index.js";
 import type { Instance as Inst, Operation } from "../model.js";
 
+const SOURCES = new Set(["api", "console", "policy", "schedule"]);
+
 export function Instance(props: { live: Live; id: string }) {
   const i18n = useI18n();
   const { t, time } = i18n;
@@ -122,8 +124,14 @@ export function Instance(props: { live: Live; id: string }) {
                       {actionLabel(i18n, o.Action)}
                       <div class="mono muted small">{o.OperationId}</div>
                     </td>
-                    <td>{o.Recovered ? t("sourceRecovery") : t("sourceApi")}</td>
-                    <td class="mono small">{o.RequestId}</td>
+                    <td>
+                      {SOURCES.has(o.Source) ? t(`source.${o.Source}` as Key) : o.Source}
+                      {o.Recovered && <div class="muted small">{t("sourceRecovered")}</div>}
+                    </td>
+                    <td class="mono small">
+                      {o.Requester || "—"}
+                      <div class="muted">{o.RequestId}</div>
+                    </td>
                     <td>{time(o.StartTime)}</td>
                     <td>{o.EndTime ? time(o.EndTime) : t("running")}</td>
                     <td>

@@ -150,7 +150,7 @@ export function consoleRoutes(deps: ConsoleDeps): RequestListener {
       if (!contract) throw commonErrors.actionNotFound(action);
       deps.rateLimiter.take(s.accountId);
       try {
-        send(res, requestId, 200, await runAction(services, contract, s.accountId, params, requestId));
+        send(res, requestId, 200, await runAction(services, contract, { accountId: s.accountId, source: "console", requester: s.publicKey }, params, requestId));
       } catch (error) {
         if (error instanceof ApiError) send(res, requestId, 200, errorEnvelope(action, error.retCode, error.message));
         else throw error;

@@ -17,6 +17,8 @@ export const SESSION_TTL_MS = 12 * 3_600_000;
 
 export interface Session {
   accountId: string;
+  /** The key that logged in: the requester of what the session does. */
+  publicKey: string;
   tokenHash: string;
   csrfToken: string;
   expiresAt: number;
@@ -64,7 +66,7 @@ export async function openSession(db: Db, sealer: Sealer, accountId: string, pub
     .insertInto("console_sessions")
     .values({ token_hash: tokenHash, account_id: accountId, public_key: publicKey, created_at: nowMs, expires_at: expiresAt })
     .execute();
-  return { token, session: { accountId, tokenHash, csrfToken: csrfOf(sealer, tokenHash), expiresAt } };
+  return { token, session: { accountId, publicKey, tokenHash, csrfToken: csrfOf(sealer, tokenHash), expiresAt } };
 }
 
 /** The live session of a cookie value, or undefined (unknown, expired, logged out, key disabled). */
@@ -78,13 +80,13 @@ export async function sessionByHash(db: Db, sealer: Sealer, tokenHash: string, n
   const row = await db
     .selectFrom("console_sessions as s")
     .innerJoin("api_keys as k", "k.public_key", "s.public_key")
-    .select(["s.account_id", "s.expires_at"])
+    .select(["s.account_id", "s.public_key", "s.expires_at"])
     .where("s.token_hash", "=", tokenHash)
     .where("s.expires_at", ">", nowMs)
     .where("k.status", "=", "active")
     .executeTakeFirst();
   if (!row) return undefined;
-  return { accountId: row.account_id, tokenHash, csrfToken: csrfOf(sealer, tokenHash), expiresAt: Number(row.expires_at) };
+  return { accountId: row.account_id, publicKey: row.public_key, tokenHash, csrfToken: csrfOf(sealer, tokenHash), expiresAt: Number(row.expires_at) };
 }
 
 export function csrfMatches(session: Session, header: string | undefined): boolean {

@@ -39,15 +39,23 @@ export interface PipelineOptions {
 
 export type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
 
+/** Who runs an Action: the account, and the key that signed (or opened the console session). */
+export interface Requester {
+  accountId: string;
+  source: "api" | "console";
+  requester: string;
+}
+
 /**
  * The stages after authentication, for an account already known: validate → scope → dispatch.
  * The wire protocol and the console both run every Action through here.
  */
-export async function runAction(services: Services, contract: ActionContract, accountId: string, params: WireParams, requestId: string): Promise<Envelope> {
+export async function runAction(services: Services, contract: ActionContract, who: Requester, params: WireParams, requestId: string): Promise<Envelope> {
   const request = validate(contract, params);
-  const projectId = await scope(services.db, services.catalog, accountId, request);
+  const projectId = await scope(services.db, services.catalog, who.accountId, request);
   const handler = handlers[contract.name as ActionName] as unknown as Handler<ActionName>;
-  const fields = await handler({ caller: { accountId, projectId, requestId }, services }, request as never);
+  const caller = { accountId: who.accountId, projectId, requestId, source: who.source, requester: who.requester };
+  const fields = await handler({ caller, services }, request as never);
   return successEnvelope(contract.name, fields);
 }
 
@@ -78,7 +86,7 @@ export function createPipeline(services: Services, opts: PipelineOptions): Reque
       const signed = body;
       account = await authenticate(db, sealer, params, () => concatenatedArrayForm(params, req.headers["content-type"], signed));
       opts.rateLimiter.take(account);
-      reply(res, requestId, await runAction(services, contract, account, params, requestId));
+      reply(res, requestId, await runAction(services, contract, { accountId: account, source: "api", requester: String(params.PublicKey) }, params, requestId));
     } catch (error) {
       if (error instanceof ClientGone) {
         // Nothing to answer and nothing went wrong here: not an internal error.

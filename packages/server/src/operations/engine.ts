@@ -10,7 +10,7 @@ import { check, lockHeldError } from "../domain/guard.js";
 import { RULES, type MutatingAction } from "../domain/rules.js";
 import { appendEvent } from "../store/repositories/events.js";
 import { casInstance, findOwnedInstance, isImaging } from "../store/repositories/instances.js";
-import type { Executor, InstanceRow, OperationRow, Tx } from "../store/schema.js";
+import type { Executor, InstanceRow, OperationRow, OperationSource, Tx } from "../store/schema.js";
 import type { RunnerDeps } from "./context.js";
 import { acquireLock, createLock, heldLock } from "./lock.js";
 import { insertOperation } from "./records.js";
@@ -20,6 +20,9 @@ export interface Caller {
   accountId: string;
   projectId: string;
   requestId: string;
+  /** Where the request came from, and who made it (recorded with each operation it starts). */
+  source: OperationSource;
+  requester: string;
 }
 
 export interface Prepared {
@@ -63,6 +66,8 @@ export function newOperationRow(deps: RunnerDeps, fields: {
     project_id: fields.caller.projectId,
     action: fields.action,
     request_id: fields.caller.requestId,
+    source: fields.caller.source,
+    requester: fields.caller.requester,
     status: "running",
     phase: "accepted",
     fence: fields.lockToken ?? 1,

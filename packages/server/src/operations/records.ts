@@ -66,6 +66,8 @@ export function toOperationModel(row: OperationRow): Operation {
     ErrorCode: row.error_code === null ? 0 : Number(row.error_code),
     ErrorMessage: row.error_message,
     Recovered: Number(row.recovered) === 1,
+    Source: row.source,
+    Requester: row.requester,
   };
 }
 

@@ -32,7 +32,7 @@ export async function runDueStops(db: Db, clock: Clock, engine: Engine, log: Log
     try {
       await engine.accept({
         action: "StopCompShareInstance",
-        caller: { accountId: inst.account_id, projectId: inst.project_id, requestId: "stop-scheduler" },
+        caller: { accountId: inst.account_id, projectId: inst.project_id, requestId: "stop-scheduler", source: "schedule", requester: "stop-scheduler" },
         instanceId: inst.id,
       });
       stopped++;

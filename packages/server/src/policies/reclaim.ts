@@ -126,7 +126,7 @@ export class LifecyclePolicies {
   /** Takes one step; false when it must wait. */
   private async take(row: InstanceRow, plan: Plan, step: PlannedStep, last: { key: string; step: string }): Promise<boolean> {
     const { engine, log } = this.deps;
-    const caller: Caller = { accountId: row.account_id, projectId: row.project_id, requestId: `policy:${plan.key}:${step.step}` };
+    const caller: Caller = { accountId: row.account_id, projectId: row.project_id, requestId: `policy:${plan.key}:${step.step}`, source: "policy", requester: `${plan.timeline}:${step.step}` };
     const params: PolicyStepParams = { policy: "reclaim", timeline: plan.timeline, t0: plan.t0, step: step.step, dueAt: step.at };
     const claim = async (tx: Tx): Promise<boolean> => {
       const done = await tx

@@ -141,7 +141,13 @@ export interface OperationsTable {
   recovered: number;
   /** The instance epoch this operation (or its latest taker) acts under. */
   epoch: number;
+  /** Who asked: `api` (a signed request), `console`, `policy` (the lifecycle policies), `schedule` (a scheduled stop). */
+  source: Generated<OperationSource>;
+  /** The public key of the request or console session; the policy step or `stop-scheduler` otherwise. */
+  requester: Generated<string>;
 }
+
+export type OperationSource = "api" | "console" | "policy" | "schedule";
 
 export interface ImagesTable {
   id: string;

@@ -10,6 +10,7 @@ import * as m007 from "./007_events.js";
 import * as m008 from "./008_console_sessions.js";
 import * as m009 from "./009_webhooks.js";
 import * as m010 from "./010_account_status_key_origin.js";
+import * as m011 from "./011_operation_source.js";
 
 const all: Record<string, Migration> = {
   "001_initial": m001,
@@ -22,6 +23,7 @@ const all: Record<string, Migration> = {
   "008_console_sessions": m008,
   "009_webhooks": m009,
   "010_account_status_key_origin": m010,
+  "011_operation_source": m011,
 };
 
 export const migrationProvider: MigrationProvider = { getMigrations: async () => all };
