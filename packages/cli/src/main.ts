@@ -29,6 +29,8 @@ const FAMILIES: Entry[] = [
   { name: "key", group: "server", summary: "create ACCOUNT | list ACCOUNT | disable PUBLICKEY | enable PUBLICKEY", load: async () => (await import("./commands/admin.js")).keyFamily },
   { name: "balance", group: "server", summary: "show | topup | set ACCOUNT [CNY]: balances and ledgers", load: async () => (await import("./commands/admin.js")).balanceFamily },
   { name: "migrate", group: "server", summary: "apply pending database migrations", load: async () => (await import("./commands/admin.js")).migrateFamily },
+  { name: "backup", group: "server", summary: "FILE: an online, consistent copy of the SQLite database", load: async () => (await import("./commands/admin.js")).backupFamily },
+  { name: "restore", group: "server", summary: "FILE: put a backup in place (server stopped)", load: async () => (await import("./commands/admin.js")).restoreFamily },
   { name: "host", group: "server", summary: "add NAME: a GPU host for `ocs agent`, and its token", load: async () => (await import("./commands/admin.js")).hostFamily },
   { name: "agent", group: "server", summary: "run this host's machines for a control plane (fleet mode)", load: async () => (await import("./commands/agent.js")).agentFamily },
 ];

@@ -72,8 +72,8 @@ export interface AdminOptions {
   create?: boolean;
 }
 
-/** The embedded database's file, when there is one. */
-function sqliteFile(config: Config): string | undefined {
+/** The embedded database's file, when there is one (undefined on PostgreSQL). */
+export function sqliteFile(config: Config): string | undefined {
   if (!config.databaseUrl) return resolve(config.dataDir, "ocs.db");
   return config.databaseUrl.startsWith("sqlite:") ? resolve(config.databaseUrl.slice("sqlite:".length)) : undefined;
 }

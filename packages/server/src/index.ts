@@ -4,6 +4,7 @@ export { loadConfig, SETTINGS, ConfigError, type Config } from "./config.js";
 export { ManualClock, systemClock, settle, type Clock } from "./clock.js";
 export { createLogger } from "./log.js";
 export { openStore, migrate, migrated, type Store } from "./store/db.js";
+export { backupSqlite, restoreSqlite, inspectSqlite, BackupError, type BackupReport } from "./store/backup.js";
 export { createAccount, createKey, setKeyStatus, AccountError, type Credentials } from "./accounts/accounts.js";
 export { createSealer, loadMasterKey } from "./security/secrets.js";
 export { Webhooks, signWebhook, backoffMs, type PassReport, type WebhookOptions } from "./events/webhooks.js";
@@ -11,6 +12,6 @@ export { armFault, clearFaults, type FaultSpec } from "./drivers/simulated/fault
 export { SimulatedDriver } from "./drivers/simulated/driver.js";
 export type { Driver, DriverCall, Fence, MachineSpec, MachineStatus, PowerState } from "./drivers/driver.js";
 export { DriverError } from "./drivers/driver.js";
-export { withAdmin, type Admin } from "./admin.js";
+export { withAdmin, sqliteFile, type Admin } from "./admin.js";
 export { HostError, HOST_NAME } from "./drivers/agent/hosts.js";
 export { StaleEpoch } from "./drivers/driver.js";

@@ -2,7 +2,7 @@
  * The server's own commands, on its data directory and database: `ocs serve`, `ocs account`,
  * `ocs key`, `ocs migrate`. They take every server setting as a flag or environment variable.
  */
-import { AccountError, ConfigError, HostError, SETTINGS, loadConfig, withAdmin, type Config } from "@opencompshare/server";
+import { AccountError, BackupError, ConfigError, HostError, SETTINGS, backupSqlite, loadConfig, restoreSqlite, sqliteFile, withAdmin, type Config } from "@opencompshare/server";
 import type { Command, Family, Options, RunContext } from "../command.js";
 import { serve } from "./serve.js";
 
@@ -23,7 +23,7 @@ const admin =
     try {
       return await run(loadConfig(ctx.values as Record<string, string | undefined>, ctx.io.env), ctx);
     } catch (error) {
-      if (error instanceof ConfigError || error instanceof AccountError || error instanceof HostError) {
+      if (error instanceof ConfigError || error instanceof AccountError || error instanceof HostError || error instanceof BackupError) {
         ctx.io.stderr.write(`ocs: ${error.message}\n`);
         return error instanceof ConfigError ? 2 : 1;
       }
@@ -140,6 +140,55 @@ export const keyFamily: Family = {
     },
     keyStatus("disable"),
     keyStatus("enable"),
+  ],
+};
+
+const POSTGRES_BACKUP = "the database is PostgreSQL: back it up with its own tools (pg_dump, or base backups with WAL archiving); see docs/operating.md";
+
+export const backupFamily: Family = {
+  name: "backup",
+  summary: "an online, consistent copy of the embedded SQLite database",
+  commands: [
+    {
+      name: "",
+      args: "FILE",
+      minArgs: 1,
+      maxArgs: 1,
+      summary: "Copy the embedded SQLite database to FILE (a new file) while the server runs, consistently, with SQLite's backup API.",
+      details: "Restore it with `ocs restore FILE` while the server is stopped. On PostgreSQL use pg_dump.",
+      options: settings,
+      run: admin(async (config, ctx) => {
+        const source = sqliteFile(config);
+        if (!source) throw new ConfigError(POSTGRES_BACKUP);
+        ctx.io.stderr.write(`ocs: backing up ${source}\n`);
+        const report = await backupSqlite(source, ctx.args[0] as string);
+        ctx.io.stderr.write(`ocs: ${report.pages} pages, ${report.bytes} bytes in ${report.ms} ms; integrity ok\n`);
+        print(ctx, { File: report.file, Pages: report.pages, Bytes: report.bytes, Ms: report.ms });
+        return 0;
+      }),
+    },
+  ],
+};
+
+export const restoreFamily: Family = {
+  name: "restore",
+  summary: "put a backup in place of the embedded database (server stopped)",
+  commands: [
+    {
+      name: "",
+      args: "FILE",
+      minArgs: 1,
+      maxArgs: 1,
+      summary: "Replace the data directory's SQLite database with the backup FILE. The server must be stopped; the database replaced is kept beside it.",
+      details: "The next start applies any migration the backup predates.",
+      options: settings,
+      run: admin(async (config, ctx) => {
+        if (!sqliteFile(config)) throw new ConfigError(POSTGRES_BACKUP);
+        const done = restoreSqlite(ctx.args[0] as string, config.dataDir);
+        print(ctx, { Restored: done.restored, Previous: done.previous ?? "", Migrations: done.migrations });
+        return 0;
+      }),
+    },
   ],
 };
 
