@@ -29,6 +29,7 @@ const FAMILIES: Entry[] = [
   { name: "key", group: "server", summary: "create ACCOUNT | list ACCOUNT | disable PUBLICKEY | enable PUBLICKEY", load: async () => (await import("./commands/admin.js")).keyFamily },
   { name: "balance", group: "server", summary: "show | topup | set ACCOUNT [CNY]: balances and ledgers", load: async () => (await import("./commands/admin.js")).balanceFamily },
   { name: "migrate", group: "server", summary: "apply pending database migrations", load: async () => (await import("./commands/admin.js")).migrateFamily },
+  { name: "doctor", group: "server", summary: "check the configuration, database, migrations, master key, clock and driver", load: async () => (await import("./commands/admin.js")).doctorFamily },
   { name: "backup", group: "server", summary: "FILE: an online, consistent copy of the SQLite database", load: async () => (await import("./commands/admin.js")).backupFamily },
   { name: "restore", group: "server", summary: "FILE: put a backup in place (server stopped)", load: async () => (await import("./commands/admin.js")).restoreFamily },
   { name: "host", group: "server", summary: "add NAME: a GPU host for `ocs agent`, and its token", load: async () => (await import("./commands/admin.js")).hostFamily },

@@ -2,7 +2,7 @@
  * The server's own commands, on its data directory and database: `ocs serve`, `ocs account`,
  * `ocs key`, `ocs migrate`. They take every server setting as a flag or environment variable.
  */
-import { AccountError, BackupError, ConfigError, HostError, SETTINGS, backupSqlite, loadConfig, restoreSqlite, sqliteFile, withAdmin, type Config } from "@opencompshare/server";
+import { AccountError, BackupError, ConfigError, HostError, SETTINGS, backupSqlite, doctor, loadConfig, restoreSqlite, sqliteFile, withAdmin, type Config } from "@opencompshare/server";
 import type { Command, Family, Options, RunContext } from "../command.js";
 import { serve } from "./serve.js";
 
@@ -188,6 +188,31 @@ export const restoreFamily: Family = {
         print(ctx, { Restored: done.restored, Previous: done.previous ?? "", Migrations: done.migrations });
         return 0;
       }),
+    },
+  ],
+};
+
+export const doctorFamily: Family = {
+  name: "doctor",
+  summary: "check the configuration, database, migrations, master key, clock and driver",
+  commands: [
+    {
+      name: "",
+      summary: "Check what a start needs, and say what to fix. Changes nothing. Exit 1 when a check fails.",
+      maxArgs: 0,
+      options: [["Output", { output: { type: "string", short: "o", value: "FORMAT", describe: "table (default) or json" } }], ...settings],
+      run: async (ctx) => {
+        const checks = await doctor(ctx.values as Record<string, string | undefined>, ctx.io.env);
+        if (ctx.values.output === "json") print(ctx, checks);
+        else {
+          const width = Math.max(...checks.map((c) => c.name.length));
+          for (const c of checks) {
+            ctx.io.stdout.write(`${c.status.toUpperCase().padEnd(4)}  ${c.name.padEnd(width)}  ${c.detail}\n`);
+            if (c.fix) ctx.io.stdout.write(`${" ".repeat(width + 8)}fix: ${c.fix}\n`);
+          }
+        }
+        return checks.some((c) => c.status === "fail") ? 1 : 0;
+      },
     },
   ],
 };
