@@ -21,14 +21,15 @@ describe("timeouts", () => {
   it("a call's timeoutMs ends a call the server never answers: TimeoutError, a NetworkError", async () => {
     const s = await serve(() => "hang");
     const client = new CompShareClient({ ...KEYS, baseUrl: s.url });
-    await assert.rejects(client.describeCompShareImages({}, { timeoutMs: 100 }), (e: unknown) => {
+    await assert.rejects(client.describeCompShareImages({}, { timeoutMs: 400 }), (e: unknown) => {
       assert.ok(e instanceof TimeoutError);
       assert.ok(e instanceof NetworkError);
-      assert.equal(e.timeoutMs, 100);
+      assert.equal(e.timeoutMs, 400);
       assert.equal(e.action, "DescribeCompShareImages");
       return true;
     });
-    assert.equal(s.requests.length, 1, "a timed-out attempt is not retried: the deadline is the call's");
+    // On a loaded machine the deadline may pass before the stub has even read the request: at most one, never a retry.
+    assert.ok(s.requests.length <= 1, `a timed-out attempt is not retried: the deadline is the call's (${s.requests.length} requests)`);
   });
 
   it("the client's timeoutMs is the default of every call", async () => {
