@@ -13,11 +13,14 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const dist = join(root, "dist");
 const started = performance.now();
 
+// esbuild may be present without the console's own dev dependencies (tsx brings it along), so
+// both are looked for: without either, this is a production install, and there is nothing to build.
 let esbuild;
 try {
   esbuild = await import("esbuild");
+  await import("preact");
 } catch {
-  console.log("console: esbuild is not installed (a production install?); /console will answer 503 until it is built");
+  console.log("console: esbuild or preact is not installed (a production install?); /console will answer 503 until it is built");
   process.exit(0);
 }
 
