@@ -56,7 +56,7 @@ export function loadConsoleAssets(dir?: string): ConsoleAssets {
     root = dir ?? dirname(createRequire(import.meta.url).resolve("@opencompshare/console/dist/manifest.json"));
     manifest = JSON.parse(readFileSync(join(root, "manifest.json"), "utf8")) as { files: string[] };
   } catch {
-    return { files: new Map(), missing: "the console is not built: run `npm run build -w @opencompshare/console` (npm ci does it)" };
+    return { files: new Map(), missing: "the console is not built: `npm ci` builds it when the dev dependencies are installed (esbuild, preact), or run `npm run build -w @opencompshare/console`" };
   }
   const files = new Map<string, Asset>();
   for (const name of manifest.files) {
