@@ -4,36 +4,15 @@
  * 3 s while an instance is in a transitional state, every 60 s otherwise, and tries the stream
  * again after a while. A Describe that started before an event arrived does not undo the event.
  */
+import { EventKinds, type InstanceEvent } from "@opencompshare/protocol/events";
 import { useEffect, useState } from "preact/hooks";
 import { call } from "./api.js";
 import { TRANSITIONAL, type Instance } from "./model.js";
 
-export interface InstanceEvent {
-  EventId: number;
-  Kind: string;
-  UHostId: string;
-  Time: number;
-  State?: string;
-  OperationId?: string;
-  Action?: string;
-  RetCode?: number;
-  Message?: string;
-  ExpireTime?: number;
-}
+export type { InstanceEvent };
 
-const KINDS = [
-  "instance.created",
-  "instance.state",
-  "instance.released",
-  "operation.accepted",
-  "operation.resumed",
-  "operation.phase",
-  "operation.succeeded",
-  "operation.failed",
-  "lock.taken",
-  "lock.released",
-  "policy.notice",
-];
+/** What listeners hear: an event of the stream, or a poll's tick (the page re-read Describe). */
+export type LiveEvent = InstanceEvent | { Kind: "poll"; UHostId: "" };
 
 export const FAST_POLL_MS = 3000;
 export const SLOW_POLL_MS = 60_000;
@@ -50,7 +29,7 @@ export class Live {
   mode: Mode = "connecting";
   error = "";
   private listeners = new Set<() => void>();
-  private eventListeners = new Set<(e: InstanceEvent) => void>();
+  private eventListeners = new Set<(e: LiveEvent) => void>();
   private versions = new Map<string, number>();
   private source: EventSource | undefined;
   private pollTimer: ReturnType<typeof setTimeout> | undefined;
@@ -77,7 +56,7 @@ export class Live {
     return () => this.listeners.delete(f);
   }
 
-  onEvent(f: (e: InstanceEvent) => void): () => void {
+  onEvent(f: (e: LiveEvent) => void): () => void {
     this.eventListeners.add(f);
     return () => this.eventListeners.delete(f);
   }
@@ -207,7 +186,7 @@ export class Live {
         // not an event of ours
       }
     };
-    for (const kind of KINDS) es.addEventListener(kind, handle as EventListener);
+    for (const kind of EventKinds) es.addEventListener(kind, handle as EventListener);
     es.addEventListener("reset", () => void this.refresh());
   }
 
@@ -230,7 +209,7 @@ export class Live {
     this.pollTimer = setTimeout(async () => {
       if (this.stopped || this.mode !== "polling") return;
       await this.refresh();
-      for (const f of this.eventListeners) f({ EventId: 0, Kind: "poll", UHostId: "", Time: 0 });
+      for (const f of this.eventListeners) f({ Kind: "poll", UHostId: "" });
       if (this.mode === "polling") this.schedulePoll();
     }, ms);
   }
