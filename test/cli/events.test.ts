@@ -1,48 +1,26 @@
 /** `ocs events --follow` against a real server process: an instance's life as lines, as JSON, and the usage errors. */
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { CompShareClient } from "@opencompshare/sdk";
-import { databaseEnv, testDatabase, type TestDatabase } from "../helpers/database.js";
-import { poll, spawnServer, type ServerProcess } from "../helpers/process.js";
-import { CREATE, DEFAULT_KEYS } from "../helpers/server.js";
+import type { CompShareClient } from "@opencompshare/sdk";
+import { poll } from "../helpers/process.js";
+import { CREATE } from "../helpers/server.js";
+import { startLiveServer, type LiveServer } from "./live-server.js";
 import { ocs } from "./run-ocs.js";
 
 describe("ocs events", () => {
-  const dataDir = mkdtempSync(join(tmpdir(), "ocs-cli-events-"));
-  let db: TestDatabase | undefined;
-  let server: ServerProcess | undefined;
+  let live: LiveServer | undefined;
   let env: Record<string, string> = {};
   let id = "";
   let client: CompShareClient;
   before(async () => {
-    db = await testDatabase();
-    server = await spawnServer({
-      ...databaseEnv(db),
-      OCS_DATA_DIR: dataDir,
-      OCS_PUBLIC_KEY: DEFAULT_KEYS.PublicKey,
-      OCS_PRIVATE_KEY: DEFAULT_KEYS.PrivateKey,
-      OCS_SIM_BOOT_MS: "300",
-      OCS_LOG_LEVEL: "warn",
-    });
-    env = {
-      UCLOUD_PUBLIC_KEY: DEFAULT_KEYS.PublicKey,
-      UCLOUD_PRIVATE_KEY: DEFAULT_KEYS.PrivateKey,
-      UCLOUD_BASE_URL: server.url,
-      OCS_CONFIG: join(dataDir, "no-such-config.json"),
-    };
-    client = new CompShareClient({ publicKey: DEFAULT_KEYS.PublicKey, privateKey: DEFAULT_KEYS.PrivateKey, baseUrl: server.url });
+    live = await startLiveServer("events");
+    ({ env, client } = live);
     const { UHostIds } = await client.createCompShareInstance(CREATE);
     id = UHostIds[0] as string;
     await poll(async () => (await client.describeCompShareInstance({ UHostIds: [id] })).UHostSet[0]?.State === "Running", 50, 400);
   });
   after(async () => {
-    server?.child.kill("SIGTERM");
-    await server?.exited;
-    rmSync(dataDir, { recursive: true, force: true });
-    await db?.drop();
+    await live?.close();
   });
 
   it("--follow --after 0 --count N prints the first N events kept, one line each, and exits 0", async () => {

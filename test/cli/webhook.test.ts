@@ -5,22 +5,17 @@
  */
 import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
 import { createServer, type IncomingHttpHeaders } from "node:http";
 import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { CompShareClient } from "@opencompshare/sdk";
-import { databaseEnv, testDatabase, type TestDatabase } from "../helpers/database.js";
-import { poll, spawnServer, type ServerProcess } from "../helpers/process.js";
-import { CREATE, DEFAULT_KEYS } from "../helpers/server.js";
+import type { CompShareClient } from "@opencompshare/sdk";
+import { poll } from "../helpers/process.js";
+import { CREATE } from "../helpers/server.js";
+import { startLiveServer, type LiveServer } from "./live-server.js";
 import { ocs, rows } from "./run-ocs.js";
 
 describe("ocs webhook", () => {
-  const dataDir = mkdtempSync(join(tmpdir(), "ocs-cli-webhook-"));
-  let db: TestDatabase | undefined;
-  let server: ServerProcess | undefined;
+  let live: LiveServer | undefined;
   let env: Record<string, string> = {};
   let client: CompShareClient;
   const received: Array<{ headers: IncomingHttpHeaders; raw: string }> = [];
@@ -37,30 +32,13 @@ describe("ocs webhook", () => {
   before(async () => {
     await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
     url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
-    db = await testDatabase();
-    server = await spawnServer({
-      ...databaseEnv(db),
-      OCS_DATA_DIR: dataDir,
-      OCS_PUBLIC_KEY: DEFAULT_KEYS.PublicKey,
-      OCS_PRIVATE_KEY: DEFAULT_KEYS.PrivateKey,
-      OCS_SIM_BOOT_MS: "300",
-      OCS_LOG_LEVEL: "warn",
-    });
-    env = {
-      UCLOUD_PUBLIC_KEY: DEFAULT_KEYS.PublicKey,
-      UCLOUD_PRIVATE_KEY: DEFAULT_KEYS.PrivateKey,
-      UCLOUD_BASE_URL: server.url,
-      OCS_CONFIG: join(dataDir, "no-such-config.json"),
-    };
-    client = new CompShareClient({ publicKey: DEFAULT_KEYS.PublicKey, privateKey: DEFAULT_KEYS.PrivateKey, baseUrl: server.url });
+    live = await startLiveServer("webhook");
+    ({ env, client } = live);
   });
   after(async () => {
-    server?.child.kill("SIGTERM");
-    await server?.exited;
+    await live?.close();
     receiver.closeAllConnections();
     await new Promise<void>((resolve) => receiver.close(() => resolve()));
-    rmSync(dataDir, { recursive: true, force: true });
-    await db?.drop();
   });
 
   it("create, deliveries as they happen, list, deliveries, delete", async () => {
