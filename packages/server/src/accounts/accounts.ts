@@ -23,7 +23,13 @@ export interface KeyPair {
 }
 
 const id = (prefix: string, bytes = 6): string => `${prefix}-${randomBytes(bytes).toString("hex")}`;
-const newPublicKey = (): string => randomBytes(24).toString("base64url");
+/** A new public key: base64url, never starting with "-" or "_" (on a command line, "-…" reads as an option). */
+function newPublicKey(): string {
+  for (;;) {
+    const key = randomBytes(24).toString("base64url");
+    if (/^[A-Za-z0-9]/.test(key)) return key;
+  }
+}
 const newPrivateKey = (): string => randomBytes(20).toString("hex");
 
 export class AccountError extends Error {}
