@@ -39,9 +39,13 @@ const GO_DIR = join(COMPAT, "go");
 const CLI_DIR = join(COMPAT, "compshare-cli");
 const OCS_BIN = join(ROOT, "packages/cli/bin/ocs.js");
 
-/** Simulated durations: small, so the suite is fast, yet wide enough for the error windows. */
+/**
+ * Simulated durations: small, so the suite is fast, yet wide enough for the error windows. An
+ * image takes long enough for a second CLI process to start and see it in progress on a loaded
+ * machine (at 2 s, compshare-cli's Python start-up once came too late).
+ */
 const BOOT_MS = 300;
-const IMAGE_MS = 2000;
+const IMAGE_MS = 6000;
 const KEYS = { PublicKey: "my_public_key", PrivateKey: "my_private_key" };
 const SUITE_TIMEOUT_MS = 240_000;
 const SETUP_TIMEOUT_MS = 600_000;

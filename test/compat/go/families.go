@@ -224,6 +224,7 @@ type operationsResponse struct {
 		StartTime, EndTime, ErrorCode                          int
 		ErrorMessage                                           string
 		Recovered                                              bool
+		Source, Requester                                      string
 	}
 }
 
@@ -889,11 +890,11 @@ func diskCreate() error {
 	must(c.call("DescribeCompShareInstanceOperations", &operationsRequest{UHostId: ucloud.String(postpay), Limit: ucloud.Int(10)}, ops))
 	found := false
 	for _, op := range ops.OperationSet {
-		if op.Action == "CreateAndAttachCompshareDisk" && op.Status == "Succeeded" {
+		if op.Action == "CreateAndAttachCompshareDisk" && op.Status == "Succeeded" && op.Source == "api" && op.Requester != "" {
 			found = true
 		}
 	}
-	expect(found, "no Succeeded CreateAndAttachCompshareDisk among the operations %+v", ops.OperationSet)
+	expect(found, "no Succeeded CreateAndAttachCompshareDisk asked through the api (with its requester) among the operations %+v", ops.OperationSet)
 	out := &consoleResponse{}
 	must(c.call("GetCompShareInstanceConsoleOutput", &consoleRequest{UHostId: ucloud.String(postpay), Length: ucloud.Int(4096)}, out))
 	must(equal(out.UHostId, postpay, "UHostId of the console output"))
