@@ -7,7 +7,7 @@ import { resolve } from "node:path";
 import type { Db } from "./store/schema.js";
 import { ConfigError, type Config } from "./config.js";
 import { createSealer, loadMasterKey } from "./security/secrets.js";
-import { migrate, openStore } from "./store/db.js";
+import { migrate, openStore, sqlitePath } from "./store/db.js";
 import { loadCatalog } from "./catalog/catalog.js";
 import { addHost, knownZone } from "./drivers/agent/hosts.js";
 
@@ -74,8 +74,8 @@ export interface AdminOptions {
 
 /** The embedded database's file, when there is one (undefined on PostgreSQL). */
 export function sqliteFile(config: Config): string | undefined {
-  if (!config.databaseUrl) return resolve(config.dataDir, "ocs.db");
-  return config.databaseUrl.startsWith("sqlite:") ? resolve(config.databaseUrl.slice("sqlite:".length)) : undefined;
+  const file = sqlitePath(config);
+  return file === undefined ? undefined : resolve(file);
 }
 
 export async function withAdmin<T>(config: Config, work: (admin: Admin) => Promise<T>, opts: AdminOptions = {}): Promise<T> {

@@ -40,11 +40,18 @@ export interface StoreOptions {
   databaseUrl?: string | undefined;
 }
 
+/** The SQLite file a store opens: the data directory's ocs.db, or a `sqlite:` URL's path; undefined for PostgreSQL. */
+export function sqlitePath(opts: StoreOptions): string | undefined {
+  const url = opts.databaseUrl;
+  if (!url) return join(opts.dataDir, "ocs.db");
+  return url.startsWith("sqlite:") ? url.slice("sqlite:".length) : undefined;
+}
+
 export async function openStore(opts: StoreOptions): Promise<Store> {
   const url = opts.databaseUrl;
-  if (!url) return openSqlite(join(opts.dataDir, "ocs.db"));
-  if (url.startsWith("sqlite:")) return openSqlite(url.slice("sqlite:".length));
-  if (url.startsWith("postgres://") || url.startsWith("postgresql://")) return openPostgres(url);
+  const file = sqlitePath(opts);
+  if (file !== undefined) return openSqlite(file);
+  if (url && (url.startsWith("postgres://") || url.startsWith("postgresql://"))) return openPostgres(url);
   throw new Error("OCS_DATABASE_URL must start with postgres:// (or sqlite:/path/to/file.db)");
 }
 
