@@ -4,6 +4,11 @@
  * replies to calls that timed out), so every connection starts with `guest-sync-delimited`: a
  * 0xFF byte resets the agent's parser, and its reply starts with 0xFF, after which replies are
  * in order. Any timeout marks the channel unsynchronised, and the next call synchronises again.
+ *
+ * While no qemu-ga has the port open (a guest still booting, or rebooting), the guest's kernel
+ * discards what the host writes, so a sync request can vanish without a trace. The sync is
+ * therefore sent again, with a new id, every `resyncMs` until one is answered; only the answer to
+ * the latest id counts, since the agent answers in order and earlier ones come before it.
  */
 import { randomInt } from "node:crypto";
 import { connect, type Socket } from "node:net";
@@ -33,6 +38,13 @@ interface CallOptions {
 }
 
 const DEFAULT_TIMEOUT_MS = 5000;
+/** How long a sync request waits for its answer before it is sent again. */
+const DEFAULT_RESYNC_MS = 1000;
+
+export interface GuestAgentOptions {
+  /** How long a guest-sync-delimited waits before a new one is sent (default 1000 ms). */
+  resyncMs?: number;
+}
 
 /** A qemu-ga client on one machine's agent socket (one call at a time). */
 export class GuestAgent {
@@ -42,7 +54,14 @@ export class GuestAgent {
   private synced = false;
   private readonly lock = new Mutex();
 
-  constructor(private readonly path: string) {}
+  private readonly resyncMs: number;
+
+  constructor(
+    private readonly path: string,
+    opts: GuestAgentOptions = {},
+  ) {
+    this.resyncMs = opts.resyncMs ?? DEFAULT_RESYNC_MS;
+  }
 
   /** Runs a command and resolves with its `return` value (synchronising first when needed). */
   call<T = unknown>(command: string, args?: Record<string, unknown>, opts: CallOptions = {}): Promise<T> {
@@ -205,25 +224,24 @@ export class GuestAgent {
   private async sync(signal: AbortSignal): Promise<void> {
     await this.open(signal);
     if (this.synced) return;
-    const id = randomInt(1, 2 ** 31);
     this.buf = Buffer.alloc(0);
-    this.socket?.write(Buffer.from([0xff]));
-    this.send({ execute: "guest-sync-delimited", arguments: { id } });
-    // Everything before the delimiter is stale.
     for (;;) {
-      const at = this.buf.indexOf(0xff);
-      if (at >= 0) {
-        this.buf = this.buf.subarray(at + 1);
-        break;
+      const id = randomInt(1, 2 ** 31);
+      this.socket?.write(Buffer.from([0xff]));
+      this.send({ execute: "guest-sync-delimited", arguments: { id } });
+      const attempt = withTimeout(signal, this.resyncMs, "guest-sync-delimited");
+      try {
+        for (;;) {
+          const msg = await this.line(attempt);
+          if (msg && (msg as { return?: unknown }).return === id) break;
+        }
+        this.synced = true;
+        return;
+      } catch (error) {
+        if (signal.aborted || !this.socket) throw error;
+        // Unanswered: the request may have been discarded while no agent listened. Send again.
       }
-      this.buf = Buffer.alloc(0);
-      await this.more(signal);
     }
-    for (;;) {
-      const msg = await this.line(signal);
-      if (msg && (msg as { return?: unknown }).return === id) break;
-    }
-    this.synced = true;
   }
 
   /** The next reply line: its return value, or a GuestAgentError. */
@@ -241,7 +259,9 @@ export class GuestAgent {
     for (;;) {
       const nl = this.buf.indexOf(0x0a);
       if (nl >= 0) {
-        const text = this.buf.subarray(0, nl).toString("utf8").replace(/\xff/g, "").trim();
+        // A 0xFF delimiter ends whatever stale bytes precede it on the line.
+        const raw = this.buf.subarray(0, nl);
+        const text = raw.subarray(raw.lastIndexOf(0xff) + 1).toString("utf8").trim();
         this.buf = this.buf.subarray(nl + 1);
         if (!text) continue;
         try {
