@@ -3,7 +3,7 @@
  * suite again on PostgreSQL. PostgreSQL is OCS_DATABASE_URL when given (each test makes its own
  * database in it), else an embedded server started here for the run and stopped after.
  *
- *   node --import tsx scripts/test.ts [files…]    (default: every *.test.ts)
+ *   node --import tsx --conditions=source scripts/test.ts [files…]    (default: every *.test.ts)
  */
 import { spawn } from "node:child_process";
 import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
@@ -25,6 +25,13 @@ const OWN_SUITES = ["test/qemu/"];
 /** Several replicas need a shared database: PostgreSQL only. */
 const POSTGRES_ONLY = ["test/replicas/"];
 
+/**
+ * Every process of the run, the servers and `ocs` commands the tests start included, runs the
+ * TypeScript sources: tsx (by its absolute location, whatever a child's folder) and the
+ * packages' `source` export condition. A change is tested without a build.
+ */
+const FROM_SOURCE = [process.env.NODE_OPTIONS ?? "", `--import=${import.meta.resolve("tsx")}`, "--conditions=source"].join(" ").trim();
+
 function findTests(dir: string): string[] {
   const out: string[] = [];
   for (const name of readdirSync(dir)) {
@@ -45,9 +52,9 @@ function run(files: string[], env: Record<string, string>, label: string): Promi
   return new Promise((resolve) => {
     if (files.length === 0) return resolve({ pass: 0, fail: 0 });
     process.stdout.write(`\n=== ${label}: ${files.length} files ===\n`);
-    const child = spawn(process.execPath, ["--import", "tsx", "--test", "--test-reporter=spec", ...files], {
+    const child = spawn(process.execPath, ["--test", "--test-reporter=spec", ...files], {
       cwd: root,
-      env: { ...process.env, ...env },
+      env: { ...process.env, ...env, NODE_OPTIONS: FROM_SOURCE },
       stdio: ["ignore", "pipe", "inherit"],
     });
     let out = "";

@@ -14,7 +14,7 @@ export const TEST_MASTER_KEY = "a".repeat(64);
 async function baseUrl(): Promise<string> {
   const given = process.env.OCS_TEST_PG_URL || process.env.OCS_DATABASE_URL;
   if (given) return given;
-  throw new Error("OCS_TEST_DB=postgres needs a server: run through `node --import tsx scripts/test.ts FILE…`, which starts one, or set OCS_DATABASE_URL");
+  throw new Error("OCS_TEST_DB=postgres needs a server: run through `npm run test:suites -- FILE…`, which starts one, or set OCS_DATABASE_URL");
 }
 
 export interface TestDatabase {

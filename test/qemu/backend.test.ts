@@ -5,7 +5,7 @@
  * and found again by a new backend after the agent "restarts" — with a variant image whose
  * guest ignores ACPI and has no agent, to prove the hard fallback.
  *
- *   node --import tsx --test test/qemu/*.test.ts
+ *   npm run test:qemu
  */
 import assert from "node:assert/strict";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";

@@ -1,7 +1,6 @@
 #!/usr/bin/env node
-// The `ocs` binary: loads the TypeScript sources through tsx, then runs the command line.
-import { register } from "tsx/esm/api";
-
-register();
-const { main } = await import("../src/main.ts");
+// The `ocs` binary: the compiled command line (npm ci builds it; `npm run build` after a change).
+// Under NODE_OPTIONS="--import tsx --conditions=source", as the tests run it, the same import
+// resolves to the TypeScript sources instead.
+const { main } = await import("@opencompshare/cli");
 process.exitCode = await main(process.argv.slice(2));
