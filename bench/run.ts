@@ -52,6 +52,7 @@ import {
 } from "./lib.js";
 import type { LoadResult, LoadSpec } from "./loadgen.js";
 import { ec2Body, MOTO_CONTENT_TYPE, MOTO_HEADERS, prepareMoto, runInstances, startMoto, type MotoSetup } from "./moto.js";
+import { measureColdStart, type ColdStart } from "./cold-start.js";
 import { formatSummary, summarize, type CpuProfile } from "./profile.js";
 import { createPgDatabase, defaultScope, journalUntil, operationEnds, seedInstances, type Target } from "./seed.js";
 
@@ -714,6 +715,19 @@ function writeOutputs(opts: Options, machine: MachineInfo, commandLine: string, 
       : `| ${db} | – | – | – | – | – | – | – |`;
   });
   const micro = facts.micro as Record<string, number> | undefined;
+  const cold = facts.cold_start as ColdStart | undefined;
+  const coldAim = (got: number | undefined, want: number) => (got === undefined ? "not measured" : got <= want ? "met" : "not met");
+  const coldLines = cold
+    ? [
+        "| what | median ms | min ms | bare Node, same run: median ms | aim | |",
+        "|---|---:|---:|---:|---:|---|",
+        `| \`ocs help\`, spawn to exit | ${fmt(cold.ocs_help.median_ms)} | ${fmt(cold.ocs_help.min_ms)} | ${fmt(cold.node_bare.median_ms)} (\`node -e ""\`) | ≤ 150 | ${coldAim(cold.ocs_help.median_ms, 150)} |`,
+        `| \`ocs serve\` (SQLite, new data directory), spawn to the first answer | ${fmt(cold.serve_first_answer_new.median_ms)} | ${fmt(cold.serve_first_answer_new.min_ms)} | ${fmt(cold.http_bare_first_answer.median_ms)} (bare node:http) | ≤ 500 | ${coldAim(cold.serve_first_answer_new.median_ms, 500)} |`,
+        `| \`ocs serve\` (SQLite, existing data directory), spawn to the first answer | ${fmt(cold.serve_first_answer_existing.median_ms)} | ${fmt(cold.serve_first_answer_existing.min_ms)} | ${fmt(cold.http_bare_first_answer.median_ms)} (bare node:http) | ≤ 500 | ${coldAim(cold.serve_first_answer_existing.median_ms, 500)} |`,
+        "",
+        `${cold.ocs_help.rounds} rounds each, the compiled JavaScript (no NODE_OPTIONS, as a user runs it). The first answer is \`GET /healthz\` 200, polled every 2 ms.`,
+      ]
+    : ["not measured"];
   const profileFiles = readdirSync(resultsDir).filter((f) => /^profile-.*\.md$/.test(f));
 
   const md = `# Benchmarks
@@ -781,13 +795,17 @@ ${micro ? `\`verify()\` (sort the keys, concatenate, SHA-1, constant-time compar
 For comparison, opening a sealed private key (AES-256-GCM), which authenticate does once per key (the opened
 key is then remembered by its sealed form): ${fmt(micro.aes_gcm_open_ops_per_s, 0)} ops/s; both together: ${fmt(micro.open_then_verify_ops_per_s, 0)} ops/s.` : "not measured"}
 
+## Cold start
+
+${coldLines.join("\n")}
+
 ## A reference from outside: moto
 
 ${motoLines.join("\n")}
 
 ## Method
 
-- **Processes.** The server is \`node packages/cli/bin/ocs.js serve\` (tsx, as \`npm start\`), in its own process
+- **Processes.** The server is \`node packages/cli/bin/ocs.js serve\` (the compiled build, as \`npm start\`), in its own process
   with a temporary data directory, on 127.0.0.1 and a free port. The load generator (bench/loadgen.ts,
   autocannon) is another process; the orchestrator a third. All three share the machine's ${machine.cores} cores, so
   the baseline (a) is the ceiling of server + load generator together on this machine, and the other
@@ -878,6 +896,8 @@ async function main(): Promise<number> {
   log("(a) baseline and (e) signature verification");
   await runBaseline(opts);
   await runMicro();
+  log("cold start: ocs help, ocs serve to its first answer (the compiled build)");
+  facts.cold_start = await measureColdStart();
 
   for (const [i, engine] of opts.engines.entries()) {
     if (i > 0) {
