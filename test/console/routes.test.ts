@@ -12,6 +12,7 @@ import { after, before, describe, it } from "node:test";
 import { brotliDecompressSync, gunzipSync } from "node:zlib";
 import { setKeyStatus } from "@opencompshare/server";
 import type { Keys } from "../helpers/client.js";
+import { parsePrometheus, valueOf } from "../helpers/prometheus.js";
 import { REGION, startServer, type TestServer } from "../helpers/server.js";
 import { consoleStream, login, loginSignature, nonce, postJson, tryLogin } from "./helpers.js";
 
@@ -144,7 +145,10 @@ describe("the console's routes", () => {
   it("runs an Action through the API's own handlers: the same answer and the same refusals as the wire protocol", async () => {
     const session = await login(s.url, s.keys);
     const id = await s.running();
+    const counted = async () => valueOf(parsePrometheus((await s.app.metrics.expose()).body), "ocs_requests_total", { action: "DescribeCompShareInstance", retcode: "0" });
+    const before = await counted();
     const viaConsole = await session.call("DescribeCompShareInstance", { ...REGION, UHostIds: [id] });
+    assert.equal(await counted(), before + 1, "the console's call is counted in the metrics");
     const viaWire = await s.call("DescribeCompShareInstance", { ...REGION, "UHostIds.0": id });
     assert.equal(viaConsole.status, 200);
     assert.deepEqual(viaConsole.body, viaWire.body);

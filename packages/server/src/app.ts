@@ -183,7 +183,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   if (consoleAssets.missing) log.warn(consoleAssets.missing);
   const mounts = [
     { prefix: EVENTS_PATH, handler: streams.handler },
-    { prefix: CONSOLE_PATH, handler: consoleRoutes({ services, assets: consoleAssets, streams, rateLimiter }) },
+    { prefix: CONSOLE_PATH, handler: consoleRoutes({ services, assets: consoleAssets, streams, rateLimiter, metrics }) },
   ];
   if (config.driver !== "simulated") mounts.push({ prefix: AGENT_PATH, handler: agentRoutes({ db: store.db, clock, queue, log }) });
   const serveMetrics = metricsHandler(metrics, config.metricsToken);

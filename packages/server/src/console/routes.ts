@@ -18,6 +18,7 @@ import type { RateLimiter } from "../http/rate-limit.js";
 import type { EventStreams, StreamSession } from "../events/stream.js";
 import { negotiate, type ConsoleAssets } from "./assets.js";
 import { csrfMatches, endSession, findSession, issueNonce, NONCE_TTL_S, openSession, sessionByHash, SESSION_TTL_MS, useNonce, type Session } from "./sessions.js";
+import type { Metrics } from "../metrics/metrics.js";
 
 export const CONSOLE_PATH = "/console";
 export const SESSION_COOKIE = "ocs_session";
@@ -41,6 +42,7 @@ export interface ConsoleDeps {
   assets: ConsoleAssets;
   streams: EventStreams;
   rateLimiter: RateLimiter;
+  metrics: Metrics;
 }
 
 class Refusal extends Error {
@@ -148,12 +150,18 @@ export function consoleRoutes(deps: ConsoleDeps): RequestListener {
       if (!action) throw commonErrors.missingAction();
       const contract = findAction(action);
       if (!contract) throw commonErrors.actionNotFound(action);
-      deps.rateLimiter.take(s.accountId);
+      const started = performance.now();
+      let retCode = 0;
       try {
+        deps.rateLimiter.take(s.accountId);
         send(res, requestId, 200, await runAction(services, contract, { accountId: s.accountId, source: "console", requester: s.publicKey }, params, requestId));
       } catch (error) {
-        if (error instanceof ApiError) send(res, requestId, 200, errorEnvelope(action, error.retCode, error.message));
-        else throw error;
+        if (!(error instanceof ApiError)) throw error;
+        retCode = error.retCode;
+        send(res, requestId, 200, errorEnvelope(action, error.retCode, error.message));
+      } finally {
+        // The console's calls count with the wire's: the same Actions, the same RetCodes.
+        deps.metrics.request(action, retCode, (performance.now() - started) / 1000);
       }
       return s.accountId;
     }
