@@ -5,8 +5,6 @@
  */
 import { join } from "node:path";
 import { Migrator } from "kysely";
-import { openPostgres } from "./dialects/postgres.js";
-import { openSqlite } from "./dialects/sqlite.js";
 import { migrationProvider } from "./migrations/index.js";
 import type { Db } from "./schema.js";
 
@@ -47,11 +45,18 @@ export function sqlitePath(opts: StoreOptions): string | undefined {
   return url.startsWith("sqlite:") ? url.slice("sqlite:".length) : undefined;
 }
 
+/** Each engine's driver is loaded when it is used: a SQLite server never loads pg, and the reverse. */
 export async function openStore(opts: StoreOptions): Promise<Store> {
   const url = opts.databaseUrl;
   const file = sqlitePath(opts);
-  if (file !== undefined) return openSqlite(file);
-  if (url && (url.startsWith("postgres://") || url.startsWith("postgresql://"))) return openPostgres(url);
+  if (file !== undefined) {
+    const { openSqlite } = await import("./dialects/sqlite.js");
+    return openSqlite(file);
+  }
+  if (url && (url.startsWith("postgres://") || url.startsWith("postgresql://"))) {
+    const { openPostgres } = await import("./dialects/postgres.js");
+    return openPostgres(url);
+  }
   throw new Error("OCS_DATABASE_URL must start with postgres:// (or sqlite:/path/to/file.db)");
 }
 
