@@ -9,7 +9,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { brotliDecompressSync, gunzipSync } from "node:zlib";
+import { brotliCompressSync, brotliDecompressSync, constants, gunzipSync } from "node:zlib";
 import { setKeyStatus } from "@opencompshare/server";
 import type { Keys } from "../helpers/client.js";
 import { parsePrometheus, valueOf } from "../helpers/prometheus.js";
@@ -19,12 +19,16 @@ import { consoleStream, login, loginSignature, nonce, postJson, tryLogin } from 
 const SCRIPT = "assets/main-TESTHASH.js";
 const SCRIPT_BODY = `export const console_test = ${JSON.stringify("x".repeat(4000))};\n`;
 
+const PREBUILT_BR = brotliCompressSync(SCRIPT_BODY, { params: { [constants.BROTLI_PARAM_QUALITY]: 0 } });
+
 /** A built console of our own, so these tests do not depend on the UI's build. */
 function fixtureConsole(): string {
   const dir = mkdtempSync(join(tmpdir(), "ocs-console-"));
   mkdirSync(join(dir, "assets"));
   writeFileSync(join(dir, "index.html"), `<!doctype html><html><head><script type="module" src="/console/${SCRIPT}"></script></head><body><div id="app"></div></body></html>`);
   writeFileSync(join(dir, SCRIPT), SCRIPT_BODY);
+  // The build's brotli encoding, as the console's build writes it; gzip is left to the server.
+  writeFileSync(join(dir, `${SCRIPT}.br`), PREBUILT_BR);
   writeFileSync(join(dir, "manifest.json"), JSON.stringify({ files: ["index.html", SCRIPT] }));
   return dir;
 }
@@ -83,6 +87,7 @@ describe("the console's routes", () => {
     assert.equal(b.encoding, "br");
     assert.equal(brotliDecompressSync(b.body).toString(), SCRIPT_BODY);
     assert.ok(b.body.length < SCRIPT_BODY.length / 10, "compressed");
+    assert.deepEqual(b.body, PREBUILT_BR, "the build's X.br is sent as it is");
     const g = await raw("gzip;q=1, br;q=0");
     assert.equal(g.encoding, "gzip");
     assert.equal(gunzipSync(g.body).toString(), SCRIPT_BODY);

@@ -1,11 +1,13 @@
 /**
  * Builds the console into dist/: the bundle and its stylesheet under content-hashed names in
  * dist/assets/, an index.html that names them, and manifest.json listing every file the server
- * serves. Runs in the root's `prepare`, so `npm ci` builds it; nothing built is committed.
+ * serves, each with its brotli (X.br) and gzip (X.gz) encodings beside it, so that the server
+ * does not compress at start. Runs in the root's `prepare`, so `npm ci` builds it; nothing built is committed.
  * Without esbuild (a production install that omitted dev dependencies) it says so and stops:
  * the server then answers /console with 503 and the API goes on.
  */
 import { mkdirSync, rmSync, writeFileSync, readFileSync } from "node:fs";
+import { brotliCompressSync, constants, gzipSync } from "node:zlib";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -53,5 +55,11 @@ const html = template
 writeFileSync(join(dist, "index.html"), html);
 const files = ["index.html", ...outputs];
 writeFileSync(join(dist, "manifest.json"), JSON.stringify({ files, builtAt: new Date().toISOString() }, null, 2) + "\n");
+// The encodings the server sends; it would make them itself on first use, but a start should not.
+for (const f of files) {
+  const body = readFileSync(join(dist, f));
+  writeFileSync(join(dist, `${f}.br`), brotliCompressSync(body, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }));
+  writeFileSync(join(dist, `${f}.gz`), gzipSync(body, { level: 9 }));
+}
 const bytes = files.reduce((n, f) => n + readFileSync(join(dist, f)).length, 0);
 console.log(`console: built ${files.length} files, ${(bytes / 1024).toFixed(1)} KiB, in ${Math.round(performance.now() - started)} ms`);

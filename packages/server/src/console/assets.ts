@@ -1,12 +1,13 @@
 /**
  * The console's built files, read once at start and served from memory. The page itself is
  * revalidated on every load; the files it names carry a content hash, so they are cached for a
- * year. Each file is compressed once with brotli and gzip, and served in the encoding the
- * browser accepts. When the console was not built, there is nothing to serve: `/console` then
+ * year. Each file is served in the encoding the browser accepts, brotli or gzip: the build
+ * writes both beside each file (X.br, X.gz), and a file without them is compressed on its first
+ * request, once, so that a start never pays for compression. When the console was not built, there is nothing to serve: `/console` then
  * answers 503 and says how to build it.
  */
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, extname, join } from "node:path";
 import { brotliCompressSync, constants, gzipSync } from "node:zlib";
@@ -14,8 +15,9 @@ import { brotliCompressSync, constants, gzipSync } from "node:zlib";
 export interface Asset {
   type: string;
   body: Buffer;
-  br: Buffer;
-  gzip: Buffer;
+  /** The brotli and gzip encodings, read from the build or made on first use. */
+  br(): Buffer;
+  gzip(): Buffer;
   etag: string;
   immutable: boolean;
 }
@@ -37,12 +39,20 @@ export interface ConsoleAssets {
   missing?: string;
 }
 
-function asset(name: string, body: Buffer): Asset {
+/** `file` compressed by the build, or else by `compress` on first use (then kept). */
+function encoding(file: string, compress: () => Buffer): () => Buffer {
+  let made: Buffer | undefined = existsSync(file) ? readFileSync(file) : undefined;
+  return () => (made ??= compress());
+}
+
+function asset(root: string, name: string): Asset {
+  const path = join(root, name);
+  const body = readFileSync(path);
   return {
     type: TYPES[extname(name)] ?? "application/octet-stream",
     body,
-    br: brotliCompressSync(body, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }),
-    gzip: gzipSync(body, { level: 9 }),
+    br: encoding(`${path}.br`, () => brotliCompressSync(body, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } })),
+    gzip: encoding(`${path}.gz`, () => gzipSync(body, { level: 9 })),
     etag: `"${createHash("sha256").update(body).digest("base64url").slice(0, 22)}"`,
     immutable: name !== "index.html",
   };
@@ -60,7 +70,7 @@ export function loadConsoleAssets(dir?: string): ConsoleAssets {
   }
   const files = new Map<string, Asset>();
   for (const name of manifest.files) {
-    files.set(name === "index.html" ? "" : name, asset(name, readFileSync(join(root, name))));
+    files.set(name === "index.html" ? "" : name, asset(root, name));
   }
   return { files };
 }
@@ -72,7 +82,7 @@ export function negotiate(a: Asset, acceptEncoding: string | undefined): { body:
     .map((part) => part.trim().split(";"))
     .filter(([, q]) => q === undefined || !/^\s*q=0(\.0*)?\s*$/.test(q))
     .map(([name]) => name?.trim().toLowerCase());
-  if (accepted.includes("br") && a.br.length < a.body.length) return { body: a.br, encoding: "br" };
-  if (accepted.includes("gzip") && a.gzip.length < a.body.length) return { body: a.gzip, encoding: "gzip" };
+  if (accepted.includes("br") && a.br().length < a.body.length) return { body: a.br(), encoding: "br" };
+  if (accepted.includes("gzip") && a.gzip().length < a.body.length) return { body: a.gzip(), encoding: "gzip" };
   return { body: a.body };
 }
