@@ -48,13 +48,12 @@ import {
   withTimeout,
   type Keys,
   type MachineInfo,
-  type ServerHandle,
 } from "./lib.js";
 import type { LoadResult, LoadSpec } from "./loadgen.js";
 import { ec2Body, MOTO_CONTENT_TYPE, MOTO_HEADERS, prepareMoto, runInstances, startMoto, type MotoSetup } from "./moto.js";
 import { measureColdStart, type ColdStart } from "./cold-start.js";
 import { formatSummary, summarize, type CpuProfile } from "./profile.js";
-import { createPgDatabase, defaultScope, journalUntil, operationEnds, seedInstances, type Target } from "./seed.js";
+import { createPgDatabase, defaultScope, journalUntil, operationEnds, operationSpans, seedInstances, type Target } from "./seed.js";
 
 // ---------------------------------------------------------------------------------------------
 // Options
@@ -118,6 +117,10 @@ export interface Row {
   p50_ms: number | null;
   p99_ms: number | null;
   ratio_to_baseline: number | null;
+  /** rps over the matching f-limit-* row's (same engine, same instances): how close to the least work. */
+  ratio_to_limit: number | null;
+  /** The server process's user+system CPU per request, µs. */
+  server_cpu_us_per_request: number | null;
 }
 
 interface Detail {
@@ -149,14 +152,17 @@ const ratioRows = new Set<Row>();
 const baselines: LoadResult[] = [];
 const provisionalBaseline = () => baselines[baselines.length - 1]?.rps ?? null;
 
-function record(row: Omit<Row, "ratio_to_baseline">, detail: Omit<Detail, "name" | "db" | "instances"> = {}, ratio = true): Row {
+function record(row: Omit<Row, "ratio_to_baseline" | "ratio_to_limit" | "server_cpu_us_per_request">, detail: Omit<Detail, "name" | "db" | "instances"> = {}, ratio = true): Row {
   const base = provisionalBaseline();
+  const cpu = detail.server_cpu_ms_per_request;
   const full: Row = {
     ...row,
     rps: round(row.rps, 1),
     p50_ms: round(row.p50_ms, 3),
     p99_ms: round(row.p99_ms, 3),
     ratio_to_baseline: ratio && row.rps !== null && base ? round(row.rps / base, 3) : null,
+    ratio_to_limit: null,
+    server_cpu_us_per_request: cpu === null || cpu === undefined ? null : round(cpu * 1000, 1),
   };
   rows.push(full);
   if (ratio && row.rps !== null) ratioRows.add(full);
@@ -169,7 +175,18 @@ function finishBaseline(): void {
   if (baselines.length === 0) return;
   const sorted = [...baselines].sort((a, b) => a.rps - b.rps);
   const median = sorted[Math.floor((sorted.length - 1) / 2)] as LoadResult;
-  const row: Row = { name: "a-baseline", db: "none", instances: null, rps: round(median.rps, 1), p50_ms: round(median.p50_ms, 3), p99_ms: round(median.p99_ms, 3), ratio_to_baseline: 1 };
+  const baseCpu = (median as LoadResult & { cpuMsPerReq?: number | null }).cpuMsPerReq;
+  const row: Row = {
+    name: "a-baseline",
+    db: "none",
+    instances: null,
+    rps: round(median.rps, 1),
+    p50_ms: round(median.p50_ms, 3),
+    p99_ms: round(median.p99_ms, 3),
+    ratio_to_baseline: 1,
+    ratio_to_limit: null,
+    server_cpu_us_per_request: baseCpu === null || baseCpu === undefined ? null : round(baseCpu * 1000, 1),
+  };
   rows.unshift(row);
   details.unshift({
     name: row.name,
@@ -186,6 +203,24 @@ function finishBaseline(): void {
   });
   facts.baseline_windows_rps = baselines.map((b) => Math.round(b.rps));
   for (const r of ratioRows) r.ratio_to_baseline = r.rps !== null && median.rps ? round(r.rps / median.rps, 3) : null;
+}
+
+/** Which limit row each scenario is measured against. */
+const LIMIT_OF: Record<string, string> = {
+  "b-describe-one": "f-limit-describe",
+  "c-reboot-accepted": "f-limit-accepted",
+  "c-reboot-to-running": "f-limit-accepted",
+  "d-reboot-refused": "f-limit-refused",
+};
+
+/** Every b/c/d row gets its rps over the f-limit-* row of the same engine and instances. */
+function finishLimits(): void {
+  for (const r of rows) {
+    const limitName = LIMIT_OF[r.name];
+    if (!limitName) continue;
+    const limit = find(limitName, r.db, r.instances);
+    r.ratio_to_limit = r.rps !== null && limit?.rps ? round(r.rps / limit.rps, 3) : null;
+  }
 }
 
 const find = (name: string, db: string, instances: number | null) => rows.find((r) => r.name === name && r.db === db && r.instances === instances);
@@ -377,6 +412,7 @@ async function seed(ctx: EngineContext, target: Target, from: number, to: number
 }
 
 async function runEngine(opts: Options, ctx: EngineContext): Promise<void> {
+  await runLimit(opts, ctx);
   const db = ctx.engine;
   const dataDir = tempDir(`${db}-main`);
   const { target, url: databaseUrl } = await targetFor(ctx, dataDir, "ocs_bench_main");
@@ -417,14 +453,27 @@ async function runEngine(opts: Options, ctx: EngineContext): Promise<void> {
     removeTempDir(dataDir);
   }
   await runDelay(opts, ctx);
+  await runToRunning(opts, ctx);
 }
 
-/** (b), (c), (d) with `instances` in the database; the accepted reboots target instances from `first` on. */
-async function runScale(opts: Options, ctx: EngineContext, server: ServerHandle, instances: number, first: number): Promise<void> {
+/** The scenario names of the server's rows and of the limit probe's. */
+interface ScaleNames {
+  describe: string;
+  accepted: string;
+  refused: string;
+}
+const SERVER_NAMES: ScaleNames = { describe: "b-describe-one", accepted: "c-reboot-accepted", refused: "d-reboot-refused" };
+const LIMIT_NAMES: ScaleNames = { describe: "f-limit-describe", accepted: "f-limit-accepted", refused: "f-limit-refused" };
+
+/**
+ * (b), (c), (d) — or the limit's (f) rows — with `instances` in the database; the accepted
+ * reboots target instances from `first` on.
+ */
+async function runScale(opts: Options, ctx: EngineContext, server: { url: string; pid: number }, instances: number, first: number, names = SERVER_NAMES): Promise<void> {
   const { engine: db, keys } = ctx;
   const { url, pid } = server;
   if (instances > opts.small) await warmUp(opts, url, describeOneBody(seededId(instances - 1), keys), pid);
-  await scenario(opts, "b-describe-one", db, instances, { url, contentType: FORM, body: describeOneBody(seededId(Math.floor(instances / 2)), keys), expect: OK }, pid);
+  await scenario(opts, names.describe, db, instances, { url, contentType: FORM, body: describeOneBody(seededId(Math.floor(instances / 2)), keys), expect: OK }, pid);
   // (c) every request reboots a different Running instance. With 1k instances there are only
   // 1,000 to reboot: the first quarter warms the acceptance path up (it has not run yet in this
   // process), the rest is measured, exactly one request each. With more, enough bodies for the
@@ -433,25 +482,124 @@ async function runScale(opts: Options, ctx: EngineContext, server: ServerHandle,
   const warm = small ? Math.floor(opts.small / 4) : 0;
   if (warm > 0) {
     const bodies = Array.from({ length: warm }, (_, i) => rebootBody(seededId(first + i), keys));
-    await load({ url, connections: opts.connections, durationS: 1, amount: warm, contentType: FORM, bodiesFile: writeBodies(`warm-${db}`, bodies), bodiesMode: "distinct", expect: OK }, pid);
+    await load({ url, connections: opts.connections, durationS: 1, amount: warm, contentType: FORM, bodiesFile: writeBodies(`warm-${names.accepted}-${db}`, bodies), bodiesMode: "distinct", expect: OK }, pid);
   }
   // Nothing outruns the bare baseline: its best window × the window's length bounds the requests.
   const ceiling = Math.max(20_000, ...baselines.map((x) => x.rps));
   const pool = small ? opts.small - warm : Math.min(instances - first, Math.ceil(ceiling * opts.seconds * 1.2));
   const accepted: string[] = [];
   for (let i = first + warm; i < first + warm + pool; i++) accepted.push(rebootBody(seededId(i), keys));
-  const acceptedFile = writeBodies(`accepted-${db}-${instances}`, accepted);
+  const acceptedFile = writeBodies(`${names.accepted}-${db}-${instances}`, accepted);
   await scenario(
     opts,
-    "c-reboot-accepted",
+    names.accepted,
     db,
     instances,
     { url, contentType: FORM, bodiesFile: acceptedFile, bodiesMode: "distinct", expect: OK, ...(small ? { amount: pool } : {}) },
     pid,
   );
   // (d) the same instances again: each is locked by its reboot in flight.
-  const refusedFile = writeBodies(`refused-${db}-${instances}`, accepted.slice(0, 200));
-  await scenario(opts, "d-reboot-refused", db, instances, { url, contentType: FORM, bodiesFile: refusedFile, bodiesMode: "cycle", expect: LOCKED }, pid);
+  const refusedFile = writeBodies(`${names.refused}-${db}-${instances}`, accepted.slice(0, 200));
+  await scenario(opts, names.refused, db, instances, { url, contentType: FORM, bodiesFile: refusedFile, bodiesMode: "cycle", expect: LOCKED }, pid);
+}
+
+// ---------------------------------------------------------------------------------------------
+// (f) the limit: bench/limit.ts on a database of its own, with the same schema and seeded rows
+
+async function runLimit(opts: Options, ctx: EngineContext): Promise<void> {
+  const db = ctx.engine;
+  const dataDir = tempDir(`${db}-limit`);
+  const { target, url: databaseUrl } = await targetFor(ctx, dataDir, "ocs_bench_limit");
+  try {
+    // The server creates the schema and the default account, then leaves the database to the probe.
+    const setup = await startOcsServer({ env: serverEnv(ctx, MAIN_SETTINGS, databaseUrl), dataDir, label: `${db}-limit-setup` });
+    await setup.stop("SIGTERM", 15_000);
+    await seed(ctx, target, 0, opts.small, "1k, limit probe");
+    const port = await freePort();
+    const location = target.engine === "sqlite" ? target.file : target.url;
+    const probe = startChild(process.execPath, ["--import", "tsx", join(ROOT, "bench/limit.ts"), String(port), db, location, ctx.keys.publicKey, ctx.keys.privateKey], { cwd: ROOT });
+    const url = `http://127.0.0.1:${port}`;
+    try {
+      await waitHttp(url, 30_000, probe.exited);
+      await sanity(url, describeOneBody(seededId(0), ctx.keys), `${db} limit probe`);
+      await warmUp(opts, url, describeOneBody(seededId(0), ctx.keys), probe.pid);
+      await runScale(opts, ctx, { url, pid: probe.pid }, opts.small, 0, LIMIT_NAMES);
+      if (opts.big > opts.small) {
+        await seed(ctx, target, opts.small, opts.big, `to ${opts.big.toLocaleString("en")}, limit probe`);
+        await runScale(opts, ctx, { url, pid: probe.pid }, opts.big, opts.small, LIMIT_NAMES);
+      }
+    } finally {
+      await probe.stop();
+    }
+  } finally {
+    removeTempDir(dataDir);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// (c) counted to Running: the operation's whole run, not only its acceptance
+
+const TO_RUNNING = 750;
+
+/**
+ * Accepted reboots of 1k instances whose simulated reboot takes no time (OCS_SIM_BOOT_MS=0), each
+ * sent once, as (c) sends them: 250 to warm up, then 750 measured. The rate is the measured
+ * operations over the span from the first one's start to the last one's end
+ * (operations.started_at … ended_at, the server's clock), so every write of the runner counts.
+ */
+async function runToRunning(opts: Options, ctx: EngineContext): Promise<void> {
+  const db = ctx.engine;
+  const dataDir = tempDir(`${db}-to-running`);
+  const { target, url: databaseUrl } = await targetFor(ctx, dataDir, "ocs_bench_to_running");
+  const server = await startOcsServer({ env: serverEnv(ctx, { OCS_SIM_BOOT_MS: "0" }, databaseUrl), dataDir, label: `${db}-to-running` });
+  const { url, pid } = server;
+  const ended = async (ids: string[], what: string) => {
+    const deadline = Date.now() + 120_000;
+    for (;;) {
+      const spans = await operationSpans(target, ids, "RebootCompShareInstance");
+      const done = [...spans.values()].filter((s) => s.ended !== null).length;
+      if (done === ids.length) return spans;
+      if (Date.now() > deadline) throw new Error(`${what}: ${ids.length - done} of ${ids.length} reboots did not reach Running in 120 s`);
+      await sleep(50);
+    }
+  };
+  try {
+    await seed(ctx, target, 0, opts.small, "1k, to Running");
+    const warm = Array.from({ length: opts.small - TO_RUNNING }, (_, i) => seededId(i));
+    const measured = Array.from({ length: TO_RUNNING }, (_, i) => seededId(warm.length + i));
+    const bodies = (ids: string[]) => ids.map((id) => rebootBody(id, ctx.keys));
+    const send = (name: string, ids: string[]) =>
+      load({ url, connections: opts.connections, durationS: 1, amount: ids.length, contentType: FORM, bodiesFile: writeBodies(name, bodies(ids)), bodiesMode: "distinct", expect: OK }, pid);
+    await send(`to-running-warm-${db}`, warm);
+    await ended(warm, "warm-up");
+    const cpuBefore = cpuMs(pid);
+    const r = await send(`to-running-${db}`, measured);
+    const spans = [...(await ended(measured, "c-reboot-to-running")).values()];
+    const cpuAfter = cpuMs(pid);
+    const first = Math.min(...spans.map((s) => s.started));
+    const last = Math.max(...spans.map((s) => s.ended as number));
+    const bad = r.mismatches + r.errors + r.timeouts + r.non2xx;
+    if (bad > 0) problems.push(`c-reboot-to-running on ${db}: ${bad} bad answers${r.firstMismatch ? `; first: ${r.firstMismatch}` : ""}`);
+    const rps = (TO_RUNNING * 1000) / Math.max(1, last - first);
+    const row = record(
+      { name: "c-reboot-to-running", db, instances: opts.small, rps, p50_ms: r.p50_ms, p99_ms: r.p99_ms },
+      {
+        requests: r.requests,
+        seconds: round((last - first) / 1000, 2) ?? 0,
+        connections: opts.connections,
+        server_cpu_ms_per_request: cpuBefore !== null && cpuAfter !== null ? round((cpuAfter - cpuBefore) / TO_RUNNING, 3) : null,
+        mismatches: r.mismatches,
+        errors: r.errors,
+        timeouts: r.timeouts,
+        non2xx: r.non2xx,
+        note: "rate = operations / (last ended_at − first started_at); p50/p99 are the acceptance answers' latencies; CPU counts the runner's work to Running",
+      },
+    );
+    log(`  ${"c-reboot-to-running".padEnd(34)} ${db.padEnd(8)} ${String(opts.small).padStart(7)}  ${String(row.rps).padStart(8)} ops/s to Running, over ${round((last - first) / 1000, 2)} s`);
+  } finally {
+    await server.stop("SIGTERM", 15_000);
+    removeTempDir(dataDir);
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -648,6 +796,32 @@ function fmt(n: number | null | undefined, digits = 1): string {
   return n.toLocaleString("en", { maximumFractionDigits: digits, minimumFractionDigits: 0 });
 }
 
+/**
+ * The before-and-after table of the hot-path work: bench/results/before-hot-path.json holds the
+ * rows of a run taken before it (same benchmark, limit rows included), with its date, commit and
+ * load, and this run is the after.
+ */
+function beforeAndAfter(opts: Options): string[] {
+  const file = join(ROOT, "bench/results/before-hot-path.json");
+  if (!existsSync(file)) return [];
+  const before = JSON.parse(readFileSync(file, "utf8")) as { date: string; commit: string; load_average: number[]; rows: Row[] };
+  const lines = [
+    "## Before and after the hot-path work",
+    "",
+    `Before: commit ${before.commit}, run of ${before.date} (load average at its start ${before.load_average.join(", ")}), the same benchmark with the limit rows. After: this run. Each ratio is to the limit row of its own run.`,
+    "",
+    "| scenario | db | instances | ratio to limit, before | after | server CPU µs/request, before | after |",
+    "|---|---|---:|---:|---:|---:|---:|",
+  ];
+  for (const r of rows) {
+    if (!LIMIT_OF[r.name] || !opts.engines.includes(r.db as Engine)) continue;
+    const b = before.rows.find((x) => x.name === r.name && x.db === r.db && x.instances === r.instances);
+    lines.push(`| ${r.name} | ${r.db} | ${r.instances?.toLocaleString("en") ?? "–"} | ${fmt(b?.ratio_to_limit, 3)} | ${fmt(r.ratio_to_limit, 3)} | ${fmt(b?.server_cpu_us_per_request, 0)} | ${fmt(r.server_cpu_us_per_request, 0)} |`);
+  }
+  lines.push("");
+  return lines;
+}
+
 function writeOutputs(opts: Options, machine: MachineInfo, commandLine: string, started: Date, seconds: number): void {
   const resultsDir = join(ROOT, "bench/results");
   mkdirSync(resultsDir, { recursive: true });
@@ -658,14 +832,16 @@ function writeOutputs(opts: Options, machine: MachineInfo, commandLine: string, 
   );
 
   const detailOf = (r: Row) => details.find((d) => d.name === r.name && d.db === r.db && d.instances === r.instances);
+  const us = (ms: number | null | undefined) => (ms === null || ms === undefined ? null : ms * 1000);
   const table = [
-    "| scenario | db | instances | rps | p50 ms | p99 ms | ratio to (a) | server CPU ms/request | PostgreSQL CPU ms/request | requests | unexpected answers |",
-    "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    "| scenario | db | instances | rps | p50 ms | p99 ms | ratio to (a) | ratio to limit | server CPU µs/request | PostgreSQL CPU µs/request | requests | unexpected answers |",
+    "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ...rows.map((r) => {
       const d = detailOf(r);
-      return `| ${r.name} | ${r.db} | ${r.instances === null ? "–" : r.instances.toLocaleString("en")} | ${fmt(r.rps, 0)} | ${fmt(r.p50_ms, 2)} | ${fmt(r.p99_ms, 2)} | ${fmt(r.ratio_to_baseline, 3)} | ${fmt(d?.server_cpu_ms_per_request, 3)} | ${fmt(d?.db_cpu_ms_per_request, 3)} | ${d?.requests?.toLocaleString("en") ?? "–"} | ${d?.mismatches === undefined ? "–" : d.mismatches + (d.errors ?? 0) + (d.timeouts ?? 0) + (d.non2xx ?? 0)} |`;
+      return `| ${r.name} | ${r.db} | ${r.instances === null ? "–" : r.instances.toLocaleString("en")} | ${fmt(r.rps, 0)} | ${fmt(r.p50_ms, 2)} | ${fmt(r.p99_ms, 2)} | ${fmt(r.ratio_to_baseline, 3)} | ${fmt(r.ratio_to_limit, 3)} | ${fmt(r.server_cpu_us_per_request, 0)} | ${fmt(us(d?.db_cpu_ms_per_request), 0)} | ${d?.requests?.toLocaleString("en") ?? "–"} | ${d?.mismatches === undefined ? "–" : d.mismatches + (d.errors ?? 0) + (d.timeouts ?? 0) + (d.non2xx ?? 0)} |`;
     }),
   ].join("\n");
+  const beforeLines = beforeAndAfter(opts);
 
   const ratio = (a: Row | undefined, b: Row | undefined) => (a?.rps && b?.rps ? a.rps / b.rps : null);
   const scaleLines: string[] = [];
@@ -682,12 +858,15 @@ function writeOutputs(opts: Options, machine: MachineInfo, commandLine: string, 
     );
     const aim = (what: string, got: number | null, want: number) =>
       `| ${db} | ${what} | ${fmt(got, 2)} | ≥ ${want} | ${got === null ? "not measured" : got >= want ? "met" : "not met"} |`;
+    const toRunning = find("c-reboot-to-running", db, opts.small);
+    const delayP99 = (facts[`${db}_delay`] as Record<string, number> | undefined)?.upper_p99_ms ?? null;
     aimLines.push(
-      aim("(c) accepted reboots / (a), 1k", cSmall?.ratio_to_baseline ?? null, 0.3),
-      aim("(b) Describe / (a), 1k", bSmall?.ratio_to_baseline ?? null, 0.5),
-      aim("(d) refused reboots / (a), 1k", dSmall?.ratio_to_baseline ?? null, 0.6),
+      aim("(b) Describe / its limit, 1k", bSmall?.ratio_to_limit ?? null, 0.8),
+      aim("(d) refused reboots / their limit, 1k", dSmall?.ratio_to_limit ?? null, 0.8),
+      aim("(c) accepted reboots to Running / the accepted limit, 1k", toRunning?.ratio_to_limit ?? null, 0.5),
       aim("(b) Describe 1M / 1k", ratio(bBig, bSmall), 0.8),
       aim("(c) accepted reboots 1M / 1k", ratio(cBig, cSmall), 0.8),
+      `| ${db} | control-plane delay p99, ms | ${fmt(delayP99, 2)} | < 10 | ${delayP99 === null ? "not measured" : delayP99 < 10 ? "met" : "not met"} |`,
     );
   }
   const moto = facts.moto as { skipped?: string; version?: string } | undefined;
@@ -749,13 +928,24 @@ Every row of (a)–(d) is ${opts.seconds} s of load from one autocannon process 
 after a 1 s warm-up — except accepted reboots at 1k, where the database has only 1,000 instances to reboot once
 each: ${Math.floor(opts.small / 4)} warm-up reboots, then exactly ${opts.small - Math.floor(opts.small / 4)} measured requests. (a) is the median of ${baselines.length} baseline
 windows spread over the run (${baselines.map((b) => Math.round(b.rps).toLocaleString("en")).join(", ")} rps), to damp the noise of a shared machine.
-"ratio to (a)" is rps / baseline rps; "server CPU ms/request" is the server process's user+system CPU time
-during the window divided by the requests answered (it does not depend on the load generator's own ceiling);
-on PostgreSQL the database's own CPU (postmaster and backends) is counted apart, in the next column.
+"ratio to (a)" is rps / baseline rps. "ratio to limit" is rps over the matching (f) row's: the lean probe
+(bench/limit.ts) that does only the work a correct answer needs — parse the form, verify the signature, one
+prepared primary-key read (for an accepted reboot: one transaction with the lock's compare-and-set, the
+operation's insert and the state's update), write the envelope — on a database of the same schema and rows,
+same engine, same load generator and connections, in this run. (b) is measured against f-limit-describe,
+(c) and c-reboot-to-running against f-limit-accepted, (d) against f-limit-refused. "server CPU µs/request"
+is the server process's (or the probe's) user+system CPU time during the window divided by the requests
+answered (it does not depend on the load generator's own ceiling); on PostgreSQL the database's own CPU
+(postmaster and backends) is counted apart, in the next column. c-reboot-to-running is the accepted reboot
+counted to the end: 750 reboots of a server whose simulated reboot takes no time, its rate the operations
+over the span from the first one's start to the last one's end (the server's own clock), its CPU all the
+runner's work to Running.
 
 ${table}
 
 ${problems.length ? `**Anomalies in this run:**\n\n${problems.map((p) => `- ${p}`).join("\n")}\n` : "No request in any window got an unexpected answer, an error or a timeout."}
+
+${beforeLines.join("\n")}
 
 ## Aims (reported, not pass/fail)
 
@@ -919,6 +1109,7 @@ async function main(): Promise<number> {
   }
 
   finishBaseline();
+  finishLimits();
   const seconds = (performance.now() - t0) / 1000;
   writeOutputs(opts, machine, commandLine, started, seconds);
   log(`wrote bench/results/latest.json and BENCHMARKS.md in ${Math.round(seconds)} s${problems.length ? `; ${problems.length} anomalies (see BENCHMARKS.md)` : ""}`);

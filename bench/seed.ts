@@ -154,23 +154,30 @@ export async function journalUntil(target: Target, ids: string[], action: string
 /** When the last operation `action` on each instance ended (server clock, ms), if it did. */
 export async function operationEnds(target: Target, ids: string[], action: string): Promise<Map<string, number>> {
   const out = new Map<string, number>();
+  for (const [id, span] of await operationSpans(target, ids, action)) if (span.ended !== null) out.set(id, span.ended);
+  return out;
+}
+
+/** The first start and the last end (server clock, ms; null while one runs) of the operations `action` on each instance. */
+export async function operationSpans(target: Target, ids: string[], action: string): Promise<Map<string, { started: number; ended: number | null }>> {
+  const out = new Map<string, { started: number; ended: number | null }>();
   if (ids.length === 0) return out;
   const query = (list: string) =>
-    `SELECT instance_id, MAX(ended_at) AS ended FROM operations WHERE action = ${target.engine === "sqlite" ? "?" : "$1"} AND ended_at IS NOT NULL AND instance_id IN (${list}) GROUP BY instance_id`;
+    `SELECT instance_id, MIN(started_at) AS started, CASE WHEN COUNT(*) = COUNT(ended_at) THEN MAX(ended_at) END AS ended
+     FROM operations WHERE action = ${target.engine === "sqlite" ? "?" : "$1"} AND instance_id IN (${list}) GROUP BY instance_id`;
+  type SpanRow = { instance_id: string; started: number | string; ended: number | string | null };
+  let rows: SpanRow[];
   if (target.engine === "sqlite") {
     const db = openSqlite(target.file);
     try {
-      const rows = db.prepare(query(ids.map(() => "?").join(","))).all(action, ...ids) as Array<{ instance_id: string; ended: number }>;
-      for (const r of rows) out.set(r.instance_id, Number(r.ended));
+      rows = db.prepare(query(ids.map(() => "?").join(","))).all(action, ...ids) as SpanRow[];
     } finally {
       db.close();
     }
   } else {
-    await withPg(target.url, async (c) => {
-      const { rows } = await c.query<{ instance_id: string; ended: string }>(query(ids.map((_, i) => `$${i + 2}`).join(",")), [action, ...ids]);
-      for (const r of rows) out.set(r.instance_id, Number(r.ended));
-    });
+    rows = await withPg(target.url, async (c) => (await c.query<SpanRow>(query(ids.map((_, i) => `$${i + 2}`).join(",")), [action, ...ids])).rows);
   }
+  for (const r of rows) out.set(r.instance_id, { started: Number(r.started), ended: r.ended === null ? null : Number(r.ended) });
   return out;
 }
 
