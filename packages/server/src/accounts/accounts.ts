@@ -5,6 +5,7 @@
 import { randomBytes } from "node:crypto";
 import { ApiError } from "@opencompshare/protocol";
 import type { Sealer } from "../security/secrets.js";
+import { prepared, rowsOf } from "../store/prepared.js";
 import type { Db, Executor, KeyOrigin } from "../store/schema.js";
 
 export interface Credentials {
@@ -119,28 +120,21 @@ function memo<K, V>(limit: number) {
   };
 }
 
-/** Opened private keys by their sealed form: the sealed text changes whenever the key does. */
-const openedKeys = memo<string, string>(10_000);
+/** Every request's first read: prepared once. */
+const activeKey = prepared(1, (db, publicKey: string) =>
+  db.selectFrom("api_keys").select(["account_id", "private_key_sealed"]).where("public_key", "=", publicKey).where("status", "=", "active"),
+);
 
 /**
  * The active key's owner and private key, or undefined when unknown or disabled. The row is read
  * on every request, so a disabled key is refused from the next request on; only the decryption
- * is remembered.
+ * is remembered (by the sealer).
  */
 export async function lookupKey(db: Executor, sealer: Sealer, publicKey: string): Promise<KeyOwner | undefined> {
-  const row = await db
-    .selectFrom("api_keys")
-    .select(["account_id", "private_key_sealed"])
-    .where("public_key", "=", publicKey)
-    .where("status", "=", "active")
-    .executeTakeFirst();
+  const [row] = await rowsOf(activeKey(db, publicKey));
   if (!row) return undefined;
-  let privateKey = openedKeys.get(row.private_key_sealed);
-  if (privateKey === undefined) {
-    privateKey = sealer.open(row.private_key_sealed);
-    openedKeys.set(row.private_key_sealed, privateKey);
-  }
-  return { accountId: row.account_id, privateKey };
+  // The sealer remembers what it opened, by the sealed text, which changes whenever the key does.
+  return { accountId: row.account_id, privateKey: sealer.open(row.private_key_sealed) };
 }
 
 /** Projects found, by account and the ProjectId asked for: projects never move or disappear. */
