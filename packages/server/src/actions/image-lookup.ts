@@ -1,6 +1,7 @@
 /** Image lookups shared by the instance and image handlers. */
 import { ApiError } from "@opencompshare/protocol";
 import type { Caller } from "../operations/engine.js";
+import { prepared, rowsOf } from "../store/prepared.js";
 import type { Executor, ImageRow } from "../store/schema.js";
 
 type Owner = Pick<Caller, "accountId" | "projectId">;
@@ -33,10 +34,12 @@ export async function requireUsableImage(db: Executor, id: string, caller: Owner
   return image;
 }
 
+const imageById = prepared(1, (db, id: string) => db.selectFrom("images").selectAll().where("id", "=", id));
+
 export async function imagesById(db: Executor, ids: string[]): Promise<Map<string, ImageRow>> {
   const unique = [...new Set(ids)];
   if (unique.length === 0) return new Map();
-  const rows = await db.selectFrom("images").selectAll().where("id", "in", unique).execute();
+  const rows = unique.length === 1 ? await rowsOf(imageById(db, unique[0] as string)) : await db.selectFrom("images").selectAll().where("id", "in", unique).execute();
   return new Map(rows.map((r) => [r.id, r]));
 }
 

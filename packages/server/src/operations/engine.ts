@@ -9,7 +9,7 @@ import { ApiError } from "@opencompshare/protocol";
 import { check, lockHeldError } from "../domain/guard.js";
 import { RULES, type MutatingAction } from "../domain/rules.js";
 import { appendEvent } from "../store/repositories/events.js";
-import { casInstance, findOwnedInstance, isImaging } from "../store/repositories/instances.js";
+import { casInstance, guardSnapshot } from "../store/repositories/instances.js";
 import type { Executor, InstanceRow, OperationRow, OperationSource, Tx } from "../store/schema.js";
 import type { RunnerDeps } from "./context.js";
 import { acquireLock, createLock, heldLock } from "./lock.js";
@@ -94,15 +94,16 @@ export class Engine {
   /** The caller's instance, if the guard lets the action begin now; else the refusal is thrown. */
   private async guard(db: Executor, input: AcceptInput, now: number): Promise<InstanceRow> {
     const { caller, instanceId } = input;
-    const inst = await findOwnedInstance(db, instanceId, caller.accountId, caller.projectId);
-    if (!inst) throw notFound(instanceId);
+    const snapshot = await guardSnapshot(db, instanceId, caller.accountId, caller.projectId);
+    if (!snapshot) throw notFound(instanceId);
+    const { instance: inst, lock } = snapshot;
     const refusal = check(input.action, RULES[input.action], {
       id: inst.id,
       state: inst.state,
       recycling: Number(inst.recycling) === 1,
       task: inst.task,
-      imaging: await isImaging(db, inst.id),
-      lock: await heldLock(db, inst.id, now),
+      imaging: snapshot.imaging,
+      lock: lock?.holderOpId && lock.expiresAt > now ? { holderOpId: lock.holderOpId, holderAction: lock.holderAction ?? "an operation", expiresAt: lock.expiresAt } : null,
     });
     if (refusal) throw refusal;
     return inst;

@@ -1,5 +1,6 @@
 /** Instance rows: lookups scoped to their owner, listing, and compare-and-set state writes. */
 import type { Executor, InstanceRow } from "../schema.js";
+import { prepared, rowsOf } from "../prepared.js";
 import { appendEvent, inTransaction } from "./events.js";
 
 /** The instance, only if it belongs to this account and project. */
@@ -30,8 +31,8 @@ export interface ListQuery {
  * by itself and no count is run.
  */
 export async function listInstances(db: Executor, q: ListQuery): Promise<{ rows: InstanceRow[]; total: number }> {
+  if (q.ids && q.ids.length > 0) return listByIds(db, { ...q, ids: q.ids });
   let base = db.selectFrom("instances").where("project_id", "=", q.projectId);
-  if (q.ids && q.ids.length > 0) base = base.where("id", "in", q.ids);
   if (q.zone) base = base.where("zone", "=", q.zone);
   if (q.tag) base = base.where("tag", "=", q.tag);
   const rows = await base.selectAll().orderBy("created_at", "desc").orderBy("id", "desc").offset(q.offset).limit(q.limit).execute();
@@ -40,15 +41,63 @@ export async function listInstances(db: Executor, q: ListQuery): Promise<{ rows:
   return { rows, total: Number(count.n) };
 }
 
-/** Whether a custom image of the instance is being made. */
-export async function isImaging(db: Executor, instanceId: string): Promise<boolean> {
-  const row = await db
-    .selectFrom("images")
-    .select("id")
-    .where("source_instance_id", "=", instanceId)
-    .where("status", "=", "Making")
-    .executeTakeFirst();
-  return row !== undefined;
+/**
+ * The instances named by id (UHostIds), filtered, newest first, and the page asked for. The ids
+ * bound the rows, so they are read by primary key, all of them, and ordered and paged here: an
+ * ORDER BY … LIMIT … OFFSET on the project's index would cost several times the lookups.
+ */
+async function listByIds(db: Executor, q: ListQuery & { ids: string[] }): Promise<{ rows: InstanceRow[]; total: number }> {
+  const ids = [...new Set(q.ids)];
+  const found = ids.length === 1 ? await rowsOf(oneInProject(db, ids[0] as string, q.projectId)) : await db.selectFrom("instances").selectAll().where("id", "in", ids).where("project_id", "=", q.projectId).execute();
+  const all = found.filter((r) => (!q.zone || r.zone === q.zone) && (!q.tag || r.tag === q.tag));
+  all.sort((a, b) => Number(b.created_at) - Number(a.created_at) || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
+  return { rows: all.slice(q.offset, q.offset + q.limit), total: all.length };
+}
+
+/** Describe's most common question, one instance by id: prepared once. */
+const oneInProject = prepared(2, (db, id: string, projectId: string) => db.selectFrom("instances").selectAll().where("id", "=", id).where("project_id", "=", projectId));
+
+/** What the guard decides on: the caller's instance, whether an image of it is being made, and its lock. */
+export interface GuardSnapshot {
+  instance: InstanceRow;
+  imaging: boolean;
+  lock: { holderOpId: string | null; expiresAt: number; holderAction: string | null } | null;
+}
+
+const snapshotQuery = prepared(3, (db, id: string, accountId: string, projectId: string) =>
+  db
+    .selectFrom("instances")
+    .leftJoin("instance_locks", "instance_locks.instance_id", "instances.id")
+    .leftJoin("operations", "operations.id", "instance_locks.holder_op_id")
+    .selectAll("instances")
+    .select((eb) => [
+      "instance_locks.holder_op_id as lock_holder_op_id",
+      "instance_locks.expires_at as lock_expires_at",
+      "operations.action as lock_holder_action",
+      eb
+        .exists(eb.selectFrom("images").select("images.id").whereRef("images.source_instance_id", "=", "instances.id").where("images.status", "=", "Making"))
+        .as("imaging"),
+    ])
+    .where("instances.id", "=", id)
+    .where("instances.account_id", "=", accountId)
+    .where("instances.project_id", "=", projectId),
+);
+
+/**
+ * The guard's snapshot in one read: the instance (only if it belongs to this account and
+ * project), its lock and the lock holder's action, and whether a custom image of it is being
+ * made. One statement instead of three: it is the whole of a refused reboot's database work.
+ */
+export async function guardSnapshot(db: Executor, id: string, accountId: string, projectId: string): Promise<GuardSnapshot | undefined> {
+  const [row] = await rowsOf(snapshotQuery(db, id, accountId, projectId));
+  if (!row) return undefined;
+  const { lock_holder_op_id, lock_expires_at, lock_holder_action, imaging, ...instance } = row;
+  return {
+    instance,
+    // SQLite answers EXISTS with 0/1, PostgreSQL with a boolean.
+    imaging: imaging === true || Number(imaging) === 1,
+    lock: lock_expires_at === null ? null : { holderOpId: lock_holder_op_id, expiresAt: Number(lock_expires_at), holderAction: lock_holder_action },
+  };
 }
 
 /**
