@@ -5,6 +5,7 @@
  */
 import { sql } from "kysely";
 import { appendInstanceEvent } from "../store/repositories/events.js";
+import { prepared, rowsOf } from "../store/prepared.js";
 import type { Executor } from "../store/schema.js";
 
 export interface HeldLock {
@@ -29,15 +30,19 @@ async function taken(db: Executor, instanceId: string, opId: string, now: number
   await appendInstanceEvent(db, { kind: "lock.taken", instanceId, data: { OperationId: opId, ExpireTime: Math.floor((now + ttlMs) / 1000) }, at: now });
 }
 
-/** Takes the lock for `opId` if it is free or expired at `now`; the epoch grows with it. Null when held. */
-export async function acquireLock(db: Executor, instanceId: string, opId: string, now: number, ttlMs: number): Promise<Taken | null> {
-  const row = await db
+/** Every accepted operation's compare-and-set: prepared once. */
+const casLock = prepared(4, (db, instanceId: string, opId: string, now: number, expiresAt: number) =>
+  db
     .updateTable("instance_locks")
-    .set({ holder_op_id: opId, token: sql`token + 1`, epoch: sql`epoch + 1`, acquired_at: now, expires_at: now + ttlMs })
+    .set({ holder_op_id: opId, token: sql`token + 1`, epoch: sql`epoch + 1`, acquired_at: now, expires_at: expiresAt })
     .where("instance_id", "=", instanceId)
     .where((eb) => eb.or([eb("holder_op_id", "is", null), eb("expires_at", "<=", now)]))
-    .returning(["token", "epoch"])
-    .executeTakeFirst();
+    .returning(["token", "epoch"]),
+);
+
+/** Takes the lock for `opId` if it is free or expired at `now`; the epoch grows with it. Null when held. */
+export async function acquireLock(db: Executor, instanceId: string, opId: string, now: number, ttlMs: number): Promise<Taken | null> {
+  const [row] = await rowsOf(casLock(db, instanceId, opId, now, now + ttlMs));
   if (!row) return null;
   await taken(db, instanceId, opId, now, ttlMs);
   return { token: Number(row.token), epoch: Number(row.epoch) };

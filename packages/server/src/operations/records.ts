@@ -1,6 +1,7 @@
 /** Durable operation records: the audit trail of every accepted action, and the runner's state. */
 import { ApiError, type Operation } from "@opencompshare/protocol";
 import { appendEvent } from "../store/repositories/events.js";
+import { prepared } from "../store/prepared.js";
 import type { Executor, OperationRow } from "../store/schema.js";
 
 export type OperationStatus = OperationRow["status"];
@@ -12,9 +13,23 @@ export class StaleFence extends Error {
   }
 }
 
+/** The list given, if it names every column of an operation row; else it does not compile. */
+const everyColumn = <T extends ReadonlyArray<keyof OperationRow>>(columns: [Exclude<keyof OperationRow, T[number]>] extends [never] ? T : never): T => columns;
+
+/** Every column of an operation row, in the order the prepared insert binds them. */
+const OPERATION_COLUMNS = everyColumn([
+  "id", "instance_id", "account_id", "project_id", "action", "request_id", "source", "requester", "status", "phase", "fence",
+  "lock_token", "owner", "lease_expires_at", "params", "checkpoint", "started_at", "ended_at", "error_code", "error_message", "recovered", "epoch",
+] as const);
+
+/** Every accepted operation's insert: prepared once. */
+const insertRow = prepared(OPERATION_COLUMNS.length, (db, ...values: unknown[]) =>
+  db.insertInto("operations").values(Object.fromEntries(OPERATION_COLUMNS.map((c, i) => [c, values[i]])) as unknown as OperationRow),
+);
+
 /** Records an accepted operation, reported as `operation.accepted` (or, done as accepted, `policy.notice`). */
 export async function insertOperation(db: Executor, row: OperationRow, notice?: { step: string }): Promise<void> {
-  await db.insertInto("operations").values(row).execute();
+  await insertRow(db, ...OPERATION_COLUMNS.map((c) => row[c]));
   const data = { OperationId: row.id, Action: row.action, RequestId: row.request_id, ...(notice ? { Step: notice.step } : {}) };
   await appendEvent(db, row.account_id, { kind: notice ? "policy.notice" : "operation.accepted", instanceId: row.instance_id, data, at: Number(row.started_at) });
 }

@@ -5,6 +5,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { Clock } from "../../clock.js";
+import { prepared, rowsOf } from "../../store/prepared.js";
 import type { Db } from "../../store/schema.js";
 import {
   DriverError,
@@ -51,6 +52,13 @@ interface MachineRow {
   action_until: number;
   boot_count: number;
 }
+
+/** Every driver call reads its machine, and every timed action writes two rows: prepared once. */
+const machineById = prepared(1, (db, id: string) => db.selectFrom("sim_machines").select(["id", "power", "action", "action_until", "boot_count"]).where("id", "=", id));
+const startAction = prepared(3, (db, id: string, action: string, until: number) => db.updateTable("sim_machines").set({ action, action_until: until }).where("id", "=", id));
+const journal = prepared(5, (db, journalId: string, id: string, action: string, startedAt: number, until: number) =>
+  db.insertInto("sim_journal").values({ id: journalId, machine_id: id, action, started_at: startedAt, until }),
+);
 
 const hang = (signal: AbortSignal): Promise<never> =>
   new Promise((_, reject) => {
@@ -253,11 +261,7 @@ export class SimulatedDriver implements Driver {
 
   /** The machine with any action whose time is up completed. */
   private async find(id: string): Promise<MachineRow | undefined> {
-    const row = await this.db
-      .selectFrom("sim_machines")
-      .select(["id", "power", "action", "action_until", "boot_count"])
-      .where("id", "=", id)
-      .executeTakeFirst();
+    const [row] = await rowsOf(machineById(this.db, id));
     if (!row || !row.action || Number(row.action_until) > this.clock.now()) return row;
     return this.complete(row);
   }
@@ -292,11 +296,7 @@ export class SimulatedDriver implements Driver {
         }))
         .execute();
     }
-    return this.db
-      .selectFrom("sim_machines")
-      .select(["id", "power", "action", "action_until", "boot_count"])
-      .where("id", "=", row.id)
-      .executeTakeFirst();
+    return (await rowsOf(machineById(this.db, row.id)))[0];
   }
 
   /**
@@ -312,8 +312,8 @@ export class SimulatedDriver implements Driver {
       const now = this.clock.now();
       until = now + Math.max(0, Math.round(durationMs));
       await this.db.transaction().execute(async (tx) => {
-        await tx.updateTable("sim_machines").set({ action, action_until: until }).where("id", "=", id).execute();
-        await tx.insertInto("sim_journal").values({ id: randomUUID(), machine_id: id, action, started_at: now, until }).execute();
+        await startAction(tx, id, action, until);
+        await journal(tx, randomUUID(), id, action, now, until);
       });
     }
     await this.clock.sleep(until - this.clock.now(), signal);

@@ -4,6 +4,7 @@
  * `remaining` times: `fail` throws, `hang` never returns until aborted, `slow` adds `delay_ms`.
  */
 import { randomUUID } from "node:crypto";
+import { prepared, rowsOf } from "../../store/prepared.js";
 import type { Db } from "../../store/schema.js";
 
 export type FaultMode = "fail" | "hang" | "slow";
@@ -36,17 +37,21 @@ export async function clearFaults(db: Db): Promise<void> {
   await db.deleteFrom("sim_faults").execute();
 }
 
+/** Asked before every driver call: prepared once. */
+const firstFault = prepared(2, (db, method: string, instanceId: string) =>
+  db
+    .selectFrom("sim_faults")
+    .select(["id", "mode", "delay_ms", "remaining"])
+    .where("method", "=", method)
+    .where("remaining", ">", 0)
+    .where((eb) => eb.or([eb("instance_id", "is", null), eb("instance_id", "=", instanceId)]))
+    .limit(1),
+);
+
 /** Takes one shot of the first fault matching the call, if any. */
 export async function takeFault(db: Db, method: string, instanceId: string): Promise<{ mode: FaultMode; delayMs: number } | null> {
   for (let attempt = 0; attempt < 5; attempt++) {
-    const fault = await db
-      .selectFrom("sim_faults")
-      .select(["id", "mode", "delay_ms", "remaining"])
-      .where("method", "=", method)
-      .where("remaining", ">", 0)
-      .where((eb) => eb.or([eb("instance_id", "is", null), eb("instance_id", "=", instanceId)]))
-      .limit(1)
-      .executeTakeFirst();
+    const [fault] = await rowsOf(firstFault(db, method, instanceId));
     if (!fault) return null;
     const taken = await db
       .updateTable("sim_faults")

@@ -4,6 +4,7 @@
  */
 import type { EventKind, InstanceEvent } from "@opencompshare/protocol";
 import { sql } from "kysely";
+import { prepared } from "../prepared.js";
 import type { Db, EventRow, Executor } from "../schema.js";
 
 /** The details of an event: the InstanceEvent fields past the common ones. */
@@ -18,15 +19,21 @@ export interface NewEvent {
 
 /** Appends an event of an account's instance. */
 export async function appendEvent(db: Executor, accountId: string, e: NewEvent): Promise<void> {
-  await db
-    .insertInto("events")
-    .values({ account_id: accountId, instance_id: e.instanceId, kind: e.kind, data: JSON.stringify(e.data), created_at: e.at })
-    .execute();
+  await insertEvent(db, accountId, e.instanceId, e.kind, JSON.stringify(e.data), e.at);
 }
+
+/** Every change writes one or more: prepared once. */
+const insertEvent = prepared(5, (db, accountId: string, instanceId: string, kind: string, data: string, at: number) =>
+  db.insertInto("events").values({ account_id: accountId, instance_id: instanceId, kind, data, created_at: at }),
+);
 
 /** Appends an event of an instance, its account read from the instance row in the same statement. */
 export async function appendInstanceEvent(db: Executor, e: NewEvent): Promise<void> {
-  await db
+  await insertInstanceEvent(db, e.instanceId, e.kind, JSON.stringify(e.data), e.at);
+}
+
+const insertInstanceEvent = prepared(4, (db, instanceId: string, kind: string, data: string, at: number) =>
+  db
     .insertInto("events")
     .columns(["account_id", "instance_id", "kind", "data", "created_at"])
     .expression(
@@ -34,15 +41,14 @@ export async function appendInstanceEvent(db: Executor, e: NewEvent): Promise<vo
         .selectFrom("instances")
         .select([
           "account_id",
-          sql<string>`cast(${e.instanceId} as text)`.as("instance_id"),
-          sql<string>`cast(${e.kind} as text)`.as("kind"),
-          sql<string>`cast(${JSON.stringify(e.data)} as text)`.as("data"),
-          sql<number>`cast(${e.at} as bigint)`.as("created_at"),
+          sql<string>`cast(${instanceId} as text)`.as("instance_id"),
+          sql<string>`cast(${kind} as text)`.as("kind"),
+          sql<string>`cast(${data} as text)`.as("data"),
+          sql<number>`cast(${at} as bigint)`.as("created_at"),
         ])
-        .where("id", "=", e.instanceId),
-    )
-    .execute();
-}
+        .where("id", "=", instanceId),
+    ),
+);
 
 /** Runs `work` in a transaction: the one given, or a new one. */
 export function inTransaction<T>(db: Executor, work: (tx: Executor) => Promise<T>): Promise<T> {
