@@ -1,8 +1,7 @@
 /**
  * SQL statements per request, counted: the server runs in this process on SQLite (background
- * loops off), better-sqlite3's `prepare` is wrapped to record every statement Kysely sends
- * (Kysely prepares each statement anew, so one prepare is one statement executed), and one
- * request of each kind is sent. Statements run before the server ends its answer (res.end) are
+ * loops off), better-sqlite3's statement methods (run, get, all, iterate) are wrapped to record
+ * every statement executed, and one request of each kind is sent. Statements run before the server ends its answer (res.end) are
  * the request's; those run after it, by the runner, are listed apart. Instrumentation lives here only.
  *
  *   node --import tsx bench/queries.ts    → markdown on stdout
@@ -17,12 +16,19 @@ import { defaultScope, seedInstances } from "./seed.js";
 
 const statements: string[] = [];
 let counting = false;
-const proto = BetterSqlite3.prototype as unknown as { prepare: (this: BetterSqlite3.Database, sql: string) => BetterSqlite3.Statement };
-const original = proto.prepare;
-proto.prepare = function (this: BetterSqlite3.Database, sql: string) {
-  if (counting) statements.push(sql.replace(/\s+/g, " ").trim());
-  return original.call(this, sql);
-};
+// Every statement run, whether just prepared or from the dialect's statement cache: wrap the
+// methods that run a prepared statement.
+type Run = (this: BetterSqlite3.Statement, ...args: unknown[]) => unknown;
+const scratch = new BetterSqlite3(":memory:");
+const statementProto = Object.getPrototypeOf(scratch.prepare("select 1")) as Record<"run" | "get" | "all" | "iterate", Run>;
+scratch.close();
+for (const method of ["run", "get", "all", "iterate"] as const) {
+  const original = statementProto[method];
+  statementProto[method] = function (this: BetterSqlite3.Statement, ...args: unknown[]) {
+    if (counting) statements.push(this.source.replace(/\s+/g, " ").trim());
+    return original.apply(this, args);
+  };
+}
 
 // The answer leaves when the server calls res.end: mark where that happened among the statements.
 let answeredAt = -1;
