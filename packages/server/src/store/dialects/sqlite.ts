@@ -30,11 +30,11 @@ class ImmediateSqliteDriver extends SqliteDriver {
 }
 
 /**
- * LIMIT and OFFSET are written into the SQL as integers, not bound. SQLite lets a bound LIMIT
- * shape the plan, so a statement whose LIMIT is a parameter is prepared again at every run: on
- * the instances table that is most of the cost of a one-row read (50 µs against 15), and 40 µs
- * for the simulated driver's one-row fault lookup on an empty table. Only safe integers are
- * inlined; anything else stays a parameter.
+ * LIMIT and OFFSET are written into the SQL as integers, not bound. Measured with better-sqlite3
+ * 12 on this project's instances table: a one-row read by primary key with `limit ?` takes 48 µs,
+ * with `limit 20` 16 µs, and preparing the statement 39 µs, so a bound LIMIT costs about one
+ * prepare per run. On the simulated driver's empty fault table: 5.2 µs against 0.5. Only safe
+ * integers are inlined; anything else stays a parameter.
  */
 class InlineLimitCompiler extends SqliteQueryCompiler {
   protected override visitLimit(node: LimitNode): void {
