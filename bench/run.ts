@@ -750,7 +750,9 @@ async function runProfile(opts: Options, ctx: EngineContext): Promise<string> {
     env: serverEnv(ctx, MAIN_SETTINGS, databaseUrl),
     dataDir,
     label: `${db}-profile`,
-    nodeArgs: ["--cpu-prof", "--cpu-prof-dir", profDir, "--cpu-prof-interval", "250"],
+    // From the TypeScript sources (tsx, the packages' source condition), so that every function
+    // is named by its own file; the bundle would name them all by its chunks.
+    nodeArgs: ["--import", import.meta.resolve("tsx"), "--conditions=source", "--cpu-prof", "--cpu-prof-dir", profDir, "--cpu-prof-interval", "250"],
   });
   const windows: Array<{ title: string; fromUs: number; toUs: number; requests: number; rps: number }> = [];
   try {
@@ -777,7 +779,7 @@ async function runProfile(opts: Options, ctx: EngineContext): Promise<string> {
   const parts = [
     `## ${db}`,
     "",
-    `Server under \`node --cpu-prof --cpu-prof-interval 250\`, ${opts.connections} connections, ${opts.seconds} s per window, OCS_LOG_LEVEL=warn, 30,000 seeded instances.`,
+    `Server run from its TypeScript sources (tsx) under \`node --cpu-prof --cpu-prof-interval 250\`, ${opts.connections} connections, ${opts.seconds} s per window, OCS_LOG_LEVEL=warn, 30,000 seeded instances.`,
     "",
   ];
   for (const w of windows) {

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { createSealer, migrate, openStore, type Store } from "@opencompshare/server";
 import { prepared } from "../../packages/server/src/store/prepared.js";
-import { guardSnapshot, listInstances } from "../../packages/server/src/store/repositories/instances.js";
+import { guardFields, guardSnapshot, listInstances } from "../../packages/server/src/store/repositories/instances.js";
 import { createAccount, lookupKey } from "../../packages/server/src/accounts/accounts.js";
 import { TEST_MASTER_KEY, testDatabase, type TestDatabase } from "../helpers/database.js";
 
@@ -86,6 +86,9 @@ describe("prepared hot queries", () => {
     const held = await guardSnapshot(store.db, "uhost-a1", a.AccountId, a.ProjectId);
     assert.deepEqual(held?.lock, { holderOpId: "op-1", expiresAt: 5000, holderAction: "StopCompShareInstance" });
     assert.equal(held?.imaging, true);
+    const narrow = await guardFields(store.db, "uhost-a1", a.AccountId, a.ProjectId);
+    assert.deepEqual(narrow, { instance: { id: "uhost-a1", state: "Running", recycling: 0, task: null }, imaging: true, lock: held?.lock }, "the guard's own columns tell the same");
+    assert.equal(await guardFields(store.db, "uhost-b1", a.AccountId, a.ProjectId), undefined);
     const other = await guardSnapshot(store.db, "uhost-a3", a.AccountId, a.ProjectId);
     assert.equal(other?.imaging, false, "the image is of another instance");
     assert.equal(other?.lock?.holderOpId, null);

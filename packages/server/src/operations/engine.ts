@@ -9,7 +9,7 @@ import { ApiError } from "@opencompshare/protocol";
 import { check, lockHeldError } from "../domain/guard.js";
 import { RULES, type MutatingAction } from "../domain/rules.js";
 import { appendEvent } from "../store/repositories/events.js";
-import { casInstance, guardSnapshot } from "../store/repositories/instances.js";
+import { casInstance, guardFields, guardSnapshot, type GuardInstance } from "../store/repositories/instances.js";
 import type { Executor, InstanceRow, OperationRow, OperationSource, Tx } from "../store/schema.js";
 import type { RunnerDeps } from "./context.js";
 import { acquireLock, createLock, heldLock } from "./lock.js";
@@ -91,10 +91,17 @@ export class Engine {
     readonly runner: Runner,
   ) {}
 
-  /** The caller's instance, if the guard lets the action begin now; else the refusal is thrown. */
-  private async guard(db: Executor, input: AcceptInput, now: number): Promise<InstanceRow> {
+  /**
+   * The caller's instance, if the guard lets the action begin now; else the refusal is thrown.
+   * The whole row is read only when `full` (an action's `prepare` needs it); else the guard's columns.
+   */
+  private async guard(db: Executor, input: AcceptInput, now: number, full: true): Promise<InstanceRow>;
+  private async guard(db: Executor, input: AcceptInput, now: number, full: boolean): Promise<GuardInstance>;
+  private async guard(db: Executor, input: AcceptInput, now: number, full: boolean): Promise<GuardInstance> {
     const { caller, instanceId } = input;
-    const snapshot = await guardSnapshot(db, instanceId, caller.accountId, caller.projectId);
+    const snapshot = full
+      ? await guardSnapshot(db, instanceId, caller.accountId, caller.projectId)
+      : await guardFields(db, instanceId, caller.accountId, caller.projectId);
     if (!snapshot) throw notFound(instanceId);
     const { instance: inst, lock } = snapshot;
     const refusal = check(input.action, RULES[input.action], {
@@ -117,16 +124,16 @@ export class Engine {
     const opId = newOperationId();
     // A first look outside any transaction: most refusals (a duplicate reboot) end here, without
     // taking the database's write lock. The transaction below checks again before it writes.
-    await this.guard(db, input, clock.now());
+    await this.guard(db, input, clock.now(), false);
     const accepted = await db.transaction().execute(async (tx) => {
       const now = clock.now();
-      const inst = await this.guard(tx, input, now);
+      const inst = await this.guard(tx, input, now, input.prepare !== undefined);
       const taken = await acquireLock(tx, inst.id, opId, now, lockTtlMs);
       if (taken === null) {
         const lock = await heldLock(tx, inst.id, now);
         throw lock ? lockHeldError(inst.id, lock) : notFound(instanceId);
       }
-      const prepared = (await input.prepare?.(tx, inst, opId, now)) ?? {};
+      const prepared = (input.prepare ? await input.prepare(tx, inst as InstanceRow, opId, now) : undefined) ?? {};
       const entered = await casInstance(tx, inst.id, inst.state, {
         ...prepared.instance,
         ...(rule.enter !== undefined ? { state: rule.enter } : {}),

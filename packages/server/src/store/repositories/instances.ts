@@ -58,18 +58,20 @@ async function listByIds(db: Executor, q: ListQuery & { ids: string[] }): Promis
 const oneInProject = prepared(2, (db, id: string, projectId: string) => db.selectFrom("instances").selectAll().where("id", "=", id).where("project_id", "=", projectId));
 
 /** What the guard decides on: the caller's instance, whether an image of it is being made, and its lock. */
-export interface GuardSnapshot {
-  instance: InstanceRow;
+export interface GuardSnapshot<I = InstanceRow> {
+  instance: I;
   imaging: boolean;
   lock: { holderOpId: string | null; expiresAt: number; holderAction: string | null } | null;
 }
 
-const snapshotQuery = prepared(3, (db, id: string, accountId: string, projectId: string) =>
+/** The instance's columns the guard itself reads; the whole row only when an action's `prepare` needs it. */
+export type GuardInstance = Pick<InstanceRow, "id" | "state" | "recycling" | "task">;
+
+const snapshotOf = (db: Executor, id: string, accountId: string, projectId: string) =>
   db
     .selectFrom("instances")
     .leftJoin("instance_locks", "instance_locks.instance_id", "instances.id")
     .leftJoin("operations", "operations.id", "instance_locks.holder_op_id")
-    .selectAll("instances")
     .select((eb) => [
       "instance_locks.holder_op_id as lock_holder_op_id",
       "instance_locks.expires_at as lock_expires_at",
@@ -80,24 +82,38 @@ const snapshotQuery = prepared(3, (db, id: string, accountId: string, projectId:
     ])
     .where("instances.id", "=", id)
     .where("instances.account_id", "=", accountId)
-    .where("instances.project_id", "=", projectId),
+    .where("instances.project_id", "=", projectId);
+
+const fullSnapshot = prepared(3, (db, id: string, accountId: string, projectId: string) => snapshotOf(db, id, accountId, projectId).selectAll("instances"));
+const guardSnapshotQuery = prepared(3, (db, id: string, accountId: string, projectId: string) =>
+  snapshotOf(db, id, accountId, projectId).select(["instances.id", "instances.state", "instances.recycling", "instances.task"]),
 );
+
+type SnapshotRow = { lock_holder_op_id: string | null; lock_expires_at: number | null; lock_holder_action: string | null; imaging: unknown };
+
+function toSnapshot<I>(row: (SnapshotRow & I) | undefined): GuardSnapshot<I> | undefined {
+  if (!row) return undefined;
+  const { lock_holder_op_id, lock_expires_at, lock_holder_action, imaging, ...instance } = row;
+  return {
+    instance: instance as I,
+    // SQLite answers EXISTS with 0/1, PostgreSQL with a boolean.
+    imaging: imaging === true || Number(imaging) === 1,
+    lock: lock_expires_at === null ? null : { holderOpId: lock_holder_op_id, expiresAt: Number(lock_expires_at), holderAction: lock_holder_action },
+  };
+}
 
 /**
  * The guard's snapshot in one read: the instance (only if it belongs to this account and
  * project), its lock and the lock holder's action, and whether a custom image of it is being
  * made. One statement instead of three: it is the whole of a refused reboot's database work.
+ * `guardSnapshot` reads the whole instance row; `guardFields` only what the guard needs.
  */
 export async function guardSnapshot(db: Executor, id: string, accountId: string, projectId: string): Promise<GuardSnapshot | undefined> {
-  const [row] = await rowsOf(snapshotQuery(db, id, accountId, projectId));
-  if (!row) return undefined;
-  const { lock_holder_op_id, lock_expires_at, lock_holder_action, imaging, ...instance } = row;
-  return {
-    instance,
-    // SQLite answers EXISTS with 0/1, PostgreSQL with a boolean.
-    imaging: imaging === true || Number(imaging) === 1,
-    lock: lock_expires_at === null ? null : { holderOpId: lock_holder_op_id, expiresAt: Number(lock_expires_at), holderAction: lock_holder_action },
-  };
+  return toSnapshot((await rowsOf(fullSnapshot(db, id, accountId, projectId)))[0]);
+}
+
+export async function guardFields(db: Executor, id: string, accountId: string, projectId: string): Promise<GuardSnapshot<GuardInstance> | undefined> {
+  return toSnapshot((await rowsOf(guardSnapshotQuery(db, id, accountId, projectId)))[0]);
 }
 
 /**
