@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { sql } from "kysely";
 import { createSealer, migrate, openStore, type Store } from "@opencompshare/server";
 import { prepared } from "../../packages/server/src/store/prepared.js";
 import { guardFields, guardSnapshot, listInstances } from "../../packages/server/src/store/repositories/instances.js";
@@ -103,6 +104,18 @@ describe("prepared hot queries", () => {
     assert.deepEqual(ids(await listInstances(store.db, { ...q, ids: ["uhost-a1", "uhost-a2", "uhost-a3"], offset: 1, limit: 1 })), [["uhost-a3"], 3]);
     assert.deepEqual(ids(await listInstances(store.db, { ...q, ids: ["uhost-a1", "uhost-a2", "uhost-a3"], zone: "cn-wlcb-02" })), [["uhost-a2"], 1]);
     assert.deepEqual(ids(await listInstances(store.db, { ...q, ids: ["uhost-a2"], zone: "cn-wlcb-01" })), [[], 0]);
+  });
+
+  it("a prepared select * goes on answering after a column is added under it (a migration while serving)", async () => {
+    const account = prepared(1, (db, id: string) => db.selectFrom("accounts").selectAll().where("id", "=", id));
+    // Sequential runs reuse the pool's idle connections: their statements are prepared by now.
+    for (let i = 0; i < 12; i++) assert.equal((await account(store.db, a.AccountId)).rows[0]?.id, a.AccountId);
+    await sql`alter table accounts add column prepared_test_extra integer`.execute(store.db);
+    for (let i = 0; i < 12; i++) {
+      const [row] = (await account(store.db, a.AccountId)).rows as Array<Record<string, unknown>>;
+      assert.equal(row?.id, a.AccountId);
+      assert.ok(row && "prepared_test_extra" in row, "the new column is in the answer");
+    }
   });
 
   it("the sealer opens a sealed value once and answers the same after", () => {

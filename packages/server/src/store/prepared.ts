@@ -7,6 +7,9 @@
  *
  * Only for queries whose SQL never depends on the values: no `in` lists, no optional filters.
  * The parameters are positional, so the same placeholders land in the same places every time.
+ *
+ * Each template's SQL is registered (`preparedId`): on PostgreSQL those statements run as named,
+ * server-side prepared statements (dialects/postgres.ts), parsed and planned once per connection.
  */
 import type { Compilable, CompiledQuery, QueryResult } from "kysely";
 import { createQueryId } from "kysely";
@@ -17,6 +20,12 @@ export const rowsOf = async <R>(result: Promise<QueryResult<R>>): Promise<R[]> =
 
 /** How many rows a prepared write changed. */
 export const affected = async (result: Promise<QueryResult<unknown>>): Promise<number> => Number((await result).numAffectedRows ?? 0);
+
+/** The SQL of every prepared template, numbered in the order they were first compiled. */
+const registered = new Map<string, number>();
+
+/** The number of a prepared template's SQL; undefined for any other statement. */
+export const preparedId = (sql: string): number | undefined => registered.get(sql);
 
 /** Stands for the argument at `index` while the query is compiled. */
 class Slot {
@@ -41,6 +50,7 @@ export function prepared<A extends unknown[], R>(arity: A["length"], build: (db:
       const compiled = build(db, ...slots).compile();
       template = { sql: compiled.sql, parameters: compiled.parameters, query: compiled.query };
       templates.set(dialect, template);
+      if (!registered.has(compiled.sql)) registered.set(compiled.sql, registered.size);
     }
     const parameters = template.parameters.map((p) => (p instanceof Slot ? args[p.index] : p));
     const compiled: CompiledQuery<R> = { sql: template.sql, parameters, query: template.query, queryId: createQueryId() };

@@ -5,6 +5,7 @@
  */
 import { Kysely, PostgresDialect, sql } from "kysely";
 import pg from "pg";
+import { preparedId } from "../prepared.js";
 import type { Database } from "../schema.js";
 import type { Listening, ListenHandlers, Store } from "../db.js";
 
@@ -41,6 +42,45 @@ export interface PostgresOptions {
   idleInTransactionMs?: number;
 }
 
+type QueryFn = (text: unknown, values?: unknown) => Promise<unknown>;
+
+/**
+ * The hot queries (store/prepared.ts) run on this connection as named, server-side prepared
+ * statements: PostgreSQL parses and plans each once per connection instead of at every run, which
+ * is most of its own work for a primary-key read. Any other statement goes as before.
+ *
+ * A migration that changes a table under a prepared `select *` (a replica of the old release
+ * while `ocs migrate` runs) makes PostgreSQL refuse the old statement: 0A000, "cached plan must
+ * not change result type". The connection then prepares its statements again under new names,
+ * and a statement outside a transaction is retried at once; inside one, the transaction fails
+ * as a whole (nothing is written) and its caller's retry gets the new statements.
+ */
+function withNamedStatements(client: pg.PoolClient): void {
+  const query = client.query.bind(client) as QueryFn;
+  let generation = 0;
+  let inTransaction = false;
+  const named = (text: string, values: unknown, id: number) => query({ name: `ocs_${generation}_${id}`, text, values });
+  (client as unknown as { query: QueryFn }).query = async (text, values) => {
+    if (typeof text !== "string") return query(text, values);
+    const id = preparedId(text);
+    if (id === undefined) {
+      // Kysely's own transaction statements (a savepoint's "rollback to …" does not end one).
+      const verb = text.length <= 40 ? text.trim().toLowerCase() : "";
+      if (verb === "begin" || verb.startsWith("start transaction")) inTransaction = true;
+      else if (verb === "commit" || verb === "rollback") inTransaction = false;
+      return query(text, values);
+    }
+    try {
+      return await named(text, values, id);
+    } catch (error) {
+      if ((error as { code?: string }).code !== "0A000") throw error;
+      generation++;
+      if (inTransaction) throw error;
+      return named(text, values, id);
+    }
+  };
+}
+
 export function openPostgres(url: string, opts: PostgresOptions = {}): Store {
   const pool = new pg.Pool({
     connectionString: url,
@@ -51,7 +91,10 @@ export function openPostgres(url: string, opts: PostgresOptions = {}): Store {
   // A client's error (the server went away, or ended a stalled session) must not crash the
   // process, idle or checked out: the statement in flight fails, and the pool drops the client.
   pool.on("error", () => undefined);
-  pool.on("connect", (client) => client.on("error", () => undefined));
+  pool.on("connect", (client) => {
+    client.on("error", () => undefined);
+    withNamedStatements(client);
+  });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return {
     db,
