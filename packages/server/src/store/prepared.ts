@@ -18,9 +18,6 @@ import type { Executor } from "./schema.js";
 /** The rows a prepared read answers. */
 export const rowsOf = async <R>(result: Promise<QueryResult<R>>): Promise<R[]> => (await result).rows;
 
-/** How many rows a prepared write changed. */
-export const affected = async (result: Promise<QueryResult<unknown>>): Promise<number> => Number((await result).numAffectedRows ?? 0);
-
 /** The SQL of every prepared template, numbered in the order they were first compiled. */
 const registered = new Map<string, number>();
 
@@ -41,6 +38,8 @@ interface Template {
 /** A prepared query: run it with its arguments; the answer has the rows, and for a write the rows affected. */
 export function prepared<A extends unknown[], R>(arity: A["length"], build: (db: Executor, ...args: A) => Compilable<R>): (db: Executor, ...args: A) => Promise<QueryResult<R>> {
   // One template per dialect (the adapter's class): SQLite and PostgreSQL spell parameters apart.
+  // getExecutor() is marked internal in Kysely's types; it is the one way to reach the adapter
+  // from a transaction as from the database.
   const templates = new Map<unknown, Template>();
   return async (db, ...args) => {
     const dialect = db.getExecutor().adapter.constructor;
