@@ -40,6 +40,8 @@ const result = await esbuild.build({
   target: "es2022",
   jsx: "automatic",
   jsxImportSource: "preact",
+  // The protocol's TypeScript sources (its `source` export), so that the console builds without the other packages built first.
+  conditions: ["source"],
   legalComments: "none",
   metafile: true,
   logLevel: "warning",
