@@ -40,6 +40,7 @@ import { runDueStops } from "./operations/scheduler.js";
 import { LifecyclePolicies } from "./policies/reclaim.js";
 import { createSealer, loadMasterKey } from "./security/secrets.js";
 import { Fleet } from "./fleet/placement.js";
+import { keepDirectoryPrivate } from "./security/private-files.js";
 import { lockDataDir } from "./store/data-dir-lock.js";
 import { migrate, migrated, openStore, pendingMigrations, type Store } from "./store/db.js";
 
@@ -81,6 +82,7 @@ export interface App {
 
 export async function createApp(config: Config, opts: AppOptions = {}): Promise<App> {
   const log = opts.log ?? createLogger(config.logLevel);
+  keepDirectoryPrivate(config.dataDir);
   const store = await openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
   const exclusive = store.engine === "sqlite";
   // Replicas share one database: they take their time from it. An injected clock (tests) rules.

@@ -12,6 +12,7 @@
 import { copyFileSync, existsSync, mkdirSync, renameSync, rmSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import BetterSqlite3 from "better-sqlite3";
+import { keepDatabasePrivate } from "../security/private-files.js";
 import { lockDataDir } from "./data-dir-lock.js";
 
 export class BackupError extends Error {}
@@ -47,6 +48,8 @@ export async function backupSqlite(source: string, target: string): Promise<Back
   const partial = `${dest}.partial`;
   try {
     db.pragma("busy_timeout = 10000");
+    // The copy holds what the database holds: for the server's user only, as the database is.
+    keepDatabasePrivate(partial);
     // Every remaining page in the next step: one read transaction, one instant.
     const done = await db.backup(partial, { progress: () => 0x7fffffff });
     renameSync(partial, dest);
@@ -91,6 +94,7 @@ export function restoreSqlite(backup: string, dataDir: string, now = Date.now())
       if (existsSync(target + suffix)) renameSync(target + suffix, `${previous ?? target}${suffix}`);
     }
     copyFileSync(file, target);
+    keepDatabasePrivate(target);
     return { restored: target, ...(previous ? { previous } : {}), migrations: check.migrations.length };
   } finally {
     unlock();

@@ -15,6 +15,7 @@ import {
   type OffsetNode,
   type QueryCompiler,
 } from "kysely";
+import { keepDatabasePrivate } from "../../security/private-files.js";
 import type { Database } from "../schema.js";
 import type { Store } from "../db.js";
 
@@ -80,6 +81,7 @@ function withStatementCache(sqlite: BetterSqlite3.Database) {
 
 export function openSqlite(file: string): Store {
   mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  keepDatabasePrivate(file);
   const sqlite = new BetterSqlite3(file);
   sqlite.pragma("journal_mode = WAL");
   sqlite.pragma("synchronous = NORMAL");
