@@ -14,7 +14,7 @@ import { startEmbeddedPostgres, type EmbeddedServer } from "./embedded-postgres.
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 /** Pure code: the engine does not matter, one run is enough. */
-const ENGINE_FREE = ["test/protocol/", "test/docs/", "test/sdk/unit", "test/agent/gpu/", "test/agent/guest-agent", "test/policies/timeline", "test/cli/doctor", "test/cli/usage-errors", "test/deploy/"];
+const ENGINE_FREE = ["test/protocol/", "test/docs/", "test/security/file-modes", "test/cli/endpoint", "test/sdk/unit", "test/agent/gpu/", "test/agent/guest-agent", "test/policies/timeline", "test/cli/doctor", "test/cli/usage-errors", "test/deploy/"];
 /**
  * The console in a real browser: what it checks is the page, so one engine is enough (the
  * console's server side runs on both in test/console/, and across replicas in test/replicas/).

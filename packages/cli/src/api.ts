@@ -6,9 +6,12 @@
 import {
   CompShareClient,
   CompShareError,
+  DEFAULT_BASE_URL,
   HttpError,
   InvalidResponseError,
+  NetworkError,
   RetCodeError,
+  TimeoutError,
   SDK_VERSION,
   type ApiResult,
   type CallOptions,
@@ -51,8 +54,26 @@ export class Interrupted extends Error {
 /** An API command: its context (client, output format, signal) is built from its options. */
 export const api =
   (run: (ctx: ApiContext) => Promise<number>) =>
-  (ctx: RunContext): Promise<number> =>
-    run(apiContext(ctx, ctx.signal));
+  async (ctx: RunContext): Promise<number> => {
+    const apiCtx = apiContext(ctx, ctx.signal);
+    try {
+      return await run(apiCtx);
+    } catch (error) {
+      throw withEndpoint(error, apiCtx.endpoint);
+    }
+  };
+
+/**
+ * A call that reached nobody says where it went, and, when that was the SDK's default (CompShare
+ * itself) because no base URL was given, how to name a local server instead.
+ */
+function withEndpoint(error: unknown, endpoint: ApiContext["endpoint"]): unknown {
+  if (!(error instanceof NetworkError) || error instanceof TimeoutError) return error;
+  const how = endpoint.defaulted
+    ? `, the default, since no base URL was given: for a local server pass --base-url http://127.0.0.1:8080, set UCLOUD_BASE_URL, or run \`ocs configure --base-url URL\``
+    : "";
+  return new NetworkError(`${error.message.slice(error.action.length + 2)} (calling ${endpoint.url}${how})`, error.action, { cause: error.cause });
+}
 
 export interface ApiContext {
   io: Io;
@@ -65,6 +86,8 @@ export interface ApiContext {
   waitTimeoutMs: number;
   pollIntervalMs: number;
   concurrency: number;
+  /** Where the calls go, and whether that is the SDK's default because none was given. */
+  endpoint: { url: string; defaulted: boolean };
 }
 
 export function apiContext(ctx: RunContext, signal: AbortSignal): ApiContext {
@@ -99,6 +122,7 @@ export function apiContext(ctx: RunContext, signal: AbortSignal): ApiContext {
     waitTimeoutMs: secondsOption(ctx.values, "wait-timeout", 600_000),
     pollIntervalMs: poll && /^\d+$/.test(poll) ? Number(poll) : 1000,
     concurrency: intOption(ctx.values, "concurrency", 4, 1),
+    endpoint: { url: settings.baseUrl ?? DEFAULT_BASE_URL, defaulted: settings.baseUrl === undefined },
   };
 }
 
