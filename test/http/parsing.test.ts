@@ -289,7 +289,7 @@ describe("HTTP parsing and the common RetCodes", () => {
 
     it("names the flattened key of a bad nested value", async () => {
       const bad = await form("CreateCompShareInstance", { ...CREATE, "Disks.0.IsBoot": "true", "Disks.0.Size": "abc", "Disks.0.Type": "CLOUD_SSD" });
-      assertAnswer(bad, "CreateCompShareInstance", 230, "Params [Disks.0.Size] not available");
+      assertAnswer(bad, "CreateCompShareInstance", 230, "Params [Disks.0.Size] not available: expected an integer");
       const missing = await form("CreateCompShareInstance", { ...CREATE, "Disks.0.IsBoot": "true", "Disks.0.Size": "10" });
       assertAnswer(missing, "CreateCompShareInstance", 220, "Missing params [Disks.0.Type]");
       const gap = await form("CreateCompShareInstance", {
@@ -301,19 +301,19 @@ describe("HTTP parsing and the common RetCodes", () => {
         "Disks.2.Size": "10",
         "Disks.2.Type": "CLOUD_SSD",
       });
-      assertAnswer(gap, "CreateCompShareInstance", 230, /^Params \[Disks\.2[^\]]*\] not available$/);
+      assertAnswer(gap, "CreateCompShareInstance", 230, /^Params \[Disks\.2[^\]]*\] not available: .+$/);
     });
 
     it("refuses a list index above the limit or with a leading zero, naming the key", async () => {
       const huge = await form("DescribeCompShareInstance", { ...REGION, "UHostIds.0": "a", "UHostIds.100000": "b" });
-      assertAnswer(huge, "DescribeCompShareInstance", 230, /^Params \[UHostIds\.100000\] not available$/);
+      assertAnswer(huge, "DescribeCompShareInstance", 230, /^Params \[UHostIds\.100000\] not available: list index above 999$/);
       const lead = await form("DescribeCompShareInstance", { ...REGION, "UHostIds.0": "a", "UHostIds.01": "b" });
-      assertAnswer(lead, "DescribeCompShareInstance", 230, /^Params \[UHostIds\.01\] not available$/);
+      assertAnswer(lead, "DescribeCompShareInstance", 230, /^Params \[UHostIds\.01\] not available: .+$/);
     });
 
     it("refuses a key that is both a value and a container", async () => {
       const res = await form("DescribeCompShareInstance", { ...REGION, UHostIds: "a", "UHostIds.0": "b" });
-      assertAnswer(res, "DescribeCompShareInstance", 230, /^Params \[UHostIds(\.0)?\] not available$/);
+      assertAnswer(res, "DescribeCompShareInstance", 230, /^Params \[UHostIds(\.0)?\] not available: .+$/);
     });
 
     it("makes a custom image with Softwares.CUDAVersion and Softwares.Application.N", async () => {
@@ -444,9 +444,9 @@ describe("HTTP parsing and the common RetCodes", () => {
     it("refuses conflicting duplicate keys with 230 naming the key", async () => {
       const params = signFlat({ Action: "DescribeCompShareInstance", ...REGION, Limit: "1" }, s.keys);
       const dupForm = await raw(s.url, { headers: { "Content-Type": FORM }, body: `${formOf(params)}&Limit=2` });
-      assertRefusal(dupForm, "Params [Limit] not available");
+      assertRefusal(dupForm, "Params [Limit] not available: given twice with different values");
       const dupQuery = await raw(s.url, { path: "/?Limit=2", headers: { "Content-Type": FORM }, body: formOf(params) });
-      assertRefusal(dupQuery, "Params [Limit] not available");
+      assertRefusal(dupQuery, "Params [Limit] not available: given twice with different values");
       const dupAction = await raw(s.url, { path: "/?Action=StopCompShareInstance", headers: { "Content-Type": FORM }, body: formOf(params) });
       assert.equal(dupAction.status, 200);
       assert.equal(dupAction.body.RetCode, 230, dupAction.text);
@@ -459,9 +459,9 @@ describe("HTTP parsing and the common RetCodes", () => {
     it("names the Action in the envelope of a duplicate-key refusal (the Action itself is unambiguous)", async () => {
       const params = signFlat({ Action: "DescribeCompShareInstance", ...REGION, Limit: "1" }, s.keys);
       const dupForm = await raw(s.url, { headers: { "Content-Type": FORM }, body: `${formOf(params)}&Limit=2` });
-      assertAnswer(dupForm, "DescribeCompShareInstance", 230, "Params [Limit] not available");
+      assertAnswer(dupForm, "DescribeCompShareInstance", 230, "Params [Limit] not available: given twice with different values");
       const dupQuery = await raw(s.url, { path: "/?Action=DescribeCompShareInstance&Limit=2", headers: { "Content-Type": FORM }, body: formOf(params) });
-      assertAnswer(dupQuery, "DescribeCompShareInstance", 230, "Params [Limit] not available");
+      assertAnswer(dupQuery, "DescribeCompShareInstance", 230, "Params [Limit] not available: given twice with different values");
     });
 
     it("refuses a JSON body where a flat key and a nested value collide with different values", async () => {
@@ -608,12 +608,12 @@ describe("HTTP parsing and the common RetCodes", () => {
       assertAnswer(await get("RebootCompShareInstance", REGION), "RebootCompShareInstance", 220, "Missing params [UHostId]");
     });
 
-    it('230: a value that is not accepted, "Params [Limit] not available" for Limit=abc', async () => {
-      assertAnswer(await form("DescribeCompShareInstance", { ...REGION, Limit: "abc" }), "DescribeCompShareInstance", 230, "Params [Limit] not available");
-      assertAnswer(await get("DescribeCompShareInstance", { ...REGION, Limit: "abc" }), "DescribeCompShareInstance", 230, "Params [Limit] not available");
-      assertAnswer(await json("DescribeCompShareInstance", { ...REGION, Limit: "abc" }), "DescribeCompShareInstance", 230, "Params [Limit] not available");
-      assertAnswer(await form("DescribeCompShareInstance", { ...REGION, WithoutGpu: "maybe" }), "DescribeCompShareInstance", 230, "Params [WithoutGpu] not available");
-      assertAnswer(await form("CreateCompShareInstance", { ...CREATE, ChargeType: "Weekly" }), "CreateCompShareInstance", 230, "Params [ChargeType] not available");
+    it('230: a value that is not accepted, "Params [Limit] not available: expected an integer" for Limit=abc', async () => {
+      assertAnswer(await form("DescribeCompShareInstance", { ...REGION, Limit: "abc" }), "DescribeCompShareInstance", 230, "Params [Limit] not available: expected an integer");
+      assertAnswer(await get("DescribeCompShareInstance", { ...REGION, Limit: "abc" }), "DescribeCompShareInstance", 230, "Params [Limit] not available: expected an integer");
+      assertAnswer(await json("DescribeCompShareInstance", { ...REGION, Limit: "abc" }), "DescribeCompShareInstance", 230, "Params [Limit] not available: expected an integer");
+      assertAnswer(await form("DescribeCompShareInstance", { ...REGION, WithoutGpu: "maybe" }), "DescribeCompShareInstance", 230, "Params [WithoutGpu] not available: expected true or false");
+      assertAnswer(await form("CreateCompShareInstance", { ...CREATE, ChargeType: "Weekly" }), "CreateCompShareInstance", 230, "Params [ChargeType] not available: one of Month, Day, Dynamic, Postpay, Spot, Year");
     });
 
     it("coerces form strings: Limit=10, Limit=42.0, WithoutGpu=TRUE", async () => {
@@ -638,13 +638,13 @@ describe("HTTP parsing and the common RetCodes", () => {
 
     it("230: an unknown Region or Zone", async () => {
       const region = await form("RebootCompShareInstance", { Region: "cn-nowhere", Zone: "cn-wlcb-01", UHostId: "uhost-x" });
-      assertAnswer(region, "RebootCompShareInstance", 230, "Params [Region] not available");
+      assertAnswer(region, "RebootCompShareInstance", 230, "Params [Region] not available: cn-nowhere is not a region of this service (cn-wlcb, cn-sh2)");
       const zone = await form("RebootCompShareInstance", { Region: "cn-wlcb", Zone: "cn-wlcb-99", UHostId: "uhost-x" });
-      assertAnswer(zone, "RebootCompShareInstance", 230, "Params [Zone] not available");
+      assertAnswer(zone, "RebootCompShareInstance", 230, /^Params \[Zone\] not available: cn-wlcb-99 is not a zone of cn-wlcb \(cn-wlcb-01.*\)$/);
       const describeZone = await form("DescribeCompShareInstance", { Zone: "cn-nowhere-01" });
-      assertAnswer(describeZone, "DescribeCompShareInstance", 230, "Params [Zone] not available");
+      assertAnswer(describeZone, "DescribeCompShareInstance", 230, /^Params \[Zone\] not available: cn-nowhere-01 is not a zone of .+ \(.*cn-wlcb-01.*\)$/);
       const create = await form("CreateCompShareInstance", { ...CREATE, Region: "cn-bj2" });
-      assertAnswer(create, "CreateCompShareInstance", 230, "Params [Region] not available");
+      assertAnswer(create, "CreateCompShareInstance", 230, /^Params \[Region\] not available: cn-bj2 is not a region of this service/);
     });
   });
 

@@ -267,7 +267,7 @@ describe("instance lifecycle", () => {
       const id = await s.running();
       const res = await s.call("ResetCompShareInstancePassword", { ...REGION, UHostId: id, Password: "not base64!" });
       assert.equal(res.body.RetCode, 230);
-      assert.equal(res.body.Message, "Params [Password] not available");
+      assert.equal(res.body.Message, "Params [Password] not available: the password base64-encoded, at most 512 characters");
     });
   });
 

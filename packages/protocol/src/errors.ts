@@ -91,8 +91,14 @@ export const commonErrors = {
   signature: () => new ApiError("SignatureError", "Signature VerifyAC Error"),
   userNotExists: () => new ApiError("UserNotExists", "User Not Exists"),
   missingParams: (names: readonly string[]) => new ApiError("MissingParams", `Missing params [${names.join(", ")}]`),
-  paramsNotAvailable: (names: readonly string[]) =>
-    new ApiError("ParamsNotAvailable", `Params [${names.join(", ")}] not available`),
-  /** 230 with the reason after UCloud's wording: `Params [CPU] not available: 4090 x1 takes 16 CPUs`. */
+  /** 230 with the rule after UCloud's wording: `Params [CPU] not available: 4090 x1 takes 16 CPUs`. */
   invalidParam: (name: string, reason: string) => new ApiError("ParamsNotAvailable", `Params [${name}] not available: ${reason}`),
+  /**
+   * 230 for several parameters at once, each with its rule: `Params [Limit, Offset] not
+   * available: Limit at least 0; Offset expected an integer`. One parameter reads as invalidParam.
+   */
+  invalidParams: (issues: ReadonlyArray<{ path: string; reason: string }>) =>
+    issues.length === 1
+      ? commonErrors.invalidParam(issues[0]!.path, issues[0]!.reason)
+      : new ApiError("ParamsNotAvailable", `Params [${issues.map((i) => i.path).join(", ")}] not available: ${issues.map((i) => `${i.path} ${i.reason}`).join("; ")}`),
 };

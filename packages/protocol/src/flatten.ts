@@ -31,7 +31,10 @@ export function flatten(input: Record<string, NestedValue>): WireParams {
 
 /** A problem met while rebuilding the nested value; `key` is the offending wire key. */
 export class UnflattenError extends Error {
-  constructor(readonly key: string, reason: string) {
+  constructor(
+    readonly key: string,
+    readonly reason: string,
+  ) {
     super(`${key}: ${reason}`);
   }
 }

@@ -58,6 +58,11 @@ interface StringOptions {
   enum?: readonly string[];
   maxLength?: number;
   pattern?: RegExp;
+  /**
+   * The rule in words, given as the reason whenever the value breaks it (too long, not of the
+   * enum, not matching the pattern): `1 to 63 characters of Chinese, letters, digits…`.
+   */
+  rule?: string;
 }
 
 function string<const E extends readonly string[]>(opts: StringOptions & { enum: E }): Schema<E[number]>;
@@ -69,9 +74,9 @@ function string(opts: StringOptions = {}): Schema<string> {
     if (typeof value === "string") s = value;
     else if (mode === "wire" && (typeof value === "number" || typeof value === "boolean")) s = String(value);
     else return invalid(issues, path, "expected a string");
-    if (s.length > maxLength) return invalid(issues, path, `longer than ${maxLength}`);
-    if (opts.enum && !opts.enum.includes(s)) return invalid(issues, path, `one of ${opts.enum.join(", ")}`);
-    if (opts.pattern && !opts.pattern.test(s)) return invalid(issues, path, "malformed");
+    if (s.length > maxLength) return invalid(issues, path, opts.rule ?? `at most ${maxLength} characters (${s.length} given)`);
+    if (opts.enum && !opts.enum.includes(s)) return invalid(issues, path, opts.rule ?? `one of ${opts.enum.join(", ")}`);
+    if (opts.pattern && !opts.pattern.test(s)) return invalid(issues, path, opts.rule ?? `does not match ${String(opts.pattern)}`);
     return s;
   });
 }
@@ -90,8 +95,8 @@ function numeric(type: "int" | "float", opts: NumberOptions): Schema<number> {
     else return invalid(issues, path, `expected ${type === "int" ? "an integer" : "a number"}`);
     if (!Number.isFinite(n)) return invalid(issues, path, "not finite");
     if (type === "int" && !Number.isSafeInteger(n)) return invalid(issues, path, "expected an integer");
-    if (opts.min !== undefined && n < opts.min) return invalid(issues, path, `below ${opts.min}`);
-    if (opts.max !== undefined && n > opts.max) return invalid(issues, path, `above ${opts.max}`);
+    if (opts.min !== undefined && n < opts.min) return invalid(issues, path, `at least ${opts.min}`);
+    if (opts.max !== undefined && n > opts.max) return invalid(issues, path, `at most ${opts.max}`);
     return n;
   });
 }
@@ -115,7 +120,7 @@ function array<T>(item: Schema<T>, opts: { max?: number; /** On the wire, a sing
     parse(value, path, mode, issues) {
       if (opts.single && mode === "wire" && !Array.isArray(value) && (typeof value !== "object" || value === null)) value = [value];
       if (!Array.isArray(value)) return invalid(issues, path, "expected a list");
-      if (value.length > max) return invalid(issues, path, `more than ${max} items`);
+      if (value.length > max) return invalid(issues, path, `at most ${max} items (${value.length} given)`);
       const out: T[] = [];
       let ok = true;
       value.forEach((v, i) => {
@@ -172,7 +177,7 @@ function record<T>(value: Schema<T>, opts: { max?: number } = {}): Schema<Record
     parse(input, path, mode, issues) {
       if (input === null || typeof input !== "object" || Array.isArray(input)) return invalid(issues, path, "expected an object");
       const entries = Object.entries(input as Record<string, unknown>);
-      if (entries.length > max) return invalid(issues, path, `more than ${max} keys`);
+      if (entries.length > max) return invalid(issues, path, `at most ${max} keys (${entries.length} given)`);
       const out: Record<string, T> = {};
       let ok = true;
       for (const [key, v] of entries) {

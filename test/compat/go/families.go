@@ -359,7 +359,7 @@ func supportZone() error {
 	req = c.NewDescribeCompShareSupportZoneRequest()
 	req.Region = ucloud.String("cn-nowhere")
 	bad, err := c.DescribeCompShareSupportZone(req)
-	return expectCode(bad, err, 230, "", "Params [Region] not available")
+	return expectCode(bad, err, 230, "", "Params [Region] not available: cn-nowhere is not a region of this service (cn-wlcb, cn-sh2)")
 }
 
 func machineTypeFamilies() error {

@@ -838,7 +838,7 @@ func commonErrors() error {
 	req.Zone = ucloud.String(zone)
 	req.UHostId = ucloud.String("uhost-x")
 	r, err = c.RebootCompShareInstance(req)
-	if err := expectCode(r, err, 230, "", "Params [Region] not available"); err != nil {
+	if err := expectCode(r, err, 230, "", "Params [Region] not available: cn-nowhere is not a region of this service (cn-wlcb, cn-sh2)"); err != nil {
 		return err
 	}
 	bad := newSDK(env.publicKey, "not-the-private-key")

@@ -95,7 +95,7 @@ def run(s, sdk, other):
         sh = sdk.typed("describe_comp_share_support_zone", {"Region": "cn-sh2"})
         equal([z["Zone"] for z in sh["ZoneInfo"]], ["cn-sh2-02"], "ZoneInfo of cn-sh2")
         s.state["zone_id"] = z["ZoneId"]
-        expect_error(lambda: sdk.typed("describe_comp_share_support_zone", {"Region": "cn-nowhere"}), 230, message="Params [Region] not available")
+        expect_error(lambda: sdk.typed("describe_comp_share_support_zone", {"Region": "cn-nowhere"}), 230, message="Params [Region] not available: cn-nowhere is not a region of this service (cn-wlcb, cn-sh2)")
 
     def machine_type_families():
         # Documented conflict: both SDK models declare MachineTypes []string, the docs and the

@@ -475,7 +475,7 @@ def common_errors():
     expect_error(
         lambda: sdk.invoke("RebootCompShareInstance", {"Region": "cn-nowhere", "Zone": ZONE, "UHostId": "uhost-x"}),
         230,
-        message="Params [Region] not available",
+        message="Params [Region] not available: cn-nowhere is not a region of this service (cn-wlcb, cn-sh2)",
     )
     expect_error(lambda: sdk.invoke("DescribeCompShareNothing", {}), 161)
     expect_error(
@@ -484,7 +484,7 @@ def common_errors():
         message="Signature VerifyAC Error",
     )
     expect_error(lambda: Sdk("no-such-public-key", "x").typed("describe_comp_share_instance", {}), 172, message="User Not Exists")
-    expect_error(lambda: sdk.typed("describe_comp_share_instance", {"Limit": -1}), 230, message="Params [Limit] not available")
+    expect_error(lambda: sdk.typed("describe_comp_share_instance", {"Limit": -1}), 230, message="Params [Limit] not available: at least 0")
 
 
 def instance_errors():

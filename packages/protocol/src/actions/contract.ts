@@ -48,6 +48,9 @@ export const optionalScope = { Region: t.optional(region()), Zone: t.optional(zo
 export const inRegion = { Region: region(), Zone: t.optional(zone()), ProjectId: projectId() };
 /** Region and Zone required, ProjectId optional. */
 export const inZone = { Region: region(), Zone: zone(), ProjectId: projectId() };
+/** An instance's Name, as CompShare allows it: the rule is named in the refusal, whatever part of it is broken. */
+export const instanceName = () =>
+  t.string({ maxLength: 63, pattern: /^[\p{Script=Han}A-Za-z0-9_.,:\- ]{1,63}$/u, rule: "1 to 63 characters of Chinese, letters, digits, space and _ . , : -" });
 export const imageId = () => t.string({ maxLength: 64 });
 export const diskId = () => t.string({ maxLength: 64 });
 /** A list of instance ids (`UHostIds.N`), or one. */

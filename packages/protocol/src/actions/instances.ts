@@ -1,10 +1,11 @@
 /** Instance lifecycle actions. */
 import { t } from "../schema.js";
 import { InstanceModel } from "../models.js";
-import { defineAction, limit, offset, onInstance, onInstanceAnyZone, optionalScope, projectId, region, uhostIdResponse, zone } from "./contract.js";
+import { defineAction, instanceName, limit, offset, onInstance, onInstanceAnyZone, optionalScope, projectId, region, uhostIdResponse, zone } from "./contract.js";
 
 export const ChargeTypes = ["Month", "Day", "Dynamic", "Postpay", "Spot", "Year"] as const;
-const base64 = /^[A-Za-z0-9+/]*={0,2}$/;
+/** CompShare takes the password base64-encoded; the machine gets the decoded text. */
+const password = () => t.string({ maxLength: 512, pattern: /^[A-Za-z0-9+/]*={0,2}$/, rule: "the password base64-encoded, at most 512 characters" });
 
 export const CreateCompShareInstance = defineAction({
   name: "CreateCompShareInstance",
@@ -33,8 +34,8 @@ export const CreateCompShareInstance = defineAction({
         { max: 16 },
       ),
     ),
-    Name: t.optional(t.string({ maxLength: 128 })),
-    Password: t.optional(t.string({ maxLength: 512, pattern: base64 })),
+    Name: t.optional(instanceName()),
+    Password: t.optional(password()),
     LoginMode: t.optional(t.string({ maxLength: 32 })),
     /** Purchase duration in units of ChargeType (months for Month, days for Day); at least 1. */
     Quantity: t.optional(t.int({ min: 1, max: 100 })),
@@ -100,7 +101,7 @@ export const ResetCompShareInstancePassword = defineAction({
   family: "instances",
   summary: "Set a new login password (base64) as a background task.",
   idempotent: true,
-  request: t.object({ ...onInstance, Password: t.string({ maxLength: 512, pattern: base64 }) }),
+  request: t.object({ ...onInstance, Password: password() }),
   response: uhostIdResponse,
 });
 
@@ -112,7 +113,7 @@ export const ReinstallCompShareInstance = defineAction({
   request: t.object({
     ...onInstance,
     CompShareImageId: t.string({ maxLength: 64 }),
-    Password: t.optional(t.string({ maxLength: 512, pattern: base64 })),
+    Password: t.optional(password()),
     CouponId: t.optional(t.string({ maxLength: 64 })),
   }),
   response: uhostIdResponse,
@@ -142,7 +143,7 @@ export const ModifyCompShareInstanceName = defineAction({
   family: "instances",
   summary: "Rename an instance.",
   idempotent: true,
-  request: t.object({ ...onInstanceAnyZone, Name: t.string({ maxLength: 128 }) }),
+  request: t.object({ ...onInstanceAnyZone, Name: instanceName() }),
   response: uhostIdResponse,
 });
 

@@ -22,19 +22,12 @@ type CreateRequest = RequestOf<Actions["CreateCompShareInstance"]>;
 
 /** What the API shows when Name is left out. */
 export const DEFAULT_NAME = "host";
-/** Name: up to 63 characters of Chinese, letters, digits and `_ . , : -`. */
-const NAME = /^[\p{Script=Han}A-Za-z0-9_.,:\- ]{1,63}$/u;
 /** Types Spot instances may not use, beyond the catalog's own flag (CreateCompShareInstance's limits). */
 const BOOT_DISK_MAX_GB = 1000;
 const DATA_DISK_GB = { min: 10, max: 1500 };
 const DEFAULT_BOOT_DISK = { IsBoot: true, Size: 100, Type: "CLOUD_SSD" };
 
 export const newInstanceId = (): string => `uhost-${randomBytes(6).toString("hex")}`;
-
-/** Checks a name against CompShare's rule (230 naming the parameter). */
-export function checkName(name: string, param = "Name"): void {
-  if (!NAME.test(name)) throw commonErrors.invalidParam(param, "1 to 63 characters of Chinese, letters, digits, space and _ . , : -");
-}
 
 /** The GPU type, if the zone sells it; else 230 on GpuType. */
 export function offeredType(catalog: Catalog, zone: string, gpuType: string): GpuType {
@@ -90,7 +83,6 @@ export async function createInstances(ctx: RequestContext, req: CreateRequest): 
   if (chargeType === "Spot" && !type.spot) throw commonErrors.invalidParam("ChargeType", `Spot instances cannot use ${type.name}`);
   const platform = req.MinimalCpuPlatform ?? "Auto";
   checkPlatform(type, platform);
-  if (req.Name !== undefined) checkName(req.Name);
   const disks = req.Disks ?? [DEFAULT_BOOT_DISK];
   checkDisks(type, disks);
   const count = req.MaxCount ?? 1;

@@ -9,7 +9,7 @@ import type { ReinstallParams, ResetPasswordParams, ResizeParams, StartParams, T
 import { disksOf, findOwnedDisk, machineDisks, type StoredDisk } from "../store/repositories/disks.js";
 import { casInstance, findOwnedInstance, listInstances } from "../store/repositories/instances.js";
 import type { Executor, InstanceRow, Tx } from "../store/schema.js";
-import { checkImageSupports, checkName, createInstances } from "./create.js";
+import { checkImageSupports, createInstances } from "./create.js";
 import { imagesById, requireUsableImage } from "./image-lookup.js";
 import type { ActionsOf, HandlerMap, RequestContext } from "./registry.js";
 import { inNoGpuMode, toInstanceModel } from "./views.js";
@@ -230,7 +230,6 @@ export const instanceHandlers: HandlerMap<ActionsOf<"instances">> = {
   },
 
   async ModifyCompShareInstanceName(ctx, req) {
-    checkName(req.Name);
     const row = await ownedOrNotFound(ctx, req.UHostId);
     refuseRecycling(row);
     await casInstance(ctx.services.db, row.id, undefined, { name: req.Name, updated_at: ctx.services.clock.now() });

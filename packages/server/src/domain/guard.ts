@@ -18,6 +18,16 @@ export interface InstanceSnapshot {
 
 const when = (ms: number): string => new Date(ms).toISOString();
 
+/** A state as the API spells it; the empty state (the driver could not tell) in words. */
+const stateInWords = (state: string): string => (state === "" ? "in an unknown state" : state);
+
+/** `Stopped`, `Running or Stopped`, `Stopped, or in an unknown state`: the rule's states, never a made-up state name. */
+function allowedInWords(states: readonly string[]): string {
+  const named = states.filter((s) => s !== "").join(" or ");
+  if (!states.includes("")) return named;
+  return named ? `${named}, or in an unknown state` : "in an unknown state";
+}
+
 export function lockHeldError(id: string, lock: NonNullable<InstanceSnapshot["lock"]>): ApiError {
   return new ApiError(
     "InstanceOperationInProgress",
@@ -31,11 +41,7 @@ export function check(action: string, rule: Rule, snap: InstanceSnapshot): ApiEr
   if (snap.recycling) return new ApiError("InstanceRecycling", `instance ${snap.id} is being reclaimed`);
   if (snap.task) return new ApiError("InstanceBackgroundTask", `instance ${snap.id} is running the background task ${snap.task}`);
   if (!rule.from.includes(snap.state)) {
-    const allowed = rule.from.map((s) => (s === "" ? "unknown" : s)).join(" or ");
-    return new ApiError(
-      rule.wrongState,
-      `instance ${snap.id} is ${snap.state === "" ? "in an unknown state" : snap.state}; ${action} needs ${allowed}`,
-    );
+    return new ApiError(rule.wrongState, `instance ${snap.id} is ${stateInWords(snap.state)}; ${action} needs it to be ${allowedInWords(rule.from)}`);
   }
   return null;
 }

@@ -12,9 +12,10 @@ const JSON_TYPE = "application/json";
 const hasNul = (s: string): boolean => s.includes("\u0000");
 
 function addParam(params: WireParams, key: string, value: WireValue): void {
-  if (key === "__proto__" || hasNul(key) || (typeof value === "string" && hasNul(value))) throw commonErrors.paramsNotAvailable([key]);
+  if (key === "__proto__") throw commonErrors.invalidParam(key, "a reserved name, not a parameter");
+  if (hasNul(key) || (typeof value === "string" && hasNul(value))) throw commonErrors.invalidParam(key.replaceAll("\u0000", "\\0"), "holds a NUL character (U+0000)");
   if (Object.hasOwn(params, key) && params[key] !== value && String(params[key]) !== String(value)) {
-    throw commonErrors.paramsNotAvailable([key]);
+    throw commonErrors.invalidParam(key, "given twice with different values");
   }
   params[key] = value;
 }
@@ -65,7 +66,7 @@ function addJson(params: WireParams, body: string): void {
     throw new ApiError("ParamsNotAvailable", "Params [body] not available: not valid JSON");
   }
   const duplicate = duplicateJsonKey(body);
-  if (duplicate !== undefined) throw commonErrors.paramsNotAvailable([duplicate]);
+  if (duplicate !== undefined) throw commonErrors.invalidParam(duplicate, "given twice with different values");
   if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
     throw new ApiError("ParamsNotAvailable", "Params [body] not available: a JSON object is expected");
   }
@@ -73,7 +74,7 @@ function addJson(params: WireParams, body: string): void {
   try {
     flat = flatten(parsed as Record<string, NestedValue>);
   } catch (error) {
-    if (error instanceof UnflattenError) throw commonErrors.paramsNotAvailable([error.key]);
+    if (error instanceof UnflattenError) throw commonErrors.invalidParam(error.key, error.reason);
     throw error;
   }
   for (const [key, value] of Object.entries(flat)) addParam(params, key, value);

@@ -10,10 +10,12 @@ import type { Executor } from "../store/schema.js";
 export async function scope(db: Executor, catalog: Catalog, accountId: string, request: Record<string, unknown>): Promise<string> {
   const region = request.Region as string | undefined;
   const zone = request.Zone as string | undefined;
-  if (region !== undefined && !Object.hasOwn(catalog.regions, region)) throw commonErrors.paramsNotAvailable(["Region"]);
+  if (region !== undefined && !Object.hasOwn(catalog.regions, region)) {
+    throw commonErrors.invalidParam("Region", `${region} is not a region of this service (${Object.keys(catalog.regions).join(", ")})`);
+  }
   if (zone !== undefined) {
     const zones = region !== undefined ? catalog.regions[region] ?? [] : Object.values(catalog.regions).flat();
-    if (!zones.includes(zone)) throw commonErrors.paramsNotAvailable(["Zone"]);
+    if (!zones.includes(zone)) throw commonErrors.invalidParam("Zone", `${zone} is not a zone of ${region ?? "any region"} (${zones.join(", ")})`);
   }
   return resolveProject(db, accountId, request.ProjectId as string | undefined);
 }

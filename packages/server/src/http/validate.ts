@@ -1,7 +1,8 @@
 /**
  * Stage 3, validate: the flat parameters are rebuilt into nested values and checked against
  * the Action's contract, coercing form strings to the declared types. Errors name the
- * parameter: 220 `Missing params [UHostId]`, 230 `Params [Limit] not available`.
+ * parameter and the rule it breaks: 220 `Missing params [UHostId]`, 230 `Params [Limit] not
+ * available: expected an integer`.
  */
 import { commonErrors, parseWith, unflatten, UnflattenError, type ActionContract, type WireParams } from "@opencompshare/protocol";
 
@@ -15,14 +16,14 @@ export function validate(contract: ActionContract, params: WireParams): Record<s
   try {
     nested = unflatten(own);
   } catch (error) {
-    if (error instanceof UnflattenError) throw commonErrors.paramsNotAvailable([error.key]);
+    if (error instanceof UnflattenError) throw commonErrors.invalidParam(error.key, error.reason);
     throw error;
   }
   matchNamesLoosely(contract, nested);
   const { value, issues } = parseWith(contract.request, nested, "wire");
   const missing = issues.filter((i) => i.kind === "missing").map((i) => i.path);
   if (missing.length > 0) throw commonErrors.missingParams(missing);
-  if (issues.length > 0 || value === undefined) throw commonErrors.paramsNotAvailable(issues.map((i) => i.path));
+  if (issues.length > 0 || value === undefined) throw commonErrors.invalidParams(issues);
   return value as Record<string, unknown>;
 }
 
