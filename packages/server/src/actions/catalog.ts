@@ -3,7 +3,7 @@
  * ports, the network accelerator and the public model repository. Capacity answers come from the
  * same free resources that Create reserves from.
  */
-import { ApiError, commonErrors } from "@opencompshare/protocol";
+import { commonErrors } from "@opencompshare/protocol";
 import type { GpuType } from "../catalog/schema.js";
 import { rank } from "../domain/placement.js";
 import { checkDisks, checkImageSupports, checkPlatform, offeredType } from "./create.js";
@@ -137,7 +137,7 @@ export const catalogHandlers: HandlerMap<ActionsOf<"catalog">> = {
   async DescribeCompShareGpuInventory(ctx, req) {
     const { catalog } = ctx.services;
     const zones = catalog.zones.filter((z) => z.region === req.Region && (req.Zone === undefined || z.zone === req.Zone));
-    if (zones.length === 0) throw new ApiError("ParamsNotAvailable", "Params [Region] not available");
+    if (zones.length === 0) throw commonErrors.invalidParam("Region", `${req.Region} has no zones on sale${req.Zone ? ` named ${req.Zone}` : ""}`);
     // Pool first, then the zone's numeric id, then the GPU type (the SDKs' documented shape):
     // {"Exclusive":{"1":{"4090":12}},"Spot":{…}}. Spot draws on the same free GPUs, for the types that allow it.
     const pools: Record<"Exclusive" | "Spot", Record<string, Record<string, number>>> = { Exclusive: {}, Spot: {} };
