@@ -114,8 +114,21 @@ describe("the console's routes", () => {
     assert.equal(again.status, 200);
     assert.equal(body.AccountId, session.accountId);
     assert.equal(body.CsrfToken, session.csrf);
-    assert.equal((await fetch(`${s.url}/console/api/session`)).status, 401);
-    assert.equal((await fetch(`${s.url}/console/api/session`, { headers: { Cookie: "ocs_session=forged" } })).status, 401);
+    // The server's clock, not the machine's: the page reckons its monitoring windows by it.
+    assert.equal(again.headers.get("date"), new Date(s.clock.now()).toUTCString());
+  });
+
+  it("answers a visit without a session with 204 and no error, and drops a cookie that names no session", async () => {
+    const none = await fetch(`${s.url}/console/api/session`);
+    assert.equal(none.status, 204);
+    assert.equal(await none.text(), "");
+    assert.equal(none.headers.get("set-cookie"), null);
+    assert.ok(none.headers.get("content-security-policy"), "the security headers too");
+    const forged = await fetch(`${s.url}/console/api/session`, { headers: { Cookie: "ocs_session=forged" } });
+    assert.equal(forged.status, 204);
+    assert.match(forged.headers.get("set-cookie") ?? "", /^ocs_session=; .*Max-Age=0/);
+    // The routes that act still refuse without a session.
+    assert.equal((await postJson(`${s.url}/console/api/call`, { Action: "DescribeCompShareInstance" }, { Cookie: "ocs_session=forged" })).status, 401);
   });
 
   it("refuses a wrong private key (171), an unknown public key (172), a used, expired or forged nonce", async () => {
@@ -211,7 +224,7 @@ describe("the console's routes", () => {
     assert.equal(out.status, 200);
     assert.match(out.headers.get("set-cookie") ?? "", /^ocs_session=; .*Max-Age=0/);
     await stream.ended;
-    assert.equal((await fetch(`${s.url}/console/api/session`, { headers: { Cookie: session.cookie } })).status, 401);
+    assert.equal((await fetch(`${s.url}/console/api/session`, { headers: { Cookie: session.cookie } })).status, 204);
     const after = await session.call("DescribeCompShareInstance", { ...REGION });
     assert.equal(after.status, 401);
     assert.equal((await fetch(`${s.url}/console/events`, { headers: { Cookie: session.cookie } })).status, 401);

@@ -30,6 +30,19 @@ export class ApiFailure extends Error {
 }
 
 let csrf = "";
+/** The server's clock minus the browser's, in ms, from the Date of the server's last answer. */
+let skewMs = 0;
+
+/** Keeps the server's time: its Date header says when it answered, by its clock. */
+function noteServerTime(res: Response): void {
+  const date = Date.parse(res.headers.get("Date") ?? "");
+  if (!Number.isNaN(date)) skewMs = date - Date.now();
+}
+
+/** Now on the server's clock (ms), as of its last answer: the monitoring windows end there. */
+export function serverNow(): number {
+  return Date.now() + skewMs;
+}
 let onUnauthorized: () => void = () => undefined;
 
 export function setCsrf(token: string): void {
@@ -58,6 +71,7 @@ export async function post(route: string, body: unknown = {}): Promise<Envelope>
     headers: { "Content-Type": "application/json", ...(csrf ? { "X-CSRF-Token": csrf } : {}) },
     body: JSON.stringify(body),
   });
+  noteServerTime(res);
   const env = await answer(res);
   if (res.status === 401 && route !== "login") onUnauthorized();
   if (!res.ok || env.RetCode !== 0) throw new ApiFailure(res.status, env);
@@ -66,7 +80,9 @@ export async function post(route: string, body: unknown = {}): Promise<Envelope>
 
 export async function session(): Promise<SessionInfo | undefined> {
   const res = await fetch("/console/api/session", { credentials: "same-origin" });
-  if (!res.ok) return undefined;
+  noteServerTime(res);
+  // 204: no session (a first visit), which is no error.
+  if (res.status !== 200) return undefined;
   const env = (await answer(res)) as Envelope & SessionInfo;
   return env.RetCode === 0 ? env : undefined;
 }

@@ -79,6 +79,11 @@ function send(res: ServerResponse, requestId: string, status: number, envelope: 
   res.end(body);
 }
 
+function noContent(res: ServerResponse, requestId: string, extra: Record<string, string> = {}): void {
+  res.writeHead(204, { ...SECURITY_HEADERS, "Cache-Control": "no-store", [REQUEST_ID_HEADER]: requestId, ...extra });
+  res.end();
+}
+
 const sessionFields = (s: Session) => ({ AccountId: s.accountId, CsrfToken: s.csrfToken, ExpireTime: Math.floor(s.expiresAt / 1000) });
 
 export function consoleRoutes(deps: ConsoleDeps): RequestListener {
@@ -107,8 +112,18 @@ export function consoleRoutes(deps: ConsoleDeps): RequestListener {
   }
 
   async function api(req: IncomingMessage, res: ServerResponse, route: string, requestId: string): Promise<string> {
+    // The time of the server's clock: the page asks for usage over windows that end "now" on the
+    // server, whatever the browser's clock says.
+    res.setHeader("Date", new Date(clock.now()).toUTCString());
     if (route === "session" && req.method === "GET") {
-      const s = await required(req, "ConsoleSession", false);
+      // Asking whether there is a session is no error when there is none (a first visit, or a
+      // reload after the session ended): 204, so that the page logs nothing; a cookie that names
+      // no live session is dropped on the way.
+      const s = await session(req);
+      if (!s) {
+        noContent(res, requestId, cookie(req, SESSION_COOKIE) === undefined ? {} : { "Set-Cookie": sessionCookie("", 0) });
+        return "";
+      }
       send(res, requestId, 200, { RetCode: 0, Action: "ConsoleSessionResponse", ...sessionFields(s) });
       return s.accountId;
     }
