@@ -8,6 +8,7 @@ import type { Live } from "./events.js";
 import type { I18n } from "./i18n/index.js";
 import { ACTION_NAMES, LOCK_HELD, parseLock, type Instance, type Operation, type RowAction } from "./model.js";
 import type { Notify } from "./components/Notices.js";
+import type { About } from "./notices.js";
 
 const LABELS: Record<string, RowAction | "create"> = {
   ...Object.fromEntries(Object.entries(ACTION_NAMES).map(([k, v]) => [v, k as RowAction])),
@@ -32,22 +33,25 @@ async function lockSince(live: Live, inst: Instance, operationId: string): Promi
   }
 }
 
-/** What to tell the user about a failed call. */
-export async function describeFailure(i18n: I18n, live: Live, inst: Instance, action: RowAction, error: unknown): Promise<string> {
+/** What to tell the user about a failed call, and the operation whose lock refused it, if one did. */
+export async function describeFailure(i18n: I18n, live: Live, inst: Instance, action: RowAction, error: unknown): Promise<{ text: string; about?: About }> {
   const { t, time } = i18n;
   const base = { action: t(action), name: inst.Name || inst.UHostId };
-  if (!(error instanceof ApiFailure)) return t("failed", { ...base, message: error instanceof Error ? error.message : String(error), code: "—" });
+  if (!(error instanceof ApiFailure)) return { text: t("failed", { ...base, message: error instanceof Error ? error.message : String(error), code: "—" }) };
   const message = error.envelope.Message ?? "";
   if (error.retCode === LOCK_HELD) {
     const lock = parseLock(message);
     if (lock) {
       const since = await lockSince(live, inst, lock.operationId);
       const vars = { ...base, holder: actionLabel(i18n, lock.action), operationId: lock.operationId, until: time(lock.until) };
-      return since ? t("lockHeld", { ...vars, since: time(since) }) : t("lockHeldNoSince", vars);
+      return { text: since ? t("lockHeld", { ...vars, since: time(since) }) : t("lockHeldNoSince", vars), about: { operationId: lock.operationId } };
     }
   }
-  return t("failed", { ...base, message, code: error.retCode });
+  return { text: t("failed", { ...base, message, code: error.retCode }) };
 }
+
+/** Actions done when accepted: nothing runs after them to wait for. */
+const AT_ONCE = new Set<RowAction>(["rename"]);
 
 export async function runAction(
   i18n: I18n,
@@ -57,12 +61,16 @@ export async function runAction(
   action: RowAction,
   extra: Record<string, unknown> = {},
 ): Promise<boolean> {
+  const heard = live.heard;
   try {
     await call(ACTION_NAMES[action], { Region: inst.Region, Zone: inst.Zone, UHostId: inst.UHostId, ...extra });
-    notify.info(i18n.t("accepted", { action: i18n.t(action), name: inst.Name || inst.UHostId }));
+    const over = AT_ONCE.has(action) || live.endedSince(heard, inst.UHostId, ACTION_NAMES[action]);
+    const about = over ? undefined : { action: ACTION_NAMES[action], uhostIds: [inst.UHostId] };
+    notify.info(i18n.t("accepted", { action: i18n.t(action), name: inst.Name || inst.UHostId }), about);
     return true;
   } catch (error) {
-    notify.error(await describeFailure(i18n, live, inst, action, error));
+    const refusal = await describeFailure(i18n, live, inst, action, error);
+    notify.error(refusal.text, refusal.about);
     return false;
   }
 }

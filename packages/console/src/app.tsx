@@ -3,9 +3,9 @@
  * (language, dark mode, log out), the notices, and the hash routes: #/ the list,
  * #/instances/<UHostId> one instance.
  */
-import { useEffect, useMemo, useRef, useState } from "preact/hooks";
+import { useEffect, useMemo, useState } from "preact/hooks";
 import { post, session as fetchSession, setCsrf, whenUnauthorized, type SessionInfo } from "./api.js";
-import { Notices, NotifyContext, type Notice, type Notify } from "./components/Notices.js";
+import { Notices, NotifyContext, useNotices } from "./components/Notices.js";
 import { Live } from "./events.js";
 import { I18nContext, i18nFor, initialLang, saveLang, type Lang } from "./i18n/index.js";
 import { Instance } from "./pages/Instance.js";
@@ -28,17 +28,12 @@ function route(hash: string): { page: "list" } | { page: "instance"; id: string 
   return m ? { page: "instance", id: decodeURIComponent(m[1] ?? "") } : { page: "list" };
 }
 
-/** At most this many of each kind; an acceptance goes away by itself after INFO_MS. */
-const MAX_NOTICES = { error: 2, info: 1 } as const;
-const INFO_MS = 8000;
-
 export function App() {
   const [lang, setLang] = useState<Lang>(initialLang);
   const [theme, setTheme] = useState<Theme>(savedTheme);
   const [sess, setSess] = useState<SessionInfo | null | undefined>(undefined);
   const [live, setLive] = useState<Live | null>(null);
-  const [notices, setNotices] = useState<Notice[]>([]);
-  const nextId = useRef(1);
+  const { notices, notify, dismiss, clear } = useNotices(live);
   const hash = useHash();
   const i18n = useMemo(() => i18nFor(lang), [lang]);
   const r = route(hash);
@@ -80,20 +75,8 @@ export function App() {
   // A new page takes the focus to its heading, as a page load would.
   useEffect(() => {
     document.querySelector<HTMLElement>("main h1")?.focus();
-    setNotices([]);
+    clear();
   }, [hash, sess === null]);
-
-  const notify: Notify = useMemo(() => {
-    const add = (kind: Notice["kind"]) => (text: string) => {
-      const id = nextId.current++;
-      setNotices((ns) => {
-        const mine = [...ns.filter((n) => n.kind === kind), { id, kind, text }].slice(-MAX_NOTICES[kind]);
-        return [...ns.filter((n) => n.kind !== kind), ...mine];
-      });
-      if (kind === "info") setTimeout(() => setNotices((ns) => ns.filter((n) => n.id !== id)), INFO_MS);
-    };
-    return { error: add("error"), info: add("info") };
-  }, []);
 
   const logout = async () => {
     try {
@@ -115,7 +98,7 @@ export function App() {
             {t("appName")}
           </a>
           <div class="controls">
-            {sess && <span class="muted small">{t("account", { id: sess.AccountId })}</span>}
+            {sess && <span class="muted small account">{t("account", { id: sess.AccountId })}</span>}
             <label class="field inline">
               <span>{t("language")}</span>
               <select value={lang} onChange={(e) => setLang(e.currentTarget.value as Lang)}>
@@ -144,7 +127,7 @@ export function App() {
             <Login onLogin={setSess} />
           ) : (
             <>
-              <Notices notices={notices} dismiss={(id) => setNotices((ns) => ns.filter((n) => n.id !== id))} />
+              <Notices notices={notices} dismiss={dismiss} />
               {live && (r.page === "instance" ? <Instance key={r.id} live={live} id={r.id} /> : <Instances live={live} />)}
             </>
           )}

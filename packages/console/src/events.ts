@@ -36,6 +36,9 @@ export class Live {
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private stopped = false;
   private pollDue = 0;
+  /** Events heard so far, and the last operations heard to end (instance, Action, at which count). */
+  heard = 0;
+  private ends: { id: string; action: string; at: number }[] = [];
 
   start(): void {
     this.stopped = false;
@@ -133,9 +136,18 @@ export class Live {
     this.changed();
   }
 
+  /** Whether an operation `action` on instance `id` was heard to end after `heard` events (an answer can come after the end). */
+  endedSince(heard: number, id: string, action: string): boolean {
+    return this.ends.some((x) => x.at > heard && x.id === id && x.action === action);
+  }
+
   private apply(e: InstanceEvent): void {
     const id = e.UHostId;
     const known = this.instances.get(id);
+    this.heard++;
+    if ((e.Kind === "operation.succeeded" || e.Kind === "operation.failed") && e.Action) {
+      this.ends = [...this.ends.slice(-31), { id, action: e.Action, at: this.heard }];
+    }
     switch (e.Kind) {
       case "instance.created":
       case "instance.state":
