@@ -3,7 +3,7 @@
  * axe-core run in the page, and waiting for the page while the server's ManualClock moves.
  */
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -15,9 +15,23 @@ const root = fileURLToPath(new URL("../..", import.meta.url));
 export const OUTPUT = join(root, "test", "browser", "output");
 export const CHROMIUM = process.env.OCS_CHROMIUM ?? "/usr/bin/chromium";
 
-/** Builds the console when its dist/ is missing: the server reads it at start. */
+const consoleDir = join(root, "packages", "console");
+
+/** The newest change under `dir` (ms). */
+function newest(dir: string): number {
+  let t = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, e.name);
+    t = Math.max(t, e.isDirectory() ? newest(path) : statSync(path).mtimeMs);
+  }
+  return t;
+}
+
+/** Builds the console when its dist/ is missing or older than its sources: the server reads it at start. */
 export function ensureBuilt(): void {
-  if (existsSync(join(root, "packages", "console", "dist", "manifest.json"))) return;
+  const manifest = join(consoleDir, "dist", "manifest.json");
+  const sources = Math.max(newest(join(consoleDir, "src")), statSync(join(consoleDir, "package.json")).mtimeMs);
+  if (existsSync(manifest) && statSync(manifest).mtimeMs >= sources) return;
   execFileSync("npm", ["run", "build", "-w", "@opencompshare/console"], { cwd: root, stdio: "inherit" });
 }
 

@@ -17,6 +17,8 @@ export interface Instance {
   StartTime: number;
   StopTime: number;
   TotalDiskSpace: number;
+  /** The system disk (IsBoot "True") and the data disks, each Size in GB. */
+  DiskSet?: { DiskId: string; IsBoot: string; Size: number; Name: string }[];
   SshLoginCommand: string;
   IPSet?: { IP: string; Type: string }[];
 }
@@ -98,4 +100,12 @@ export function base64(text: string): string {
   let bin = "";
   for (const b of new TextEncoder().encode(text)) bin += String.fromCharCode(b);
   return btoa(bin);
+}
+
+/** The disks of an instance in GB: its system disk and its data disks (TotalDiskSpace adds them up). */
+export function disksOf(inst: Pick<Instance, "DiskSet" | "TotalDiskSpace">): { system: number; data: number[]; total: number } {
+  const set = inst.DiskSet ?? [];
+  if (set.length === 0) return { system: inst.TotalDiskSpace, data: [], total: inst.TotalDiskSpace };
+  const boot = set.filter((d) => d.IsBoot === "True");
+  return { system: boot.reduce((n, d) => n + d.Size, 0), data: set.filter((d) => d.IsBoot !== "True").map((d) => d.Size), total: set.reduce((n, d) => n + d.Size, 0) };
 }

@@ -8,8 +8,8 @@ import { ApiFailure, call } from "../api.js";
 import { InstanceActions } from "../components/InstanceActions.js";
 import { StateBadge } from "../components/StateBadge.js";
 import { useLive, type Live } from "../events.js";
-import { useI18n, type Key } from "../i18n/index.js";
-import type { Instance as Inst, Operation } from "../model.js";
+import { useI18n, type Key, type T } from "../i18n/index.js";
+import { disksOf, type Instance as Inst, type Operation } from "../model.js";
 
 const SOURCES = new Set(["api", "console", "policy", "schedule"]);
 
@@ -103,7 +103,7 @@ export function Instance(props: { live: Live; id: string }) {
         ) : ops.length === 0 ? (
           <p class="muted">{t("historyEmpty")}</p>
         ) : (
-          <div class="table-wrap">
+          <div class="table-wrap" tabIndex={0} role="region" aria-labelledby="history-h">
             <table class="history">
               <thead>
                 <tr>
@@ -170,6 +170,13 @@ export function Instance(props: { live: Live; id: string }) {
   );
 }
 
+/** "100 GB system disk + 100 GB data disk (200 GB in all)", or the system disk alone. */
+function diskText(t: T, inst: Inst): string {
+  const d = disksOf(inst);
+  const parts = [t("diskSystem", { size: d.system }), ...d.data.map((size) => t("diskData", { size }))];
+  return d.data.length === 0 ? parts.join("") : parts.join(" + ") + t("diskTotal", { total: d.total });
+}
+
 function Details(props: { inst: Inst }) {
   const { t, time } = useI18n();
   const i = props.inst;
@@ -177,7 +184,7 @@ function Details(props: { inst: Inst }) {
   const rows: [Key, string][] = [
     ["colId", i.UHostId],
     ["colZone", `${i.Region} / ${i.Zone}`],
-    ["fieldSpec", t("specValue", { gpu: i.GPU, type: i.GpuType, cpu: i.CPU, mem: Math.round(i.Memory / 1024), disk: i.TotalDiskSpace })],
+    ["fieldSpec", t("specValue", { gpu: i.GPU, type: i.GpuType, cpu: i.CPU, mem: Math.round(i.Memory / 1024), disks: diskText(t, i) })],
     ["fieldImage", i.CompShareImageName],
     ["fieldOs", i.OsName],
     ["fieldCharge", i.ChargeType],

@@ -119,7 +119,7 @@ export function Instances(props: { live: Live }) {
           onClose={() => setCreating(false)}
           onCreated={(ids, name) => {
             setCreating(false);
-            notify.info(t("created", { name }));
+            notify.info(t("created", { name }), { action: "CreateCompShareInstance", uhostIds: ids });
             for (const id of ids) void live.refreshOne(id);
           }}
         />
@@ -155,21 +155,21 @@ function Row(props: { inst: Instance; live: Live; selected: boolean; onSelect: (
       <td class="check">
         <input type="checkbox" aria-label={t("select", { name })} checked={props.selected} onChange={(e) => props.onSelect(e.currentTarget.checked)} />
       </td>
-      <td>
+      <td class="c-name">
         <a href={`#/instances/${encodeURIComponent(inst.UHostId)}`}>{name}</a>
         <div class="mono muted small">{inst.UHostId}</div>
       </td>
-      <td>
+      <td class="c-state">
         <StateBadge state={inst.State} />
       </td>
-      <td>
+      <td class="c-type">
         {inst.GPU} × {inst.GpuType}
         <div class="muted small">
           {inst.CPU} CPU · {Math.round(inst.Memory / 1024)} GB
         </div>
       </td>
-      <td>{inst.Zone}</td>
-      <td>
+      <td class="c-zone">{inst.Zone}</td>
+      <td class="c-actions">
         <InstanceActions inst={inst} live={props.live} />
       </td>
     </tr>
