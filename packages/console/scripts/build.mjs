@@ -34,7 +34,10 @@ const result = await esbuild.build({
   outdir: "dist/assets",
   entryNames: "[name]-[hash]",
   assetNames: "[name]-[hash]",
+  chunkNames: "[name]-[hash]",
   bundle: true,
+  // The charts' library (uPlot) is a chunk of its own, loaded by an instance's page only.
+  splitting: true,
   minify: true,
   format: "esm",
   target: "es2022",
@@ -47,9 +50,10 @@ const result = await esbuild.build({
   logLevel: "warning",
 });
 const outputs = Object.keys(result.metafile.outputs).map((p) => relative("dist", p));
-const script = outputs.find((p) => p.endsWith(".js"));
-const style = outputs.find((p) => p.endsWith(".css"));
-if (!script) throw new Error("console: the build produced no script");
+const [entry, meta] = Object.entries(result.metafile.outputs).find(([, o]) => o.entryPoint === "src/main.tsx") ?? [];
+if (!entry || !meta) throw new Error("console: the build produced no script");
+const script = relative("dist", entry);
+const style = meta.cssBundle ? relative("dist", meta.cssBundle) : undefined;
 const template = readFileSync(join(root, "src", "index.html"), "utf8");
 const html = template
   .replace("%SCRIPT%", `/console/${script}`)
@@ -64,4 +68,5 @@ for (const f of files) {
   writeFileSync(join(dist, `${f}.gz`), gzipSync(body, { level: 9 }));
 }
 const bytes = files.reduce((n, f) => n + readFileSync(join(dist, f)).length, 0);
-console.log(`console: built ${files.length} files, ${(bytes / 1024).toFixed(1)} KiB, in ${Math.round(performance.now() - started)} ms`);
+const gzipped = (f) => `${f.replace(/-[A-Z0-9]+\./, ".")} ${(readFileSync(join(dist, `${f}.gz`)).length / 1024).toFixed(1)}`;
+console.log(`console: built ${files.length} files, ${(bytes / 1024).toFixed(1)} KiB, in ${Math.round(performance.now() - started)} ms; gzipped KiB: ${outputs.map(gzipped).join(", ")}`);

@@ -5,6 +5,7 @@
  */
 import { useEffect, useMemo, useState } from "preact/hooks";
 import { post, session as fetchSession, setCsrf, whenUnauthorized, type SessionInfo } from "./api.js";
+import { DarkContext } from "./components/Chart.js";
 import { Notices, NotifyContext, useNotices } from "./components/Notices.js";
 import { Live } from "./events.js";
 import { I18nContext, i18nFor, initialLang, saveLang, type Lang } from "./i18n/index.js";
@@ -92,6 +93,7 @@ export function App() {
   const dark = isDark(theme);
   return (
     <I18nContext.Provider value={i18n}>
+      <DarkContext.Provider value={dark}>
       <NotifyContext.Provider value={notify}>
         <header class="top">
           <a class="brand" href="#/">
@@ -133,6 +135,7 @@ export function App() {
           )}
         </main>
       </NotifyContext.Provider>
+      </DarkContext.Provider>
     </I18nContext.Provider>
   );
 }

@@ -1,11 +1,12 @@
 /**
- * One instance (#/instances/<UHostId>): its details and actions, the history of every operation
- * on it (failures too), and the tail of its serial console.
+ * One instance (#/instances/<UHostId>): its details and actions, its usage charts, the history
+ * of every operation on it (failures too), and the tail of its serial console.
  */
 import { useCallback, useEffect, useState } from "preact/hooks";
 import { actionLabel } from "../actions.js";
 import { ApiFailure, call } from "../api.js";
 import { InstanceActions } from "../components/InstanceActions.js";
+import { MonitorCharts } from "../components/MonitorCharts.js";
 import { StateBadge } from "../components/StateBadge.js";
 import { useLive, type Live } from "../events.js";
 import { useI18n, type Key, type T } from "../i18n/index.js";
@@ -95,6 +96,7 @@ export function Instance(props: { live: Live; id: string }) {
         <h2 id="details-h">{t("details")}</h2>
         <Details inst={inst} />
       </section>
+      <MonitorCharts inst={inst} live={live} />
       <section aria-labelledby="history-h">
         <h2 id="history-h">{t("history")}</h2>
         {opsError && <p class="notice error">{opsError}</p>}
