@@ -12,9 +12,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { FenceStore, QemuBackend } from "@opencompshare/agent";
 import type { MachineSpec } from "@opencompshare/protocol";
-import type { DriverCall } from "@opencompshare/server";
+import type { Driver, DriverCall } from "@opencompshare/server";
 import { describeDriverConformance, realTime } from "../conformance/driver-suite.js";
-import { ExecutorDriver } from "./executor-driver.js";
+import { executorDriver } from "./executor-driver.js";
 import { guestImage, killQemusUnder } from "./helpers.js";
 
 /** The image ids the suite uses, each a copy of the guest image's image.json. */
@@ -36,16 +36,13 @@ function suiteImages(root: string, folder: string): string {
 }
 
 /** A test box: the spec's disks a twenty-fifth of their size (CPU and memory are capped by the executor). */
-class TestBoxDriver extends ExecutorDriver {
-  private static small(spec: MachineSpec): MachineSpec {
-    return { ...spec, diskGb: Math.max(1, Math.ceil(spec.diskGb / 25)) };
-  }
-  override provision(id: string, spec: MachineSpec, call: DriverCall): Promise<void> {
-    return super.provision(id, TestBoxDriver.small(spec), call);
-  }
-  override resize(id: string, spec: MachineSpec, call: DriverCall): Promise<void> {
-    return super.resize(id, TestBoxDriver.small(spec), call);
-  }
+function testBoxDriver(driver: Driver): Driver {
+  const small = (spec: MachineSpec): MachineSpec => ({ ...spec, diskGb: Math.max(1, Math.ceil(spec.diskGb / 25)) });
+  return {
+    ...driver,
+    provision: (id: string, spec: MachineSpec, call: DriverCall) => driver.provision(id, small(spec), call),
+    resize: (id: string, spec: MachineSpec, call: DriverCall) => driver.resize(id, small(spec), call),
+  };
 }
 
 describeDriverConformance("QEMU backend through the agent's executor (real guests, TCG)", async () => {
@@ -54,7 +51,7 @@ describeDriverConformance("QEMU backend through the agent's executor (real guest
   const root = mkdtempSync(join(tmpdir(), "ocs-qemu-conformance-"));
   const stateDir = join(root, "state");
   const backend = new QemuBackend({ stateDir, imagesDir: suiteImages(root, folder), accel: "tcg", log: quiet, imageCopyRate: 256 * 1024 * 1024 });
-  const driver = new TestBoxDriver({ backend, fences: new FenceStore(stateDir), guestMax: { cpus: 1, memory: 384 } });
+  const driver = testBoxDriver(executorDriver({ backend, fences: new FenceStore(stateDir), guestMax: { cpus: 1, memory: 384 } }));
   return {
     driver,
     // Boots under TCG take seconds; a call counts as stuck after 5 minutes.

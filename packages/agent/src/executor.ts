@@ -1,5 +1,7 @@
 /**
  * Runs the control plane's commands on the backend, behind the fence:
+ * - a command's arguments are checked against the machine contract; one that does not match is
+ *   refused, and never reaches the backend;
  * - a command that only reads runs as it is;
  * - a command already recorded as done or failed answers its recorded result and does nothing;
  * - a command whose epoch is lower than the highest seen for its instance is refused (stale);
@@ -7,7 +9,7 @@
  *   is written. A command cut short by a crash ("started") runs again when it is redelivered: the
  *   backend's methods join what the machine is already doing, so it does not act twice.
  */
-import { READ_METHODS, type CommandReport, type DriverMethod, type HostCommand, type MachineSpec } from "@opencompshare/protocol";
+import { invokeMachine, isMachineMethod, parseMachineArgs, READ_METHODS, type CommandReport, type HostCommand, type MachineSpec } from "@opencompshare/protocol";
 import type { Backend } from "./backends/backend.js";
 import { HOST_KEY, type FenceStore } from "./fence-store.js";
 
@@ -23,46 +25,22 @@ export interface ExecutorOptions {
   now?: () => number;
 }
 
-type Call = (b: Backend, args: unknown[], signal: AbortSignal, onProgress: (p: unknown) => Promise<void>) => Promise<unknown>;
-
-/** How each method of the protocol calls the backend, with its arguments as they travel. */
-const CALLS: Readonly<Record<DriverMethod, Call>> = {
-  provision: (b, [id, spec], s) => b.provision(id as string, spec as never, s),
-  powerOn: (b, [id], s) => b.powerOn(id as string, s),
-  powerOff: (b, [id, mode], s) => b.powerOff(id as string, mode as never, s),
-  reboot: (b, [id, mode], s) => b.reboot(id as string, mode as never, s),
-  status: (b, [id], s) => b.status(id as string, s),
-  settle: (b, [id], s) => b.settle(id as string, s),
-  snapshot: (b, [id, imageId], s) => b.snapshot(id as string, imageId as string, s),
-  buildImage: (b, [imageId], s, onProgress) => b.buildImage(imageId as string, s, onProgress),
-  imageProgress: (b, [imageId], s) => b.imageProgress(imageId as string, s),
-  deleteImage: (b, [imageId], s) => b.deleteImage(imageId as string, s),
-  reinstall: (b, [id, imageId], s) => b.reinstall(id as string, imageId as string, s),
-  resize: (b, [id, spec], s) => b.resize(id as string, spec as never, s),
-  resetPassword: (b, [id, password], s) => b.resetPassword(id as string, password as string, s),
-  destroy: (b, [id], s) => b.destroy(id as string, s),
-  attachDisk: (b, [id, disk], s) => b.attachDisk(id as string, disk as never, s),
-  detachDisk: (b, [id, diskId], s) => b.detachDisk(id as string, diskId as string, s),
-  resizeDisk: (b, [diskId, size], s) => b.resizeDisk(diskId as string, size as number, s),
-  deleteDisk: (b, [diskId], s) => b.deleteDisk(diskId as string, s),
-  consoleOutput: (b, [id, bytes], s) => b.consoleOutput(id as string, bytes as number, s),
-  metrics: (b, [id, seconds], s) => b.metrics(id as string, seconds as number, s),
-  access: (b, [id], s) => b.access(id as string, s),
-};
-
 const message = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
 export class Executor {
   constructor(private readonly opts: ExecutorOptions) {}
 
   async execute(cmd: HostCommand, signal: AbortSignal): Promise<CommandReport> {
-    const call = CALLS[cmd.method];
-    if (!call) return { id: cmd.id, epoch: cmd.epoch, ok: false, error: { kind: "refused", message: `unknown method ${String(cmd.method)}` } };
-    const args = this.adapt(cmd);
+    if (!isMachineMethod(cmd.method)) return { id: cmd.id, epoch: cmd.epoch, ok: false, error: { kind: "refused", message: `unknown method ${String(cmd.method)}` } };
+    // The arguments as the contract has them, or a refusal: a command never reaches the backend on a cast.
+    const parsed = parseMachineArgs(cmd.method, cmd.args);
+    if (!parsed.ok) return { id: cmd.id, epoch: cmd.epoch, ok: false, error: { kind: "refused", message: `${cmd.method}: ${parsed.reason}` } };
+    const args = this.adapt(cmd, parsed.args);
     const progress = async (p: unknown) => this.opts.onProgress?.(cmd, p);
+    const call = () => invokeMachine(this.opts.backend, cmd.method, args, signal, progress);
     if (READ_METHODS.has(cmd.method)) {
       try {
-        return { id: cmd.id, epoch: cmd.epoch, ok: true, value: (await call(this.opts.backend, args, signal, progress)) ?? null };
+        return { id: cmd.id, epoch: cmd.epoch, ok: true, value: (await call()) ?? null };
       } catch (error) {
         return { id: cmd.id, epoch: cmd.epoch, ok: false, error: { kind: "refused", message: message(error) } };
       }
@@ -85,7 +63,7 @@ export class Executor {
     if (verdict !== "run") return verdict;
     let report: CommandReport;
     try {
-      const value = (await call(this.opts.backend, args, signal, progress)) ?? null;
+      const value = (await call()) ?? null;
       report = { id: cmd.id, epoch: cmd.epoch, ok: true, value };
     } catch (error) {
       // An abort (the agent stopping) is not a result: the command stays "started" and runs again.
@@ -102,11 +80,11 @@ export class Executor {
    * The machine spec as this host runs it: without the emulated GPUs (offered for placement, never
    * passed through), and within the guest limit of a small test box.
    */
-  private adapt(cmd: HostCommand): unknown[] {
-    if (cmd.method !== "provision" && cmd.method !== "resize") return cmd.args;
+  private adapt(cmd: HostCommand, args: unknown[]): unknown[] {
+    if (cmd.method !== "provision" && cmd.method !== "resize") return args;
     const emulated = this.opts.emulatedDevices ?? new Set<string>();
     const max = this.opts.guestMax;
-    const [id, spec, ...rest] = cmd.args as [string, MachineSpec, ...unknown[]];
+    const [id, spec, ...rest] = args as [string, MachineSpec, ...unknown[]];
     return [
       id,
       {

@@ -3,7 +3,7 @@
  * port), every request with the host's token. Calls that fail on the network are retried with
  * backoff by the loops that make them; a refusal (4xx) is reported as it is.
  */
-import { AGENT_PATH, type CommandReport, type Heartbeat, type HostCommand, type PollRequest, type Registration } from "@opencompshare/protocol";
+import { AGENT_PATH, parseWith, PollResponseSchema, type CommandReport, type Heartbeat, type HostCommand, type PollRequest, type Registration } from "@opencompshare/protocol";
 
 export class LinkError extends Error {
   constructor(
@@ -36,8 +36,11 @@ export class Link {
 
   async poll(running: string[], waitMs: number, signal: AbortSignal): Promise<HostCommand[]> {
     const req: PollRequest = { hostId: this.hostId, running, waitMs };
-    const body = (await this.post("/commands/poll", req, signal, waitMs + 10_000)) as { commands?: HostCommand[] };
-    return body.commands ?? [];
+    const body = await this.post("/commands/poll", req, signal, waitMs + 10_000);
+    // A poll's answer is checked as the control plane checks the agent's requests: never a cast.
+    const { value, issues } = parseWith(PollResponseSchema, body, "strict");
+    if (!value) throw new LinkError(200, `/commands/poll: the answer does not match the protocol: ${issues.map((i) => `${i.path} ${i.reason}`).join("; ")}`);
+    return value.commands;
   }
 
   /** Sends a report; false when the control plane did not take it (the command ended otherwise). */

@@ -1,9 +1,9 @@
 /**
  * The vocabulary the control plane and a host share: what a machine is asked to be
- * (MachineSpec), what it is observed to be (MachineStatus), and the driver methods that travel
- * between them. The server's Driver interface, the host agent's link and its backends all speak
- * these types, so the two ends cannot drift apart.
+ * (MachineSpec), what it is observed to be (MachineStatus). The methods that travel between them
+ * are the machine contract (`machine.ts`).
  */
+import { t, type Infer } from "./schema.js";
 
 export type PowerState = "running" | "stopped" | "starting" | "stopping" | "rebooting" | "busy" | "absent";
 
@@ -16,29 +16,33 @@ export interface MachineStatus {
 }
 
 /** A data disk as the machine sees it: attached as virtio-blk, in attachment order. */
-export interface MachineDisk {
-  id: string;
-  sizeGb: number;
-}
+export const MachineDiskSchema = t.object({
+  id: t.string({ maxLength: 128 }),
+  sizeGb: t.int({ min: 0 }),
+});
+export type MachineDisk = Infer<typeof MachineDiskSchema>;
 
-export interface MachineSpec {
-  cpu: number;
+/** What a machine is asked to be. */
+export const MachineSpecSchema = t.object({
+  cpu: t.int({ min: 0 }),
   /** MB. */
-  memory: number;
-  gpu: number;
-  gpuType: string;
-  imageId: string;
+  memory: t.int({ min: 0 }),
+  gpu: t.int({ min: 0 }),
+  gpuType: t.string({ maxLength: 64 }),
+  imageId: t.string({ maxLength: 128 }),
   /** Boot disk size, GB. */
-  diskGb: number;
+  diskGb: t.int({ min: 0 }),
   /** The host's GPUs given to this machine (PCI addresses, `0000:01:00.0`), chosen by placement. */
-  gpuDevices?: string[];
+  gpuDevices: t.optional(t.array(t.string({ maxLength: 64 }), { max: 64 })),
   /** Data disks attached to the machine. */
-  dataDisks?: MachineDisk[];
+  dataDisks: t.optional(t.array(MachineDiskSchema, { max: 64 })),
   /** Start without GPUs, with the no-GPU CPU and memory (CompShare's 无卡模式). */
-  withoutGpu?: { cpu: number; memory: number };
-}
+  withoutGpu: t.optional(t.object({ cpu: t.int({ min: 0 }), memory: t.int({ min: 0 }) })),
+});
+export type MachineSpec = Infer<typeof MachineSpecSchema>;
 
-export type PowerMode = "soft" | "hard";
+export const POWER_MODES = ["soft", "hard"] as const;
+export type PowerMode = (typeof POWER_MODES)[number];
 
 export interface ImageProgress {
   /** 0 to 100. */

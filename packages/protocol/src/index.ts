@@ -7,5 +7,6 @@ export * from "./envelope.js";
 export * from "./models.js";
 export * from "./actions/index.js";
 export * from "./host.js";
+export * from "./machine.js";
 export * from "./agent.js";
 export * from "./events.js";

@@ -25,6 +25,8 @@ export type Mode = "wire" | "strict";
 export interface Schema<T, Optional extends boolean = false> {
   readonly type: string;
   readonly optional: Optional;
+  /** JSON null is a value of this schema, not an absent one. */
+  readonly acceptsNull?: boolean;
   /** Returns the parsed value, or `undefined` after pushing at least one issue. */
   parse(value: unknown, path: string, mode: Mode, issues: Issue[]): T | undefined;
 }
@@ -133,6 +135,37 @@ function array<T>(item: Schema<T>, opts: { max?: number; /** On the wire, a sing
   };
 }
 
+type InferTuple<A extends readonly AnySchema[]> = { -readonly [K in keyof A]: Infer<A[K]> };
+
+/** A list of fixed length, each place of its own schema: the arguments of a machine method. */
+function tuple<const A extends readonly AnySchema[]>(items: A): Schema<InferTuple<A>> {
+  return {
+    type: `[${items.map((i) => i.type).join(", ")}]`,
+    optional: false,
+    parse(value, path, mode, issues) {
+      if (!Array.isArray(value)) return invalid(issues, path, "expected a list");
+      const required = items.filter((i) => !i.optional).length;
+      if (value.length < required || value.length > items.length) {
+        return invalid(issues, path, `expected ${required === items.length ? items.length : `${required} to ${items.length}`} items (${value.length} given)`);
+      }
+      const out: unknown[] = [];
+      let ok = true;
+      items.forEach((item, i) => {
+        const p = path ? `${path}.${i}` : String(i);
+        if (value[i] === undefined || value[i] === null) {
+          if (item.optional) return void out.push(undefined);
+          ok = false;
+          return void issues.push({ kind: "missing", path: p, reason: "required" });
+        }
+        const parsed: unknown = item.parse(value[i], p, mode, issues);
+        if (parsed === undefined) ok = false;
+        else out.push(parsed);
+      });
+      return ok ? (out as InferTuple<A>) : undefined;
+    },
+  };
+}
+
 /** On the wire an empty string means absent: the Python SDK sends `Name=` for unset values. */
 const isAbsent = (value: unknown, mode: Mode): boolean =>
   value === undefined || value === null || (mode === "wire" && value === "");
@@ -152,6 +185,10 @@ function object<S extends Shape>(shape: S): ObjectSchema<S> {
       for (const [key, schema] of Object.entries(shape)) {
         const p = path ? `${path}.${key}` : key;
         const v = input[key];
+        if (v === null && schema.acceptsNull) {
+          out[key] = null;
+          continue;
+        }
         if (isAbsent(v, mode)) {
           if (!schema.optional) {
             issues.push({ kind: "missing", path: p, reason: "required" });
@@ -190,6 +227,19 @@ function record<T>(value: Schema<T>, opts: { max?: number } = {}): Schema<Record
   };
 }
 
+/** A value that may also be JSON null (kept as null, where an optional field would drop it). */
+function nullable<T>(schema: Schema<T>): Schema<T | null> {
+  return {
+    type: `${schema.type} | null`,
+    optional: false,
+    acceptsNull: true,
+    parse: (value, path, mode, issues) => (value === null ? null : schema.parse(value, path, mode, issues)),
+  };
+}
+
+/** Any JSON value, passed on as it is: what a method answers, checked where it is used. */
+const unknownValue = (): Schema<unknown> => ({ ...scalar("unknown", (value) => (value === undefined ? null : value)), acceptsNull: true });
+
 /** Marks a field optional. Absent (or, on the wire, empty) values are left out of the result. */
 function optional<T>(schema: Schema<T>): Schema<T, true> {
   return { ...schema, optional: true };
@@ -203,6 +253,9 @@ export const t = {
   array,
   object,
   record,
+  tuple,
+  nullable,
+  unknown: unknownValue,
   optional,
 };
 

@@ -14,7 +14,7 @@ import { syncCatalog } from "./catalog/sync.js";
 import { DatabaseClock, skewedClock, systemClock, type Clock } from "./clock.js";
 import { ConfigError, type Config } from "./config.js";
 import type { Driver } from "./drivers/driver.js";
-import { AgentDriver } from "./drivers/agent/driver.js";
+import { agentDriver } from "./drivers/agent/driver.js";
 import { addHost, knownZone } from "./drivers/agent/hosts.js";
 import { CommandQueue } from "./drivers/agent/queue.js";
 import { agentRoutes } from "./drivers/agent/routes.js";
@@ -131,7 +131,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const queue = new CommandQueue(store.db, clock, sealer);
   const driver =
     opts.driver?.({ store, clock }) ??
-    (config.driver === "simulated" ? new SimulatedDriver(store.db, clock, { bootMs: config.simBootMs, imageMs: config.simImageMs }) : new AgentDriver(store.db, queue));
+    (config.driver === "simulated" ? new SimulatedDriver(store.db, clock, { bootMs: config.simBootMs, imageMs: config.simImageMs }) : agentDriver(store.db, queue));
   const metrics = new Metrics({
     streamClients: () => streams.open,
     webhookLag: () => webhookLag(store.db, clock.now()),

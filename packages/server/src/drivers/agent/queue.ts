@@ -12,14 +12,14 @@
  */
 import { EventEmitter } from "node:events";
 import { randomUUID } from "node:crypto";
-import type { CommandReport, DriverMethod, HostCommand } from "@opencompshare/protocol";
+import type { CommandReport, MachineMethod, HostCommand } from "@opencompshare/protocol";
 import type { Clock } from "../../clock.js";
 import type { Db } from "../../store/schema.js";
 import type { Sealer } from "../../security/secrets.js";
 
 export interface Enqueue {
   hostId: string;
-  method: DriverMethod;
+  method: MachineMethod;
   instanceId: string | null;
   operationId: string | null;
   epoch: number;
@@ -122,7 +122,7 @@ export class CommandQueue {
           .execute();
         return rows.map((r) => ({
           id: r.id,
-          method: r.method as DriverMethod,
+          method: r.method as MachineMethod,
           instanceId: r.instance_id,
           operationId: r.operation_id,
           epoch: Number(r.epoch),

@@ -5,7 +5,7 @@
  * account's API keys.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { AGENT_PATH, type CommandReport, type Heartbeat, type PollRequest, type Registration } from "@opencompshare/protocol";
+import { AGENT_PATH, HeartbeatSchema, parseWith, PollRequestSchema, RegistrationSchema, ReportRequestSchema, type Schema } from "@opencompshare/protocol";
 import type { Logger } from "pino";
 import type { Clock } from "../../clock.js";
 import { BodyTooLarge, ClientGone, readBody } from "../../http/body.js";
@@ -43,6 +43,13 @@ function object(value: unknown, what: string): Record<string, unknown> {
   return value as Record<string, unknown>;
 }
 
+/** The body as its schema has it, or a 400 naming each field that does not match: never a cast. */
+function checked<T>(schema: Schema<T>, body: Record<string, unknown>): T {
+  const { value, issues } = parseWith(schema, body, "strict");
+  if (value === undefined) throw new HttpProblem(400, issues.map((i) => `${i.path}: ${i.reason}`).join("; "));
+  return value;
+}
+
 export function agentRoutes(deps: AgentRoutesDeps) {
   const { db, clock, queue, log } = deps;
 
@@ -63,19 +70,20 @@ export function agentRoutes(deps: AgentRoutesDeps) {
     if (body.hostId !== hostId) throw new HttpProblem(403, `the token is host ${hostId}'s`);
     switch (path) {
       case "/register": {
-        await register(db, hostId, body as unknown as Registration, clock.now());
-        log.info({ host: hostId, gpus: (body as unknown as Registration).gpus?.length ?? 0 }, "host registered");
+        const registration = checked(RegistrationSchema, body);
+        await register(db, hostId, registration, clock.now());
+        log.info({ host: hostId, gpus: registration.gpus.length }, "host registered");
         return send(res, 200, { ok: true });
       }
       case "/heartbeat": {
-        const drifts = await heartbeat(db, hostId, body as unknown as Heartbeat, clock.now());
+        const drifts = await heartbeat(db, hostId, checked(HeartbeatSchema, body), clock.now());
         for (const d of drifts) log.warn({ host: hostId, uhost: d.instanceId, from: d.from, to: d.to }, "the machine's power drifted from its instance's state: recorded as the host reports it");
         return send(res, 200, { ok: true });
       }
       case "/commands/poll": {
-        const poll = body as unknown as PollRequest;
-        const running = Array.isArray(poll.running) ? poll.running.filter((r): r is string => typeof r === "string") : [];
-        const waitMs = Math.max(0, Math.min(MAX_POLL_MS, Number(poll.waitMs) || 0));
+        const poll = checked(PollRequestSchema, body);
+        const running = poll.running;
+        const waitMs = Math.min(MAX_POLL_MS, poll.waitMs);
         const ac = new AbortController();
         const gone = () => ac.abort();
         req.socket.once("close", gone);
@@ -89,7 +97,7 @@ export function agentRoutes(deps: AgentRoutesDeps) {
         }
       }
       case "/commands/report": {
-        const taken = await queue.report(hostId, body.report as CommandReport);
+        const taken = await queue.report(hostId, checked(ReportRequestSchema, body).report);
         return send(res, taken ? 200 : 409, { taken });
       }
       default:
