@@ -1,7 +1,7 @@
 /** When the console's banners end by themselves (packages/console/src/notices.ts), event by event. */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { InstanceEvent } from "@opencompshare/protocol/events";
+import type { InstanceEvent } from "@opencompshare/protocol/web";
 import type { Instance } from "../../packages/console/src/model.js";
 import { ACCEPTED_MAX_MS, afterEvent, DONE_MS, lifetime, REFUSAL_MS, type Notice } from "../../packages/console/src/notices.js";
 

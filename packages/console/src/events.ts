@@ -4,7 +4,7 @@
  * 3 s while an instance is in a transitional state, every 60 s otherwise, and tries the stream
  * again after a while. A Describe that started before an event arrived does not undo the event.
  */
-import { EventKinds, type InstanceEvent } from "@opencompshare/protocol/events";
+import { EventKinds, type InstanceEvent } from "@opencompshare/protocol/web";
 import { useEffect, useState } from "preact/hooks";
 import { call } from "./api.js";
 import { TRANSITIONAL, type Instance } from "./model.js";

@@ -1,83 +1,68 @@
-/** What the console knows of instances and operations, and which actions each state allows. */
-export interface Instance {
-  UHostId: string;
-  Name: string;
-  State: string;
-  Region: string;
-  Zone: string;
-  GpuType: string;
-  GPU: number;
-  CPU: number;
-  Memory: number;
-  ChargeType: string;
-  CompShareImageName: string;
-  OsName: string;
-  CreateTime: number;
-  ExpireTime: number;
-  StartTime: number;
-  StopTime: number;
-  TotalDiskSpace: number;
-  /** The system disk (IsBoot "True") and the data disks, each Size in GB. */
-  DiskSet?: { DiskId: string; IsBoot: string; Size: number; Name: string }[];
-  SshLoginCommand: string;
-  IPSet?: { IP: string; Type: string }[];
-}
+/**
+ * What the console knows of instances and operations, and which actions each state allows: the
+ * protocol's own models, states, rule table and RetCodes (@opencompshare/protocol/web), so the
+ * page cannot drift from the server.
+ */
+import { ERRORS, InstanceStates, RULES, State, TRANSITIONAL as MOVING, type Instance as InstanceModel, type Operation as OperationModel } from "@opencompshare/protocol/web";
 
-export interface Operation {
-  OperationId: string;
-  UHostId: string;
-  Action: string;
-  Status: string;
-  Phase: string;
-  RequestId: string;
-  StartTime: number;
-  EndTime: number;
-  ErrorCode: number;
-  ErrorMessage: string;
-  Recovered: boolean;
-  /** `api`, `console`, `policy` or `schedule`. */
-  Source: string;
-  /** The public key of the request or session; the policy step or the scheduler otherwise. */
-  Requester: string;
-}
+/**
+ * The fields of an instance the console shows: Describe's model, with the disk and address lists
+ * possibly absent, and the state as the event stream spells it (any string).
+ */
+export type Instance = { State: string } & Pick<
+  InstanceModel,
+  | "UHostId"
+  | "Name"
+  | "Region"
+  | "Zone"
+  | "GpuType"
+  | "GPU"
+  | "CPU"
+  | "Memory"
+  | "ChargeType"
+  | "CompShareImageName"
+  | "OsName"
+  | "CreateTime"
+  | "ExpireTime"
+  | "StartTime"
+  | "StopTime"
+  | "TotalDiskSpace"
+  | "SshLoginCommand"
+> &
+  Partial<Pick<InstanceModel, "DiskSet" | "IPSet">>;
 
-export const STATES = ["Initializing", "Starting", "Running", "Stopping", "Stopped", "Install Fail", "Rebooting", "Resizing"] as const;
+export type Operation = OperationModel;
 
-/** States that change by themselves soon: the list is polled every 3 s while one is shown. */
-export const TRANSITIONAL = new Set(["Initializing", "Starting", "Stopping", "Rebooting", "Resizing", ""]);
+export const STATES = InstanceStates.filter((s) => s !== State.Unknown);
+
+/** States that change by themselves soon, and the unknown one: the list is polled every 3 s while one is shown. */
+export const TRANSITIONAL: ReadonlySet<string> = new Set([...MOVING, State.Unknown]);
 
 export type RowAction = "start" | "stop" | "reboot" | "terminate" | "rename" | "resetPassword";
 
-/**
- * The server's rule table (packages/server/src/domain/rules.ts), by state. Reboot stays offered
- * while Rebooting: the server then refuses it because the first reboot holds the instance's
- * lock, and the page says which operation holds it, since when and until when.
- */
-const ALLOWED: Record<RowAction, readonly string[] | "any"> = {
-  start: ["Stopped", ""],
-  stop: ["Running", ""],
-  reboot: ["Running", "Rebooting"],
-  terminate: ["Running", "Stopped", "Install Fail", ""],
-  rename: "any",
-  resetPassword: ["Running", "Stopped"],
-};
-
-export function allowed(action: RowAction, state: string): boolean {
-  const from = ALLOWED[action];
-  return from === "any" || from.includes(state);
-}
-
-export const ACTION_NAMES: Record<RowAction, string> = {
+export const ACTION_NAMES = {
   start: "StartCompShareInstance",
   stop: "StopCompShareInstance",
   reboot: "RebootCompShareInstance",
   terminate: "TerminateCompShareInstance",
   rename: "ModifyCompShareInstanceName",
   resetPassword: "ResetCompShareInstancePassword",
-};
+} as const satisfies Record<RowAction, string>;
+
+/**
+ * Whether a row offers `action` in `state`: the server's rule table. Rename has no rule (any
+ * state). Reboot stays offered while Rebooting: the server then refuses it because the first
+ * reboot holds the instance's lock, and the page says which operation holds it, since when and
+ * until when.
+ */
+export function allowed(action: RowAction, state: string): boolean {
+  if (action === "rename") return true;
+  if (action === "reboot" && state === State.Rebooting) return true;
+  return RULES[ACTION_NAMES[action]].from.includes(state);
+}
 
 /** RetCode of a refusal because another operation holds the instance's lock. */
-export const LOCK_HELD = 226610;
+export const LOCK_HELD = ERRORS.InstanceOperationInProgress.retCode;
 
 export interface LockHolder {
   action: string;

@@ -4,7 +4,7 @@
  * (or, without it, a poll) tells; a refusal goes after REFUSAL_MS, or sooner when the operation
  * whose lock refused it has ended. Every banner can also be dismissed by hand.
  */
-import type { InstanceEvent } from "@opencompshare/protocol/events";
+import type { InstanceEvent } from "@opencompshare/protocol/web";
 import { TRANSITIONAL, type Instance } from "./model.js";
 
 /** An event of the stream, or a poll's tick (events.ts's LiveEvent). */

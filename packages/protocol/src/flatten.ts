@@ -2,7 +2,7 @@
  * Nested values ⇄ the flattened keys of the wire: a list becomes `UHostIds.0`, an object
  * `Softwares.CUDAVersion`, a list of objects `Disks.0.Size`.
  */
-import type { WireParams, WireValue } from "./signature.js";
+import type { WireParams, WireValue } from "./signing-string.js";
 
 /** A nested request value, before flattening. */
 export type NestedValue = WireValue | undefined | NestedValue[] | { [key: string]: NestedValue };

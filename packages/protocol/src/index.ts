@@ -1,5 +1,7 @@
 /** @opencompshare/protocol: the wire contract shared by the server, the SDK and the CLI. */
 export * from "./signature.js";
+export * from "./states.js";
+export * from "./rules.js";
 export * from "./flatten.js";
 export * from "./schema.js";
 export * from "./errors.js";

@@ -4,23 +4,12 @@
  * so a type here is a promise on the wire.
  */
 import { t, type Infer } from "./schema.js";
+import { InstanceStates } from "./states.js";
 
 const s = () => t.string();
 const i = () => t.int();
 const f = () => t.float();
 
-export const InstanceStates = [
-  "Initializing",
-  "Starting",
-  "Running",
-  "Stopping",
-  "Stopped",
-  "Install Fail",
-  "Rebooting",
-  "Resizing",
-  "",
-] as const;
-export type InstanceState = (typeof InstanceStates)[number];
 
 export const DiskModel = t.object({
   DiskId: s(),

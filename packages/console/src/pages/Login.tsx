@@ -3,6 +3,7 @@
  * computed here with the private key, then the public key, nonce and signature sent. The private
  * key stays in this component's memory while the form is filled, and is cleared at submit.
  */
+import { ERRORS } from "@opencompshare/protocol/web";
 import { useState } from "preact/hooks";
 import { ApiFailure, post, type SessionInfo } from "../api.js";
 import { useI18n } from "../i18n/index.js";
@@ -31,7 +32,7 @@ export function Login(props: { onLogin: (s: SessionInfo) => void }) {
     } catch (err) {
       if (err instanceof ApiFailure) {
         const code = err.retCode;
-        const text = code === 171 ? t("refusedSignature") : code === 172 ? t("refusedUnknownKey") : /Nonce/.test(err.message) ? t("refusedNonce") : t("refusedOther");
+        const text = code === ERRORS.SignatureError.retCode ? t("refusedSignature") : code === ERRORS.UserNotExists.retCode ? t("refusedUnknownKey") : /Nonce/.test(err.message) ? t("refusedNonce") : t("refusedOther");
         setError({ text, detail: t("serverSaid", { message: err.message, code }) });
       } else setError({ text: t("unreachable", { message: err instanceof Error ? err.message : String(err) }) });
       setBusy(false);

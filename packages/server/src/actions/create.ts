@@ -5,12 +5,11 @@
  * on a host, writes its rows and its operation. A Create that cannot be placed takes nothing.
  */
 import { randomBytes } from "node:crypto";
-import { ApiError, commonErrors, type RequestOf, type Actions } from "@opencompshare/protocol";
+import { ApiError, commonErrors, State, type Actions, type RequestOf } from "@opencompshare/protocol";
 import type { Catalog } from "../catalog/catalog.js";
 import { expiryOf, PREPAID, quote, total } from "../catalog/pricing.js";
 import { checkSize } from "../catalog/sizes.js";
 import type { GpuType } from "../catalog/schema.js";
-import { State } from "../domain/states.js";
 import type { MachineSpec } from "../drivers/driver.js";
 import type { CreateParams } from "../operations/procedures/index.js";
 import { newDiskId, nextDevice, type StoredDisk } from "../store/repositories/disks.js";

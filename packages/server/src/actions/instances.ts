@@ -1,10 +1,9 @@
 /** Handlers of the instance lifecycle actions. Rules live in domain/, execution in operations/. */
-import { ApiError, commonErrors } from "@opencompshare/protocol";
+import { ApiError, commonErrors, State } from "@opencompshare/protocol";
 import { checkSize } from "../catalog/sizes.js";
 import type { MachineSpec } from "../drivers/driver.js";
 import { sql } from "kysely";
 import { NO_GPU_SPEC, noGpuRefusal, noGpuTaken, requestedNoGpu } from "../domain/no-gpu.js";
-import { State } from "../domain/states.js";
 import type { ReinstallParams, ResetPasswordParams, ResizeParams, StartParams, TerminateParams, DiskParams } from "../operations/procedures/index.js";
 import { disksOf, findOwnedDisk, machineDisks, type StoredDisk } from "../store/repositories/disks.js";
 import { casInstance, findOwnedInstance, listInstances } from "../store/repositories/instances.js";

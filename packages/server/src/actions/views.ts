@@ -1,10 +1,9 @@
 /** Rows → the API's models, with every field the official SDK models declare. */
 import { createHash } from "node:crypto";
-import type { Image, Instance, MachineAccess } from "@opencompshare/protocol";
+import { State, type Image, type Instance, type MachineAccess } from "@opencompshare/protocol";
 import type { Catalog } from "../catalog/catalog.js";
 import { gpuUnitPrice, cents } from "../catalog/pricing.js";
 import { NO_GPU_SPEC, supportsNoGpu } from "../domain/no-gpu.js";
-import { State } from "../domain/states.js";
 import { privateIp } from "../drivers/simulated/telemetry.js";
 import type { Sealer } from "../security/secrets.js";
 import type { StoredDisk } from "../store/repositories/disks.js";

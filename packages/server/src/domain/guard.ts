@@ -3,8 +3,7 @@
  * refusal, in the order of `compshare-api.md`: lock → image making → recycling → background
  * task → state. (Existence and ownership are checked before, by the lookup.)
  */
-import { ApiError } from "@opencompshare/protocol";
-import type { Rule } from "./rules.js";
+import { ApiError, type Rule } from "@opencompshare/protocol";
 
 export interface InstanceSnapshot {
   id: string;

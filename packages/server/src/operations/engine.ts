@@ -5,9 +5,8 @@
  * takes over. Either all of it happens or none of it does.
  */
 import { randomUUID } from "node:crypto";
-import { ApiError } from "@opencompshare/protocol";
+import { ApiError, RULES, type MutatingAction } from "@opencompshare/protocol";
 import { check, lockHeldError } from "../domain/guard.js";
-import { RULES, type MutatingAction } from "../domain/rules.js";
 import { appendEvent } from "../store/repositories/events.js";
 import { casInstance, guardFields, guardSnapshot, type GuardInstance } from "../store/repositories/instances.js";
 import type { Executor, InstanceRow, OperationRow, OperationSource, Tx } from "../store/schema.js";

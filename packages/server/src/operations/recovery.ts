@@ -5,7 +5,7 @@
  * the driver reports. No instance stays in a transitional state past the lock's TTL.
  */
 import { sql } from "kysely";
-import { State, TRANSITIONAL } from "../domain/states.js";
+import { State, TRANSITIONAL } from "@opencompshare/protocol";
 import { casInstance } from "../store/repositories/instances.js";
 import { appendEvent } from "../store/repositories/events.js";
 import type { OperationRow, Tx } from "../store/schema.js";

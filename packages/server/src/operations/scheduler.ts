@@ -1,7 +1,6 @@
 /** The stop scheduler: a Running instance whose StopSchedulerTime has come is stopped. */
-import { ApiError } from "@opencompshare/protocol";
+import { ApiError, State } from "@opencompshare/protocol";
 import { sql } from "kysely";
-import { State } from "../domain/states.js";
 import type { Db } from "../store/schema.js";
 import type { Clock } from "../clock.js";
 import type { Logger } from "pino";

@@ -12,7 +12,7 @@ import { sql } from "kysely";
 import type { Catalog } from "../catalog/catalog.js";
 import { discounted, expiryOf, quote, total } from "../catalog/pricing.js";
 import { HOURLY_BILLED } from "../domain/reclaim-timeline.js";
-import { State } from "../domain/states.js";
+import { State } from "@opencompshare/protocol";
 import type { StoredDisk } from "../store/repositories/disks.js";
 import type { Db, Executor, InstanceRow, Tx } from "../store/schema.js";
 

@@ -9,12 +9,11 @@
  * a compare-and-set on the instance's (policy_key, policy_step) in the same transaction that
  * records it, so on several replicas, and across a crash, a step is taken once.
  */
-import { ApiError } from "@opencompshare/protocol";
+import { ApiError, State } from "@opencompshare/protocol";
 import type { Logger } from "pino";
 import type { Catalog } from "../catalog/catalog.js";
 import type { Clock } from "../clock.js";
 import { HOURLY_BILLED, LONGEST_LEAD_MS, nextStep, planFor, type Plan, type PlannedStep } from "../domain/reclaim-timeline.js";
-import { State } from "../domain/states.js";
 import type { Caller, Engine } from "../operations/engine.js";
 import type { Db, InstanceRow, Tx } from "../store/schema.js";
 import { billHours, renewDue } from "./ledger.js";

@@ -8,8 +8,7 @@
  * keeps a heartbeat that was collected before an operation, and lands after it, from undoing the
  * operation's result.
  */
-import type { MachineReport } from "@opencompshare/protocol";
-import { State } from "../../domain/states.js";
+import { State, type MachineReport } from "@opencompshare/protocol";
 import { casInstance } from "../../store/repositories/instances.js";
 import type { Executor } from "../../store/schema.js";
 

@@ -4,7 +4,7 @@
  * attempt that falls back to the hard one.
  */
 import type { DriverCall, MachineStatus } from "../../drivers/driver.js";
-import { State } from "../../domain/states.js";
+import { State } from "@opencompshare/protocol";
 import { casInstance } from "../../store/repositories/instances.js";
 import type { Tx } from "../../store/schema.js";
 import { DriverTimeout, type OperationContext } from "../context.js";

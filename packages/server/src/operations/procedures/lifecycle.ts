@@ -3,7 +3,7 @@
  * password reset (which release the lock at once and run under their task flag).
  */
 import type { MachineSpec } from "../../drivers/driver.js";
-import { State } from "../../domain/states.js";
+import { State } from "@opencompshare/protocol";
 import { appendInstanceEvent } from "../../store/repositories/events.js";
 import { casInstance } from "../../store/repositories/instances.js";
 import { disksOf } from "../../store/repositories/disks.js";

@@ -1,6 +1,6 @@
 /** Power procedures: start, stop and reboot. Each holds the lock to its end. */
 import type { MachineSpec } from "../../drivers/driver.js";
-import { State } from "../../domain/states.js";
+import { State } from "@opencompshare/protocol";
 import { casInstance } from "../../store/repositories/instances.js";
 import { accessOf, failToObserved, softThenHard, STATUS_TIMEOUT_MS, type Procedure } from "./common.js";
 

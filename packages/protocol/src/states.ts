@@ -1,5 +1,18 @@
-/** Instance states and the sets the rules are written with. */
-import type { InstanceState } from "@opencompshare/protocol";
+/** Instance states and the sets the rules are written with: shared by the server and the console. */
+
+/** Every state an instance shows; the empty one is a state the driver could not read. */
+export const InstanceStates = [
+  "Initializing",
+  "Starting",
+  "Running",
+  "Stopping",
+  "Stopped",
+  "Install Fail",
+  "Rebooting",
+  "Resizing",
+  "",
+] as const;
+export type InstanceState = (typeof InstanceStates)[number];
 
 export const State = {
   Initializing: "Initializing",

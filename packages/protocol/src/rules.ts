@@ -1,9 +1,9 @@
 /**
  * The rule table: for each mutating action, the states it may start from, the error when the
- * state is wrong, and what it does to the instance while it runs. Data, not code: the guard
- * reads it, the docs describe it.
+ * state is wrong, and what it does to the instance while it runs. Data, not code: the server's
+ * guard reads it, the console offers each action by it, the docs describe it.
  */
-import type { ErrorSymbol } from "@opencompshare/protocol";
+import type { ErrorSymbol } from "./errors.js";
 import { State, type BackgroundTask } from "./states.js";
 
 export interface Rule {
