@@ -6,8 +6,7 @@
  * a disk already gone is gone), so what the dead runner had done is finished, not repeated; a
  * call that fails puts the disk back to `Available` as it was.
  */
-import type { Tx } from "../../store/schema.js";
-import type { DiskRow } from "../../store/schema.js";
+import type { DiskRow, Tx } from "../../store/schema.js";
 import type { OperationContext } from "../context.js";
 import type { Procedure } from "./common.js";
 import { resizeDisk, type DiskParams } from "./disks.js";
