@@ -2,11 +2,13 @@
  * Handlers of the data disk actions. A disk is a resource of its own with an owner; attaching,
  * detaching and resizing an attached disk are background tasks of the instance (guarded like a
  * reboot: the lock, imaging, reclaiming, other tasks, the state); a detached disk is resized or
- * deleted on its own, by compare-and-set on its status.
+ * deleted by an operation of its own, entered by compare-and-set on its status, and the answer
+ * waits for that operation's end (operations/resources.ts).
  */
 import { ApiError, commonErrors } from "@opencompshare/protocol";
 import { diskUnitPrice, expiryOf, PREPAID, cents, remainingShare } from "../catalog/pricing.js";
-import type { DiskParams } from "../operations/procedures/index.js";
+import type { DetachedDiskParams, DiskParams } from "../operations/procedures/index.js";
+import { runOnResource } from "../operations/resources.js";
 import { casDisk, disksOf, findOwnedDisk, newDiskId, nextDevice, type StoredDisk } from "../store/repositories/disks.js";
 import type { DiskRow, Executor, InstanceRow } from "../store/schema.js";
 import { acceptDiskResize, ownedOrNotFound, pageOf } from "./instances.js";
@@ -20,7 +22,6 @@ export const DATA_DISK_TYPES: Readonly<Record<string, string>> = {
   EfficiencyDataDisk: "CLOUD_NORMAL",
 };
 const DISK_GB = { min: 10, max: 1500 };
-const DRIVER_MS = 30_000;
 
 async function ownedDisk(ctx: RequestContext, id: string): Promise<DiskRow> {
   const disk = await findOwnedDisk(ctx.services.db, id, ctx.caller.accountId, ctx.caller.projectId);
@@ -153,7 +154,6 @@ export const diskHandlers: HandlerMap<ActionsOf<"disks">> = {
   },
 
   async ResizeCompShareDisk(ctx, req) {
-    const { db, driver, clock } = ctx.services;
     const disk = await ownedDisk(ctx, req.UDiskId);
     if (req.Size <= Number(disk.size_gb)) throw commonErrors.invalidParam("Size", `disks only grow: ${disk.id} has ${Number(disk.size_gb)} GB`);
     if (req.Size > DISK_GB.max) throw commonErrors.invalidParam("Size", `at most ${DISK_GB.max} GB`);
@@ -162,35 +162,38 @@ export const diskHandlers: HandlerMap<ActionsOf<"disks">> = {
       await acceptDiskResize(ctx, disk.instance_id, disk.id, req.Size);
       return { UDiskId: disk.id };
     }
-    if (!(await casDisk(db, disk.id, "Available", { status: "Resizing", updated_at: clock.now() }))) {
-      throw new ApiError("DiskNotAvailable", `disk ${disk.id} is busy`);
-    }
-    try {
-      await driver.resizeDisk(disk.id, req.Size, { signal: AbortSignal.timeout(DRIVER_MS) });
-      await casDisk(db, disk.id, "Resizing", { status: "Available", size_gb: req.Size, updated_at: clock.now() });
-    } catch (error) {
-      await casDisk(db, disk.id, "Resizing", { status: "Available", updated_at: clock.now() });
-      throw error;
-    }
+    const params: DetachedDiskParams = { diskId: disk.id, sizeGb: req.Size, detached: true };
+    await runOnResource(ctx.services.engine, {
+      action: "ResizeCompShareDisk",
+      caller: ctx.caller,
+      resourceId: disk.id,
+      params,
+      enter: async (tx, opId, now) => {
+        if (!(await casDisk(tx, disk.id, "Available", { status: "Resizing", op_id: opId, updated_at: now }))) {
+          throw new ApiError("DiskNotAvailable", `disk ${disk.id} is busy`);
+        }
+      },
+    });
     return { UDiskId: disk.id };
   },
 
   async DeleteCompshareDisk(ctx, req) {
-    const { db, driver, clock } = ctx.services;
-    const disk = await findOwnedDisk(db, req.UDiskId, ctx.caller.accountId, ctx.caller.projectId);
+    const disk = await findOwnedDisk(ctx.services.db, req.UDiskId, ctx.caller.accountId, ctx.caller.projectId);
     if (!disk) throw new ApiError("DiskNotFound", `disk ${req.UDiskId} does not exist`);
     // Deleting a deleted disk again succeeds, as CompShare documents.
     if (disk.status === "Deleted") return { UDiskId: disk.id };
-    if (!(await casDisk(db, disk.id, "Available", { status: "Deleting", updated_at: clock.now() }))) {
-      throw new ApiError("DiskNotAvailable", `disk ${disk.id} is ${disk.status}${disk.instance_id ? ` on instance ${disk.instance_id}: detach it first` : ""}`);
-    }
-    try {
-      await driver.deleteDisk(disk.id, { signal: AbortSignal.timeout(DRIVER_MS) });
-    } catch (error) {
-      await casDisk(db, disk.id, "Deleting", { status: "Available", updated_at: clock.now() });
-      throw error;
-    }
-    await casDisk(db, disk.id, "Deleting", { status: "Deleted", host_id: null, updated_at: clock.now() });
+    const params: DiskParams = { diskId: disk.id, sizeGb: Number(disk.size_gb) };
+    await runOnResource(ctx.services.engine, {
+      action: "DeleteCompshareDisk",
+      caller: ctx.caller,
+      resourceId: disk.id,
+      params,
+      enter: async (tx, opId, now) => {
+        if (!(await casDisk(tx, disk.id, "Available", { status: "Deleting", op_id: opId, updated_at: now }))) {
+          throw new ApiError("DiskNotAvailable", `disk ${disk.id} is ${disk.status}${disk.instance_id ? ` on instance ${disk.instance_id}: detach it first` : ""}`);
+        }
+      },
+    });
     return { UDiskId: disk.id };
   },
 

@@ -34,16 +34,17 @@ export async function requireUsableImage(db: Executor, id: string, caller: Owner
   return image;
 }
 
-const imageById = prepared(1, (db, id: string) => db.selectFrom("images").selectAll().where("id", "=", id));
+/** An image being deleted (TerminateCompShareCustomImage's operation) reads as gone. */
+const imageById = prepared(1, (db, id: string) => db.selectFrom("images").selectAll().where("id", "=", id).where("status", "!=", "Deleting"));
 
 export async function imagesById(db: Executor, ids: string[]): Promise<Map<string, ImageRow>> {
   const unique = [...new Set(ids)];
   if (unique.length === 0) return new Map();
-  const rows = unique.length === 1 ? await rowsOf(imageById(db, unique[0] as string)) : await db.selectFrom("images").selectAll().where("id", "in", unique).execute();
+  const rows = unique.length === 1 ? await rowsOf(imageById(db, unique[0] as string)) : await db.selectFrom("images").selectAll().where("id", "in", unique).where("status", "!=", "Deleting").execute();
   return new Map(rows.map((r) => [r.id, r]));
 }
 
-/** One of the caller's own custom images (not a community version), or ImageNotFound. */
+/** One of the caller's own custom images (not a community version, not one being deleted), or ImageNotFound. */
 export async function ownCustomImage(db: Executor, id: string, caller: Owner): Promise<ImageRow> {
   const row = await db
     .selectFrom("images")
@@ -52,6 +53,7 @@ export async function ownCustomImage(db: Executor, id: string, caller: Owner): P
     .where("type", "=", "Custom")
     .where("account_id", "=", caller.accountId)
     .where("project_id", "=", caller.projectId)
+    .where("status", "!=", "Deleting")
     .executeTakeFirst();
   if (!row) throw new ApiError("ImageNotFound", `image ${id} does not exist`);
   return row;

@@ -1,7 +1,8 @@
 /** Handlers of the image actions: platform images, custom images made from instances, and sharing them. */
 import { randomBytes } from "node:crypto";
 import { ApiError, commonErrors } from "@opencompshare/protocol";
-import type { ImageParams } from "../operations/procedures/index.js";
+import type { DeleteImageParams, ImageParams } from "../operations/procedures/index.js";
+import { runOnResource } from "../operations/resources.js";
 import type { Executor, ImageRow } from "../store/schema.js";
 import { ownCustomImage } from "./image-lookup.js";
 import { pageOf } from "./instances.js";
@@ -104,7 +105,7 @@ export const imageHandlers: HandlerMap<ActionsOf<"images">> = {
   async DescribeCompShareCustomImages(ctx, req) {
     const { db } = ctx.services;
     const { offset, limit } = pageOf(req.Offset, req.Limit);
-    let q = db.selectFrom("images").where("account_id", "=", ctx.caller.accountId).where("project_id", "=", ctx.caller.projectId).where("type", "=", "Custom");
+    let q = db.selectFrom("images").where("account_id", "=", ctx.caller.accountId).where("project_id", "=", ctx.caller.projectId).where("type", "=", "Custom").where("status", "!=", "Deleting");
     if (req.CompShareImageId) q = q.where("id", "=", req.CompShareImageId);
     const [rows, count, owner] = await Promise.all([
       q.selectAll().orderBy("created_at", "desc").orderBy("id").offset(offset).limit(limit).execute(),
@@ -133,22 +134,28 @@ export const imageHandlers: HandlerMap<ActionsOf<"images">> = {
   },
 
   async TerminateCompShareCustomImage(ctx, req) {
-    const { db, driver } = ctx.services;
+    const { db, engine } = ctx.services;
     const row = await ownCustomImage(db, req.CompShareImageId, ctx.caller);
     if (row.status === "Making") throw new ApiError("ImageTaskExists", `image ${row.id} is still being made`);
-    const published = await db
-      .selectFrom("images")
-      .select("id")
-      .where("source_image_id", "=", row.id)
-      .where("type", "=", "Community")
-      .where("status", "in", ["Available", "Reviewing"])
-      .executeTakeFirst();
-    if (published) throw new ApiError("ImagePublished", `image ${row.id} is published as community version ${published.id}: take it down (UpdateCompShareImage Visibility 0) first`);
-    await driver.deleteImage(row.id, { signal: AbortSignal.timeout(30_000) });
-    await db.transaction().execute(async (tx) => {
-      await tx.deleteFrom("image_shares").where("image_id", "=", row.id).execute();
-      await tx.deleteFrom("host_images").where("image_id", "=", row.id).execute();
-      await tx.deleteFrom("images").where("id", "=", row.id).where("status", "!=", "Making").execute();
+    const params: DeleteImageParams = { imageId: row.id, status: row.status, opId: row.op_id };
+    await runOnResource(engine, {
+      action: "TerminateCompShareCustomImage",
+      caller: ctx.caller,
+      resourceId: row.id,
+      params,
+      enter: async (tx, opId, now) => {
+        const published = await tx
+          .selectFrom("images")
+          .select("id")
+          .where("source_image_id", "=", row.id)
+          .where("type", "=", "Community")
+          .where("status", "in", ["Available", "Reviewing"])
+          .executeTakeFirst();
+        if (published) throw new ApiError("ImagePublished", `image ${row.id} is published as community version ${published.id}: take it down (UpdateCompShareImage Visibility 0) first`);
+        // From here until the operation ends the image reads as deleted (ownCustomImage and the lists skip it).
+        const entered = await tx.updateTable("images").set({ status: "Deleting", op_id: opId, updated_at: now }).where("id", "=", row.id).where("status", "=", row.status).executeTakeFirst();
+        if (Number(entered.numUpdatedRows) !== 1) throw new ApiError("ImageNotFound", `image ${row.id} does not exist`);
+      },
     });
     return {};
   },
@@ -161,6 +168,7 @@ export const imageHandlers: HandlerMap<ActionsOf<"images">> = {
       .where("id", "=", req.CompShareImageId)
       .where("account_id", "=", ctx.caller.accountId)
       .where("type", "in", ["Custom", "Community"])
+      .where("status", "!=", "Deleting")
       .executeTakeFirst();
     if (!row || (row.type === "Custom" && row.project_id !== ctx.caller.projectId)) throw new ApiError("ImageNotFound", `image ${req.CompShareImageId} does not exist`);
     if (req.GroupId !== undefined && row.group_id !== req.GroupId) throw commonErrors.invalidParam("GroupId", `image ${row.id} is not in group ${req.GroupId}`);

@@ -2,7 +2,9 @@
  * Recovery: at start-up and periodically, takes over operations whose runner died (lease
  * expired, or, when this process owns the data exclusively, any other owner) and resumes them,
  * and puts instances that sit in a transitional or unknown state with no operation in the state
- * the driver reports. No instance stays in a transitional state past the lock's TTL.
+ * the driver reports. No instance stays in a transitional state past the lock's TTL. Detached
+ * disks and custom images in a transitional status with no operation are settled by
+ * resource-recovery.ts.
  */
 import { sql } from "kysely";
 import { State, TRANSITIONAL } from "@opencompshare/protocol";
@@ -12,6 +14,7 @@ import type { OperationRow, Tx } from "../store/schema.js";
 import type { RunnerDeps } from "./context.js";
 import { advanceEpoch, retakeLock } from "./lock.js";
 import { stateOf } from "./procedures/index.js";
+import { reconcileResources } from "./resource-recovery.js";
 import type { Runner } from "./runner.js";
 
 /** Reports the takeover of an operation, in the transaction that took it over. */
@@ -38,7 +41,7 @@ export class Recovery {
   /** One pass. Safe to run concurrently with itself and on several replicas. */
   async pass(): Promise<RecoveryReport> {
     const resumed = await this.resumeOrphans();
-    const reconciled = await this.reconcileStuck();
+    const reconciled = (await this.reconcileStuck()) + (await reconcileResources(this.deps));
     return { resumed, reconciled };
   }
 

@@ -27,6 +27,11 @@ export class Runner {
     return this.inflight.has(opId);
   }
 
+  /** Resolves when this process's run of `opId` ends (at once when it runs none): it never rejects. */
+  async settled(opId: string): Promise<void> {
+    await this.inflight.get(opId);
+  }
+
   /** Operations this process is executing. */
   get running(): number {
     return this.inflight.size;

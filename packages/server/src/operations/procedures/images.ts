@@ -1,9 +1,23 @@
-/** Making a custom image: a point-in-time snapshot under the lock, then the build under the imaging condition. */
+/**
+ * Custom images. Making one: a point-in-time snapshot under the lock, then the build under the
+ * imaging condition. Deleting one: an operation of the image's own (no instance, no lock), from
+ * the `Deleting` status that acceptance set; resumed by recovery it asks the driver again, whose
+ * delete is idempotent (an image already gone is gone).
+ */
 import type { Procedure } from "./common.js";
 
 export interface ImageParams {
   imageId: string;
 }
+
+/** What a deletion puts back if the driver fails: the image's status and operation before it. */
+export interface DeleteImageParams extends ImageParams {
+  status: string;
+  opId: string | null;
+}
+
+/** How long the driver may take to delete an image (what the handler allowed before it was an operation). */
+export const DELETE_IMAGE_DRIVER_MS = 30_000;
 
 export const makeImage: Procedure = {
   async run(ctx) {
@@ -36,6 +50,26 @@ export const makeImage: Procedure = {
     const reason = error instanceof Error ? error.message : String(error);
     await ctx.fail(error, async (tx) => {
       await tx.updateTable("images").set({ status: "UnAvailable", failed_reason: reason }).where("id", "=", imageId).execute();
+    });
+  },
+};
+
+export const deleteImage: Procedure = {
+  async run(ctx) {
+    const { imageId } = ctx.params<DeleteImageParams>();
+    await ctx.phase("deleting-image");
+    await ctx.drive("deleteImage", (c) => ctx.driver.deleteImage(imageId, c), DELETE_IMAGE_DRIVER_MS);
+    await ctx.succeed(async (tx) => {
+      const gone = await tx.deleteFrom("images").where("id", "=", imageId).where("status", "=", "Deleting").where("op_id", "=", ctx.op.id).executeTakeFirst();
+      if (Number(gone.numDeletedRows) !== 1) return;
+      await tx.deleteFrom("image_shares").where("image_id", "=", imageId).execute();
+      await tx.deleteFrom("host_images").where("image_id", "=", imageId).execute();
+    });
+  },
+  async fail(ctx, error) {
+    const { imageId, status, opId } = ctx.params<DeleteImageParams>();
+    await ctx.fail(error, async (tx, now) => {
+      await tx.updateTable("images").set({ status, op_id: opId, updated_at: now }).where("id", "=", imageId).where("status", "=", "Deleting").where("op_id", "=", ctx.op.id).execute();
     });
   },
 };

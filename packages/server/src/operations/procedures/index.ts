@@ -4,17 +4,19 @@
  * the driver's state, so nothing the machine already did is done twice.
  */
 import type { Procedure } from "./common.js";
-import { attachDisk, detachDisk, resizeDisk } from "./disks.js";
-import { makeImage } from "./images.js";
+import { deleteDetachedDisk, resizeAnyDisk } from "./detached-disks.js";
+import { attachDisk, detachDisk } from "./disks.js";
+import { deleteImage, makeImage } from "./images.js";
 import { create, reinstall, resetPassword, resize, terminate } from "./lifecycle.js";
 import { reboot, start, stop } from "./power.js";
 
 export type { Procedure } from "./common.js";
 export { stateOf } from "./common.js";
 export type { CreateParams, ReinstallParams, ResetPasswordParams, ResizeParams, TerminateParams } from "./lifecycle.js";
-export type { ImageParams } from "./images.js";
+export type { DeleteImageParams, ImageParams } from "./images.js";
 export type { StartParams } from "./power.js";
 export type { DiskParams } from "./disks.js";
+export type { DetachedDiskParams } from "./detached-disks.js";
 
 export const PROCEDURES: Readonly<Record<string, Procedure>> = {
   CreateCompShareInstance: create,
@@ -30,5 +32,7 @@ export const PROCEDURES: Readonly<Record<string, Procedure>> = {
   AttachCompshareDisk: attachDisk,
   CreateAndAttachCompshareDisk: attachDisk,
   DetachCompshareDisk: detachDisk,
-  ResizeCompShareDisk: resizeDisk,
+  ResizeCompShareDisk: resizeAnyDisk,
+  DeleteCompshareDisk: deleteDetachedDisk,
+  TerminateCompShareCustomImage: deleteImage,
 };

@@ -1,0 +1,91 @@
+/**
+ * Recovery of detached disks and custom images that sit in a transitional status with no
+ * operation running on them. Their operations are recovered like any other (taken over and run
+ * again); this pass is for what no operation covers: a disk left `Resizing` or `Deleting` by a
+ * server from before these were operations, or anything that wrote the status without one.
+ * A deletion is asked of the driver again (it is idempotent): done, the disk or image is gone;
+ * failed, it is put back. A resize is put back to `Available` with its recorded size (the disk is
+ * never smaller than that), since what was asked is not recorded.
+ */
+import { sql } from "kysely";
+import type { RunnerDeps } from "./context.js";
+import { STATUS_TIMEOUT_MS } from "./procedures/common.js";
+
+/** No running operation is named by the row's `op_id` (or it names none). */
+const noRunningOp = (table: "disks" | "images") =>
+  sql<boolean>`not exists (select 1 from operations where operations.id = ${sql.ref(`${table}.op_id`)} and operations.status = 'running')`;
+
+/** Whether the driver's deletion is done (asked again: it is idempotent). */
+const deleted = (ask: (signal: AbortSignal) => Promise<void>): Promise<boolean> =>
+  ask(AbortSignal.timeout(STATUS_TIMEOUT_MS)).then(
+    () => true,
+    () => false,
+  );
+
+export async function reconcileResources(deps: RunnerDeps): Promise<number> {
+  return (await reconcileDisks(deps)) + (await reconcileImages(deps));
+}
+
+async function reconcileDisks(deps: RunnerDeps): Promise<number> {
+  const { db, clock, driver, log } = deps;
+  const stuck = await db
+    .selectFrom("disks")
+    .select(["id", "status", "op_id"])
+    .where("status", "in", ["Resizing", "Deleting"])
+    .where("instance_id", "is", null)
+    .where(noRunningOp("disks"))
+    .limit(500)
+    .execute();
+  let reconciled = 0;
+  for (const disk of stuck) {
+    const gone = disk.status === "Deleting" && (await deleted((signal) => driver.deleteDisk(disk.id, { signal })));
+    const status = gone ? "Deleted" : "Available";
+    const res = await db
+      .updateTable("disks")
+      .set({ status, op_id: null, ...(gone ? { host_id: null } : {}), updated_at: clock.now() })
+      .where("id", "=", disk.id)
+      .where("status", "=", disk.status)
+      .where((eb) => (disk.op_id === null ? eb("op_id", "is", null) : eb("op_id", "=", disk.op_id)))
+      .executeTakeFirst();
+    if (Number(res.numUpdatedRows) !== 1) continue;
+    reconciled++;
+    log.warn({ disk: disk.id, from: disk.status, to: status }, "reconciled a disk left in a transitional status");
+  }
+  return reconciled;
+}
+
+async function reconcileImages(deps: RunnerDeps): Promise<number> {
+  const { db, clock, driver, log } = deps;
+  const stuck = await db.selectFrom("images").select(["id", "op_id"]).where("status", "=", "Deleting").where(noRunningOp("images")).limit(500).execute();
+  let reconciled = 0;
+  for (const image of stuck) {
+    const gone = await deleted((signal) => driver.deleteImage(image.id, { signal }));
+    const done = await db.transaction().execute(async (tx) => {
+      if (!gone) {
+        // What it was before is not known here: UnAvailable is never booted, and may be deleted again.
+        const res = await tx
+          .updateTable("images")
+          .set({ status: "UnAvailable", op_id: null, updated_at: clock.now() })
+          .where("id", "=", image.id)
+          .where("status", "=", "Deleting")
+          .where((eb) => (image.op_id === null ? eb("op_id", "is", null) : eb("op_id", "=", image.op_id)))
+          .executeTakeFirst();
+        return Number(res.numUpdatedRows) === 1;
+      }
+      const res = await tx
+        .deleteFrom("images")
+        .where("id", "=", image.id)
+        .where("status", "=", "Deleting")
+        .where((eb) => (image.op_id === null ? eb("op_id", "is", null) : eb("op_id", "=", image.op_id)))
+        .executeTakeFirst();
+      if (Number(res.numDeletedRows) !== 1) return false;
+      await tx.deleteFrom("image_shares").where("image_id", "=", image.id).execute();
+      await tx.deleteFrom("host_images").where("image_id", "=", image.id).execute();
+      return true;
+    });
+    if (!done) continue;
+    reconciled++;
+    log.warn({ image: image.id, deleted: gone }, "reconciled an image left deleting");
+  }
+  return reconciled;
+}
