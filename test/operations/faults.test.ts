@@ -87,7 +87,7 @@ function helpers(s: () => TestServer) {
 
   /** The machine as the driver reports it once any action in flight has ended. */
   async function settled(id: string): Promise<MachineStatus> {
-    const pending = s().app.services.driver.settle(id, { signal: new AbortController().signal });
+    const pending = s().app.services.machines.settle(id, { signal: new AbortController().signal });
     let done = false;
     pending.then(
       () => (done = true),

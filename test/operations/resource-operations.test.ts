@@ -127,6 +127,8 @@ describe("operations on detached disks and custom images", () => {
     const listed = await s.call("DescribeCompShareCustomImages", { ...REGION, CompShareImageId: imageId });
     assert.equal(listed.body.TotalCount, 1);
 
+    // The records are listed by their start: the second starts a millisecond later on the clock.
+    await s.clock.advance(1);
     const res = await s.call("TerminateCompShareCustomImage", { ...REGION, CompShareImageId: imageId });
     assert.deepEqual(res.body, { Action: "TerminateCompShareCustomImageResponse", RetCode: 0 });
     assert.equal(await db().selectFrom("images").select("id").where("id", "=", imageId).executeTakeFirst(), undefined);

@@ -108,6 +108,9 @@ export type MachineMethods<Ctx> = {
   [M in MachineMethod]: (...args: [...MachineArgs<M>, ctx: Ctx, ...Progress<M>]) => Promise<MachineResult<M>>;
 };
 
+/** The methods that only read. */
+export type ReadMachineMethod = { [M in MachineMethod]: Contract[M]["read"] extends true ? M : never }[MachineMethod];
+
 /** Every method, in the contract's order. */
 export const MACHINE_METHODS = Object.keys(MACHINE_CONTRACT) as MachineMethod[];
 /** The methods that only read: they carry no fence and are never recorded. */
@@ -143,4 +146,14 @@ export function machineProxy<Ctx>(send: MachineSend<Ctx>): MachineMethods<Ctx> {
 export function invokeMachine<Ctx>(target: MachineMethods<Ctx>, method: MachineMethod, args: readonly unknown[], ctx: Ctx, onProgress?: (p: ImageProgress) => Promise<void>): Promise<unknown> {
   const fn = target[method] as (...all: unknown[]) => Promise<unknown>;
   return "progress" in MACHINE_CONTRACT[method] ? fn.call(target, ...args, ctx, onProgress) : fn.call(target, ...args, ctx);
+}
+
+/**
+ * What only reads of an implementation, and nothing else, even at run time: what a request
+ * handler gets, since a handler never changes a machine (an operation does).
+ */
+export function readOnlyMachines<Ctx>(target: MachineMethods<Ctx>): Pick<MachineMethods<Ctx>, ReadMachineMethod> {
+  const view: Record<string, unknown> = {};
+  for (const method of READ_METHODS) view[method] = (target[method] as (...all: unknown[]) => Promise<unknown>).bind(target);
+  return view as Pick<MachineMethods<Ctx>, ReadMachineMethod>;
 }

@@ -5,7 +5,7 @@
 import { randomUUID } from "node:crypto";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { AGENT_PATH, EVENTS_PATH } from "@opencompshare/protocol";
+import { AGENT_PATH, EVENTS_PATH, readOnlyMachines } from "@opencompshare/protocol";
 import type { Credentials } from "./accounts/accounts.js";
 import { ensureDefaultAccount, syncCredentialsFile } from "./accounts/default-account.js";
 import type { Services } from "./actions/index.js";
@@ -161,7 +161,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     fleet,
     sealer,
     engine,
-    driver,
+    machines: readOnlyMachines(driver),
     log,
     limits: { instanceQuota: config.instanceQuota },
     policy: { utcOffsetMin: config.policyUtcOffsetMin },

@@ -121,7 +121,7 @@ export const imageHandlers: HandlerMap<ActionsOf<"images">> = {
       const done = row.status === "Available" ? 100 : Number(row.progress);
       return { Process: done, RemainingDuration: "0", TotalDuration: "0", Status: row.status, Progress: done };
     }
-    const p = await ctx.services.driver.imageProgress(row.id, { signal: AbortSignal.timeout(5000) }).catch(() => null);
+    const p = await ctx.services.machines.imageProgress(row.id, { signal: AbortSignal.timeout(5000) }).catch(() => null);
     if (!p) return { Process: Number(row.progress), RemainingDuration: "", TotalDuration: "", Status: row.status, Progress: Number(row.progress) };
     return {
       Process: p.percent,

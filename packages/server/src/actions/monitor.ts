@@ -1,5 +1,5 @@
 /**
- * GetCompShareInstanceMonitor: CPU, memory, disk and GPU series from the driver, in CompShare's
+ * GetCompShareInstanceMonitor: CPU, memory, disk and GPU series from the machines, in CompShare's
  * shape. Several instances (at most 10) get the last 60 seconds and the base metrics; one
  * instance with StartTime/EndTime gets that range and the network and disk traffic too. On
  * hosts that report GPU health, `ocs_gpu_healthy` (an extension) is 1 or 0 per GPU, as last reported.
@@ -27,7 +27,7 @@ const values = (points: MetricPoint[] | undefined, from: number, to: number) =>
 
 export const monitorHandlers: HandlerMap<ActionsOf<"monitoring">> = {
   async GetCompShareInstanceMonitor(ctx, req) {
-    const { db, driver, clock } = ctx.services;
+    const { db, machines, clock } = ctx.services;
     const ids = [...new Set(req.UHostIds)];
     if (ids.length > MAX_INSTANCES) throw commonErrors.invalidParam("UHostIds", `at most ${MAX_INSTANCES} instances at once`);
     const now = Math.floor(clock.now() / 1000);
@@ -40,7 +40,7 @@ export const monitorHandlers: HandlerMap<ActionsOf<"monitoring">> = {
     for (const id of ids) {
       const inst = await findOwnedInstance(db, id, ctx.caller.accountId, ctx.caller.projectId);
       if (!inst) throw new ApiError("InstanceNotFound", `instance ${id} does not exist`);
-      const m = await driver.metrics(id, now - from, { signal: AbortSignal.timeout(10_000) });
+      const m = await machines.metrics(id, now - from, { signal: AbortSignal.timeout(10_000) });
       const one = (key: string, points: MetricPoint[] | undefined, tag: Record<string, string> = {}) => ({
         MetricKey: key,
         Tags: { uuid: [id], ...Object.fromEntries(Object.entries(tag).map(([k, v]) => [k, [v]])) },

@@ -20,7 +20,7 @@ export const operationHandlers: HandlerMap<ActionsOf<"operations">> = {
 
   async GetCompShareInstanceConsoleOutput(ctx, req) {
     const inst = await ownedOrNotFound(ctx, req.UHostId);
-    const output = await ctx.services.driver.consoleOutput(inst.id, req.Length ?? CONSOLE_BYTES, { signal: AbortSignal.timeout(10_000) });
+    const output = await ctx.services.machines.consoleOutput(inst.id, req.Length ?? CONSOLE_BYTES, { signal: AbortSignal.timeout(10_000) });
     return { UHostId: inst.id, Output: output, Timestamp: Math.floor(ctx.services.clock.now() / 1000) };
   },
 };

@@ -3,7 +3,7 @@ import type { ActionName, Actions, RequestOf, ResponseOf } from "@opencompshare/
 import type { Logger } from "pino";
 import type { Catalog } from "../catalog/catalog.js";
 import type { Clock } from "../clock.js";
-import type { Driver } from "../drivers/driver.js";
+import type { MachineView } from "../drivers/driver.js";
 import type { Fleet } from "../fleet/placement.js";
 import type { Caller, Engine } from "../operations/engine.js";
 import type { Sealer } from "../security/secrets.js";
@@ -17,7 +17,8 @@ export interface Services {
   fleet: Fleet;
   sealer: Sealer;
   engine: Engine;
-  driver: Driver;
+  /** What the machines are doing, read-only: a handler never changes a machine; an operation does. */
+  machines: MachineView;
   log: Logger;
   /** Limits from the configuration. */
   limits: { instanceQuota: number };

@@ -8,7 +8,7 @@
  * host refuses a call from an older epoch than one it has seen, so a stale runner can never act
  * twice.
  */
-import type { MachineMethods } from "@opencompshare/protocol";
+import type { MachineMethods, ReadMachineMethod } from "@opencompshare/protocol";
 
 export type { ImageProgress, MachineAccess, MachineDisk, MachineMetrics, MachineSpec, MachineStatus, PowerMode, PowerState } from "@opencompshare/protocol";
 
@@ -45,3 +45,6 @@ export class StaleEpoch extends DriverError {
  * arguments, result and postcondition are written once), with a DriverCall as each call's context.
  */
 export type Driver = MachineMethods<DriverCall> & { readonly name: string };
+
+/** The reads of a driver (status, progress, console, metrics, access): all a request handler may ask of a machine. */
+export type MachineView = Pick<Driver, ReadMachineMethod>;
