@@ -14,6 +14,7 @@ import type { RunnerDeps } from "./context.js";
 import { acquireLock, createLock, heldLock } from "./lock.js";
 import { insertOperation } from "./records.js";
 import type { Runner } from "./runner.js";
+import type { OperationAction } from "./procedures/index.js";
 
 export interface Caller {
   accountId: string;
@@ -196,7 +197,7 @@ export class Engine {
    * a refused Create has created nothing and may be retried safely.
    */
   async acceptNew(input: {
-    action: string;
+    action: OperationAction;
     caller: Caller;
     build: (tx: Tx, now: number) => Promise<Array<{ row: InstanceRow; params: object }>>;
   }): Promise<string[]> {

@@ -11,10 +11,11 @@
  */
 import type { Tx } from "../store/schema.js";
 import { newOperationId, newOperationRow, type Caller, type Engine } from "./engine.js";
+import type { OperationAction } from "./procedures/index.js";
 import { insertOperation } from "./records.js";
 
 export interface ResourceOperation {
-  action: string;
+  action: OperationAction;
   caller: Caller;
   /** The disk's or image's id: recorded as the operation's instance. */
   resourceId: string;

@@ -5,7 +5,7 @@
  */
 import type { OperationRow } from "../store/schema.js";
 import { InflightCalls, OperationContext, Shutdown, type RunnerDeps } from "./context.js";
-import { PROCEDURES } from "./procedures/index.js";
+import { isOperationAction, PROCEDURES } from "./procedures/index.js";
 import { StaleFence } from "./records.js";
 
 export class Runner {
@@ -78,7 +78,7 @@ export class Runner {
 
   private async execute(op: OperationRow, lockExpiresAt: number): Promise<void> {
     const { log } = this.deps;
-    const procedure = PROCEDURES[op.action];
+    const procedure = isOperationAction(op.action) ? PROCEDURES[op.action] : undefined;
     const ctx = new OperationContext(this.deps, op, lockExpiresAt, this.calls);
     if (!procedure) {
       log.error({ op: op.id, action: op.action }, "no procedure for this action");

@@ -3,6 +3,7 @@
  * `run` is also how recovery resumes an operation: each step looks at the recorded phase and
  * the driver's state, so nothing the machine already did is done twice.
  */
+import type { MutatingAction } from "@opencompshare/protocol";
 import type { Procedure } from "./common.js";
 import { deleteDetachedDisk, resizeAnyDisk } from "./detached-disks.js";
 import { attachDisk, detachDisk } from "./disks.js";
@@ -18,7 +19,15 @@ export type { StartParams } from "./power.js";
 export type { DiskParams } from "./disks.js";
 export type { DetachedDiskParams } from "./detached-disks.js";
 
-export const PROCEDURES: Readonly<Record<string, Procedure>> = {
+/**
+ * Every action that runs as an operation: those of the rule table, and those whose acceptance is
+ * not an instance's (Create makes the instance; a detached disk's delete and a custom image's
+ * delete act on no instance). Acceptance takes only these, and each has its procedure below:
+ * an operation without one does not compile.
+ */
+export type OperationAction = MutatingAction | "CreateCompShareInstance" | "DeleteCompshareDisk" | "TerminateCompShareCustomImage";
+
+export const PROCEDURES: Readonly<Record<OperationAction, Procedure>> = {
   CreateCompShareInstance: create,
   StartCompShareInstance: start,
   StopCompShareInstance: stop,
@@ -36,3 +45,6 @@ export const PROCEDURES: Readonly<Record<string, Procedure>> = {
   DeleteCompshareDisk: deleteDetachedDisk,
   TerminateCompShareCustomImage: deleteImage,
 };
+
+/** Whether a recorded operation's action is one of ours (a record from a newer version may not be). */
+export const isOperationAction = (action: string): action is OperationAction => Object.hasOwn(PROCEDURES, action);
