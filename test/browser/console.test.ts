@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { armFault } from "@opencompshare/server";
+import { armFault } from "@opencompshare/server/testing";
 import type { Browser, BrowserContext, Locator, Page } from "playwright-core";
 import { DEFAULT_KEYS, REGION, startServer, type TestServer } from "../helpers/server.js";
 import { advanceUntilShown, axeViolations, ensureBuilt, launch, shot } from "./helpers.js";

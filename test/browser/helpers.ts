@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from "node
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { settle } from "@opencompshare/server";
+import { settle } from "@opencompshare/server/testing";
 import { chromium, type Browser, type Locator, type Page } from "playwright-core";
 import type { TestServer } from "../helpers/server.js";
 

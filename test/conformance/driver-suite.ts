@@ -10,8 +10,10 @@
  */
 import assert from "node:assert/strict";
 import { afterEach, beforeEach, describe, it } from "node:test";
-import { DriverError, settle } from "@opencompshare/server";
-import type { Driver, DriverCall, MachineSpec, MachineStatus, ManualClock } from "@opencompshare/server";
+import { DriverError } from "@opencompshare/server";
+import { settle } from "@opencompshare/server/testing";
+import type { Driver, DriverCall, MachineSpec, MachineStatus } from "@opencompshare/server";
+import type { ManualClock } from "@opencompshare/server/testing";
 
 /** What `buildImage` reports to `onProgress` (not exported by the server package). */
 type ImageProgress = Parameters<NonNullable<Parameters<Driver["buildImage"]>[2]>>[0];

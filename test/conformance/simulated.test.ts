@@ -2,7 +2,8 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ManualClock, migrate, openStore, SimulatedDriver } from "@opencompshare/server";
+import { migrate, openStore, SimulatedDriver } from "@opencompshare/server";
+import { ManualClock } from "@opencompshare/server/testing";
 import { describeDriverConformance, manualTime } from "./driver-suite.js";
 
 describeDriverConformance("SimulatedDriver", async () => {

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { settle } from "@opencompshare/server";
+import { settle } from "@opencompshare/server/testing";
 import type { InstanceEvent } from "@opencompshare/sdk";
 import { signedParams, type Keys } from "../helpers/client.js";
 import { CREATE, REGION, startServer, type TestServer } from "../helpers/server.js";

@@ -7,7 +7,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import type { NestedValue } from "@opencompshare/protocol";
-import { createApp, createLogger, loadConfig, ManualClock, settle, withAdmin, type App, type Config, type Credentials } from "@opencompshare/server";
+import { createApp, createLogger, loadConfig, withAdmin, type App, type Config, type Credentials } from "@opencompshare/server";
+import { ManualClock, settle } from "@opencompshare/server/testing";
 import { call, type Answer, type Encoding, type Keys } from "./client.js";
 import { databaseEnv, testDatabase } from "./database.js";
 

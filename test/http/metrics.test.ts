@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { armFault } from "@opencompshare/server";
+import { armFault } from "@opencompshare/server/testing";
 import { freePort } from "../helpers/process.js";
 import { parsePrometheus, valueOf, type Sample } from "../helpers/prometheus.js";
 import { REGION, startServer, type TestServer } from "../helpers/server.js";

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { after, afterEach, before, describe, it } from "node:test";
-import { armFault, clearFaults } from "@opencompshare/server";
+import { armFault, clearFaults } from "@opencompshare/server/testing";
 import type { MachineStatus } from "@opencompshare/server";
 import type { Answer } from "../helpers/client.js";
 import { CREATE, REGION, startServer, type TestServer } from "../helpers/server.js";

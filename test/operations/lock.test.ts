@@ -1,7 +1,7 @@
 /** The lock's TTL and takeover, and fencing: driven by the ManualClock, on a real SQLite file. */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { armFault } from "@opencompshare/server";
+import { armFault } from "@opencompshare/server/testing";
 import { REGION, startServer, type TestServer } from "../helpers/server.js";
 
 interface Op {

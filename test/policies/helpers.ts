@@ -1,6 +1,7 @@
 /** Helpers of the policy tests: an instance's policy view, its history, and walking a timeline on the ManualClock. */
 import assert from "node:assert/strict";
-import { settle, withAdmin } from "@opencompshare/server";
+import { withAdmin } from "@opencompshare/server";
+import { settle } from "@opencompshare/server/testing";
 import type { Keys } from "../helpers/client.js";
 import { CREATE, REGION, type TestServer } from "../helpers/server.js";
 

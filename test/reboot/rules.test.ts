@@ -1,7 +1,7 @@
 /** Every rule of the seed for RebootCompShareInstance, in the documented order of checks. */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { armFault } from "@opencompshare/server";
+import { armFault } from "@opencompshare/server/testing";
 import { CREATE, REGION, startServer, type TestServer } from "../helpers/server.js";
 
 describe("RebootCompShareInstance", () => {

@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { settle } from "@opencompshare/server";
+import { settle } from "@opencompshare/server/testing";
 import { CompShareClient, HttpError, NetworkError, RetCodeError, waitUntilInstanceGone, waitUntilInstanceState, type WaiterOptions } from "@opencompshare/sdk";
 import { startServer, type TestServer } from "../helpers/server.js";
 import { read } from "../events/helpers.js";

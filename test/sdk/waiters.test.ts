@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { armFault, settle } from "@opencompshare/server";
+import { armFault, settle } from "@opencompshare/server/testing";
 import {
   CompShareClient,
   RetCodeError,

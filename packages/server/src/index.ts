@@ -1,14 +1,13 @@
 /** @opencompshare/server: the control plane. */
 export { createApp, type App, type AppOptions } from "./app.js";
 export { loadConfig, SETTINGS, ConfigError, type Config } from "./config.js";
-export { ManualClock, systemClock, settle, type Clock } from "./clock.js";
+export { systemClock, type Clock } from "./clock.js";
 export { createLogger } from "./log.js";
 export { openStore, migrate, migrated, type Store } from "./store/db.js";
 export { backupSqlite, restoreSqlite, inspectSqlite, BackupError, type BackupReport } from "./store/backup.js";
 export { createAccount, createKey, setKeyStatus, AccountError, type Credentials } from "./accounts/accounts.js";
 export { createSealer, loadMasterKey } from "./security/secrets.js";
 export { Webhooks, signWebhook, backoffMs, type PassReport, type WebhookOptions } from "./events/webhooks.js";
-export { armFault, clearFaults, type FaultSpec } from "./drivers/simulated/faults.js";
 export { SimulatedDriver } from "./drivers/simulated/driver.js";
 export type { Driver, DriverCall, Fence, MachineSpec, MachineStatus, PowerState } from "./drivers/driver.js";
 export { DriverError } from "./drivers/driver.js";
