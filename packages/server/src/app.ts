@@ -117,9 +117,12 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const sealer = createSealer(loadMasterKey(config.dataDir, config.masterKey));
   const catalog = loadCatalog(config.catalogFile);
   const fleet = new Fleet({ kind: config.driver === "simulated" ? "simulated" : "agent", hostLeaseMs: config.hostLeaseMs });
-  await syncCatalog(store.db, catalog, clock.now(), { fleet: fleet.opts.kind === "simulated" });
   const pair = config.publicKey && config.privateKey ? { publicKey: config.publicKey, privateKey: config.privateKey } : undefined;
-  const defaults = await ensureDefaultAccount(store.db, sealer, pair, clock.now(), config.initialBalance * 100);
+  // Replicas starting together write the same rows: one after the other, never racing on a key.
+  const defaults = await store.exclusively(async (db) => {
+    await syncCatalog(db, catalog, clock.now(), { fleet: fleet.opts.kind === "simulated" });
+    return ensureDefaultAccount(db, sealer, pair, clock.now(), config.initialBalance * 100);
+  });
   const createdCredentials = defaults.created;
   if (defaults.retired.length > 0) {
     log.warn({ retired: defaults.retired }, "default account: retired the keys the configuration no longer names (OCS_PUBLIC_KEY/OCS_PRIVATE_KEY, or the generated pair)");

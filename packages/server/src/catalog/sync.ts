@@ -1,8 +1,9 @@
 /**
  * Writes the catalog into the database at start: the simulated fleet, platform images and the
  * official community images, in one transaction (one commit, not one per row: a start is
- * quicker). Safe with several replicas starting at once: every write is an upsert of the same
- * values, in the same order.
+ * quicker). Several replicas starting at once run it one after the other (`store.exclusively`,
+ * an advisory lock on PostgreSQL): the fleet's sync reads and then writes, and two of them
+ * interleaved would insert the same host twice.
  */
 import { syncFleet } from "../fleet/hosts.js";
 import type { Db, Executor } from "../store/schema.js";

@@ -19,6 +19,13 @@ export interface Store {
   listen?(channel: string, handlers: ListenHandlers): Listening;
   /** PostgreSQL: the pool's connections now (the metrics). */
   pool?(): { total: number; idle: number; waiting: number };
+  /**
+   * Runs `work` while no other process of this database runs its own: what replicas write at
+   * start (the catalog, the default account), each after the other instead of racing on the
+   * same keys. PostgreSQL: an advisory lock on one connection, which `work` gets; SQLite: the
+   * data directory's lock already gives this.
+   */
+  exclusively<T>(work: (db: Db) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
 

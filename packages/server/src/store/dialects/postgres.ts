@@ -106,9 +106,22 @@ export function openPostgres(url: string, opts: PostgresOptions = {}): Store {
     },
     listen: (channel, handlers) => listen(url, channel, handlers),
     pool: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
+    exclusively: (work) =>
+      db.connection().execute(async (conn) => {
+        // Session-level, on this one connection: released by the unlock, or by the connection's end if the process dies.
+        await sql`select pg_advisory_lock(${sql.lit(STARTUP_LOCK)})`.execute(conn);
+        try {
+          return await work(conn);
+        } finally {
+          await sql`select pg_advisory_unlock(${sql.lit(STARTUP_LOCK)})`.execute(conn);
+        }
+      }),
     close: () => db.destroy(),
   };
 }
+
+/** The advisory lock that serialises the replicas' start-up writes (an arbitrary number of ours, not Kysely's migration lock). */
+const STARTUP_LOCK = 4_151_770_263;
 
 /**
  * LISTEN on a connection of its own (a pooled one would be handed to other queries). When the

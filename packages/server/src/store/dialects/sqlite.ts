@@ -94,6 +94,8 @@ export function openSqlite(file: string): Store {
     location: file,
     // One process owns the file: its own clock is the only one.
     databaseNow: async () => Date.now(),
+    // The data directory's lock already makes this process the file's only user.
+    exclusively: (work) => work(db),
     close: () => db.destroy(),
   };
 }
