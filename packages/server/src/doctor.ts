@@ -16,6 +16,7 @@ import { loadConfig, type Config } from "./config.js";
 import { sqliteFile } from "./admin.js";
 import { createSealer, parseMasterKey } from "./security/secrets.js";
 import { openStore, pendingMigrations, type Store } from "./store/db.js";
+import { agentHosts } from "./store/repositories/hosts.js";
 
 export interface Check {
   name: string;
@@ -184,12 +185,12 @@ async function driverChecks(config: Config, store: Store, env: NodeJS.ProcessEnv
     }
     return checks;
   }
-  const hosts = await store.db.selectFrom("hosts").select(["id", "last_seen", "state"]).where("kind", "=", "agent").execute();
+  const hosts = await agentHosts(store.db);
   if (hosts.length === 0) return [fail("agents", "OCS_DRIVER=agent, and no host is registered", "add one with `ocs host add NAME`, then run `ocs agent` on it with the token")];
   const now = await store.databaseNow();
-  const silent = hosts.filter((h) => now - Number(h.last_seen) > config.hostLeaseMs);
+  const silent = hosts.filter((h) => now - h.lastSeen > config.hostLeaseMs);
   const alive = hosts.length - silent.length;
-  const detail = `${alive} of ${hosts.length} hosts reporting within ${config.hostLeaseMs} ms${silent.length > 0 ? `; silent: ${silent.map((h) => `${h.id} (${Number(h.last_seen) === 0 ? "never" : `${Math.round((now - Number(h.last_seen)) / 1000)} s ago`})`).join(", ")}` : ""}`;
+  const detail = `${alive} of ${hosts.length} hosts reporting within ${config.hostLeaseMs} ms${silent.length > 0 ? `; silent: ${silent.map((h) => `${h.id} (${h.lastSeen === 0 ? "never" : `${Math.round((now - h.lastSeen) / 1000)} s ago`})`).join(", ")}` : ""}`;
   if (alive === 0) return [fail("agents", detail, "start `ocs agent` on the hosts (docs/driver.md), and check they reach this server")];
   if (silent.length > 0) return [warn("agents", detail, "check `ocs agent` on the silent hosts, or remove them")];
   return [ok("agents", detail)];

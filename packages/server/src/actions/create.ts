@@ -16,6 +16,7 @@ import { newDiskId, nextDevice, type StoredDisk } from "../store/repositories/di
 import type { ImageRow, InstanceRow } from "../store/schema.js";
 import { requireUsableImage } from "./image-lookup.js";
 import type { RequestContext } from "./registry.js";
+import { hostPlatform } from "../store/repositories/hosts.js";
 
 type CreateRequest = RequestOf<Actions["CreateCompShareInstance"]>;
 
@@ -122,7 +123,7 @@ export async function createInstances(ctx: RequestContext, req: CreateRequest): 
             `no host in ${req.Zone} has ${req.GPU} ${type.name} GPUs, ${req.CPU} CPUs and ${req.Memory} MB free${count > 1 ? ` for instance ${n + 1} of ${count}` : ""}`,
           );
         }
-        const host = await tx.selectFrom("hosts").select("cpu_platform").where("id", "=", placed.hostId).executeTakeFirstOrThrow();
+        const hostCpuPlatform = await hostPlatform(tx, placed.hostId);
         const stored: StoredDisk[] = [{ DiskId: newDiskId(), IsBoot: true, Size: boot.Size, Type: boot.Type, Name: "system", Device: "/dev/vda" }];
         for (const d of dataDisks) {
           const diskId = newDiskId();
@@ -184,7 +185,7 @@ export async function createInstances(ctx: RequestContext, req: CreateRequest): 
           security_group_id: req.SecurityGroupId ?? "",
           enable_us3: req.EnableUS3 ? 1 : 0,
           instance_type: Number(image.container) === 1 ? "Container" : "UHost",
-          cpu_platform: host.cpu_platform,
+          cpu_platform: hostCpuPlatform,
           // Every resource paid in advance renews itself from the balance (the renewal guide).
           auto_renew: expiryOf(chargeType, quantity, now) > 0 ? "Yes" : "No",
           paid_amount: PREPAID.has(chargeType) && price ? total(price) : 0,

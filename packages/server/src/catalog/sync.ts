@@ -5,7 +5,7 @@
  * an advisory lock on PostgreSQL): the fleet's sync reads and then writes, and two of them
  * interleaved would insert the same host twice.
  */
-import { syncFleet } from "../fleet/hosts.js";
+import { syncFleet } from "../drivers/simulated/fleet.js";
 import type { Db, Executor } from "../store/schema.js";
 import type { Catalog } from "./catalog.js";
 import { imageRow, softwaresJson } from "../store/repositories/images.js";

@@ -10,6 +10,7 @@
 import { sql } from "kysely";
 import type { RunnerDeps } from "./context.js";
 import { STATUS_TIMEOUT_MS } from "./procedures/common.js";
+import { removeImageFromHosts } from "../store/repositories/hosts.js";
 
 /** No running operation is named by the row's `op_id` (or it names none). */
 const noRunningOp = (table: "disks" | "images") =>
@@ -80,7 +81,7 @@ async function reconcileImages(deps: RunnerDeps): Promise<number> {
         .executeTakeFirst();
       if (Number(res.numDeletedRows) !== 1) return false;
       await tx.deleteFrom("image_shares").where("image_id", "=", image.id).execute();
-      await tx.deleteFrom("host_images").where("image_id", "=", image.id).execute();
+      await removeImageFromHosts(tx, image.id);
       return true;
     });
     if (!done) continue;

@@ -9,6 +9,7 @@ import { AGENT_PATH, HeartbeatSchema, parseWith, PollRequestSchema, Registration
 import type { Logger } from "pino";
 import type { Clock } from "../../clock.js";
 import { BodyTooLarge, ClientGone, readBody } from "../../http/body.js";
+import { markSeen } from "../../store/repositories/hosts.js";
 import type { Db } from "../../store/schema.js";
 import { authenticateHost, heartbeat, register } from "./hosts.js";
 import type { CommandQueue } from "./queue.js";
@@ -89,7 +90,7 @@ export function agentRoutes(deps: AgentRoutesDeps) {
         req.socket.once("close", gone);
         try {
           // The long-poll counts as a heartbeat too: a host that polls is alive.
-          await db.updateTable("hosts").set({ last_seen: clock.now() }).where("id", "=", hostId).execute();
+          await markSeen(db, hostId, clock.now());
           const commands = await queue.poll(hostId, running, waitMs, ac.signal);
           return send(res, 200, { commands });
         } finally {

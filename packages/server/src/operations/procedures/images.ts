@@ -5,6 +5,7 @@
  * delete is idempotent (an image already gone is gone).
  */
 import type { Procedure } from "./common.js";
+import { addHostImage, removeImageFromHosts } from "../../store/repositories/hosts.js";
 
 export interface ImageParams {
   imageId: string;
@@ -41,7 +42,7 @@ export const makeImage: Procedure = {
       const host = await tx.selectFrom("instances").select("host_id").where("id", "=", ctx.instanceId).executeTakeFirst();
       if (host?.host_id) {
         await tx.updateTable("images").set({ host_id: host.host_id }).where("id", "=", imageId).execute();
-        await tx.insertInto("host_images").values({ host_id: host.host_id, image_id: imageId }).onConflict((oc) => oc.doNothing()).execute();
+        await addHostImage(tx, host.host_id, imageId);
       }
     });
   },
@@ -63,7 +64,7 @@ export const deleteImage: Procedure = {
       const gone = await tx.deleteFrom("images").where("id", "=", imageId).where("status", "=", "Deleting").where("op_id", "=", ctx.op.id).executeTakeFirst();
       if (Number(gone.numDeletedRows) !== 1) return;
       await tx.deleteFrom("image_shares").where("image_id", "=", imageId).execute();
-      await tx.deleteFrom("host_images").where("image_id", "=", imageId).execute();
+      await removeImageFromHosts(tx, imageId);
     });
   },
   async fail(ctx, error) {

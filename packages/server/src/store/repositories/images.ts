@@ -1,6 +1,6 @@
 /** Image rows: what a new row holds when its maker sets only what it knows. */
 import type { Insertable } from "kysely";
-import type { ImagesTable } from "../schema.js";
+import type { Executor, ImagesTable } from "../schema.js";
 
 /** The `softwares` column: { Applications, CUDAVersion, Framework, FrameworkVersion }. */
 export function softwaresJson(s: { Applications?: string[]; CUDAVersion?: string; Framework?: string; FrameworkVersion?: string } = {}): string {
@@ -47,4 +47,9 @@ export function imageRow(id: string, now: number, set: Partial<Insertable<Images
     host_id: "",
     ...set,
   };
+}
+
+/** Adds the image unless one of that id exists (a host's own image, listed as a platform image). */
+export async function insertImageIfMissing(db: Executor, row: Insertable<ImagesTable>): Promise<void> {
+  await db.insertInto("images").values(row).onConflict((oc) => oc.column("id").doNothing()).execute();
 }

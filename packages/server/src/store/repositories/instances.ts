@@ -145,3 +145,13 @@ export async function casInstance(
     return true;
   });
 }
+
+/** Whether any instance is placed on host `hostId`. */
+export async function anyInstanceOn(db: Executor, hostId: string): Promise<boolean> {
+  return (await db.selectFrom("instances").select("id").where("host_id", "=", hostId).executeTakeFirst()) !== undefined;
+}
+
+/** The GPU usage an instance shows (Describe's GpuInfo), as its host last reported it. */
+export async function setMonitor(db: Executor, id: string, monitor: object): Promise<void> {
+  await db.updateTable("instances").set({ monitor: JSON.stringify(monitor) }).where("id", "=", id).execute();
+}

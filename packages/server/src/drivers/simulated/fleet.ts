@@ -1,0 +1,63 @@
+/**
+ * The simulated fleet: the hosts the catalog describes (`fleet`: so many hosts of a GPU type per
+ * zone), written at start into the hosts tables that placement reads, as agent hosts are by
+ * their registration. Missing hosts are added, sizes updated, hosts the catalog no longer has
+ * drained (while an instance runs on one) or removed.
+ */
+import type { Catalog } from "../../catalog/catalog.js";
+import { anyInstanceOn } from "../../store/repositories/instances.js";
+import { addGpu, deleteHost, gpusOf, hostIds, insertHost, removeFreeGpusFrom, resizeHost, setHostState } from "../../store/repositories/hosts.js";
+import type { Executor } from "../../store/schema.js";
+
+/** A simulated GPU's PCI address: the n-th GPU of a host. */
+export const simulatedDevice = (n: number): string => `0000:${(0x10 + n).toString(16).padStart(2, "0")}:00.0`;
+
+interface SimulatedHost {
+  zone: string;
+  gpuType: string;
+  gpus: number;
+  cpus: number;
+  memoryMb: number;
+  cpuPlatform: string;
+}
+
+/** The hosts the catalog wants, by id (`sim-<zone>-<gpu type>-001`…). */
+function wantedHosts(catalog: Catalog): Map<string, SimulatedHost> {
+  const wanted = new Map<string, SimulatedHost>();
+  for (const f of catalog.data.fleet) {
+    for (let i = 0; i < f.hosts; i++) {
+      wanted.set(`sim-${f.zone}-${f.gpuType}-${String(i + 1).padStart(3, "0")}`, {
+        zone: f.zone,
+        gpuType: f.gpuType,
+        gpus: f.gpusPerHost,
+        cpus: f.cpusPerHost,
+        memoryMb: f.memoryGbPerHost * 1024,
+        cpuPlatform: f.cpuPlatform,
+      });
+    }
+  }
+  return wanted;
+}
+
+/** Writes the catalog's simulated fleet. Runs under the start-up lock (`store.exclusively`): it reads, then writes. */
+export async function syncFleet(db: Executor, catalog: Catalog, now: number): Promise<void> {
+  const wanted = wantedHosts(catalog);
+  const existing = await hostIds(db, "simulated");
+  const have = new Set(existing);
+  for (const [id, h] of wanted) {
+    if (have.has(id)) await resizeHost(db, id, { cpus: h.cpus, memoryMb: h.memoryMb, cpuPlatform: h.cpuPlatform });
+    else await insertHost(db, { id, kind: "simulated", zone: h.zone, gpuType: h.gpuType, cpuPlatform: h.cpuPlatform, cpus: h.cpus, memoryMb: h.memoryMb, tokenHash: null, accelerator: "simulated", now });
+    const known = new Set((await gpusOf(db, id)).map((g) => g.device));
+    for (let n = 0; n < h.gpus; n++) {
+      const device = simulatedDevice(n);
+      if (!known.has(device)) await addGpu(db, id, { device, idx: n, model: h.gpuType });
+    }
+    // Fewer GPUs than before: the extra ones leave unless given to an instance.
+    await removeFreeGpusFrom(db, id, h.gpus);
+  }
+  for (const id of existing) {
+    if (wanted.has(id)) continue;
+    if (await anyInstanceOn(db, id)) await setHostState(db, id, "Draining");
+    else await deleteHost(db, id);
+  }
+}
