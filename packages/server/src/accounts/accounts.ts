@@ -5,7 +5,7 @@
 import { randomBytes } from "node:crypto";
 import { ApiError } from "@opencompshare/protocol";
 import type { Sealer } from "../security/secrets.js";
-import { prepared, rowsOf } from "../store/prepared.js";
+import * as repo from "../store/repositories/accounts.js";
 import type { Db, Executor, KeyOrigin } from "../store/schema.js";
 
 export interface Credentials {
@@ -47,27 +47,20 @@ export async function createAccount(db: Db, sealer: Sealer, name: string, now: n
     throw new AccountError("account name: 1 to 64 of letters, digits, _ . @ -, starting with a letter or digit");
   }
   return db.transaction().execute(async (tx) => {
-    const existing = await tx.selectFrom("accounts").select("id").where("name", "=", name).executeTakeFirst();
-    if (existing) throw new AccountError(`account ${name} exists already`);
+    if (await repo.accountNamed(tx, name)) throw new AccountError(`account ${name} exists already`);
     const accountId = id("acc");
     const projectId = id("org");
     // Account numbers count up from 10001; the unique index refuses a duplicate from a racing replica.
-    const last = await tx.selectFrom("accounts").select((eb) => eb.fn.max("org_id").as("n")).executeTakeFirst();
-    const orgId = Math.max(10000, Number(last?.n ?? 0)) + 1;
-    await tx.insertInto("accounts").values({ id: accountId, name, created_at: now, org_id: orgId, instance_quota: 0, net_optimized: 0, balance_cents: balanceCents }).execute();
-    await tx.insertInto("projects").values({ id: projectId, account_id: accountId, name: "default", is_default: 1, created_at: now }).execute();
+    const orgId = await repo.nextAccountNumber(tx);
+    await repo.insertAccount(tx, { id: accountId, name, number: orgId, projectId, balanceCents, now });
     const key = await insertKey(tx, sealer, accountId, now, first.origin, first.publicKey && first.privateKey ? { publicKey: first.publicKey, privateKey: first.privateKey } : undefined);
     return { AccountId: accountId, AccountNumber: orgId, ProjectId: projectId, PublicKey: key.PublicKey, PrivateKey: key.PrivateKey };
   });
 }
 
 /** Resolves an account by id or name. */
-export async function findAccount(db: Executor, idOrName: string): Promise<{ id: string; name: string; status: "active" | "disabled" } | undefined> {
-  return db
-    .selectFrom("accounts")
-    .select(["id", "name", "status"])
-    .where((eb) => eb.or([eb("id", "=", idOrName), eb("name", "=", idOrName)]))
-    .executeTakeFirst();
+export async function findAccount(db: Executor, idOrName: string): Promise<repo.AccountRecord | undefined> {
+  return repo.findAccount(db, idOrName);
 }
 
 export async function createKey(db: Db, sealer: Sealer, account: string, now: number): Promise<KeyPair> {
@@ -87,20 +80,16 @@ export async function insertKey(
   pair: { publicKey: string; privateKey: string } = { publicKey: newPublicKey(), privateKey: newPrivateKey() },
 ): Promise<KeyPair> {
   const { publicKey, privateKey } = pair;
-  await db
-    .insertInto("api_keys")
-    .values({ public_key: publicKey, account_id: accountId, private_key_sealed: sealer.seal(privateKey), status: "active", created_at: now, origin })
-    .execute();
+  await repo.insertKey(db, { publicKey, accountId, privateKeySealed: sealer.seal(privateKey), origin, now });
   return { AccountId: accountId, PublicKey: publicKey, PrivateKey: privateKey };
 }
 
 export async function setKeyStatus(db: Db, publicKey: string, status: "active" | "disabled"): Promise<void> {
   if (status === "active") {
-    const owner = await db.selectFrom("api_keys as k").innerJoin("accounts as a", "a.id", "k.account_id").select(["a.name", "a.status"]).where("k.public_key", "=", publicKey).executeTakeFirst();
+    const owner = await repo.keyOwner(db, publicKey);
     if (owner?.status === "disabled") throw new AccountError(`the key's account ${owner.name} is disabled: \`ocs account enable ${owner.name}\` first`);
   }
-  const res = await db.updateTable("api_keys").set({ status }).where("public_key", "=", publicKey).executeTakeFirst();
-  if (Number(res.numUpdatedRows) !== 1) throw new AccountError(`key ${publicKey} does not exist`);
+  if (!(await repo.setKeyStatus(db, publicKey, status))) throw new AccountError(`key ${publicKey} does not exist`);
 }
 
 export interface KeyOwner {
@@ -120,21 +109,16 @@ function memo<K, V>(limit: number) {
   };
 }
 
-/** Every request's first read: prepared once. */
-const activeKey = prepared(1, (db, publicKey: string) =>
-  db.selectFrom("api_keys").select(["account_id", "private_key_sealed"]).where("public_key", "=", publicKey).where("status", "=", "active"),
-);
-
 /**
  * The active key's owner and private key, or undefined when unknown or disabled. The row is read
  * on every request, so a disabled key is refused from the next request on; only the decryption
  * is remembered (by the sealer).
  */
 export async function lookupKey(db: Executor, sealer: Sealer, publicKey: string): Promise<KeyOwner | undefined> {
-  const [row] = await rowsOf(activeKey(db, publicKey));
-  if (!row) return undefined;
+  const key = await repo.activeKeyOf(db, publicKey);
+  if (!key) return undefined;
   // The sealer remembers what it opened, by the sealed text, which changes whenever the key does.
-  return { accountId: row.account_id, privateKey: sealer.open(row.private_key_sealed) };
+  return { accountId: key.accountId, privateKey: sealer.open(key.privateKeySealed) };
 }
 
 /** Projects found, by account and the ProjectId asked for: projects never move or disappear. */
@@ -151,13 +135,11 @@ export async function resolveProject(db: Executor, accountId: string, projectId:
 }
 
 async function findProject(db: Executor, accountId: string, projectId: string | undefined): Promise<string> {
-  let q = db.selectFrom("projects").select("id").where("account_id", "=", accountId);
-  q = projectId ? q.where("id", "=", projectId) : q.where("is_default", "=", 1);
-  const row = await q.executeTakeFirst();
-  if (!row) {
+  const found = await repo.projectOf(db, accountId, projectId);
+  if (!found) {
     throw projectId
       ? new ApiError("ProjectNotExists", `project ${projectId} does not exist`)
       : new ApiError("ProjectNotExists", "the account has no default project");
   }
-  return row.id;
+  return found;
 }

@@ -14,6 +14,7 @@
 import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Sealer } from "../security/secrets.js";
+import { accountNumber, disableKeys, keyAccount, keysOf, projectOf, replaceKey } from "../store/repositories/accounts.js";
 import type { Db } from "../store/schema.js";
 import { AccountError, createAccount, findAccount, insertKey, type Credentials } from "./accounts.js";
 
@@ -44,48 +45,33 @@ export async function ensureDefaultAccount(
   const accountId = account.id;
   let keep: string;
   if (pair) {
-    const existing = await db.selectFrom("api_keys").select(["account_id"]).where("public_key", "=", pair.publicKey).executeTakeFirst();
-    if (existing && existing.account_id !== accountId) throw new AccountError("OCS_PUBLIC_KEY belongs to another account");
-    if (existing) {
-      await db
-        .updateTable("api_keys")
-        .set({ private_key_sealed: sealer.seal(pair.privateKey), status: "active", origin: "configured" })
-        .where("public_key", "=", pair.publicKey)
-        .execute();
+    const owner = await keyAccount(db, pair.publicKey);
+    if (owner !== undefined && owner !== accountId) throw new AccountError("OCS_PUBLIC_KEY belongs to another account");
+    if (owner !== undefined) {
+      await replaceKey(db, pair.publicKey, sealer.seal(pair.privateKey));
     } else {
       await insertKey(db, sealer, accountId, now, "configured", pair);
     }
     keep = pair.publicKey;
   } else {
-    const generated = await db
-      .selectFrom("api_keys")
-      .select("public_key")
-      .where("account_id", "=", accountId)
-      .where("origin", "=", "generated")
-      .where("status", "=", "active")
-      .orderBy("created_at", "desc")
-      .executeTakeFirst();
-    if (generated) keep = generated.public_key;
+    // The newest active generated key, if any.
+    const generated = (await keysOf(db, accountId)).filter((k) => k.origin === "generated" && k.status === "active").at(-1);
+    if (generated) keep = generated.publicKey;
     else if (created) keep = created.PublicKey;
     else {
       // Back from a configured pair: a new generated one (the old ones stay retired).
-      const orgId = (await db.selectFrom("accounts").select(["org_id"]).where("id", "=", accountId).executeTakeFirstOrThrow()).org_id;
-      const project = await db.selectFrom("projects").select("id").where("account_id", "=", accountId).where("is_default", "=", 1).executeTakeFirstOrThrow();
+      const orgId = await accountNumber(db, accountId);
+      const projectId = await projectOf(db, accountId, undefined);
+      if (!projectId) throw new AccountError(`account ${DEFAULT_ACCOUNT} has no default project`);
       const fresh = await insertKey(db, sealer, accountId, now, "generated");
-      created = { AccountId: accountId, AccountNumber: Number(orgId), ProjectId: project.id, PublicKey: fresh.PublicKey, PrivateKey: fresh.PrivateKey };
+      created = { AccountId: accountId, AccountNumber: orgId, ProjectId: projectId, PublicKey: fresh.PublicKey, PrivateKey: fresh.PrivateKey };
       keep = fresh.PublicKey;
     }
   }
-  const retire = await db
-    .selectFrom("api_keys")
-    .select("public_key")
-    .where("account_id", "=", accountId)
-    .where("origin", "in", ["generated", "configured"])
-    .where("status", "=", "active")
-    .where("public_key", "!=", keep)
-    .execute();
-  const retired = retire.map((r) => r.public_key);
-  if (retired.length > 0) await db.updateTable("api_keys").set({ status: "disabled" }).where("public_key", "in", retired).execute();
+  const retired = (await keysOf(db, accountId))
+    .filter((k) => (k.origin === "generated" || k.origin === "configured") && k.status === "active" && k.publicKey !== keep)
+    .map((k) => k.publicKey);
+  await disableKeys(db, retired);
   return { ...(created ? { created } : {}), retired };
 }
 

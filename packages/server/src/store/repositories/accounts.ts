@@ -1,0 +1,188 @@
+/**
+ * Accounts, their projects and their API keys (`accounts`, `projects`, `api_keys`): the one place
+ * these tables are read and written. Rows leave as records; what a key is for, how a private key
+ * is sealed and which keys the default account keeps is decided in `accounts/`.
+ */
+import { prepared, rowsOf } from "../prepared.js";
+import type { Executor, KeyOrigin } from "../schema.js";
+
+export type AccountStatus = "active" | "disabled";
+
+export interface AccountRecord {
+  id: string;
+  name: string;
+  status: AccountStatus;
+}
+
+export interface KeyRecord {
+  publicKey: string;
+  accountId: string;
+  status: AccountStatus;
+  origin: KeyOrigin;
+  createdAt: number;
+}
+
+/** An account with what an operator's list shows of it. */
+export interface AccountSummary extends AccountRecord {
+  number: number;
+  activeKeys: number;
+  instances: number;
+  createdAt: number;
+}
+
+export interface ProjectRecord {
+  id: string;
+  name: string;
+  isDefault: boolean;
+  createdAt: number;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Accounts.
+
+/** An account by id or name. */
+export async function findAccount(db: Executor, idOrName: string): Promise<AccountRecord | undefined> {
+  return db
+    .selectFrom("accounts")
+    .select(["id", "name", "status"])
+    .where((eb) => eb.or([eb("id", "=", idOrName), eb("name", "=", idOrName)]))
+    .executeTakeFirst();
+}
+
+/** Whether an account of this name exists. */
+export async function accountNamed(db: Executor, name: string): Promise<boolean> {
+  return (await db.selectFrom("accounts").select("id").where("name", "=", name).executeTakeFirst()) !== undefined;
+}
+
+/** The next account number: one past the highest (from 10001). A racing replica's duplicate is refused by the unique index. */
+export async function nextAccountNumber(db: Executor): Promise<number> {
+  const last = await db.selectFrom("accounts").select((eb) => eb.fn.max("org_id").as("n")).executeTakeFirst();
+  return Math.max(10000, Number(last?.n ?? 0)) + 1;
+}
+
+/** A new account and its default project. */
+export async function insertAccount(db: Executor, a: { id: string; name: string; number: number; projectId: string; balanceCents: number; now: number }): Promise<void> {
+  await db.insertInto("accounts").values({ id: a.id, name: a.name, created_at: a.now, org_id: a.number, instance_quota: 0, net_optimized: 0, balance_cents: a.balanceCents }).execute();
+  await db.insertInto("projects").values({ id: a.projectId, account_id: a.id, name: "default", is_default: 1, created_at: a.now }).execute();
+}
+
+/** An account's number. */
+export async function accountNumber(db: Executor, accountId: string): Promise<number> {
+  return Number((await db.selectFrom("accounts").select("org_id").where("id", "=", accountId).executeTakeFirstOrThrow()).org_id);
+}
+
+export async function setAccountStatus(db: Executor, accountId: string, status: AccountStatus): Promise<void> {
+  await db.updateTable("accounts").set({ status }).where("id", "=", accountId).execute();
+}
+
+/** Every account, in number order, with its active keys and instances counted. */
+export async function accountSummaries(db: Executor): Promise<AccountSummary[]> {
+  const rows = await db
+    .selectFrom("accounts as a")
+    .select((eb) => [
+      "a.id",
+      "a.name",
+      "a.org_id",
+      "a.status",
+      "a.created_at",
+      eb.selectFrom("api_keys as k").select((k) => k.fn.countAll().as("n")).whereRef("k.account_id", "=", "a.id").where("k.status", "=", "active").as("keys"),
+      eb.selectFrom("instances as i").select((i) => i.fn.countAll().as("n")).whereRef("i.account_id", "=", "a.id").as("instances"),
+    ])
+    .orderBy("a.org_id")
+    .execute();
+  return rows.map((r) => ({
+    id: r.id,
+    name: r.name,
+    status: r.status,
+    number: Number(r.org_id),
+    activeKeys: Number(r.keys ?? 0),
+    instances: Number(r.instances ?? 0),
+    createdAt: Number(r.created_at),
+  }));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Projects.
+
+/** The project id: the given one if it is the account's, else the account's default; undefined when there is none. */
+export async function projectOf(db: Executor, accountId: string, projectId: string | undefined): Promise<string | undefined> {
+  let q = db.selectFrom("projects").select("id").where("account_id", "=", accountId);
+  q = projectId ? q.where("id", "=", projectId) : q.where("is_default", "=", 1);
+  return (await q.executeTakeFirst())?.id;
+}
+
+/** An account's projects, oldest first. */
+export async function projectsOf(db: Executor, accountId: string): Promise<ProjectRecord[]> {
+  const rows = await db.selectFrom("projects").selectAll().where("account_id", "=", accountId).orderBy("created_at").orderBy("id").execute();
+  return rows.map((p) => ({ id: p.id, name: p.name, isDefault: Number(p.is_default) === 1, createdAt: Number(p.created_at) }));
+}
+
+/** How many instances each of an account's projects holds. */
+export async function instancesPerProject(db: Executor, accountId: string): Promise<Map<string, number>> {
+  const rows = await db
+    .selectFrom("instances")
+    .select(["project_id", (eb) => eb.fn.countAll<number>().as("n")])
+    .where("account_id", "=", accountId)
+    .groupBy("project_id")
+    .execute();
+  return new Map(rows.map((c) => [c.project_id, Number(c.n)]));
+}
+
+// ---------------------------------------------------------------------------------------------
+// API keys.
+
+export async function insertKey(db: Executor, k: { publicKey: string; accountId: string; privateKeySealed: string; origin: KeyOrigin; now: number }): Promise<void> {
+  await db
+    .insertInto("api_keys")
+    .values({ public_key: k.publicKey, account_id: k.accountId, private_key_sealed: k.privateKeySealed, status: "active", created_at: k.now, origin: k.origin })
+    .execute();
+}
+
+/** The account a key belongs to, or undefined when there is no such key. */
+export async function keyAccount(db: Executor, publicKey: string): Promise<string | undefined> {
+  return (await db.selectFrom("api_keys").select("account_id").where("public_key", "=", publicKey).executeTakeFirst())?.account_id;
+}
+
+/** The account of a key, with its name and status (to refuse enabling a key of a disabled account). */
+export async function keyOwner(db: Executor, publicKey: string): Promise<{ name: string; status: AccountStatus } | undefined> {
+  return db.selectFrom("api_keys as k").innerJoin("accounts as a", "a.id", "k.account_id").select(["a.name", "a.status"]).where("k.public_key", "=", publicKey).executeTakeFirst();
+}
+
+/** Sets a key's status; returns whether the key exists. */
+export async function setKeyStatus(db: Executor, publicKey: string, status: AccountStatus): Promise<boolean> {
+  const res = await db.updateTable("api_keys").set({ status }).where("public_key", "=", publicKey).executeTakeFirst();
+  return Number(res.numUpdatedRows) === 1;
+}
+
+/** A configured key given again: its private key, active, configured. */
+export async function replaceKey(db: Executor, publicKey: string, privateKeySealed: string): Promise<void> {
+  await db.updateTable("api_keys").set({ private_key_sealed: privateKeySealed, status: "active", origin: "configured" }).where("public_key", "=", publicKey).execute();
+}
+
+/** An account's keys, oldest first. */
+export async function keysOf(db: Executor, accountId: string): Promise<KeyRecord[]> {
+  const rows = await db
+    .selectFrom("api_keys")
+    .select(["public_key", "account_id", "status", "origin", "created_at"])
+    .where("account_id", "=", accountId)
+    .orderBy("created_at")
+    .orderBy("public_key")
+    .execute();
+  return rows.map((r) => ({ publicKey: r.public_key, accountId: r.account_id, status: r.status, origin: r.origin, createdAt: Number(r.created_at) }));
+}
+
+/** Disables keys by their public keys. */
+export async function disableKeys(db: Executor, publicKeys: readonly string[]): Promise<void> {
+  if (publicKeys.length > 0) await db.updateTable("api_keys").set({ status: "disabled" }).where("public_key", "in", [...publicKeys]).execute();
+}
+
+/** Every request's first read: prepared once. */
+const activeKey = prepared(1, (db, publicKey: string) =>
+  db.selectFrom("api_keys").select(["account_id", "private_key_sealed"]).where("public_key", "=", publicKey).where("status", "=", "active"),
+);
+
+/** The active key's account and sealed private key, or undefined when unknown or disabled. */
+export async function activeKeyOf(db: Executor, publicKey: string): Promise<{ accountId: string; privateKeySealed: string } | undefined> {
+  const [row] = await rowsOf(activeKey(db, publicKey));
+  return row ? { accountId: row.account_id, privateKeySealed: row.private_key_sealed } : undefined;
+}
