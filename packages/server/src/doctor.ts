@@ -10,12 +10,12 @@ import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { connect } from "node:net";
 import { join } from "node:path";
-import { sql } from "kysely";
 import { loadCatalog } from "./catalog/catalog.js";
 import { loadConfig, type Config } from "./config.js";
 import { sqliteFile } from "./admin.js";
 import { createSealer, parseMasterKey } from "./security/secrets.js";
-import { openStore, pendingMigrations, type Store } from "./store/db.js";
+import { openStore, pendingMigrations, ping, type Store } from "./store/db.js";
+import { anySealedKey } from "./store/repositories/accounts.js";
 import { agentHosts } from "./store/repositories/hosts.js";
 
 export interface Check {
@@ -72,7 +72,7 @@ export async function doctor(flags: Record<string, string | undefined>, env: Nod
       (async () => {
         const s = await openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
         try {
-          await sql`select 1`.execute(s.db);
+          await ping(s.db);
         } catch (error) {
           await s.close().catch(() => undefined);
           throw error;
@@ -126,7 +126,7 @@ async function masterKeyChecks(config: Config, store: Store | undefined): Promis
       if (config.databaseUrl && !config.databaseUrl.startsWith("sqlite:")) {
         return [fail(name, "none set: replicas on PostgreSQL must share one", "set OCS_MASTER_KEY (64 hex characters, the same on every replica)")];
       }
-      const stored = store ? await store.db.selectFrom("api_keys").select("public_key").limit(1).executeTakeFirst() : undefined;
+      const stored = store ? await anySealedKey(store.db) : undefined;
       if (stored) return [fail(name, `no ${file} and no OCS_MASTER_KEY, but the database holds sealed keys`, "restore master.key into the data directory, or set OCS_MASTER_KEY to the key they were sealed with")];
       return [ok(name, `none yet: the first start generates ${file}`)];
     }
@@ -136,10 +136,10 @@ async function masterKeyChecks(config: Config, store: Store | undefined): Promis
   if (config.databaseUrl && !config.databaseUrl.startsWith("sqlite:") && !config.masterKey) {
     return [fail(name, `only ${file}: replicas on PostgreSQL must share one key`, "set OCS_MASTER_KEY, the same on every replica")];
   }
-  const sealed = store ? await store.db.selectFrom("api_keys").select("private_key_sealed").limit(1).executeTakeFirst() : undefined;
+  const sealed = store ? await anySealedKey(store.db) : undefined;
   if (sealed) {
     try {
-      createSealer(key).open(sealed.private_key_sealed);
+      createSealer(key).open(sealed);
     } catch {
       return [fail(name, `the key from ${from} does not open the keys stored in the database`, "use the master key the database was sealed with (OCS_MASTER_KEY, or the data directory's master.key)")];
     }

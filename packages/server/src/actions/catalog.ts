@@ -7,6 +7,7 @@ import { commonErrors } from "@opencompshare/protocol";
 import type { GpuType } from "../catalog/schema.js";
 import { rank } from "../domain/placement.js";
 import { checkDisks, checkImageSupports, checkPlatform, offeredType } from "./create.js";
+import { accountLimits } from "../store/repositories/accounts.js";
 import { requireUsableImage } from "./image-lookup.js";
 import type { ActionsOf, HandlerMap, RequestContext } from "./registry.js";
 
@@ -119,8 +120,7 @@ export const catalogHandlers: HandlerMap<ActionsOf<"catalog">> = {
 
   async CheckCompShareNetOptimizer(ctx, req) {
     const { db, catalog } = ctx.services;
-    const row = await db.selectFrom("accounts").select("net_optimized").where("id", "=", ctx.caller.accountId).executeTakeFirst();
-    const on = Number(row?.net_optimized ?? 0) === 1;
+    const on = (await accountLimits(db, ctx.caller.accountId))?.netOptimized ?? false;
     const regions = Object.keys(catalog.regions).filter((r) => req.Region === undefined || r === req.Region);
     return { Optimized: on, Info: regions.map((Region) => ({ Region, Optimized: on })) };
   },

@@ -12,7 +12,9 @@ import { checkSize } from "../catalog/sizes.js";
 import type { GpuType } from "../catalog/schema.js";
 import type { MachineSpec } from "../drivers/driver.js";
 import type { CreateParams } from "../operations/procedures/index.js";
-import { newDiskId, nextDevice, type StoredDisk } from "../store/repositories/disks.js";
+import { accountLimits } from "../store/repositories/accounts.js";
+import { insertDisk, newDiskId, nextDevice, type StoredDisk } from "../store/repositories/disks.js";
+import { countInstancesOf } from "../store/repositories/instances.js";
 import type { ImageRow, InstanceRow } from "../store/schema.js";
 import { requireUsableImage } from "./image-lookup.js";
 import type { RequestContext } from "./registry.js";
@@ -96,11 +98,10 @@ export async function createInstances(ctx: RequestContext, req: CreateRequest): 
       const image = await requireUsableImage(tx, req.CompShareImageId, ctx.caller);
       checkImageSupports(image, type.name);
       checkDisks(type, disks, image);
-      const account = await tx.selectFrom("accounts").select("instance_quota").where("id", "=", ctx.caller.accountId).executeTakeFirstOrThrow();
-      const have = await tx.selectFrom("instances").select((eb) => eb.fn.countAll<number>().as("n")).where("account_id", "=", ctx.caller.accountId).executeTakeFirstOrThrow();
-      const quota = Number(account.instance_quota) || ctx.services.limits.instanceQuota;
-      if (Number(have.n) + count > quota) {
-        throw new ApiError("QuotaExceeded", `the account has ${Number(have.n)} instances and may have ${quota}; ${count} more do not fit`);
+      const quota = (await accountLimits(tx, ctx.caller.accountId))?.instanceQuota || ctx.services.limits.instanceQuota;
+      const have = await countInstancesOf(tx, ctx.caller.accountId);
+      if (have + count > quota) {
+        throw new ApiError("QuotaExceeded", `the account has ${have} instances and may have ${quota}; ${count} more do not fit`);
       }
       const boot = disks.find((d) => d.IsBoot) as (typeof disks)[number];
       const dataDisks = disks.filter((d) => !d.IsBoot);
@@ -129,9 +130,7 @@ export async function createInstances(ctx: RequestContext, req: CreateRequest): 
           const diskId = newDiskId();
           const device = nextDevice(stored.filter((s) => !s.IsBoot).map((s) => ({ device: s.Device ?? "" })));
           stored.push({ DiskId: diskId, IsBoot: false, Size: d.Size, Type: d.Type, Name: `data-${stored.length}`, Device: device });
-          await tx
-            .insertInto("disks")
-            .values({
+          await insertDisk(tx, {
               id: diskId,
               account_id: ctx.caller.accountId,
               project_id: ctx.caller.projectId,
@@ -150,8 +149,7 @@ export async function createInstances(ctx: RequestContext, req: CreateRequest): 
               expire_time: expiryOf(chargeType, quantity, now),
               created_at: now,
               updated_at: now,
-            })
-            .execute();
+            });
         }
         const row: InstanceRow = {
           id,

@@ -9,7 +9,7 @@ import { ApiError, commonErrors } from "@opencompshare/protocol";
 import { diskUnitPrice, expiryOf, PREPAID, cents, remainingShare } from "../catalog/pricing.js";
 import type { DetachedDiskParams, DiskParams } from "../operations/procedures/index.js";
 import { runOnResource } from "../operations/resources.js";
-import { casDisk, disksOf, findOwnedDisk, newDiskId, nextDevice, type StoredDisk } from "../store/repositories/disks.js";
+import { casDisk, disksOf, findOwnedDisk, insertDisk, listDisks, newDiskId, nextDevice, type StoredDisk } from "../store/repositories/disks.js";
 import type { DiskRow, Executor, InstanceRow } from "../store/schema.js";
 import { acceptDiskResize, ownedOrNotFound, pageOf } from "./instances.js";
 import type { ActionsOf, HandlerMap, RequestContext } from "./registry.js";
@@ -87,9 +87,7 @@ export const diskHandlers: HandlerMap<ActionsOf<"disks">> = {
         checkDiskTypeFor(inst, diskType, "DiskType");
         if (inst.zone !== req.Zone) throw commonErrors.invalidParam("Zone", `instance ${inst.id} is in ${inst.zone}`);
         const periods = PREPAID.has(chargeType) ? quantity : 0;
-        await tx
-          .insertInto("disks")
-          .values({
+        await insertDisk(tx, {
             id: diskId,
             account_id: ctx.caller.accountId,
             project_id: ctx.caller.projectId,
@@ -108,8 +106,7 @@ export const diskHandlers: HandlerMap<ActionsOf<"disks">> = {
             expire_time: expiryOf(chargeType, quantity, now),
             created_at: now,
             updated_at: now,
-          })
-          .execute();
+          });
       },
     });
     return { UDiskId: diskId };
@@ -223,15 +220,15 @@ export const diskHandlers: HandlerMap<ActionsOf<"disks">> = {
   async DescribeCompshareDisk(ctx, req) {
     const { db, catalog } = ctx.services;
     const { offset, limit } = pageOf(req.Offset, req.Limit ?? 100);
-    let q = db.selectFrom("disks").where("project_id", "=", ctx.caller.projectId).where("status", "!=", "Deleted");
-    if (req.Zone) q = q.where("zone", "=", req.Zone);
-    else if (req.Region) q = q.where("zone", "in", catalog.regions[req.Region] ?? [""]);
-    if (req.HostId) q = q.where("instance_id", "=", req.HostId);
-    if (req.UDiskId) q = q.where("id", "=", req.UDiskId);
-    const [rows, count] = await Promise.all([
-      q.selectAll().orderBy("created_at", "desc").orderBy("id").offset(offset).limit(limit).execute(),
-      q.select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow(),
-    ]);
-    return { TotalCount: Number(count.n), DiskSet: rows.map((d) => toDiskModel(d, catalog.regionOf(d.zone) ?? "")) };
+    const zones = req.Zone ? [req.Zone] : req.Region ? (catalog.regions[req.Region] ?? []) : undefined;
+    const { rows, total } = await listDisks(db, {
+      projectId: ctx.caller.projectId,
+      ...(zones ? { zones } : {}),
+      ...(req.HostId ? { instanceId: req.HostId } : {}),
+      ...(req.UDiskId ? { diskId: req.UDiskId } : {}),
+      offset,
+      limit,
+    });
+    return { TotalCount: total, DiskSet: rows.map((d) => toDiskModel(d, catalog.regionOf(d.zone) ?? "")) };
   },
 };

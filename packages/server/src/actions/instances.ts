@@ -2,11 +2,11 @@
 import { ApiError, commonErrors, State } from "@opencompshare/protocol";
 import { checkSize } from "../catalog/sizes.js";
 import type { MachineSpec } from "../drivers/driver.js";
-import { sql } from "kysely";
 import { NO_GPU_SPEC, noGpuRefusal, noGpuTaken, requestedNoGpu } from "../domain/no-gpu.js";
 import type { ReinstallParams, ResetPasswordParams, ResizeParams, StartParams, TerminateParams, DiskParams } from "../operations/procedures/index.js";
-import { disksOf, findOwnedDisk, machineDisks, type StoredDisk } from "../store/repositories/disks.js";
-import { casInstance, findOwnedInstance, listInstances } from "../store/repositories/instances.js";
+import { beginAttachedResize, disksOf, findOwnedDisk, machineDisks, type StoredDisk } from "../store/repositories/disks.js";
+import { lockAccount } from "../store/repositories/accounts.js";
+import { casInstance, findOwnedInstance, listInstances, noGpuSlotHolder } from "../store/repositories/instances.js";
 import type { Executor, InstanceRow, Tx } from "../store/schema.js";
 import { checkImageSupports, createInstances } from "./create.js";
 import { imagesById, requireUsableImage } from "./image-lookup.js";
@@ -86,11 +86,9 @@ async function startInstance(ctx: RequestContext, req: { UHostId: string; Withou
  * first, so concurrent starts of one account queue here; the unique index is the backstop.
  */
 async function takeNoGpuSlot(tx: Tx, inst: InstanceRow): Promise<void> {
-  await tx.updateTable("accounts").set({ balance_cents: sql`balance_cents` }).where("id", "=", inst.account_id).execute();
-  // A stopped instance holds no slot, however it came to stop.
-  await tx.updateTable("instances").set({ no_gpu_slot: null }).where("no_gpu_slot", "=", inst.account_id).where("state", "=", State.Stopped).execute();
-  const holder = await tx.selectFrom("instances").select("id").where("no_gpu_slot", "=", inst.account_id).where("id", "!=", inst.id).executeTakeFirst();
-  if (holder) throw noGpuTaken(inst.id, holder.id);
+  await lockAccount(tx, inst.account_id);
+  const holder = await noGpuSlotHolder(tx, inst.account_id, inst.id);
+  if (holder) throw noGpuTaken(inst.id, holder);
 }
 
 /** The machine of an instance in no-GPU mode: its disks and image, 1 CPU, 4 GB, no GPUs. */
@@ -299,7 +297,7 @@ export async function acceptDiskResize(ctx: RequestContext, instanceId: string, 
       if (!disk || disk.instance_id !== instanceId) throw new ApiError("DiskNotFound", `disk ${diskId} is not attached to instance ${instanceId}`);
       if (sizeGb <= Number(disk.size_gb)) throw commonErrors.invalidParam("Size", `disks only grow: ${disk.id} has ${Number(disk.size_gb)} GB`);
       if (disk.status !== "InUse") throw new ApiError("DiskNotAvailable", `disk ${disk.id} is ${disk.status}`);
-      await tx.updateTable("disks").set({ status: "Resizing", op_id: opId, updated_at: now }).where("id", "=", disk.id).where("status", "=", "InUse").execute();
+      await beginAttachedResize(tx, disk.id, opId, now);
     },
   });
 }

@@ -10,6 +10,7 @@
  */
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import type { Sealer } from "../security/secrets.js";
+import { deleteSession, insertSession, liveSession, markNonceUsed } from "../store/repositories/console-sessions.js";
 import type { Db } from "../store/schema.js";
 
 export const NONCE_TTL_S = 120;
@@ -45,13 +46,7 @@ export async function useNonce(db: Db, sealer: Sealer, nonce: string, nowMs: num
   if (!sameText(parts[2]!, sealer.mac("console nonce", body))) return false;
   const expiresAt = Number(parts[0]) * 1000;
   if (expiresAt <= nowMs) return false;
-  await db.deleteFrom("console_nonces_used").where("expires_at", "<=", nowMs).execute();
-  const inserted = await db
-    .insertInto("console_nonces_used")
-    .values({ nonce, expires_at: expiresAt })
-    .onConflict((c) => c.column("nonce").doNothing())
-    .executeTakeFirst();
-  return Number(inserted.numInsertedOrUpdatedRows ?? 0) === 1;
+  return markNonceUsed(db, nonce, expiresAt, nowMs);
 }
 
 const csrfOf = (sealer: Sealer, tokenHash: string): string => sealer.mac("console csrf", tokenHash);
@@ -61,11 +56,7 @@ export async function openSession(db: Db, sealer: Sealer, accountId: string, pub
   const token = randomBytes(32).toString("base64url");
   const tokenHash = hashToken(token);
   const expiresAt = nowMs + SESSION_TTL_MS;
-  await db.deleteFrom("console_sessions").where("expires_at", "<=", nowMs).execute();
-  await db
-    .insertInto("console_sessions")
-    .values({ token_hash: tokenHash, account_id: accountId, public_key: publicKey, created_at: nowMs, expires_at: expiresAt })
-    .execute();
+  await insertSession(db, { tokenHash, accountId, publicKey, nowMs, expiresAt });
   return { token, session: { accountId, publicKey, tokenHash, csrfToken: csrfOf(sealer, tokenHash), expiresAt } };
 }
 
@@ -77,16 +68,9 @@ export async function findSession(db: Db, sealer: Sealer, token: string, nowMs: 
 }
 
 export async function sessionByHash(db: Db, sealer: Sealer, tokenHash: string, nowMs: number): Promise<Session | undefined> {
-  const row = await db
-    .selectFrom("console_sessions as s")
-    .innerJoin("api_keys as k", "k.public_key", "s.public_key")
-    .select(["s.account_id", "s.public_key", "s.expires_at"])
-    .where("s.token_hash", "=", tokenHash)
-    .where("s.expires_at", ">", nowMs)
-    .where("k.status", "=", "active")
-    .executeTakeFirst();
-  if (!row) return undefined;
-  return { accountId: row.account_id, publicKey: row.public_key, tokenHash, csrfToken: csrfOf(sealer, tokenHash), expiresAt: Number(row.expires_at) };
+  const found = await liveSession(db, tokenHash, nowMs);
+  if (!found) return undefined;
+  return { ...found, tokenHash, csrfToken: csrfOf(sealer, tokenHash) };
 }
 
 export function csrfMatches(session: Session, header: string | undefined): boolean {
@@ -94,5 +78,5 @@ export function csrfMatches(session: Session, header: string | undefined): boole
 }
 
 export async function endSession(db: Db, tokenHash: string): Promise<void> {
-  await db.deleteFrom("console_sessions").where("token_hash", "=", tokenHash).execute();
+  await deleteSession(db, tokenHash);
 }

@@ -4,7 +4,7 @@
  * same migrations run on both.
  */
 import { join } from "node:path";
-import { Migrator } from "kysely";
+import { Migrator, sql } from "kysely";
 import { migrationProvider } from "./migrations/index.js";
 import type { Db } from "./schema.js";
 
@@ -65,6 +65,11 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
     return openPostgres(url);
   }
   throw new Error("OCS_DATABASE_URL must start with postgres:// (or sqlite:/path/to/file.db)");
+}
+
+/** One round trip to the database: it answers, or this throws. */
+export async function ping(db: Db): Promise<void> {
+  await sql`select 1`.execute(db);
 }
 
 /** Applies every pending migration; throws with the failing migration's error. */

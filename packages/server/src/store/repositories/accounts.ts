@@ -3,6 +3,7 @@
  * these tables are read and written. Rows leave as records; what a key is for, how a private key
  * is sealed and which keys the default account keeps is decided in `accounts/`.
  */
+import { sql } from "kysely";
 import { prepared, rowsOf } from "../prepared.js";
 import type { Executor, KeyOrigin } from "../schema.js";
 
@@ -185,4 +186,20 @@ const activeKey = prepared(1, (db, publicKey: string) =>
 export async function activeKeyOf(db: Executor, publicKey: string): Promise<{ accountId: string; privateKeySealed: string } | undefined> {
   const [row] = await rowsOf(activeKey(db, publicKey));
   return row ? { accountId: row.account_id, privateKeySealed: row.private_key_sealed } : undefined;
+}
+
+/** Any one stored key's sealed private key (the doctor checks the master key opens it), or undefined when none is stored. */
+export async function anySealedKey(db: Executor): Promise<string | undefined> {
+  return (await db.selectFrom("api_keys").select("private_key_sealed").limit(1).executeTakeFirst())?.private_key_sealed;
+}
+
+/** Takes the account's row lock until the transaction ends (PostgreSQL; SQLite's writer is alone anyway): a no-op write. */
+export async function lockAccount(tx: Executor, accountId: string): Promise<void> {
+  await tx.updateTable("accounts").set({ balance_cents: sql`balance_cents` }).where("id", "=", accountId).execute();
+}
+
+/** The account's own instance quota (0: the configured default) and its network option. */
+export async function accountLimits(db: Executor, accountId: string): Promise<{ instanceQuota: number; netOptimized: boolean } | undefined> {
+  const row = await db.selectFrom("accounts").select(["instance_quota", "net_optimized"]).where("id", "=", accountId).executeTakeFirst();
+  return row ? { instanceQuota: Number(row.instance_quota), netOptimized: Number(row.net_optimized) === 1 } : undefined;
 }

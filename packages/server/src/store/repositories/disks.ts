@@ -1,7 +1,8 @@
 /** Data disk rows: lookups scoped to their owner, the disks of an instance, and compare-and-set status writes. */
 import { randomBytes } from "node:crypto";
 import type { MachineDisk } from "@opencompshare/protocol";
-import type { DiskRow, Executor } from "../schema.js";
+import type { Insertable } from "kysely";
+import type { DiskRow, DisksTable, Executor } from "../schema.js";
 
 export const newDiskId = (): string => `bsi-${randomBytes(6).toString("hex")}`;
 
@@ -69,4 +70,36 @@ export async function syncInstanceDisks(db: Executor, instanceId: string): Promi
     Device: d.device,
   }));
   await db.updateTable("instances").set({ disks: JSON.stringify([...boot, ...data]) }).where("id", "=", instanceId).execute();
+}
+
+export async function insertDisk(db: Executor, row: Insertable<DisksTable>): Promise<void> {
+  await db.insertInto("disks").values(row).execute();
+}
+
+/** What DescribeCompshareDisk filters on: the project, and optionally zones, an instance, a disk. */
+export interface DiskQuery {
+  projectId: string;
+  zones?: readonly string[];
+  instanceId?: string;
+  diskId?: string;
+  offset: number;
+  limit: number;
+}
+
+/** A page of a project's disks (deleted ones left out), newest first, and how many there are in all. */
+export async function listDisks(db: Executor, q: DiskQuery): Promise<{ rows: DiskRow[]; total: number }> {
+  let query = db.selectFrom("disks").where("project_id", "=", q.projectId).where("status", "!=", "Deleted");
+  if (q.zones) query = query.where("zone", "in", q.zones.length > 0 ? [...q.zones] : [""]);
+  if (q.instanceId) query = query.where("instance_id", "=", q.instanceId);
+  if (q.diskId) query = query.where("id", "=", q.diskId);
+  const [rows, count] = await Promise.all([
+    query.selectAll().orderBy("created_at", "desc").orderBy("id").offset(q.offset).limit(q.limit).execute(),
+    query.select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow(),
+  ]);
+  return { rows, total: Number(count.n) };
+}
+
+/** Starts the resize of an attached disk: InUse → Resizing under operation `opId`, by compare-and-set. */
+export async function beginAttachedResize(tx: Executor, id: string, opId: string, now: number): Promise<void> {
+  await tx.updateTable("disks").set({ status: "Resizing", op_id: opId, updated_at: now }).where("id", "=", id).where("status", "=", "InUse").execute();
 }

@@ -1,4 +1,5 @@
 /** Instance rows: lookups scoped to their owner, listing, and compare-and-set state writes. */
+import { State } from "@opencompshare/protocol";
 import type { Executor, InstanceRow } from "../schema.js";
 import { prepared, rowsOf } from "../prepared.js";
 import { appendEvent, inTransaction } from "./events.js";
@@ -154,4 +155,18 @@ export async function anyInstanceOn(db: Executor, hostId: string): Promise<boole
 /** The GPU usage an instance shows (Describe's GpuInfo), as its host last reported it. */
 export async function setMonitor(db: Executor, id: string, monitor: object): Promise<void> {
   await db.updateTable("instances").set({ monitor: JSON.stringify(monitor) }).where("id", "=", id).execute();
+}
+
+/** How many instances an account has. */
+export async function countInstancesOf(db: Executor, accountId: string): Promise<number> {
+  return Number((await db.selectFrom("instances").select((eb) => eb.fn.countAll<number>().as("n")).where("account_id", "=", accountId).executeTakeFirstOrThrow()).n);
+}
+
+/**
+ * The account's one instance in no-GPU mode other than `exceptId`, if any. Stopped instances
+ * first give their slot back: a stopped instance holds none, however it came to stop.
+ */
+export async function noGpuSlotHolder(tx: Executor, accountId: string, exceptId: string): Promise<string | undefined> {
+  await tx.updateTable("instances").set({ no_gpu_slot: null }).where("no_gpu_slot", "=", accountId).where("state", "=", State.Stopped).execute();
+  return (await tx.selectFrom("instances").select("id").where("no_gpu_slot", "=", accountId).where("id", "!=", exceptId).executeTakeFirst())?.id;
 }
