@@ -9,6 +9,8 @@
  * host is the only thing said per method, below.
  */
 import { MACHINE_CONTRACT, machineProxy, type ImageProgress, type MachineMethod, type MachineStatus } from "@opencompshare/protocol";
+import { hostOfDisk } from "../../store/repositories/disks.js";
+import { hostOfInstance as instanceHost } from "../../store/repositories/instances.js";
 import type { Db } from "../../store/schema.js";
 import { DriverError, StaleEpoch, type Driver, type DriverCall } from "../driver.js";
 import type { CommandQueue } from "./queue.js";
@@ -38,8 +40,7 @@ interface Route {
 /** The driver over the hosts' command queues: every method of the machine contract, through one `send`. */
 export function agentDriver(db: Db, queue: CommandQueue): Driver {
   /** The host an instance was placed on. Placement never moves an instance, so this never goes stale. */
-  const hostOfInstance = async (id: string): Promise<string | null> =>
-    (await db.selectFrom("instances").select("host_id").where("id", "=", id).executeTakeFirst())?.host_id ?? null;
+  const hostOfInstance = (id: string): Promise<string | null> => instanceHost(db, id);
 
   /**
    * Where an image's files are, or, while it is being made, the host of the instance it is made
@@ -62,8 +63,8 @@ export function agentDriver(db: Db, queue: CommandQueue): Driver {
         return hostId ? { hostId, instanceId: target } : null;
       }
       case "disk": {
-        const row = await db.selectFrom("disks").select("host_id").where("id", "=", target).executeTakeFirst();
-        return row?.host_id ? { hostId: row.host_id, instanceId: null } : null;
+        const hostId = await hostOfDisk(db, target);
+        return hostId ? { hostId, instanceId: null } : null;
       }
       case "image":
         return hostOfImage(method, target);

@@ -14,8 +14,9 @@ import { EventEmitter } from "node:events";
 import { randomUUID } from "node:crypto";
 import type { CommandReport, MachineMethod, HostCommand } from "@opencompshare/protocol";
 import type { Clock } from "../../clock.js";
-import type { Db } from "../../store/schema.js";
 import type { Sealer } from "../../security/secrets.js";
+import { cancelCommand, commandState, commandsToRun, insertCommand, markDelivered, pruneCommands, recordReport } from "../../store/repositories/host-commands.js";
+import type { Db } from "../../store/schema.js";
 
 export interface Enqueue {
   hostId: string;
@@ -46,27 +47,7 @@ export class CommandQueue {
 
   async enqueue(e: Enqueue): Promise<string> {
     const id = `cmd-${randomUUID()}`;
-    await this.db
-      .insertInto("host_commands")
-      .values({
-        id,
-        host_id: e.hostId,
-        instance_id: e.instanceId,
-        operation_id: e.operationId,
-        epoch: e.epoch,
-        method: e.method,
-        args: this.sealer.seal(JSON.stringify(e.args)),
-        status: "pending",
-        result: null,
-        error_kind: null,
-        error_message: null,
-        progress: null,
-        deliveries: 0,
-        created_at: this.clock.now(),
-        delivered_at: null,
-        done_at: null,
-      })
-      .execute();
+    await insertCommand(this.db, { ...e, id, argsSealed: this.sealer.seal(JSON.stringify(e.args)), now: this.clock.now() });
     this.events.emit(`host:${e.hostId}`);
     return id;
   }
@@ -78,19 +59,19 @@ export class CommandQueue {
   async wait(id: string, signal: AbortSignal, onProgress?: (p: unknown) => Promise<void>): Promise<Outcome> {
     let seenProgress: string | null = null;
     for (let i = 0; ; i++) {
-      const row = await this.db.selectFrom("host_commands").select(["status", "result", "error_kind", "error_message", "progress"]).where("id", "=", id).executeTakeFirst();
-      if (!row) return { status: "cancelled" };
-      if (row.progress !== null && row.progress !== seenProgress) {
-        seenProgress = row.progress;
-        if (onProgress) await onProgress(JSON.parse(row.progress));
+      const state = await commandState(this.db, id);
+      if (!state) return { status: "cancelled" };
+      if (state.progress && state.progress.text !== seenProgress) {
+        seenProgress = state.progress.text;
+        if (onProgress) await onProgress(state.progress.value);
       }
-      if (row.status === "done") return { status: "done", value: row.result === null ? undefined : JSON.parse(row.result) };
-      if (row.status === "failed") return { status: "failed", kind: row.error_kind ?? "refused", message: row.error_message ?? "" };
-      if (row.status === "cancelled") return { status: "cancelled" };
+      if (state.status === "done") return { status: "done", value: state.value };
+      if (state.status === "failed") return { status: "failed", kind: state.kind, message: state.message };
+      if (state.status === "cancelled") return { status: "cancelled" };
       try {
         await this.sleepUntil(`done:${id}`, POLL_BACKOFF_MS[Math.min(i, POLL_BACKOFF_MS.length - 1)] as number, signal);
       } catch (error) {
-        await this.db.updateTable("host_commands").set({ status: "cancelled", done_at: this.clock.now() }).where("id", "=", id).where("status", "in", ["pending", "delivered"]).execute();
+        await cancelCommand(this.db, id, this.clock.now());
         throw error;
       }
     }
@@ -103,31 +84,10 @@ export class CommandQueue {
   async poll(hostId: string, running: readonly string[], waitMs: number, signal: AbortSignal): Promise<HostCommand[]> {
     const until = this.clock.now() + waitMs;
     for (let i = 0; ; i++) {
-      let q = this.db
-        .selectFrom("host_commands")
-        .select(["id", "method", "instance_id", "operation_id", "epoch", "args"])
-        .where("host_id", "=", hostId)
-        .where("status", "in", ["pending", "delivered"])
-        .orderBy("created_at")
-        .limit(64);
-      if (running.length > 0) q = q.where("id", "not in", [...running]);
-      const rows = await q.execute();
+      const rows = await commandsToRun(this.db, hostId, running, 64);
       if (rows.length > 0) {
-        const ids = rows.map((r) => r.id);
-        await this.db
-          .updateTable("host_commands")
-          .set((eb) => ({ status: "delivered", delivered_at: this.clock.now(), deliveries: eb("deliveries", "+", 1) }))
-          .where("id", "in", ids)
-          .where("status", "in", ["pending", "delivered"])
-          .execute();
-        return rows.map((r) => ({
-          id: r.id,
-          method: r.method as MachineMethod,
-          instanceId: r.instance_id,
-          operationId: r.operation_id,
-          epoch: Number(r.epoch),
-          args: JSON.parse(this.sealer.open(r.args)) as unknown[],
-        }));
+        await markDelivered(this.db, rows.map((r) => r.id), this.clock.now());
+        return rows.map(({ argsSealed, ...r }) => ({ ...r, args: JSON.parse(this.sealer.open(argsSealed)) as unknown[] }));
       }
       const left = until - this.clock.now();
       if (left <= 0 || signal.aborted) return [];
@@ -144,19 +104,14 @@ export class CommandQueue {
    * has not ended. Returns whether the report was taken (false: stale, cancelled or unknown).
    */
   async report(hostId: string, r: CommandReport): Promise<boolean> {
-    const base = this.db.updateTable("host_commands").where("id", "=", r.id).where("host_id", "=", hostId).where("epoch", "=", r.epoch).where("status", "in", ["pending", "delivered"]);
-    let res;
-    if ("progress" in r) res = await base.set({ progress: JSON.stringify(r.progress ?? null) }).executeTakeFirst();
-    else if (r.ok) res = await base.set({ status: "done", result: JSON.stringify(r.value ?? null), done_at: this.clock.now() }).executeTakeFirst();
-    else res = await base.set({ status: "failed", error_kind: r.error.kind, error_message: r.error.message, done_at: this.clock.now() }).executeTakeFirst();
-    const taken = Number(res.numUpdatedRows) === 1;
+    const taken = await recordReport(this.db, hostId, r, this.clock.now());
     if (taken) this.events.emit(`done:${r.id}`);
     return taken;
   }
 
   /** Ended commands older than `ms` leave the queue (their effect is in the operation records). */
   async prune(ms: number): Promise<void> {
-    await this.db.deleteFrom("host_commands").where("status", "in", ["done", "failed", "cancelled"]).where("done_at", "<", this.clock.now() - ms).execute();
+    await pruneCommands(this.db, this.clock.now() - ms);
   }
 
   /** Sleeps `ms` of clock time, or less when `event` fires on this replica. */

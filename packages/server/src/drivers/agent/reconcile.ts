@@ -9,7 +9,7 @@
  * operation's result.
  */
 import { State, type MachineReport } from "@opencompshare/protocol";
-import { casInstance } from "../../store/repositories/instances.js";
+import { casInstance, settledOn } from "../../store/repositories/instances.js";
 import type { Executor } from "../../store/schema.js";
 
 /** How long an instance's record must be unchanged before a heartbeat may correct it. */
@@ -24,29 +24,7 @@ export interface Drift {
 export async function reconcileMachines(tx: Executor, hostId: string, machines: readonly MachineReport[], now: number): Promise<Drift[]> {
   const power = new Map(machines.map((m) => [m.id, m.power]));
   if (power.size === 0) return [];
-  const rows = await tx
-    .selectFrom("instances")
-    .select(["id", "state"])
-    .where("host_id", "=", hostId)
-    .where("state", "in", [State.Running, State.Stopped])
-    .where("task", "is", null)
-    .where("recycling", "=", 0)
-    .where("updated_at", "<", now - STABLE_MS)
-    .where("id", "in", [...power.keys()])
-    .where((eb) =>
-      eb.not(
-        eb.exists(
-          eb
-            .selectFrom("instance_locks")
-            .select("instance_locks.instance_id")
-            .whereRef("instance_locks.instance_id", "=", "instances.id")
-            .where("instance_locks.holder_op_id", "is not", null)
-            .where("instance_locks.expires_at", ">", now),
-        ),
-      ),
-    )
-    .where((eb) => eb.not(eb.exists(eb.selectFrom("operations").select("operations.id").whereRef("operations.instance_id", "=", "instances.id").where("operations.status", "=", "running"))))
-    .execute();
+  const rows = await settledOn(tx, hostId, [...power.keys()], now - STABLE_MS, now);
   const drifts: Drift[] = [];
   for (const row of rows) {
     const p = power.get(row.id);

@@ -103,3 +103,8 @@ export async function listDisks(db: Executor, q: DiskQuery): Promise<{ rows: Dis
 export async function beginAttachedResize(tx: Executor, id: string, opId: string, now: number): Promise<void> {
   await tx.updateTable("disks").set({ status: "Resizing", op_id: opId, updated_at: now }).where("id", "=", id).where("status", "=", "InUse").execute();
 }
+
+/** The host a disk's file is on, or null. */
+export async function hostOfDisk(db: Executor, id: string): Promise<string | null> {
+  return (await db.selectFrom("disks").select("host_id").where("id", "=", id).executeTakeFirst())?.host_id ?? null;
+}

@@ -170,3 +170,39 @@ export async function noGpuSlotHolder(tx: Executor, accountId: string, exceptId:
   await tx.updateTable("instances").set({ no_gpu_slot: null }).where("no_gpu_slot", "=", accountId).where("state", "=", State.Stopped).execute();
   return (await tx.selectFrom("instances").select("id").where("no_gpu_slot", "=", accountId).where("id", "!=", exceptId).executeTakeFirst())?.id;
 }
+
+/**
+ * Of the instances `ids` on host `hostId`, those settled for `stableSince`: Running or Stopped,
+ * no background task, not being reclaimed, unchanged since then, no live lock and no running
+ * operation. A host's report may correct these, and only these.
+ */
+export async function settledOn(db: Executor, hostId: string, ids: readonly string[], stableSince: number, now: number): Promise<Array<{ id: string; state: string }>> {
+  return db
+    .selectFrom("instances")
+    .select(["id", "state"])
+    .where("host_id", "=", hostId)
+    .where("state", "in", [State.Running, State.Stopped])
+    .where("task", "is", null)
+    .where("recycling", "=", 0)
+    .where("updated_at", "<", stableSince)
+    .where("id", "in", [...ids])
+    .where((eb) =>
+      eb.not(
+        eb.exists(
+          eb
+            .selectFrom("instance_locks")
+            .select("instance_locks.instance_id")
+            .whereRef("instance_locks.instance_id", "=", "instances.id")
+            .where("instance_locks.holder_op_id", "is not", null)
+            .where("instance_locks.expires_at", ">", now),
+        ),
+      ),
+    )
+    .where((eb) => eb.not(eb.exists(eb.selectFrom("operations").select("operations.id").whereRef("operations.instance_id", "=", "instances.id").where("operations.status", "=", "running"))))
+    .execute();
+}
+
+/** The host an instance was placed on, or null (never placed). */
+export async function hostOfInstance(db: Executor, id: string): Promise<string | null> {
+  return (await db.selectFrom("instances").select("host_id").where("id", "=", id).executeTakeFirst())?.host_id ?? null;
+}
