@@ -1,6 +1,7 @@
 /** Handler of our extension: the operation records of an instance. */
 import { ApiError } from "@opencompshare/protocol";
-import { listOperations, toOperationModel } from "../operations/records.js";
+import { toOperationModel } from "../operations/records.js";
+import { listOperations } from "../store/repositories/operations.js";
 import { findOwnedInstance } from "../store/repositories/instances.js";
 import type { ActionsOf, HandlerMap } from "./registry.js";
 import { ownedOrNotFound, pageOf } from "./instances.js";

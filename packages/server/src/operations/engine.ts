@@ -12,7 +12,7 @@ import { casInstance, guardFields, guardSnapshot, type GuardInstance } from "../
 import type { Executor, InstanceRow, OperationRow, OperationSource, Tx } from "../store/schema.js";
 import type { RunnerDeps } from "./context.js";
 import { acquireLock, createLock, heldLock } from "./lock.js";
-import { insertOperation } from "./records.js";
+import { insertOperation } from "../store/repositories/operations.js";
 import type { Runner } from "./runner.js";
 import type { OperationAction } from "./procedures/index.js";
 

@@ -12,7 +12,7 @@
 import type { Tx } from "../store/schema.js";
 import { newOperationId, newOperationRow, type Caller, type Engine } from "./engine.js";
 import type { OperationAction } from "./procedures/index.js";
-import { insertOperation } from "./records.js";
+import { insertOperation } from "../store/repositories/operations.js";
 
 export interface ResourceOperation {
   action: OperationAction;
