@@ -8,7 +8,7 @@ import { randomUUID } from "node:crypto";
 import { ApiError, RULES, type MutatingAction } from "@opencompshare/protocol";
 import { check, lockHeldError } from "../domain/guard.js";
 import { appendEvent } from "../store/repositories/events.js";
-import { casInstance, guardFields, guardSnapshot, type GuardInstance } from "../store/repositories/instances.js";
+import { casInstance, guardFields, guardSnapshot, insertInstance, type GuardInstance } from "../store/repositories/instances.js";
 import type { Executor, InstanceRow, OperationRow, OperationSource, Tx } from "../store/schema.js";
 import type { RunnerDeps } from "./context.js";
 import { acquireLock, createLock, heldLock } from "./lock.js";
@@ -207,7 +207,7 @@ export class Engine {
       const built = await input.build(tx, now);
       const ops: OperationRow[] = [];
       for (const { row, params } of built) {
-        await tx.insertInto("instances").values(row).execute();
+        await insertInstance(tx, row);
         await appendEvent(tx, row.account_id, { kind: "instance.created", instanceId: row.id, data: { State: row.state }, at: now });
         await createLock(tx, row.id);
         const opId = newOperationId();

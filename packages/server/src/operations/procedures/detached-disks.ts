@@ -6,6 +6,7 @@
  * a disk already gone is gone), so what the dead runner had done is finished, not repeated; a
  * call that fails puts the disk back to `Available` as it was.
  */
+import { endDiskOperation } from "../../store/repositories/disks.js";
 import type { DiskRow, Tx } from "../../store/schema.js";
 import type { OperationContext } from "../context.js";
 import type { Procedure } from "./common.js";
@@ -21,7 +22,7 @@ export interface DetachedDiskParams extends DiskParams {
 
 /** Ends the operation's hold on the disk: `set` only if the disk is still `from` under this operation. */
 async function release(ctx: OperationContext, tx: Tx, diskId: string, from: string, set: Partial<DiskRow>): Promise<void> {
-  await tx.updateTable("disks").set({ ...set, op_id: null }).where("id", "=", diskId).where("status", "=", from).where("op_id", "=", ctx.op.id).execute();
+  await endDiskOperation(tx, diskId, from, ctx.op.id, set);
 }
 
 export const resizeDetachedDisk: Procedure = {

@@ -5,8 +5,8 @@
 import type { MachineSpec } from "../../drivers/driver.js";
 import { State } from "@opencompshare/protocol";
 import { appendInstanceEvent } from "../../store/repositories/events.js";
-import { casInstance } from "../../store/repositories/instances.js";
-import { disksOf } from "../../store/repositories/disks.js";
+import { casInstance, deleteInstance, holdingsOf, hostOfInstance, sealedPassword } from "../../store/repositories/instances.js";
+import { disksOf, releaseDisksOf } from "../../store/repositories/disks.js";
 import { accessOf, observedState, STATUS_TIMEOUT_MS, type Procedure } from "./common.js";
 
 /** Parameters recorded at acceptance. Secrets in them are sealed. */
@@ -43,9 +43,9 @@ export const create: Procedure = {
       await ctx.phase("provisioning");
       await ctx.drive("provision", (c) => ctx.driver.provision(id, spec, c));
       // The login password chosen at create, set before the first boot (the host applies it as the guest comes up).
-      const row = await ctx.deps.db.selectFrom("instances").select("password_sealed").where("id", "=", id).executeTakeFirst();
-      if (row?.password_sealed) {
-        const password = Buffer.from(ctx.deps.sealer.open(row.password_sealed), "base64").toString("utf8");
+      const sealed = await sealedPassword(ctx.deps.db, id);
+      if (sealed) {
+        const password = Buffer.from(ctx.deps.sealer.open(sealed), "base64").toString("utf8");
         await ctx.drive("resetPassword", (c) => ctx.driver.resetPassword(id, password, c));
       }
     }
@@ -83,14 +83,12 @@ export const terminate: Procedure = {
     const disks = await disksOf(ctx.deps.db, id);
     if (releaseDisks) for (const d of disks) await ctx.drive("deleteDisk", (c) => ctx.driver.deleteDisk(d.id, c));
     await ctx.succeed(async (tx, now) => {
-      const row = await tx.selectFrom("instances").select(["host_id", "cpu", "memory"]).where("id", "=", id).executeTakeFirst();
-      if (row) await ctx.deps.fleet.release(tx, id, row.host_id, Number(row.cpu), Number(row.memory));
+      const held = await holdingsOf(tx, id);
+      if (held) await ctx.deps.fleet.release(tx, id, held.hostId, held.cpu, held.memoryMb);
       // CompShare keeps data disks unless ReleaseUDisk: they are detached, to be attached elsewhere.
-      if (releaseDisks) await tx.deleteFrom("disks").where("instance_id", "=", id).execute();
-      else await tx.updateTable("disks").set({ status: "Available", instance_id: null, device: "", updated_at: now }).where("instance_id", "=", id).execute();
+      await releaseDisksOf(tx, id, releaseDisks === true, now);
       await appendInstanceEvent(tx, { kind: "instance.released", instanceId: id, data: {}, at: now });
-      await tx.deleteFrom("instances").where("id", "=", id).execute();
-      await tx.deleteFrom("instance_locks").where("instance_id", "=", id).execute();
+      await deleteInstance(tx, id);
     }, "released");
   },
   async fail(ctx, error) {
@@ -164,22 +162,22 @@ export const resize: Procedure = {
     await ctx.phase("resizing");
     await ctx.drive("resize", (c) => ctx.driver.resize(ctx.instanceId, spec, c));
     await ctx.succeed(async (tx, now) => {
-      const row = await tx.selectFrom("instances").select("host_id").where("id", "=", ctx.instanceId).executeTakeFirst();
+      const hostId = await hostOfInstance(tx, ctx.instanceId);
       const done = await casInstance(tx, ctx.instanceId, State.Resizing, { ...after, machine_without_gpu: 0, state: State.Stopped, task: null, task_op_id: null, updated_at: now });
       // What grew was reserved at acceptance; what shrank is given back now.
-      if (done && row?.host_id) {
-        await ctx.deps.fleet.shrink(tx, row.host_id, ctx.instanceId, { cpu: Math.max(0, before.cpu - after.cpu), memoryMb: Math.max(0, before.memory - after.memory) }, devices);
+      if (done && hostId) {
+        await ctx.deps.fleet.shrink(tx, hostId, ctx.instanceId, { cpu: Math.max(0, before.cpu - after.cpu), memoryMb: Math.max(0, before.memory - after.memory) }, devices);
       }
     });
   },
   async fail(ctx, error) {
     const { before, after, devicesBefore } = ctx.params<ResizeParams>();
     await ctx.fail(error, async (tx, now) => {
-      const row = await tx.selectFrom("instances").select("host_id").where("id", "=", ctx.instanceId).executeTakeFirst();
+      const hostId = await hostOfInstance(tx, ctx.instanceId);
       const restored = await casInstance(tx, ctx.instanceId, State.Resizing, { state: State.Stopped, task: null, task_op_id: null, updated_at: now });
       // Give back what was reserved to grow; keep the GPUs the instance had before.
-      if (restored && row?.host_id) {
-        await ctx.deps.fleet.shrink(tx, row.host_id, ctx.instanceId, { cpu: Math.max(0, after.cpu - before.cpu), memoryMb: Math.max(0, after.memory - before.memory) }, devicesBefore);
+      if (restored && hostId) {
+        await ctx.deps.fleet.shrink(tx, hostId, ctx.instanceId, { cpu: Math.max(0, after.cpu - before.cpu), memoryMb: Math.max(0, after.memory - before.memory) }, devicesBefore);
       }
     });
   },

@@ -108,3 +108,14 @@ export async function beginAttachedResize(tx: Executor, id: string, opId: string
 export async function hostOfDisk(db: Executor, id: string): Promise<string | null> {
   return (await db.selectFrom("disks").select("host_id").where("id", "=", id).executeTakeFirst())?.host_id ?? null;
 }
+
+/** A released instance's data disks: deleted with it, or detached and kept (Available) to be attached elsewhere. */
+export async function releaseDisksOf(db: Executor, instanceId: string, deleteThem: boolean, now: number): Promise<void> {
+  if (deleteThem) await db.deleteFrom("disks").where("instance_id", "=", instanceId).execute();
+  else await db.updateTable("disks").set({ status: "Available", instance_id: null, device: "", updated_at: now }).where("instance_id", "=", instanceId).execute();
+}
+
+/** Ends a detached disk's operation: `set`, and no operation, if the disk is still `from` under operation `opId`. */
+export async function endDiskOperation(db: Executor, id: string, from: string, opId: string, set: Partial<Omit<DiskRow, "id" | "op_id">>): Promise<void> {
+  await db.updateTable("disks").set({ ...set, op_id: null }).where("id", "=", id).where("status", "=", from).where("op_id", "=", opId).execute();
+}

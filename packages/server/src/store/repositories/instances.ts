@@ -1,5 +1,6 @@
 /** Instance rows: lookups scoped to their owner, listing, and compare-and-set state writes. */
 import { State } from "@opencompshare/protocol";
+import { sql } from "kysely";
 import type { Executor, InstanceRow } from "../schema.js";
 import { prepared, rowsOf } from "../prepared.js";
 import { appendEvent, inTransaction } from "./events.js";
@@ -205,4 +206,50 @@ export async function settledOn(db: Executor, hostId: string, ids: readonly stri
 /** The host an instance was placed on, or null (never placed). */
 export async function hostOfInstance(db: Executor, id: string): Promise<string | null> {
   return (await db.selectFrom("instances").select("host_id").where("id", "=", id).executeTakeFirst())?.host_id ?? null;
+}
+
+/** An instance's sealed password (base64 of the password, sealed), or null. */
+export async function sealedPassword(db: Executor, id: string): Promise<string | null> {
+  return (await db.selectFrom("instances").select("password_sealed").where("id", "=", id).executeTakeFirst())?.password_sealed ?? null;
+}
+
+/** What an instance holds on its host: the host, its CPUs and its memory (MB). */
+export async function holdingsOf(db: Executor, id: string): Promise<{ hostId: string | null; cpu: number; memoryMb: number } | undefined> {
+  const row = await db.selectFrom("instances").select(["host_id", "cpu", "memory"]).where("id", "=", id).executeTakeFirst();
+  return row ? { hostId: row.host_id, cpu: Number(row.cpu), memoryMb: Number(row.memory) } : undefined;
+}
+
+/** Removes a released instance's row and its lock's. */
+export async function deleteInstance(db: Executor, id: string): Promise<void> {
+  await db.deleteFrom("instances").where("id", "=", id).execute();
+  await db.deleteFrom("instance_locks").where("instance_id", "=", id).execute();
+}
+
+/** A new instance's row. */
+export async function insertInstance(db: Executor, row: InstanceRow): Promise<void> {
+  await db.insertInto("instances").values(row).execute();
+}
+
+/** Running instances whose stop schedule has come (at most `limit`), with the schedule each had. */
+export async function dueStops(db: Executor, now: number, limit: number): Promise<Array<{ id: string; accountId: string; projectId: string; scheduledAt: number }>> {
+  const rows = await db
+    .selectFrom("instances")
+    .select(["id", "account_id", "project_id", "stop_scheduler_time"])
+    // A literal 0, so that the partial index (stop_scheduler_time > 0) applies.
+    .where(sql<boolean>`stop_scheduler_time > 0`)
+    .where("stop_scheduler_time", "<=", now)
+    .limit(limit)
+    .execute();
+  return rows.map((r) => ({ id: r.id, accountId: r.account_id, projectId: r.project_id, scheduledAt: Number(r.stop_scheduler_time) }));
+}
+
+/** Claims a due stop by clearing its schedule, if it is still the one seen: two replicas never both act on it. */
+export async function claimStop(db: Executor, id: string, scheduledAt: number): Promise<boolean> {
+  const claimed = await db.updateTable("instances").set({ stop_scheduler_time: 0 }).where("id", "=", id).where("stop_scheduler_time", "=", scheduledAt).executeTakeFirst();
+  return Number(claimed.numUpdatedRows) === 1;
+}
+
+/** An instance's state now, or undefined when it is gone. */
+export async function stateOf(db: Executor, id: string): Promise<string | undefined> {
+  return (await db.selectFrom("instances").select("state").where("id", "=", id).executeTakeFirst())?.state;
 }
