@@ -24,7 +24,7 @@ import type { Logger } from "pino";
 import type { Clock } from "../clock.js";
 import type { Sealer } from "../security/secrets.js";
 import { accountEvents, prunedThrough, toEvent } from "../store/repositories/events.js";
-import { claimLease, dueWebhooks, pruneDeliveries, recordOutcome, releaseLease, trimDeliveries } from "../store/repositories/webhooks.js";
+import { claimLease, dueWebhooks, leasedElsewhere, pruneDeliveries, recordOutcome, releaseLease, trimDeliveries } from "../store/repositories/webhooks.js";
 import type { Db, EventRow, WebhookRow } from "../store/schema.js";
 import type { EventHub, Subscription } from "./hub.js";
 
@@ -191,17 +191,7 @@ export class Webhooks {
     await Promise.all(Array.from({ length: Math.min(PARALLEL, queue.length) }, worker));
     // Leases held elsewhere: not in `due`; counted for the report only.
     const now = clock.now();
-    const held = await db
-      .selectFrom("webhooks")
-      .select((eb) => eb.fn.countAll().as("n"))
-      .where("status", "=", "active")
-      .where("next_attempt_at", "<=", now)
-      .where("cursor", "<", head)
-      .where("lease_owner", "is not", null)
-      .where("lease_owner", "!=", owner)
-      .where("lease_until", ">", now)
-      .executeTakeFirst();
-    report.leasedElsewhere = Number(held?.n ?? 0);
+    report.leasedElsewhere = await leasedElsewhere(db, now, head, owner);
     return report;
   }
 

@@ -168,3 +168,18 @@ export async function webhookLag(db: Db, now: number): Promise<{ events: number;
   }
   return { events, seconds };
 }
+
+/** How many due webhooks another replica holds the lease of (a pass's report). */
+export async function leasedElsewhere(db: Db, now: number, head: number, owner: string): Promise<number> {
+  const held = await db
+    .selectFrom("webhooks")
+    .select((eb) => eb.fn.countAll().as("n"))
+    .where("status", "=", "active")
+    .where("next_attempt_at", "<=", now)
+    .where("cursor", "<", head)
+    .where("lease_owner", "is not", null)
+    .where("lease_owner", "!=", owner)
+    .where("lease_until", ">", now)
+    .executeTakeFirst();
+  return Number(held?.n ?? 0);
+}
