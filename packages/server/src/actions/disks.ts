@@ -68,6 +68,33 @@ export function toDiskModel(d: DiskRow, region: string) {
   };
 }
 
+/**
+ * Runs a detached disk's resize or delete as an operation: the disk goes from Available to
+ * `enter` by compare-and-set in the acceptance transaction, or the call is refused, naming why.
+ */
+async function onDetachedDisk(
+  ctx: RequestContext,
+  disk: DiskRow,
+  action: "ResizeCompShareDisk" | "DeleteCompshareDisk",
+  params: DiskParams | DetachedDiskParams,
+  enter: "Resizing" | "Deleting",
+): Promise<void> {
+  await runOnResource(ctx.services.engine, {
+    action,
+    caller: ctx.caller,
+    resourceId: disk.id,
+    params,
+    enter: async (tx, opId, now) => {
+      if (!(await casDisk(tx, disk.id, "Available", { status: enter, op_id: opId, updated_at: now }))) {
+        // Read before this transaction: an Available disk then was taken by another operation since.
+        const state = disk.status === "Available" ? "busy with another operation" : disk.status;
+        const why = disk.instance_id ? ` on instance ${disk.instance_id}: detach it first` : ": only an Available disk can change";
+        throw new ApiError("DiskNotAvailable", `disk ${disk.id} is ${state}${why}`);
+      }
+    },
+  });
+}
+
 export const diskHandlers: HandlerMap<ActionsOf<"disks">> = {
   async CreateAndAttachCompshareDisk(ctx, req) {
     const { catalog, engine } = ctx.services;
@@ -160,17 +187,7 @@ export const diskHandlers: HandlerMap<ActionsOf<"disks">> = {
       return { UDiskId: disk.id };
     }
     const params: DetachedDiskParams = { diskId: disk.id, sizeGb: req.Size, detached: true };
-    await runOnResource(ctx.services.engine, {
-      action: "ResizeCompShareDisk",
-      caller: ctx.caller,
-      resourceId: disk.id,
-      params,
-      enter: async (tx, opId, now) => {
-        if (!(await casDisk(tx, disk.id, "Available", { status: "Resizing", op_id: opId, updated_at: now }))) {
-          throw new ApiError("DiskNotAvailable", `disk ${disk.id} is busy`);
-        }
-      },
-    });
+    await onDetachedDisk(ctx, disk, "ResizeCompShareDisk", params, "Resizing");
     return { UDiskId: disk.id };
   },
 
@@ -180,17 +197,7 @@ export const diskHandlers: HandlerMap<ActionsOf<"disks">> = {
     // Deleting a deleted disk again succeeds, as CompShare documents.
     if (disk.status === "Deleted") return { UDiskId: disk.id };
     const params: DiskParams = { diskId: disk.id, sizeGb: Number(disk.size_gb) };
-    await runOnResource(ctx.services.engine, {
-      action: "DeleteCompshareDisk",
-      caller: ctx.caller,
-      resourceId: disk.id,
-      params,
-      enter: async (tx, opId, now) => {
-        if (!(await casDisk(tx, disk.id, "Available", { status: "Deleting", op_id: opId, updated_at: now }))) {
-          throw new ApiError("DiskNotAvailable", `disk ${disk.id} is ${disk.status}${disk.instance_id ? ` on instance ${disk.instance_id}: detach it first` : ""}`);
-        }
-      },
-    });
+    await onDetachedDisk(ctx, disk, "DeleteCompshareDisk", params, "Deleting");
     return { UDiskId: disk.id };
   },
 
