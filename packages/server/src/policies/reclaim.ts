@@ -15,7 +15,9 @@ import type { Catalog } from "../catalog/catalog.js";
 import type { Clock } from "../clock.js";
 import { HOURLY_BILLED, LONGEST_LEAD_MS, nextStep, planFor, type Plan, type PlannedStep } from "../domain/reclaim-timeline.js";
 import type { Caller, Engine } from "../operations/engine.js";
-import type { Db, InstanceRow, Tx } from "../store/schema.js";
+import { stateOf } from "../store/repositories/instances.js";
+import { claimPolicyStep, reclaimCandidates, type PolicyInstance } from "../store/repositories/policies.js";
+import type { Db, Tx } from "../store/schema.js";
 import { billHours, renewDue } from "./ledger.js";
 
 const DAY = 86_400_000;
@@ -48,20 +50,20 @@ export interface PolicyStepParams {
 
 export const NOTICE_ACTION = "ReclaimPolicyNotice";
 
-/** The facts of a row the timeline reads. */
-export const factsOf = (row: InstanceRow) => ({
-  chargeType: row.charge_type,
-  state: row.state,
-  expireTime: Number(row.expire_time),
-  arrearsSince: Number(row.arrears_since),
-  stopTime: Number(row.stop_time),
+/** The facts of an instance the timeline reads. */
+export const factsOf = (inst: PolicyInstance) => ({
+  chargeType: inst.chargeType,
+  state: inst.state,
+  expireTime: inst.expireTime,
+  arrearsSince: inst.arrearsSince,
+  stopTime: inst.stopTime,
 });
 
 /** The instance's plan and its next step (undefined when no timeline applies or every step is taken). */
-export function upcoming(row: InstanceRow, utcOffsetMin: number): { plan: Plan; next: PlannedStep | undefined } | undefined {
-  const plan = planFor(factsOf(row), utcOffsetMin);
+export function upcoming(inst: PolicyInstance, utcOffsetMin: number): { plan: Plan; next: PlannedStep | undefined } | undefined {
+  const plan = planFor(factsOf(inst), utcOffsetMin);
   if (!plan) return undefined;
-  return { plan, next: nextStep(plan, row.policy_key, row.policy_step) };
+  return { plan, next: nextStep(plan, inst.policyKey, inst.policyStep) };
 }
 
 export class LifecyclePolicies {
@@ -76,26 +78,8 @@ export class LifecyclePolicies {
     return { billed, renewed, steps };
   }
 
-  private async candidates(now: number): Promise<InstanceRow[]> {
-    return this.deps.db
-      .selectFrom("instances")
-      .selectAll()
-      .where("recycling", "=", 0)
-      .where((eb) =>
-        eb.or([
-          eb("arrears_since", ">", 0),
-          eb.and([eb("expire_time", ">", 0), eb("expire_time", "<=", now + LONGEST_LEAD_MS)]),
-          eb.and([
-            eb("charge_type", "in", [...HOURLY_BILLED]),
-            eb("state", "=", State.Stopped),
-            eb("stop_time", ">", 0),
-            eb("stop_time", "<=", now - 2 * DAY),
-          ]),
-        ]),
-      )
-      .orderBy("id")
-      .limit(500)
-      .execute();
+  private async candidates(now: number): Promise<PolicyInstance[]> {
+    return reclaimCandidates(this.deps.db, { expiringBy: now + LONGEST_LEAD_MS, hourlyChargeTypes: [...HOURLY_BILLED], stoppedBy: now - 2 * DAY, limit: 500 });
   }
 
   private async takeDueSteps(): Promise<number> {
@@ -104,7 +88,7 @@ export class LifecyclePolicies {
     for (const row of await this.candidates(clock.now())) {
       const plan = planFor(factsOf(row), utcOffsetMin);
       if (!plan) continue;
-      let last = { key: row.policy_key, step: row.policy_step };
+      let last = { key: row.policyKey, step: row.policyStep };
       for (let next = nextStep(plan, last.key, last.step); next && next.at <= clock.now(); next = nextStep(plan, last.key, last.step)) {
         const done = await this.take(row, plan, next, last).catch((error: unknown) => {
           if (error instanceof ApiError) {
@@ -123,34 +107,25 @@ export class LifecyclePolicies {
   }
 
   /** Takes one step; false when it must wait. */
-  private async take(row: InstanceRow, plan: Plan, step: PlannedStep, last: { key: string; step: string }): Promise<boolean> {
+  private async take(row: PolicyInstance, plan: Plan, step: PlannedStep, last: { key: string; step: string }): Promise<boolean> {
     const { engine, log } = this.deps;
-    const caller: Caller = { accountId: row.account_id, projectId: row.project_id, requestId: `policy:${plan.key}:${step.step}`, source: "policy", requester: `${plan.timeline}:${step.step}` };
+    const caller: Caller = { accountId: row.accountId, projectId: row.projectId, requestId: `policy:${plan.key}:${step.step}`, source: "policy", requester: `${plan.timeline}:${step.step}` };
     const params: PolicyStepParams = { policy: "reclaim", timeline: plan.timeline, t0: plan.t0, step: step.step, dueAt: step.at };
-    const claim = async (tx: Tx): Promise<boolean> => {
-      const done = await tx
-        .updateTable("instances")
-        .set({ policy_key: plan.key, policy_step: step.step })
-        .where("id", "=", row.id)
-        .where("policy_key", "=", last.key)
-        .where("policy_step", "=", last.step)
-        .executeTakeFirst();
-      return Number(done.numUpdatedRows) === 1;
-    };
+    const claim = (tx: Tx): Promise<boolean> => claimPolicyStep(tx, row.id, last, { key: plan.key, step: step.step });
     const claimOrRefuse = async (tx: Tx) => {
       if (!(await claim(tx))) throw new ApiError("InstanceOperationInProgress", `the ${step.step} step of instance ${row.id} was taken by another pass`);
       return { params };
     };
 
     if (step.step === "stop") {
-      const current = await this.deps.db.selectFrom("instances").select("state").where("id", "=", row.id).executeTakeFirst();
-      if (current?.state === State.Running || current?.state === State.Unknown) {
+      const current = await stateOf(this.deps.db, row.id);
+      if (current === State.Running || current === State.Unknown) {
         await engine.accept({ action: "StopCompShareInstance", caller, instanceId: row.id, prepare: claimOrRefuse });
         log.warn({ uhost: row.id, timeline: plan.key }, "reclaim policy: service stopped");
         return true;
       }
       // Nothing runs (Stopped, Install Fail): the step is only recorded. A transitional state holds the lock: wait.
-      if (current && current.state !== State.Stopped && current.state !== State.InstallFail) return false;
+      if (current !== undefined && current !== State.Stopped && current !== State.InstallFail) return false;
     } else if (step.step === "reclaim") {
       await engine.accept({
         action: "ReclaimCompShareInstance",
