@@ -7,53 +7,23 @@
  */
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, renameSync, rmSync } from "node:fs";
-import { createServer, isIP } from "node:net";
+import { createServer } from "node:net";
 import { cpus, totalmem } from "node:os";
 import { join, resolve } from "node:path";
 import type { ImageProgress, MachineAccess, MachineDisk, MachineMetrics, MachineSpec, MachineStatus, PowerMode } from "@opencompshare/protocol";
 import type { Backend, BootImage, HostFacts } from "../backend.js";
 import { ImageBuilds } from "./builds.js";
-import { HOTPLUG_PORTS, diskDeviceId, diskNodeName, diskSerial, effectiveSize, rootPortId } from "./command-line.js";
+import { effectiveSize } from "./command-line.js";
+import { DataDisks } from "./disks.js";
 import type { ExecResult } from "./guest-agent.js";
 import { ImageStore } from "./images.js";
-import { MachineDir, listMachines, sweepDeleted } from "./machine.js";
+import { MachineDir, listMachines } from "./machine.js";
+import { backendContext, type QemuBackendOptions } from "./options.js";
 import { boot, hardOff, hardReboot, softOff, softReboot } from "./power.js";
-import { QemuImg } from "./qemu-img.js";
-import { QmpError } from "./qmp.js";
-import { MachineRuntime, type BackendContext, type BackendLog } from "./runtime.js";
+import { recover } from "./recovery.js";
+import { MachineRuntime, type BackendContext } from "./runtime.js";
 import { abortable, sleep, throwIfAborted } from "./waits.js";
 
-/** How a QemuBackend is set up. */
-export interface QemuBackendOptions {
-  /** Machines (`machines/<id>/`) and data disks (`disks/<id>.qcow2`) live here. */
-  stateDir: string;
-  /** One folder per image, each with an image.json. */
-  imagesDir: string;
-  /** `kvm` on a host with hardware virtualisation, `tcg` to emulate (tests, nested hosts). */
-  accel: "kvm" | "tcg";
-  /** Default `qemu-system-x86_64`. */
-  qemuBinary?: string;
-  /** Default `qemu-img`. */
-  qemuImgBinary?: string;
-  /** The address access() reports for SSH (default 127.0.0.1; forwards then bind loopback only). */
-  sshHost?: string;
-  /**
-   * A Linux bridge (e.g. `br0`) to put guests on, through qemu-bridge-helper (allowed in
-   * /etc/qemu/bridge.conf). Guests then get their address from the bridge's network, access()
-   * reports it as the guest agent tells it, with port 22. Unset: user-mode networking.
-   */
-  bridge?: string;
-  log?: BackendLog;
-  /** A recorded reboot younger than this is joined by a new call rather than asked again (default 5 min). */
-  rejoinWindowMs?: number;
-  /** How long a password change waits for the guest agent (default 60 s). */
-  agentWaitMs?: number;
-  /** Limits the I/O of a custom image copy, bytes/s (QMP drive-backup `speed`, qemu-img convert `-r`); default no limit. */
-  imageCopyRate?: number;
-}
-
-const SILENT: BackendLog = { info: () => undefined, warn: () => undefined, error: () => undefined };
-const DISK_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 const GB = 1024 ** 3;
 
 /** Asks the OS for a free TCP port on `bind`. */
@@ -75,57 +45,18 @@ export class QemuBackend implements Backend {
   private readonly machinesRoot: string;
   private readonly runtimes = new Map<string, MachineRuntime>();
   private readonly builds: ImageBuilds;
+  private readonly disks: DataDisks;
   private readonly ready: Promise<void>;
   private closed = false;
 
   constructor(opts: QemuBackendOptions) {
     const stateDir = resolve(opts.stateDir);
     this.machinesRoot = join(stateDir, "machines");
-    const sshHost = opts.sshHost ?? "127.0.0.1";
-    const loopback = sshHost === "localhost" || sshHost.startsWith("127.") || sshHost === "::1";
-    this.ctx = {
-      accel: opts.accel,
-      qemuBinary: opts.qemuBinary ?? "qemu-system-x86_64",
-      qemuImg: new QemuImg(opts.qemuImgBinary),
-      images: new ImageStore(resolve(opts.imagesDir)),
-      disksDir: join(stateDir, "disks"),
-      sshHost,
-      sshBind: loopback ? "127.0.0.1" : isIP(sshHost) === 4 ? sshHost : "0.0.0.0",
-      ...(opts.bridge ? { bridge: opts.bridge } : {}),
-      log: opts.log ?? SILENT,
-      rejoinWindowMs: opts.rejoinWindowMs ?? 5 * 60_000,
-      agentWaitMs: opts.agentWaitMs ?? 60_000,
-      imageCopyRate: opts.imageCopyRate ?? 0,
-      allocatePort: (bind) => this.allocatePort(bind),
-    };
+    this.ctx = backendContext(opts, (bind) => this.allocatePort(bind));
+    this.disks = new DataDisks(this.ctx, this.machinesRoot, (id) => this.runtime(id));
     this.builds = new ImageBuilds(this.ctx, (machineId) => (listMachines(this.machinesRoot).includes(machineId) ? this.runtime(machineId) : undefined));
-    this.ready = this.recover();
+    this.ready = recover(this.machinesRoot, this.ctx, (id) => this.runtime(id), this.builds);
     this.ready.catch((error: unknown) => this.ctx.log.error({ err: String(error) }, "recovery failed"));
-  }
-
-  /** Finds what a previous agent left: running machines (pidfile, QMP), builds in flight, half-removed folders. */
-  private async recover(): Promise<void> {
-    mkdirSync(this.machinesRoot, { recursive: true });
-    mkdirSync(this.ctx.disksDir, { recursive: true });
-    sweepDeleted(this.machinesRoot);
-    sweepDeleted(this.ctx.images.dir);
-    for (const id of listMachines(this.machinesRoot)) {
-      const rt = this.runtime(id);
-      const pid = rt.pid();
-      if (pid) {
-        await rt.qmp().catch((error: unknown) => this.ctx.log.warn({ machine: id, err: String(error) }, "QMP reconnect"));
-        rt.startMonitor();
-        this.ctx.log.info({ machine: id, pid, pending: rt.record().pending?.action }, "found running machine");
-      } else {
-        rt.dir.clearRuntime();
-        if (rt.record().pending) {
-          rt.dir.update((r) => {
-            delete r.pending;
-          });
-        }
-      }
-    }
-    this.builds.resume();
   }
 
   private runtime(id: string): MachineRuntime {
@@ -201,7 +132,7 @@ export class QemuBackend implements Backend {
           rmSync(rt.dir.dir, { recursive: true, force: true });
           mkdirSync(rt.dir.dir, { recursive: true });
           await this.ctx.qemuImg.createOverlay(image.disk, rt.dir.bootDisk, spec.diskGb, s);
-          for (const d of spec.dataDisks ?? []) await this.ensureDiskFile(d, s);
+          for (const d of spec.dataDisks ?? []) await this.disks.ensureDiskFile(d, s);
           const sshPort = await this.allocatePort(this.ctx.sshBind);
           throwIfAborted(s);
           rt.dir.write({ id, spec, sshPort, bootIds: [], bootCount: 0, runOffset: 0, createdAt: Date.now() });
@@ -468,122 +399,26 @@ export class QemuBackend implements Backend {
     rt.close();
   }
 
-  private diskPath(diskId: string): string {
-    if (!DISK_ID.test(diskId)) throw new Error(`disk id ${JSON.stringify(diskId)} is not valid (letters, digits, . _ -)`);
-    return join(this.ctx.disksDir, `${diskId}.qcow2`);
-  }
-
-  private async ensureDiskFile(disk: MachineDisk, signal: AbortSignal): Promise<string> {
-    const path = this.diskPath(disk.id);
-    if (!existsSync(path)) {
-      const tmp = `${path}.new`;
-      rmSync(tmp, { force: true });
-      await this.ctx.qemuImg.createDisk(tmp, disk.sizeGb, signal);
-      renameSync(tmp, path);
-    }
-    return path;
-  }
-
-  /** The machines whose spec lists the data disk. */
-  private holders(diskId: string): string[] {
-    return listMachines(this.machinesRoot).filter((m) => this.runtime(m).dir.read()?.spec.dataDisks?.some((d) => d.id === diskId));
-  }
-
   async attachDisk(id: string, disk: MachineDisk, signal: AbortSignal): Promise<void> {
     const rt = await this.existing(id, signal);
-    const path = this.diskPath(disk.id);
-    await rt.actions.run(
-      {
-        key: `disk:${disk.id}`,
-        work: async (s) => {
-          const others = this.holders(disk.id).filter((m) => m !== id);
-          if (others.length > 0) throw new Error(`disk ${disk.id} is attached to machine ${others.join(", ")}`);
-          await this.ensureDiskFile(disk, s);
-          if (!rt.record().spec.dataDisks?.some((d) => d.id === disk.id)) {
-            rt.dir.update((r) => {
-              r.spec = { ...r.spec, dataDisks: [...(r.spec.dataDisks ?? []), { id: disk.id, sizeGb: disk.sizeGb }] };
-            });
-          }
-          if (rt.pid()) await this.hotplug(rt, disk.id, path, s);
-          this.ctx.log.info({ machine: id, disk: disk.id, live: Boolean(rt.pid()) }, "data disk attached");
-        },
-      },
-      signal,
-    );
-  }
-
-  /** Plugs a data disk into a running machine: blockdev-add, then device_add on a free root port. Observes first. */
-  private async hotplug(rt: MachineRuntime, diskId: string, path: string, signal: AbortSignal): Promise<void> {
-    const qmp = await rt.qmp(signal);
-    const node = diskNodeName(diskId);
-    const dev = diskDeviceId(diskId);
-    const nodes = await qmp.execute<Array<{ "node-name": string }>>("query-named-block-nodes", { flat: true }, { signal });
-    if (!nodes.some((n) => n["node-name"] === node)) {
-      await qmp.execute("blockdev-add", { driver: "qcow2", "node-name": node, file: { driver: "file", filename: path } }, { signal });
-    }
-    const peripherals = await qmp.execute<Array<{ name: string }>>("qom-list", { path: "/machine/peripheral" }, { signal });
-    if (peripherals.some((p) => p.name === dev)) return;
-    const errors: string[] = [];
-    for (let i = 0; i < 64; i++) {
-      try {
-        await qmp.execute("device_add", { driver: "virtio-blk-pci", id: dev, drive: node, bus: rootPortId(i), serial: diskSerial(diskId) }, { signal });
-        return;
-      } catch (error) {
-        if (!(error instanceof QmpError)) throw error;
-        errors.push(`${rootPortId(i)}: ${error.desc}`);
-        if (/not found/i.test(error.desc)) break;
-      }
-    }
-    throw new Error(`no free hot-plug slot for disk ${diskId} (the machine has ${HOTPLUG_PORTS} spare; power it off and on to attach more): ${errors.join("; ")}`);
+    await this.disks.attachDisk(rt, disk, signal);
   }
 
   async detachDisk(id: string, diskId: string, signal: AbortSignal): Promise<void> {
     const rt = await this.existing(id, signal);
-    if (rt.pid()) throw new Error(`machine ${id} is running: detaching a data disk needs it stopped`);
-    await rt.actions.run(
-      {
-        key: `disk:${diskId}`,
-        work: async () => {
-          if (rt.pid()) throw new Error(`machine ${id} is running: detaching a data disk needs it stopped`);
-          rt.dir.update((r) => {
-            r.spec = { ...r.spec, dataDisks: (r.spec.dataDisks ?? []).filter((d) => d.id !== diskId) };
-          });
-          this.ctx.log.info({ machine: id, disk: diskId }, "data disk detached");
-        },
-      },
-      signal,
-    );
+    await this.disks.detachDisk(rt, diskId, signal);
   }
 
   async resizeDisk(diskId: string, sizeGb: number, signal: AbortSignal): Promise<void> {
     throwIfAborted(signal);
     await abortable(this.ready, signal);
-    const path = this.diskPath(diskId);
-    if (!existsSync(path)) throw new Error(`disk ${diskId} does not exist`);
-    const live = this.holders(diskId)
-      .map((m) => this.runtime(m))
-      .find((rt) => rt.pid());
-    if (live) {
-      const info = await this.ctx.qemuImg.info(path, signal);
-      if (sizeGb * GB < info.virtualSize) throw new Error(`disk ${diskId} is ${info.virtualSize / GB} GB: disks are never shrunk`);
-      await (await live.qmp(signal)).execute("block_resize", { "node-name": diskNodeName(diskId), size: Math.round(sizeGb * GB) }, { signal });
-    } else {
-      await this.ctx.qemuImg.grow(path, sizeGb, signal);
-    }
-    for (const m of this.holders(diskId)) {
-      this.runtime(m).dir.update((r) => {
-        r.spec = { ...r.spec, dataDisks: (r.spec.dataDisks ?? []).map((d) => (d.id === diskId ? { ...d, sizeGb } : d)) };
-      });
-    }
+    await this.disks.resizeDisk(diskId, sizeGb, signal);
   }
 
   async deleteDisk(diskId: string, signal: AbortSignal): Promise<void> {
     throwIfAborted(signal);
     await abortable(this.ready, signal);
-    const path = this.diskPath(diskId);
-    const holders = this.holders(diskId);
-    if (holders.length > 0) throw new Error(`disk ${diskId} is attached to machine ${holders.join(", ")}: detach it first`);
-    rmSync(path, { force: true });
+    this.disks.deleteDisk(diskId);
   }
 
   async consoleOutput(id: string, bytes: number, signal: AbortSignal): Promise<string> {

@@ -1,5 +1,6 @@
 /** The QEMU backend: one QEMU process per machine, state on disk, QMP and the guest agent to act. */
-export { QemuBackend, type QemuBackendOptions } from "./backend.js";
+export { QemuBackend } from "./backend.js";
+export type { QemuBackendOptions } from "./options.js";
 /** The logger the backend writes to (pino-compatible), and what guestExec returns. */
 export type { BackendLog } from "./runtime.js";
 export type { ExecResult } from "./guest-agent.js";
