@@ -2,11 +2,19 @@
  * The runner executes accepted operations in this process, right after acceptance (no polling
  * delay), renews their leases while they run, and on shutdown stops without recording anything:
  * the operations stay `running` and recovery resumes them at the next start.
+ *
+ * Abandoned means released: only the operations this process is executing right now have their
+ * leases renewed. One it gave up on (its end could not be recorded: the database was
+ * unreachable) is no longer renewed, however busy this process is, so recovery — on any replica,
+ * this one included — takes it over once its lease lapses and finishes it.
  */
 import type { OperationRow } from "../store/schema.js";
 import { InflightCalls, OperationContext, Shutdown, type RunnerDeps } from "./context.js";
 import { isOperationAction, PROCEDURES } from "./procedures/index.js";
 import { StaleFence } from "./records.js";
+
+/** The most operation ids one lease renewal names (PostgreSQL takes at most 65,535 parameters). */
+const RENEW_CHUNK = 1000;
 
 export class Runner {
   private readonly inflight = new Map<string, Promise<void>>();
@@ -52,14 +60,18 @@ export class Runner {
         } catch {
           return;
         }
-        if (this.inflight.size === 0) continue;
-        await db
-          .updateTable("operations")
-          .set({ lease_expires_at: clock.now() + leaseMs })
-          .where("owner", "=", owner)
-          .where("status", "=", "running")
-          .execute()
-          .catch((error: unknown) => this.deps.log.error({ err: error }, "lease renewal failed"));
+        // Only what runs here now: never an operation this process has given up on.
+        const ids = [...this.inflight.keys()];
+        for (let i = 0; i < ids.length; i += RENEW_CHUNK) {
+          await db
+            .updateTable("operations")
+            .set({ lease_expires_at: clock.now() + leaseMs })
+            .where("id", "in", ids.slice(i, i + RENEW_CHUNK))
+            .where("owner", "=", owner)
+            .where("status", "=", "running")
+            .execute()
+            .catch((error: unknown) => this.deps.log.error({ err: error }, "lease renewal failed"));
+        }
       }
     })();
   }
@@ -105,7 +117,9 @@ export class Runner {
           log.warn({ op: op.id, uhost: op.instance_id }, "operation taken over by another runner; stopping");
           return;
         }
-        // The failure could not be recorded (the database is unreachable): recovery retries it.
+        // The failure could not be recorded (the database is unreachable): the operation is
+        // dropped from this process, its lease is no longer renewed, and recovery finishes it
+        // once the lease lapses.
         log.error({ op: op.id, err: failError }, "could not record the failure; recovery will finish it");
       }
     }
