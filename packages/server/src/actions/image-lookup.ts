@@ -1,7 +1,7 @@
-/** Image lookups shared by the instance and image handlers. */
+/** Image lookups shared by the instance and image handlers: which image a caller may use, and the errors when none. */
 import { ApiError } from "@opencompshare/protocol";
 import type { Caller } from "../operations/engine.js";
-import { prepared, rowsOf } from "../store/prepared.js";
+import { findOwnCustomImage, imageRowsById, usableImageRow, type ImageRecord } from "../store/repositories/images.js";
 import type { Executor, ImageRow } from "../store/schema.js";
 
 type Owner = Pick<Caller, "accountId" | "projectId">;
@@ -11,20 +11,7 @@ type Owner = Pick<Caller, "accountId" | "projectId">;
  * a custom image another account shared with the caller, or a published community version.
  */
 export async function findUsableImage(db: Executor, id: string, caller: Owner): Promise<ImageRow | undefined> {
-  return db
-    .selectFrom("images")
-    .selectAll()
-    .where("id", "=", id)
-    .where("status", "=", "Available")
-    .where((eb) =>
-      eb.or([
-        eb.and([eb("account_id", "is", null), eb("type", "!=", "Community")]),
-        eb.and([eb("type", "=", "Community"), eb("visibility", "=", 1)]),
-        eb.and([eb("account_id", "=", caller.accountId), eb("project_id", "=", caller.projectId)]),
-        eb.exists(eb.selectFrom("image_shares").select("image_shares.image_id").whereRef("image_shares.image_id", "=", "images.id").where("image_shares.account_id", "=", caller.accountId)),
-      ]),
-    )
-    .executeTakeFirst();
+  return usableImageRow(db, id, caller);
 }
 
 /** The usable image, or ImageNotFound (226614). */
@@ -34,27 +21,14 @@ export async function requireUsableImage(db: Executor, id: string, caller: Owner
   return image;
 }
 
-/** An image being deleted (TerminateCompShareCustomImage's operation) reads as gone. */
-const imageById = prepared(1, (db, id: string) => db.selectFrom("images").selectAll().where("id", "=", id).where("status", "!=", "Deleting"));
-
+/** Images by id; one being deleted (TerminateCompShareCustomImage's operation) reads as gone. */
 export async function imagesById(db: Executor, ids: string[]): Promise<Map<string, ImageRow>> {
-  const unique = [...new Set(ids)];
-  if (unique.length === 0) return new Map();
-  const rows = unique.length === 1 ? await rowsOf(imageById(db, unique[0] as string)) : await db.selectFrom("images").selectAll().where("id", "in", unique).where("status", "!=", "Deleting").execute();
-  return new Map(rows.map((r) => [r.id, r]));
+  return imageRowsById(db, ids);
 }
 
 /** One of the caller's own custom images (not a community version, not one being deleted), or ImageNotFound. */
-export async function ownCustomImage(db: Executor, id: string, caller: Owner): Promise<ImageRow> {
-  const row = await db
-    .selectFrom("images")
-    .selectAll()
-    .where("id", "=", id)
-    .where("type", "=", "Custom")
-    .where("account_id", "=", caller.accountId)
-    .where("project_id", "=", caller.projectId)
-    .where("status", "!=", "Deleting")
-    .executeTakeFirst();
-  if (!row) throw new ApiError("ImageNotFound", `image ${id} does not exist`);
-  return row;
+export async function ownCustomImage(db: Executor, id: string, caller: Owner): Promise<ImageRecord> {
+  const image = await findOwnCustomImage(db, id, caller);
+  if (!image) throw new ApiError("ImageNotFound", `image ${id} does not exist`);
+  return image;
 }

@@ -7,6 +7,7 @@ import { NO_GPU_SPEC, supportsNoGpu } from "../domain/no-gpu.js";
 import { privateIp } from "../drivers/simulated/telemetry.js";
 import type { Sealer } from "../security/secrets.js";
 import type { StoredDisk } from "../store/repositories/disks.js";
+import type { ImageRecord } from "../store/repositories/images.js";
 import type { ImageRow, InstanceRow } from "../store/schema.js";
 
 export type { StoredDisk } from "../store/repositories/disks.js";
@@ -138,43 +139,41 @@ export interface GroupCounts {
   useSeconds: number;
 }
 
-export function toImageModel(row: ImageRow, ownerName = "", counts?: GroupCounts): Image {
-  const softwares = JSON.parse(row.softwares) as Image["Softwares"];
-  const official = Number(row.is_official) === 1;
+export function toImageModel(image: ImageRecord, ownerName = "", counts?: GroupCounts): Image {
   return {
-    CompShareImageId: row.id,
-    Name: row.name,
-    Description: row.description,
-    ImageType: row.type as Image["ImageType"],
-    Status: row.status as Image["Status"],
-    Author: row.author || (row.account_id ? ownerName : "CompShare"),
-    AuthInfo: official ? 1 : 0,
-    ImageOwnerAlias: row.account_id ? "Self" : "CompShare",
-    Size: Number(row.size),
-    CreateTime: seconds(row.created_at),
-    UpdateTime: seconds(row.updated_at || row.created_at),
-    PubTime: seconds(row.published_at || row.created_at),
-    Price: Number(row.price),
-    ImageCharge: Number(row.price) > 0,
-    IsOfficial: official,
-    AutoStart: Number(row.auto_start) === 1,
-    Container: Number(row.container) === 1 ? "True" : "False",
-    Cover: row.cover,
-    Readme: row.readme,
-    GroupId: row.group_id,
-    VersionName: row.version_name,
-    VersionDesc: row.version_desc,
-    Visibility: Number(row.visibility),
+    CompShareImageId: image.id,
+    Name: image.name,
+    Description: image.description,
+    ImageType: image.type as Image["ImageType"],
+    Status: image.status as Image["Status"],
+    Author: image.author || (image.accountId ? ownerName : "CompShare"),
+    AuthInfo: image.isOfficial ? 1 : 0,
+    ImageOwnerAlias: image.accountId ? "Self" : "CompShare",
+    Size: image.size,
+    CreateTime: seconds(image.createdAt),
+    UpdateTime: seconds(image.updatedAt || image.createdAt),
+    PubTime: seconds(image.publishedAt || image.createdAt),
+    Price: image.price,
+    ImageCharge: image.price > 0,
+    IsOfficial: image.isOfficial,
+    AutoStart: image.autoStart,
+    Container: image.container ? "True" : "False",
+    Cover: image.cover,
+    Readme: image.readme,
+    GroupId: image.groupId,
+    VersionName: image.versionName,
+    VersionDesc: image.versionDesc,
+    Visibility: image.visibility,
     CreatedCount: counts?.createdCount ?? 0,
     FavoritesCount: counts?.favoritesCount ?? 0,
     ImageUseTime: counts?.useSeconds ?? 0,
-    SourceGpuType: row.gpu_type,
-    SupportedGpuTypes: JSON.parse(row.supported_gpu_types || "[]") as string[],
-    SoftwarePorts: JSON.parse(row.ports || "[]") as Image["SoftwarePorts"],
+    SourceGpuType: image.gpuType,
+    SupportedGpuTypes: image.supportedGpuTypes,
+    SoftwarePorts: image.ports,
     QrCodeUrl: "",
-    FailedReason: row.failed_reason,
-    Tags: JSON.parse(row.tags) as string[],
-    Softwares: softwares,
-    Owner: { AccountId: row.account_id ?? "", AccountName: row.account_id ? ownerName : "CompShare" },
+    FailedReason: image.failedReason,
+    Tags: image.tags,
+    Softwares: image.softwares,
+    Owner: { AccountId: image.accountId ?? "", AccountName: image.accountId ? ownerName : "CompShare" },
   };
 }

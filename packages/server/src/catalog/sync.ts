@@ -8,10 +8,8 @@
 import { syncFleet } from "../drivers/simulated/fleet.js";
 import type { Db, Executor } from "../store/schema.js";
 import type { Catalog } from "./catalog.js";
-import { imageRow, softwaresJson } from "../store/repositories/images.js";
-
-const softwaresOf = (applications: string[], cudaVersion: string, framework: string, frameworkVersion: string) =>
-  softwaresJson({ Applications: applications, CUDAVersion: cudaVersion, Framework: framework, FrameworkVersion: frameworkVersion });
+import { upsertOfficialGroup, upsertOfficialVersion } from "../store/repositories/community.js";
+import { upsertPlatformImage } from "../store/repositories/images.js";
 
 export async function syncCatalog(db: Db, catalog: Catalog, now: number, opts: { fleet: boolean }): Promise<void> {
   await db.transaction().execute((tx) => writeCatalog(tx, catalog, now, opts));
@@ -20,60 +18,43 @@ export async function syncCatalog(db: Db, catalog: Catalog, now: number, opts: {
 async function writeCatalog(db: Executor, catalog: Catalog, now: number, opts: { fleet: boolean }): Promise<void> {
   if (opts.fleet) await syncFleet(db, catalog, now);
   for (const img of catalog.data.images) {
-    const values = {
-      name: img.name,
-      description: img.description,
-      type: img.type,
-      status: "Available",
-      os_name: img.osName,
-      size: img.sizeGb,
-      softwares: softwaresOf(img.applications, img.cudaVersion, img.framework, img.frameworkVersion),
-      tags: JSON.stringify(img.tags),
-      author: img.author,
-      supported_gpu_types: JSON.stringify(img.gpuTypes),
-      container: img.type === "System" ? 0 : 1,
-      is_official: 1,
-      updated_at: now,
-    };
-    await db
-      .insertInto("images")
-      .values({ ...imageRow(img.id, now), ...values })
-      .onConflict((oc) => oc.column("id").doUpdateSet(values))
-      .execute();
+    await upsertPlatformImage(
+      db,
+      {
+        id: img.id,
+        name: img.name,
+        description: img.description,
+        type: img.type,
+        osName: img.osName,
+        sizeGb: img.sizeGb,
+        softwares: { Applications: img.applications, CUDAVersion: img.cudaVersion, Framework: img.framework, FrameworkVersion: img.frameworkVersion },
+        tags: img.tags,
+        author: img.author,
+        supportedGpuTypes: img.gpuTypes,
+        container: img.type !== "System",
+      },
+      now,
+    );
   }
   for (const c of catalog.data.communityImages) {
-    await db
-      .insertInto("community_groups")
-      .values({ id: c.groupId, account_id: null, name: c.name, description: c.description, created_count: 0, use_seconds: 0, created_at: now })
-      .onConflict((oc) => oc.column("id").doUpdateSet({ name: c.name, description: c.description }))
-      .execute();
-    const values = {
-      name: c.name,
-      description: c.description,
-      type: "Community",
-      status: "Available",
-      os_name: "Ubuntu 22.04",
-      size: Math.ceil(c.sizeMb / 1024),
-      softwares: softwaresOf([], "", "", ""),
-      tags: JSON.stringify(c.tags),
-      group_id: c.groupId,
-      version_name: c.versionName,
-      author: c.author,
-      price: c.price,
-      visibility: 1,
-      auto_start: c.autoStart ? 1 : 0,
-      supported_gpu_types: JSON.stringify(c.gpuTypes),
-      ports: JSON.stringify(c.ports),
-      container: 1,
-      is_official: 1,
-      published_at: now,
-      updated_at: now,
-    };
-    await db
-      .insertInto("images")
-      .values({ ...imageRow(c.id, now), ...values })
-      .onConflict((oc) => oc.column("id").doUpdateSet(values))
-      .execute();
+    await upsertOfficialGroup(db, { id: c.groupId, name: c.name, description: c.description }, now);
+    await upsertOfficialVersion(
+      db,
+      {
+        id: c.id,
+        groupId: c.groupId,
+        name: c.name,
+        description: c.description,
+        versionName: c.versionName,
+        sizeGb: Math.ceil(c.sizeMb / 1024),
+        tags: c.tags,
+        author: c.author,
+        price: c.price,
+        autoStart: c.autoStart,
+        supportedGpuTypes: c.gpuTypes,
+        ports: c.ports,
+      },
+      now,
+    );
   }
 }
-

@@ -11,9 +11,10 @@ import { sql } from "kysely";
 import type { RunnerDeps } from "./context.js";
 import { STATUS_TIMEOUT_MS } from "./procedures/common.js";
 import { removeImageFromHosts } from "../store/repositories/hosts.js";
+import { abandonDeleting, imagesLeftDeleting, removeDeletedImage } from "../store/repositories/images.js";
 
 /** No running operation is named by the row's `op_id` (or it names none). */
-const noRunningOp = (table: "disks" | "images") =>
+const noRunningOp = (table: "disks") =>
   sql<boolean>`not exists (select 1 from operations where operations.id = ${sql.ref(`${table}.op_id`)} and operations.status = 'running')`;
 
 /** Whether the driver's deletion is done (asked again: it is idempotent). */
@@ -57,30 +58,14 @@ async function reconcileDisks(deps: RunnerDeps): Promise<number> {
 
 async function reconcileImages(deps: RunnerDeps): Promise<number> {
   const { db, clock, driver, log } = deps;
-  const stuck = await db.selectFrom("images").select(["id", "op_id"]).where("status", "=", "Deleting").where(noRunningOp("images")).limit(500).execute();
+  const stuck = await imagesLeftDeleting(db);
   let reconciled = 0;
   for (const image of stuck) {
     const gone = await deleted((signal) => driver.deleteImage(image.id, { signal }));
     const done = await db.transaction().execute(async (tx) => {
-      if (!gone) {
-        // What it was before is not known here: UnAvailable is never booted, and may be deleted again.
-        const res = await tx
-          .updateTable("images")
-          .set({ status: "UnAvailable", op_id: null, updated_at: clock.now() })
-          .where("id", "=", image.id)
-          .where("status", "=", "Deleting")
-          .where((eb) => (image.op_id === null ? eb("op_id", "is", null) : eb("op_id", "=", image.op_id)))
-          .executeTakeFirst();
-        return Number(res.numUpdatedRows) === 1;
-      }
-      const res = await tx
-        .deleteFrom("images")
-        .where("id", "=", image.id)
-        .where("status", "=", "Deleting")
-        .where((eb) => (image.op_id === null ? eb("op_id", "is", null) : eb("op_id", "=", image.op_id)))
-        .executeTakeFirst();
-      if (Number(res.numDeletedRows) !== 1) return false;
-      await tx.deleteFrom("image_shares").where("image_id", "=", image.id).execute();
+      // What it was before is not known here: UnAvailable is never booted, and may be deleted again.
+      if (!gone) return abandonDeleting(tx, image.id, image.opId, clock.now());
+      if (!(await removeDeletedImage(tx, image.id, image.opId))) return false;
       await removeImageFromHosts(tx, image.id);
       return true;
     });

@@ -6,6 +6,8 @@
  */
 import type { Procedure } from "./common.js";
 import { addHostImage, removeImageFromHosts } from "../../store/repositories/hosts.js";
+import { markImageAvailable, markImageFailed, removeDeletedImage, restoreDeleting, setImageHost, setImageProgress } from "../../store/repositories/images.js";
+import { hostOfInstance } from "../../store/repositories/instances.js";
 
 export interface ImageParams {
   imageId: string;
@@ -32,17 +34,17 @@ export const makeImage: Procedure = {
     await ctx.drive("buildImage", (c) =>
       ctx.driver.buildImage(imageId, c, async (p) => {
         await ctx.write(async (tx) => {
-          await tx.updateTable("images").set({ progress: p.percent }).where("id", "=", imageId).where("status", "=", "Making").execute();
+          await setImageProgress(tx, imageId, p.percent);
         });
       }),
     );
     await ctx.succeed(async (tx, now) => {
-      await tx.updateTable("images").set({ status: "Available", progress: 100, ready_at: now, updated_at: now }).where("id", "=", imageId).execute();
+      await markImageAvailable(tx, imageId, now);
       // The image's files are on the host that made it: instances of it are placed there.
-      const host = await tx.selectFrom("instances").select("host_id").where("id", "=", ctx.instanceId).executeTakeFirst();
-      if (host?.host_id) {
-        await tx.updateTable("images").set({ host_id: host.host_id }).where("id", "=", imageId).execute();
-        await addHostImage(tx, host.host_id, imageId);
+      const hostId = await hostOfInstance(tx, ctx.instanceId);
+      if (hostId) {
+        await setImageHost(tx, imageId, hostId);
+        await addHostImage(tx, hostId, imageId);
       }
     });
   },
@@ -50,7 +52,7 @@ export const makeImage: Procedure = {
     const { imageId } = ctx.params<ImageParams>();
     const reason = error instanceof Error ? error.message : String(error);
     await ctx.fail(error, async (tx) => {
-      await tx.updateTable("images").set({ status: "UnAvailable", failed_reason: reason }).where("id", "=", imageId).execute();
+      await markImageFailed(tx, imageId, reason);
     });
   },
 };
@@ -61,16 +63,14 @@ export const deleteImage: Procedure = {
     await ctx.phase("deleting-image");
     await ctx.drive("deleteImage", (c) => ctx.driver.deleteImage(imageId, c), DELETE_IMAGE_DRIVER_MS);
     await ctx.succeed(async (tx) => {
-      const gone = await tx.deleteFrom("images").where("id", "=", imageId).where("status", "=", "Deleting").where("op_id", "=", ctx.op.id).executeTakeFirst();
-      if (Number(gone.numDeletedRows) !== 1) return;
-      await tx.deleteFrom("image_shares").where("image_id", "=", imageId).execute();
+      if (!(await removeDeletedImage(tx, imageId, ctx.op.id))) return;
       await removeImageFromHosts(tx, imageId);
     });
   },
   async fail(ctx, error) {
     const { imageId, status, opId } = ctx.params<DeleteImageParams>();
     await ctx.fail(error, async (tx, now) => {
-      await tx.updateTable("images").set({ status, op_id: opId, updated_at: now }).where("id", "=", imageId).where("status", "=", "Deleting").where("op_id", "=", ctx.op.id).execute();
+      await restoreDeleting(tx, imageId, ctx.op.id, status, opId, now);
     });
   },
 };
