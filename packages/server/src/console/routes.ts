@@ -1,24 +1,25 @@
 /**
  * `/console`: the page and its files, login and logout, the session, every API Action for the
- * session's account (through the same stages as the wire protocol: runAction), and the event
- * stream. docs/console.md describes each route.
+ * session's account (through the wire protocol's own road: api/dispatch.ts, which finds the
+ * Action, rate-limits, counts and maps its errors), and the event stream. docs/console.md
+ * describes each route.
  *
  * A POST needs the session's CSRF token in `X-CSRF-Token`, on top of the SameSite=Strict cookie.
  * Every answer carries a strict Content-Security-Policy.
  */
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { ApiError, commonErrors, errorEnvelope, findAction, REQUEST_ID_HEADER, type Envelope, type WireParams } from "@opencompshare/protocol";
-import type { Services } from "../actions/index.js";
+import { ApiError, commonErrors, errorEnvelope, ERRORS, REQUEST_ID_HEADER, type Envelope, type WireParams } from "@opencompshare/protocol";
+import { dispatch, type DispatchDeps } from "../api/dispatch.js";
+import { asApiError, refusalStatus } from "../api/errors.js";
 import { authenticate } from "../http/authenticate.js";
 import { BodyTooLarge, ClientGone, readBody } from "../http/body.js";
 import { parseParams } from "../http/parse.js";
-import { runAction, type RequestListener } from "../http/pipeline.js";
-import type { RateLimiter } from "../http/rate-limit.js";
+import { methodNotAllowed, refusal } from "../http/reply.js";
+import type { RequestListener } from "../http/server.js";
 import type { EventStreams, StreamSession } from "../events/stream.js";
 import { negotiate, type ConsoleAssets } from "./assets.js";
 import { csrfMatches, endSession, findSession, issueNonce, NONCE_TTL_S, openSession, sessionByHash, SESSION_TTL_MS, useNonce, type Session } from "./sessions.js";
-import type { Metrics } from "../metrics/metrics.js";
 
 export const CONSOLE_PATH = "/console";
 export const SESSION_COOKIE = "ocs_session";
@@ -37,14 +38,13 @@ export const SECURITY_HEADERS: Record<string, string> = {
   "Cross-Origin-Resource-Policy": "same-origin",
 };
 
-export interface ConsoleDeps {
-  services: Services;
+/** Dispatch's (the services, the rate limits, the counters), the page's files, the event streams. */
+export interface ConsoleDeps extends DispatchDeps {
   assets: ConsoleAssets;
   streams: EventStreams;
-  rateLimiter: RateLimiter;
-  metrics: Metrics;
 }
 
+/** A refusal of the console's own routes, with its HTTP status (a call's refusals are dispatch's, 200). */
 class Refusal extends Error {
   constructor(
     readonly status: number,
@@ -87,8 +87,7 @@ function noContent(res: ServerResponse, requestId: string, extra: Record<string,
 const sessionFields = (s: Session) => ({ AccountId: s.accountId, CsrfToken: s.csrfToken, ExpireTime: Math.floor(s.expiresAt / 1000) });
 
 export function consoleRoutes(deps: ConsoleDeps): RequestListener {
-  const { services } = deps;
-  const { db, sealer, clock, log } = services;
+  const { db, sealer, clock, log } = deps.services;
 
   async function session(req: IncomingMessage): Promise<Session | undefined> {
     const token = cookie(req, SESSION_COOKIE);
@@ -97,9 +96,9 @@ export function consoleRoutes(deps: ConsoleDeps): RequestListener {
 
   async function required(req: IncomingMessage, action: string, csrf: boolean): Promise<Session> {
     const s = await session(req);
-    if (!s) throw new Refusal(401, errorEnvelope(action, 171, "no console session: log in again"));
+    if (!s) throw new Refusal(401, refusal(action, new ApiError("SignatureError", "no console session: log in again")));
     if (csrf && !csrfMatches(s, header(req, CSRF_HEADER))) {
-      throw new Refusal(403, errorEnvelope(action, 230, "Params [X-CSRF-Token] not available: the request lacks this session's CSRF token; nothing was done"));
+      throw new Refusal(403, refusal(action, commonErrors.invalidParam("X-CSRF-Token", "the request lacks this session's CSRF token; nothing was done")));
     }
     return s;
   }
@@ -128,7 +127,7 @@ export function consoleRoutes(deps: ConsoleDeps): RequestListener {
       return s.accountId;
     }
     if (req.method !== "POST") {
-      throw new Refusal(405, errorEnvelope("", 230, `Params [Method] not available: ${String(req.method)}`));
+      throw new Refusal(405, refusal("", methodNotAllowed(req.method)));
     }
     if (route === "nonce") {
       send(res, requestId, 200, { RetCode: 0, Action: "ConsoleNonceResponse", Nonce: issueNonce(sealer, clock.now()), ExpiresIn: NONCE_TTL_S });
@@ -139,10 +138,10 @@ export function consoleRoutes(deps: ConsoleDeps): RequestListener {
       const { PublicKey, Nonce, Signature } = params;
       if (typeof Nonce !== "string" || Nonce === "") throw commonErrors.missingParams(["Nonce"]);
       const accountId = await authenticate(db, sealer, { Action: LOGIN_ACTION, PublicKey, Nonce, Signature } as WireParams).catch((error: unknown) => {
-        throw error instanceof ApiError ? new Refusal(401, errorEnvelope("ConsoleLogin", error.retCode, error.message)) : error;
+        throw error instanceof ApiError ? new Refusal(401, refusal(LOGIN_ACTION, error)) : error;
       });
       if (!(await useNonce(db, sealer, Nonce, clock.now()))) {
-        throw new Refusal(401, errorEnvelope("ConsoleLogin", 230, "Params [Nonce] not available: unknown, used or expired; ask for a new one"));
+        throw new Refusal(401, refusal(LOGIN_ACTION, commonErrors.invalidParam("Nonce", "unknown, used or expired; ask for a new one")));
       }
       const opened = await openSession(db, sealer, accountId, String(PublicKey), clock.now());
       log.info({ reqId: requestId, account: accountId }, "console login");
@@ -161,33 +160,20 @@ export function consoleRoutes(deps: ConsoleDeps): RequestListener {
     if (route === "call") {
       const s = await required(req, "", true);
       const params = await body(req);
-      const action = typeof params.Action === "string" ? params.Action : "";
-      if (!action) throw commonErrors.missingAction();
-      const contract = findAction(action);
-      if (!contract) throw commonErrors.actionNotFound(action);
-      const started = performance.now();
-      let retCode = 0;
-      try {
-        deps.rateLimiter.take(s.accountId);
-        send(res, requestId, 200, await runAction(services, contract, { accountId: s.accountId, source: "console", requester: s.publicKey }, params, requestId));
-      } catch (error) {
-        if (!(error instanceof ApiError)) throw error;
-        retCode = error.retCode;
-        send(res, requestId, 200, errorEnvelope(action, error.retCode, error.message));
-      } finally {
-        // The console's calls count with the wire's: the same Actions, the same RetCodes.
-        deps.metrics.request(action, retCode, (performance.now() - started) / 1000);
-      }
+      // The wire's road from the Action on: the same answers, refusals and counters.
+      const who = { accountId: s.accountId, source: "console", requester: s.publicKey } as const;
+      send(res, requestId, 200, (await dispatch(deps, { requestId, params: () => params, requester: async () => who })).envelope);
       return s.accountId;
     }
-    throw new Refusal(404, errorEnvelope("", 161, `no console route ${route}`));
+    throw new Refusal(404, refusal("", new ApiError("ActionNotFound", `no console route ${route}`)));
   }
 
   function page(req: IncomingMessage, res: ServerResponse, path: string, requestId: string): void {
-    if (req.method !== "GET" && req.method !== "HEAD") throw new Refusal(405, errorEnvelope("", 230, `Params [Method] not available: ${String(req.method)}`));
-    if (deps.assets.missing) throw new Refusal(503, errorEnvelope("", 8433, deps.assets.missing));
+    if (req.method !== "GET" && req.method !== "HEAD") throw new Refusal(405, refusal("", methodNotAllowed(req.method)));
+    // A ServiceError's RetCode with the build's instructions as they are (no `ServiceError:` before them).
+    if (deps.assets.missing) throw new Refusal(503, errorEnvelope("", ERRORS.ServiceError.retCode, deps.assets.missing));
     const file = deps.assets.files.get(path);
-    if (!file) throw new Refusal(404, errorEnvelope("", 161, `no console file ${path}`));
+    if (!file) throw new Refusal(404, refusal("", new ApiError("ActionNotFound", `no console file ${path}`)));
     const headers: Record<string, string | number> = {
       ...SECURITY_HEADERS,
       "Content-Type": file.type,
@@ -232,14 +218,11 @@ export function consoleRoutes(deps: ConsoleDeps): RequestListener {
         send(res, requestId, error.status, error.envelope);
       } else if (error instanceof BodyTooLarge) {
         status = 413;
-        send(res, requestId, 413, errorEnvelope("", 230, `Params [body] not available: ${error.message}`));
-      } else if (error instanceof ApiError) {
-        status = 400;
-        send(res, requestId, 400, errorEnvelope("", error.retCode, error.message));
+        send(res, requestId, 413, refusal("", error.refusal()));
       } else {
-        status = 500;
-        log.error({ reqId: requestId, err: error }, "console: internal error");
-        if (!res.headersSent) send(res, requestId, 500, errorEnvelope("", 8433, `internal error, request ${requestId}; nothing was changed`));
+        const refused = asApiError(error, requestId, log, "console: internal error");
+        status = refusalStatus(refused);
+        if (!res.headersSent) send(res, requestId, status, refusal("", refused));
       }
     } finally {
       if (path.startsWith("api/")) log.info({ reqId: requestId, account, console: path, status }, "console request");

@@ -13,12 +13,13 @@
  */
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { ApiError, commonErrors, errorEnvelope, REQUEST_ID_HEADER, RESET_EVENT, type InstanceEvent, type WireParams } from "@opencompshare/protocol";
+import { ApiError, commonErrors, REQUEST_ID_HEADER, RESET_EVENT, type InstanceEvent, type WireParams } from "@opencompshare/protocol";
 import type { Logger } from "pino";
+import { asApiError, refusalStatus } from "../api/errors.js";
 import type { Clock } from "../clock.js";
 import { authenticate } from "../http/authenticate.js";
-import type { RequestListener } from "../http/pipeline.js";
-import { reply } from "../http/reply.js";
+import { methodNotAllowed, refusal, reply } from "../http/reply.js";
+import type { RequestListener } from "../http/server.js";
 import type { Sealer } from "../security/secrets.js";
 import type { Db } from "../store/schema.js";
 import type { EventHub } from "./hub.js";
@@ -94,17 +95,15 @@ export function eventStreams(deps: StreamDeps): EventStreams {
   const perAccount = new Map<string, number>();
 
   function refuse(res: ServerResponse, requestId: string, error: unknown): void {
-    const e = error instanceof ApiError ? error : new ApiError("ServiceError", `internal error, request ${requestId}`);
-    if (!(error instanceof ApiError)) deps.log.error({ reqId: requestId, err: error }, "event stream: internal error");
+    const e = asApiError(error, requestId, deps.log, "event stream: internal error");
     // Not 200: EventSource gives up on these instead of reconnecting forever.
-    const status = [160, 170, 171, 172].includes(e.retCode) ? 401 : e.retCode === 153 ? 429 : e.retCode === 8433 ? 500 : 400;
-    reply(res, requestId, errorEnvelope(ACTION, e.retCode, e.message), status);
+    reply(res, requestId, refusal(ACTION, e), refusalStatus(e));
   }
 
   function notGet(req: IncomingMessage, res: ServerResponse, requestId: string): boolean {
     if (req.method === "GET") return false;
     res.setHeader("Allow", "GET");
-    reply(res, requestId, errorEnvelope(ACTION, 230, `Params [Method] not available: ${String(req.method)}`), 405);
+    reply(res, requestId, refusal(ACTION, methodNotAllowed(req.method)), 405);
     return true;
   }
 

@@ -1,7 +1,8 @@
 /**
- * Stage 2, authenticate: the PublicKey names an active key; the Signature over every other
- * parameter must match, compared in constant time. A JSON body may also be signed with its
- * arrays of strings concatenated (`alternate`, see concatenatedArrayForm): either form passes.
+ * Authenticates a signed request (the wire protocol, GET /events, the console's login): the
+ * PublicKey names an active key; the Signature over every other parameter must match, compared
+ * in constant time. A JSON body may also be signed with its arrays of strings concatenated
+ * (`alternate`, see concatenatedArrayForm): either form passes.
  */
 import { commonErrors, verify, type WireParams } from "@opencompshare/protocol";
 import { lookupKey } from "../accounts/accounts.js";

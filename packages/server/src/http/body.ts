@@ -3,10 +3,16 @@
  * that goes away mid-body is not an error of the server (ClientGone).
  */
 import type { IncomingMessage } from "node:http";
+import { commonErrors, type ApiError } from "@opencompshare/protocol";
 
 export class BodyTooLarge extends Error {
   constructor(readonly limit: number) {
     super(`request body larger than ${limit} bytes`);
+  }
+
+  /** What is answered, with HTTP 413: `Params [body] not available: request body larger than …`. */
+  refusal(): ApiError {
+    return commonErrors.invalidParam("body", this.message);
   }
 }
 

@@ -1,12 +1,16 @@
 /**
- * The HTTP server: the API on every path except the health probes and the mounts (the agent
- * protocol), timeouts against slow clients, and a graceful close that lets requests in flight finish.
+ * The HTTP server: the API on every path except the health probes and the mounts (the event
+ * stream, the console, the agent protocol, /metrics), timeouts against slow clients, and a
+ * graceful close that lets requests in flight finish.
  */
 import { randomUUID } from "node:crypto";
-import { createServer, type Server } from "node:http";
-import { errorEnvelope, REQUEST_ID_HEADER } from "@opencompshare/protocol";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { commonErrors, REQUEST_ID_HEADER } from "@opencompshare/protocol";
 import type { AddressInfo } from "node:net";
-import type { RequestListener } from "./pipeline.js";
+import { refusal } from "./reply.js";
+
+/** What answers a request on a path: the API (api/wire.ts), or a mount. */
+export type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
 
 export interface HttpServer {
   server: Server;
@@ -19,7 +23,7 @@ export interface Probes {
   ready(): Promise<boolean>;
 }
 
-/** Another listener on a path prefix, beside the API (the agent protocol). */
+/** Another listener on a path prefix, beside the API (events, console, agent protocol, metrics). */
 export interface Mount {
   prefix: string;
   handler: RequestListener;
@@ -51,7 +55,7 @@ export function createHttpServer(api: RequestListener, probes: Probes, mounts: r
     }
     const tooLarge = error.code === "HPE_HEADER_OVERFLOW";
     const body = JSON.stringify(
-      errorEnvelope("", 230, tooLarge ? "Params [headers] not available: request headers too large" : "Params [request] not available: malformed HTTP request"),
+      refusal("", tooLarge ? commonErrors.invalidParam("headers", "request headers too large") : commonErrors.invalidParam("request", "malformed HTTP request")),
     );
     const status = tooLarge ? "431 Request Header Fields Too Large" : "400 Bad Request";
     socket.end(

@@ -1,6 +1,6 @@
 /**
  * Per-account rate limits: a token bucket per account, refilled at `rate` per second up to
- * `burst`. A request over the limit is answered at once with RetCode 153; it is never queued,
+ * `burst`. A request over the limit is answered at once with RateLimited; it is never queued,
  * so a noisy account costs the others nothing but the answer. Buckets live in this process:
  * with N replicas an account may send up to N times the rate.
  */
@@ -25,7 +25,7 @@ export class RateLimiter {
     private readonly burst: number,
   ) {}
 
-  /** Takes one token for `account`, or throws RateLimited (153). */
+  /** Takes one token for `account`, or throws RateLimited. */
   take(account: string): void {
     if (this.rate <= 0) return;
     const now = this.clock.now();

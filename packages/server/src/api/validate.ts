@@ -1,8 +1,8 @@
 /**
- * Stage 3, validate: the flat parameters are rebuilt into nested values and checked against
- * the Action's contract, coercing form strings to the declared types. Errors name the
- * parameter and the rule it breaks: 220 `Missing params [UHostId]`, 230 `Params [Limit] not
- * available: expected an integer`.
+ * Dispatch's validate stage: the flat parameters are rebuilt into nested values and checked
+ * against the Action's contract, coercing form strings to the declared types. Errors name the
+ * parameter and the rule it breaks: MissingParams `Missing params [UHostId]`, ParamsNotAvailable
+ * `Params [Limit] not available: expected an integer`.
  */
 import { commonErrors, parseWith, unflatten, UnflattenError, type ActionContract, type WireParams } from "@opencompshare/protocol";
 

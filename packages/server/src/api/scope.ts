@@ -1,6 +1,7 @@
 /**
- * Stage 4, scope: the Region and Zone must be ones the catalog offers, and the ProjectId one of
- * the caller's (the default project when absent; 292 when unknown).
+ * Dispatch's scope stage, after validate: the Region and Zone must be ones the catalog offers,
+ * and the ProjectId one of the caller's (the default project when absent; ProjectNotExists when
+ * unknown).
  */
 import { commonErrors } from "@opencompshare/protocol";
 import { resolveProject } from "../accounts/accounts.js";
