@@ -3,7 +3,7 @@
  * the rest of the period, the refund of a deletion, and the switch of a prepaid instance to a
  * longer period. Every figure comes from the catalog's price table (catalog/pricing.ts).
  */
-import { ApiError, commonErrors } from "@opencompshare/protocol";
+import { ApiError, commonErrors, ERRORS } from "@opencompshare/protocol";
 import type { Catalog } from "../catalog/catalog.js";
 import { discounted, expiryOf, PREPAID, quote, refund, remainingShare, total, cents, type Quote } from "../catalog/pricing.js";
 import { checkSize } from "../catalog/sizes.js";
@@ -109,7 +109,7 @@ export const pricingHandlers: HandlerMap<ActionsOf<"pricing">> = {
     for (const id of req.UHostIds) {
       const inst = await findOwnedInstance(db, id, ctx.caller.accountId, ctx.caller.projectId);
       if (!inst) {
-        set.push({ UHostId: id, Code: 8039, Message: `instance ${id} does not exist`, ErrMessage: `instance ${id} does not exist`, RefundPrice: 0 });
+        set.push({ UHostId: id, Code: ERRORS.InstanceNotFound.retCode, Message: `instance ${id} does not exist`, ErrMessage: `instance ${id} does not exist`, RefundPrice: 0 });
         continue;
       }
       if (!PREPAID.has(inst.charge_type)) {
