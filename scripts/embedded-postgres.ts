@@ -10,8 +10,8 @@ export interface EmbeddedServer {
 }
 
 
-export async function startEmbeddedPostgres(dir: string): Promise<EmbeddedServer> {
-  const port = await freePort();
+/** An initialised, started PostgreSQL on `port` in `dir`, with the given server flags. */
+async function started(dir: string, port: number, flags: string[]): Promise<EmbeddedPostgres> {
   const server = new EmbeddedPostgres({
     databaseDir: dir,
     user: "ocs",
@@ -20,12 +20,18 @@ export async function startEmbeddedPostgres(dir: string): Promise<EmbeddedServer
     persistent: false,
     // The binaries refuse to run as root: as root, the package creates a postgres user for them.
     createPostgresUser: true,
-    postgresFlags: ["-c", "max_connections=300", "-c", "fsync=off", "-c", "synchronous_commit=off"],
+    postgresFlags: ["-c", "max_connections=300", "-c", "fsync=off", ...flags],
     onLog: () => undefined,
     onError: () => undefined,
   });
   await server.initialise();
   await server.start();
+  return server;
+}
+
+export async function startEmbeddedPostgres(dir: string): Promise<EmbeddedServer> {
+  const port = await freePort();
+  const server = await started(dir, port, ["-c", "synchronous_commit=off"]);
   return { url: `postgres://ocs:ocs@127.0.0.1:${port}/postgres`, stop: () => server.stop() };
 }
 
@@ -76,21 +82,9 @@ function signal(pid: number, sig: NodeJS.Signals): void {
 
 export async function startKillablePostgres(dir: string): Promise<KillablePostgres> {
   const port = await freePort();
-  const server = new EmbeddedPostgres({
-    databaseDir: dir,
-    user: "ocs",
-    password: "ocs",
-    port,
-    persistent: false,
-    createPostgresUser: true,
-    // Commits are durable against a crash of PostgreSQL (synchronous_commit stays on: with it off,
-    // a kill -9 loses the last transactions it answered). fsync stays off: the machine does not crash.
-    postgresFlags: ["-c", "max_connections=300", "-c", "fsync=off"],
-    onLog: () => undefined,
-    onError: () => undefined,
-  });
-  await server.initialise();
-  await server.start();
+  // Commits are durable against a crash of PostgreSQL (synchronous_commit stays on: with it off,
+  // a kill -9 loses the last transactions it answered). fsync stays off: the machine does not crash.
+  const server = await started(dir, port, []);
   let running = true;
   let paused: number[] = [];
   const postmasterPid = (): number => Number(readFileSync(join(dir, "postmaster.pid"), "utf8").split("\n")[0]);

@@ -1,7 +1,8 @@
 /** Admin access to the same data directory and database as the server, without serving. */
 import { AccountError, createAccount, createKey, findAccount, setKeyStatus, type Credentials, type KeyPair } from "./accounts/accounts.js";
 import { listAccounts, listKeys, setAccountStatus, type AccountView, type KeyView } from "./accounts/inventory.js";
-import { balanceCents, changeBalance, ledgerOf, toCny, unpaidCents } from "./policies/ledger.js";
+import { balanceCents, changeBalance, toCny, unpaidCents } from "./policies/ledger.js";
+import { ledgerEntries } from "./store/repositories/ledger.js";
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Db } from "./store/schema.js";
@@ -47,17 +48,17 @@ async function balanceView(db: Db, id: string): Promise<BalanceView> {
     AccountId: id,
     Balance: toCny(await balanceCents(db, id)),
     Unpaid: toCny(await unpaidCents(db, { accountId: id })),
-    Ledger: (await ledgerOf(db, id)).map((e) => ({
+    Ledger: (await ledgerEntries(db, id, 50)).map((e) => ({
       Id: e.id,
       Kind: e.kind,
-      UHostId: e.instance_id ?? "",
-      Amount: toCny(Number(e.amount_cents)),
+      UHostId: e.instanceId ?? "",
+      Amount: toCny(e.amountCents),
       Status: e.status,
-      PeriodStart: s(Number(e.period_start)),
-      PeriodEnd: s(Number(e.period_end)),
-      BalanceAfter: toCny(Number(e.balance_after_cents)),
+      PeriodStart: s(e.periodStart),
+      PeriodEnd: s(e.periodEnd),
+      BalanceAfter: toCny(e.balanceAfterCents),
       Note: e.note,
-      CreateTime: s(Number(e.created_at)),
+      CreateTime: s(e.createdAt),
     })),
   };
 }

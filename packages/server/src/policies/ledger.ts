@@ -15,7 +15,7 @@ import { HOURLY_BILLED } from "../domain/reclaim-timeline.js";
 import { State } from "@opencompshare/protocol";
 import * as repo from "../store/repositories/ledger.js";
 import type { BillableInstance } from "../store/repositories/ledger.js";
-import type { Db, Executor, LedgerRow, Tx } from "../store/schema.js";
+import type { Db, Executor, Tx } from "../store/schema.js";
 
 export { balanceCents, unpaidCents } from "../store/repositories/ledger.js";
 
@@ -206,25 +206,4 @@ export async function changeBalance(db: Db, accountId: string, cents: number, mo
 /** The account's latest ledger entries, newest first. */
 export async function ledgerEntries(db: Executor, accountId: string, limit = 50): Promise<repo.LedgerEntry[]> {
   return repo.ledgerEntries(db, accountId, limit);
-}
-
-/**
- * The same entries in the ledger's row shape, for admin.ts's balance view, which reads that
- * shape (its `Number(e.amount_cents)` and the rest): to go once it reads `ledgerEntries`.
- */
-export async function ledgerOf(db: Executor, accountId: string, limit = 50): Promise<LedgerRow[]> {
-  return (await repo.ledgerEntries(db, accountId, limit)).map((e) => ({
-    id: e.id,
-    account_id: e.accountId,
-    instance_id: e.instanceId,
-    kind: e.kind,
-    amount_cents: e.amountCents,
-    status: e.status,
-    period_start: e.periodStart,
-    period_end: e.periodEnd,
-    balance_after_cents: e.balanceAfterCents,
-    note: e.note,
-    created_at: e.createdAt,
-    paid_at: e.paidAt,
-  }));
 }
