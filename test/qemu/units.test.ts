@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { MachineSpec } from "@opencompshare/protocol";
-import { Abandoned, MachineActions, Preempted } from "../../packages/agent/src/backends/qemu/actions.js";
+import { Abandoned, MachineQueue, Preempted } from "../../packages/agent/src/backends/qemu/machine-queue.js";
 import { diskNodeName, qemuArgs, type LaunchInput } from "../../packages/agent/src/backends/qemu/command-line.js";
 import { guestIpv4 } from "../../packages/agent/src/backends/qemu/guest-agent.js";
 
@@ -117,7 +117,7 @@ const tick = (): Promise<void> => new Promise((r) => setTimeout(r, 5));
 
 describe("machine action queue", () => {
   it("a call of the action in flight joins it: one run, both callers resolve", async () => {
-    const q = new MachineActions();
+    const q = new MachineQueue();
     const w = work();
     const a = q.run({ key: "boot", shownAs: "starting", work: w.run }, new AbortController().signal);
     const b = q.run({ key: "boot", work: w.run }, new AbortController().signal);
@@ -130,7 +130,7 @@ describe("machine action queue", () => {
   });
 
   it("different actions run one after the other", async () => {
-    const q = new MachineActions();
+    const q = new MachineQueue();
     const w1 = work();
     const w2 = work();
     const a = q.run({ key: "one", work: w1.run }, new AbortController().signal);
@@ -146,7 +146,7 @@ describe("machine action queue", () => {
   });
 
   it("a hard action cuts a soft one short; the soft callers wait for it, then check their postcondition", async () => {
-    const q = new MachineActions();
+    const q = new MachineQueue();
     const soft = work();
     const hard = work();
     let checked = false;
@@ -162,7 +162,7 @@ describe("machine action queue", () => {
   });
 
   it("when every caller gives up, the action's wait is cancelled; a caller who gives up is rejected at once", async () => {
-    const q = new MachineActions();
+    const q = new MachineQueue();
     const w = work();
     const ac = new AbortController();
     const a = q.run({ key: "off-soft", work: w.run }, ac.signal);
@@ -175,7 +175,7 @@ describe("machine action queue", () => {
   });
 
   it("an action kept when abandoned goes on", async () => {
-    const q = new MachineActions();
+    const q = new MachineQueue();
     const w = work();
     const ac = new AbortController();
     const a = q.run({ key: "off-hard", keepWhenAbandoned: true, work: w.run }, ac.signal);

@@ -8,7 +8,7 @@ import type { AddressInfo } from "node:net";
 import { AGENT_PATH, EVENTS_PATH, readOnlyMachines } from "@opencompshare/protocol";
 import type { Credentials } from "./accounts/accounts.js";
 import { ensureDefaultAccount, syncCredentialsFile } from "./accounts/default-account.js";
-import type { Services } from "./actions/index.js";
+import type { Services } from "./handlers/index.js";
 import { loadCatalog } from "./catalog/catalog.js";
 import { syncCatalog } from "./catalog/sync.js";
 import { DatabaseClock, skewedClock, systemClock, type Clock } from "./clock.js";

@@ -11,8 +11,8 @@
  */
 import { performance } from "node:perf_hooks";
 import { commonErrors, findAction, successEnvelope, type ActionContract, type ActionName, type Envelope, type WireParams } from "@opencompshare/protocol";
-import { handlers, type Services } from "../actions/index.js";
-import type { Handler } from "../actions/registry.js";
+import { handlers, type Services } from "../handlers/index.js";
+import type { Handler } from "../handlers/registry.js";
 import { refusal } from "../http/reply.js";
 import type { Metrics } from "../metrics/metrics.js";
 import { asApiError } from "./errors.js";

@@ -12,7 +12,7 @@ import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { performance } from "node:perf_hooks";
 import type { ApiError } from "@opencompshare/protocol";
-import type { Services } from "../actions/index.js";
+import type { Services } from "../handlers/index.js";
 import { authenticate } from "../http/authenticate.js";
 import { BodyTooLarge, ClientGone, readBody } from "../http/body.js";
 import { actionHint, concatenatedArrayForm, parseParams } from "../http/parse.js";

@@ -120,7 +120,7 @@ export class QemuBackend implements Backend {
     MachineDir.check(id);
     const rt = this.runtime(id);
     if (rt.dir.exists()) return;
-    await rt.actions.run(
+    await rt.queue.run(
       {
         key: "provision",
         shownAs: "busy",
@@ -145,13 +145,13 @@ export class QemuBackend implements Backend {
 
   /** Power actions in flight (booting or rebooting) on the machine. */
   private booting(rt: MachineRuntime): boolean {
-    return rt.actions.keys().some((k) => k === "boot" || k.startsWith("reboot"));
+    return rt.queue.keys().some((k) => k === "boot" || k.startsWith("reboot"));
   }
 
   async powerOn(id: string, signal: AbortSignal): Promise<void> {
     const rt = await this.existing(id, signal);
-    if (rt.pid() && !rt.record().pending && rt.actions.idle()) return;
-    await rt.actions.run({ key: "boot", shownAs: "starting", work: (s) => boot(rt, s) }, signal);
+    if (rt.pid() && !rt.record().pending && rt.queue.idle()) return;
+    await rt.queue.run({ key: "boot", shownAs: "starting", work: (s) => boot(rt, s) }, signal);
   }
 
   async powerOff(id: string, mode: PowerMode, signal: AbortSignal): Promise<void> {
@@ -161,7 +161,7 @@ export class QemuBackend implements Backend {
       return;
     }
     if (mode === "soft") {
-      await rt.actions.run(
+      await rt.queue.run(
         {
           key: "off-soft",
           shownAs: "stopping",
@@ -174,7 +174,7 @@ export class QemuBackend implements Backend {
         signal,
       );
     } else {
-      await rt.actions.run(
+      await rt.queue.run(
         {
           key: "off-hard",
           shownAs: "stopping",
@@ -196,12 +196,12 @@ export class QemuBackend implements Backend {
       if (!rt.pid() || r.pending || r.bootIds.at(-1) === from) throw new Error(`machine ${id} did not boot again`);
     };
     if (mode === "soft") {
-      await rt.actions.run(
+      await rt.queue.run(
         { key: "reboot-soft", shownAs: "rebooting", joins: ["reboot-hard"], afterPreempt: rebooted, work: (s) => softReboot(rt, s) },
         signal,
       );
     } else {
-      await rt.actions.run(
+      await rt.queue.run(
         { key: "reboot-hard", shownAs: "rebooting", preempts: ["reboot-soft", "off-soft"], work: (s) => hardReboot(rt, s) },
         signal,
       );
@@ -214,11 +214,11 @@ export class QemuBackend implements Backend {
     const rec = rt?.dir.read();
     if (!rt) return { power: "absent", bootCount: 0 };
     // Being provisioned: there is no machine.json yet.
-    if (!rec) return rt.actions.shownAs() ? { power: "busy", bootCount: 0 } : { power: "absent", bootCount: 0 };
+    if (!rec) return rt.queue.shownAs() ? { power: "busy", bootCount: 0 } : { power: "absent", bootCount: 0 };
     const pid = rt.pid();
     const bootId = pid ? rec.bootIds.at(-1) : undefined;
     const base: MachineStatus = bootId ? { power: "running", bootCount: rec.bootCount, bootId } : { power: "stopped", bootCount: rec.bootCount };
-    const shown = rt.actions.shownAs();
+    const shown = rt.queue.shownAs();
     if (shown) return { ...base, power: shown };
     if (!pid) return { ...base, power: "stopped" };
     const pending = rt.livePending(rec);
@@ -243,7 +243,7 @@ export class QemuBackend implements Backend {
     const rt = this.known(id);
     if (!rt) return { power: "absent", bootCount: 0 };
     for (;;) {
-      await rt.actions.settled(signal);
+      await rt.queue.settled(signal);
       const rec = rt.dir.read();
       // A boot nobody waits for any more: the monitor records it when the guest reports it.
       if (rec && rt.livePending(rec) && rt.pid()) {
@@ -251,14 +251,14 @@ export class QemuBackend implements Backend {
         await sleep(250, signal);
         continue;
       }
-      if (rt.actions.idle()) return this.status(id, signal);
+      if (rt.queue.idle()) return this.status(id, signal);
     }
   }
 
   async snapshot(id: string, imageId: string, signal: AbortSignal): Promise<void> {
     const rt = await this.existing(id, signal);
     ImageStore.check(imageId);
-    await rt.actions.run(
+    await rt.queue.run(
       {
         key: `snapshot:${imageId}`,
         work: async (s) => {
@@ -302,7 +302,7 @@ export class QemuBackend implements Backend {
   async reinstall(id: string, imageId: string, signal: AbortSignal): Promise<void> {
     const rt = await this.existing(id, signal);
     if (rt.pid()) throw new Error(`machine ${id} is running: reinstall needs it stopped`);
-    await rt.actions.run(
+    await rt.queue.run(
       {
         key: `reinstall:${imageId}`,
         shownAs: "busy",
@@ -327,7 +327,7 @@ export class QemuBackend implements Backend {
   async resize(id: string, spec: MachineSpec, signal: AbortSignal): Promise<void> {
     const rt = await this.existing(id, signal);
     if (rt.pid()) throw new Error(`machine ${id} is running: resize needs it stopped`);
-    await rt.actions.run(
+    await rt.queue.run(
       {
         key: "resize",
         shownAs: "busy",
@@ -350,7 +350,7 @@ export class QemuBackend implements Backend {
     const rt = await this.existing(id, signal);
     // Calls with the same password join; the password itself is never part of a log line.
     const key = `password:${createHash("sha256").update(password).digest("hex").slice(0, 12)}`;
-    await rt.actions.run(
+    await rt.queue.run(
       {
         key,
         work: async (s) => {
@@ -380,11 +380,11 @@ export class QemuBackend implements Backend {
     }
     const rt = this.runtime(id);
     if (!existsSync(rt.dir.dir)) return;
-    await rt.actions.run(
+    await rt.queue.run(
       {
         key: "destroy",
         shownAs: "busy",
-        preempts: rt.actions.keys(),
+        preempts: rt.queue.keys(),
         keepWhenAbandoned: true,
         work: async (s) => {
           if (rt.pid()) await hardOff(rt, s);

@@ -82,7 +82,7 @@ export class ImageBuilds {
   private queueOfflineCopy(rt: MachineRuntime, record: BuildRecord): void {
     const controller = new AbortController();
     this.copies.set(record.imageId, controller);
-    void rt.actions.detach({
+    void rt.queue.detach({
       key: `image-copy:${record.imageId}`,
       work: async (signal) => {
         const both = AbortSignal.any([signal, controller.signal]);

@@ -51,7 +51,7 @@ export class DataDisks {
   async attachDisk(rt: MachineRuntime, disk: MachineDisk, signal: AbortSignal): Promise<void> {
     const id = rt.id;
     const path = this.diskPath(disk.id);
-    await rt.actions.run(
+    await rt.queue.run(
       {
         key: `disk:${disk.id}`,
         work: async (s) => {
@@ -100,7 +100,7 @@ export class DataDisks {
   async detachDisk(rt: MachineRuntime, diskId: string, signal: AbortSignal): Promise<void> {
     const id = rt.id;
     if (rt.pid()) throw new Error(`machine ${id} is running: detaching a data disk needs it stopped`);
-    await rt.actions.run(
+    await rt.queue.run(
       {
         key: `disk:${diskId}`,
         work: async () => {

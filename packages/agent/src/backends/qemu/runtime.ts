@@ -5,7 +5,7 @@
  * while the agent was down), finishes an ACPI fake reboot whose power-off it missed, and notices
  * a QEMU that exited on its own. Everything it learns is written to machine.json first.
  */
-import { MachineActions } from "./actions.js";
+import { MachineQueue } from "./machine-queue.js";
 import { GuestAgent } from "./guest-agent.js";
 import type { ImageStore } from "./images.js";
 import { processAlive, type MachineDir, type MachineRecord, type PendingBoot } from "./machine.js";
@@ -53,7 +53,7 @@ const BOOT_POLL_MS = 250;
 
 /** The in-memory owner of one machine. */
 export class MachineRuntime {
-  readonly actions = new MachineActions();
+  readonly queue = new MachineQueue();
   readonly ga: GuestAgent;
   readonly serial: SerialLog;
   readonly metrics = new MetricsRing();
@@ -283,7 +283,7 @@ export class MachineRuntime {
     if (this.ticking || this.closed) return;
     const running = this.pid();
     if (running) this.metrics.sample(running, 1000);
-    if (!this.actions.idle()) return;
+    if (!this.queue.idle()) return;
     this.ticking = true;
     try {
       const rec = this.dir.read();
@@ -294,10 +294,10 @@ export class MachineRuntime {
       const known = new Set(rec.bootIds);
       if (rec.pending?.fromBootId) known.add(rec.pending.fromBootId);
       const seen = this.newBootIdOnSerial(rec.pending?.logOffset ?? rec.runOffset, known);
-      if (seen && this.actions.idle()) {
+      if (seen && this.queue.idle()) {
         this.recordBoot(seen, "serial");
         if (this.dir.takePendingPassword() !== undefined) {
-          void this.actions.detach({ key: "password-after-boot", work: (s) => this.applyPendingPassword(s) });
+          void this.queue.detach({ key: "password-after-boot", work: (s) => this.applyPendingPassword(s) });
         }
       } else if (rec.pending && !this.livePending(rec)) {
         // A reboot the guest never did (it ignored the request): stop waiting for it.
@@ -320,7 +320,7 @@ export class MachineRuntime {
   close(): void {
     this.closed = true;
     this.stopMonitor();
-    this.actions.cancelAll(new Error(`machine ${this.id}: the backend was closed`));
+    this.queue.cancelAll(new Error(`machine ${this.id}: the backend was closed`));
     this.client?.close();
     this.client = undefined;
     this.ga.close();

@@ -3,7 +3,7 @@
  * community as versions of a group (`community_groups`, the `images` rows of type Community) that
  * accounts favor (`image_favorites`). The one place these are read and written; rows leave as
  * records. What may be shared or published, how versions are numbered and how listings are
- * grouped and sorted is decided in `actions/images.ts` and `actions/community.ts`.
+ * grouped and sorted is decided in `handlers/images.ts` and `handlers/community.ts`.
  */
 import { randomBytes } from "node:crypto";
 import type { Executor } from "../schema.js";

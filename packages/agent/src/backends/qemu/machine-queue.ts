@@ -53,7 +53,7 @@ interface Flight {
 }
 
 /** The action queue of one machine. */
-export class MachineActions {
+export class MachineQueue {
   private flights: Flight[] = [];
   private tail: Promise<void> = Promise.resolve();
 
