@@ -2,10 +2,24 @@
  * The simulated GPU fleet: the executable specification of the driver interface. Machine state
  * lives in the database (`sim_machines`, `sim_images`), so it survives a crash of the server,
  * and an action in flight completes on its own time even while nobody watches, like hardware.
+ * The rows are store/repositories/simulator.ts's; what the machines do is decided here.
  */
-import { randomUUID } from "node:crypto";
 import type { Clock } from "../../clock.js";
-import { prepared, rowsOf } from "../../store/prepared.js";
+import {
+  completeSimAction,
+  deleteSimImage,
+  insertSimImage,
+  insertSimMachine,
+  powerOffSimMachine,
+  setSimMachineSpec,
+  simImage,
+  simJournal,
+  simMachine,
+  simMachineSpec,
+  startSimAction,
+  type SimMachine,
+  type SimOutcome,
+} from "../../store/repositories/simulator.js";
 import type { Db } from "../../store/schema.js";
 import {
   DriverError,
@@ -29,7 +43,7 @@ export interface SimTimings {
 }
 
 /** What each timed action leaves behind when its time is up. */
-const OUTCOME: Record<string, { power?: "on" | "off"; boots?: 1; gone?: true }> = {
+const OUTCOME: Record<string, SimOutcome> = {
   provision: { power: "off" },
   boot: { power: "on", boots: 1 },
   shutdown: { power: "off" },
@@ -44,21 +58,6 @@ const OUTCOME: Record<string, { power?: "on" | "off"; boots?: 1; gone?: true }> 
 };
 
 const SHOWN_AS: Record<string, PowerState> = { boot: "starting", shutdown: "stopping", reboot: "rebooting" };
-
-interface MachineRow {
-  id: string;
-  power: string;
-  action: string | null;
-  action_until: number;
-  boot_count: number;
-}
-
-/** Every driver call reads its machine, and every timed action writes two rows: prepared once. */
-const machineById = prepared(1, (db, id: string) => db.selectFrom("sim_machines").select(["id", "power", "action", "action_until", "boot_count"]).where("id", "=", id));
-const startAction = prepared(3, (db, id: string, action: string, until: number) => db.updateTable("sim_machines").set({ action, action_until: until }).where("id", "=", id));
-const journal = prepared(5, (db, journalId: string, id: string, action: string, startedAt: number, until: number) =>
-  db.insertInto("sim_journal").values({ id: journalId, machine_id: id, action, started_at: startedAt, until }),
-);
 
 const hang = (signal: AbortSignal): Promise<never> =>
   new Promise((_, reject) => {
@@ -77,11 +76,7 @@ export class SimulatedDriver implements Driver {
 
   async provision(id: string, spec: MachineSpec, { signal }: DriverCall): Promise<void> {
     const extra = await this.fault("provision", id, signal);
-    await this.db
-      .insertInto("sim_machines")
-      .values({ id, power: "off", action: null, action_until: 0, boot_count: 0, spec: JSON.stringify(spec) })
-      .onConflict((oc) => oc.column("id").doNothing())
-      .execute();
+    await insertSimMachine(this.db, id, spec);
     await this.act(id, "provision", this.timings.bootMs / 3 + extra, signal);
   }
 
@@ -98,7 +93,7 @@ export class SimulatedDriver implements Driver {
     if (row.power === "off" && row.action === null) return;
     if (mode === "hard") {
       await this.delay(extra, signal);
-      await this.db.updateTable("sim_machines").set({ power: "off", action: null, action_until: 0 }).where("id", "=", id).execute();
+      await powerOffSimMachine(this.db, id);
       return;
     }
     await this.act(id, "shutdown", this.timings.bootMs / 3 + extra, signal);
@@ -133,11 +128,7 @@ export class SimulatedDriver implements Driver {
     const { signal } = call;
     const extra = await this.fault("buildImage", imageId, signal);
     const now = this.clock.now();
-    await this.db
-      .insertInto("sim_images")
-      .values({ id: imageId, started_at: now, ready_at: now + (this.timings.imageMs * 9) / 10 + extra })
-      .onConflict((oc) => oc.column("id").doNothing())
-      .execute();
+    await insertSimImage(this.db, imageId, now, now + (this.timings.imageMs * 9) / 10 + extra);
     for (;;) {
       const p = await this.imageProgress(imageId, call);
       if (onProgress) await onProgress(p);
@@ -147,17 +138,17 @@ export class SimulatedDriver implements Driver {
   }
 
   async imageProgress(imageId: string, _call: DriverCall): Promise<ImageProgress> {
-    const row = await this.db.selectFrom("sim_images").selectAll().where("id", "=", imageId).executeTakeFirst();
-    if (!row) throw new DriverError("imageProgress", `image ${imageId} is unknown`);
-    const totalMs = Number(row.ready_at) - Number(row.started_at);
-    const remainingMs = Math.max(0, Number(row.ready_at) - this.clock.now());
+    const image = await simImage(this.db, imageId);
+    if (!image) throw new DriverError("imageProgress", `image ${imageId} is unknown`);
+    const totalMs = image.readyAt - image.startedAt;
+    const remainingMs = Math.max(0, image.readyAt - this.clock.now());
     const percent = totalMs <= 0 ? 100 : Math.round(((totalMs - remainingMs) / totalMs) * 1000) / 10;
     return { percent, totalMs, remainingMs };
   }
 
   async deleteImage(imageId: string, { signal }: DriverCall): Promise<void> {
     await this.delay(await this.fault("deleteImage", imageId, signal), signal);
-    await this.db.deleteFrom("sim_images").where("id", "=", imageId).execute();
+    await deleteSimImage(this.db, imageId);
   }
 
   async reinstall(id: string, imageId: string, { signal }: DriverCall): Promise<void> {
@@ -220,13 +211,7 @@ export class SimulatedDriver implements Driver {
 
   async consoleOutput(id: string, bytes: number, { signal }: DriverCall): Promise<string> {
     await this.delay(await this.fault("consoleOutput", id, signal), signal);
-    const journal = await this.db
-      .selectFrom("sim_journal")
-      .select(["action", "started_at", "until"])
-      .where("machine_id", "=", id)
-      .orderBy("started_at")
-      .execute();
-    const text = consoleOf(id, journal, this.clock.now());
+    const text = consoleOf(id, await simJournal(this.db, id), this.clock.now());
     return text.length > bytes ? text.slice(text.length - bytes) : text;
   }
 
@@ -252,51 +237,24 @@ export class SimulatedDriver implements Driver {
     return fault.delayMs;
   }
 
-  private describe(row: MachineRow): MachineStatus {
-    const bootCount = Number(row.boot_count);
+  private describe(row: SimMachine): MachineStatus {
+    const bootCount = row.bootCount;
     const bootId = bootCount > 0 ? bootIdOf(row.id, bootCount) : undefined;
     if (row.action) return { power: SHOWN_AS[row.action] ?? "busy", bootCount, ...(bootId ? { bootId } : {}) };
     return { power: row.power === "on" ? "running" : "stopped", bootCount, ...(bootId ? { bootId } : {}) };
   }
 
   /** The machine with any action whose time is up completed. */
-  private async find(id: string): Promise<MachineRow | undefined> {
-    const [row] = await rowsOf(machineById(this.db, id));
-    if (!row || !row.action || Number(row.action_until) > this.clock.now()) return row;
-    return this.complete(row);
+  private async find(id: string): Promise<SimMachine | undefined> {
+    const row = await simMachine(this.db, id);
+    if (!row || !row.action || row.actionUntil > this.clock.now()) return row;
+    return completeSimAction(this.db, row, OUTCOME[row.action] ?? {});
   }
 
-  private async current(id: string): Promise<MachineRow> {
+  private async current(id: string): Promise<SimMachine> {
     const row = await this.find(id);
     if (!row) throw new DriverError("lookup", `machine ${id} does not exist`);
     return row;
-  }
-
-  private async complete(row: MachineRow): Promise<MachineRow | undefined> {
-    const outcome = OUTCOME[row.action as string] ?? {};
-    const same = this.db
-      .updateTable("sim_machines")
-      .where("id", "=", row.id)
-      .where("action", "=", row.action)
-      .where("action_until", "=", row.action_until);
-    if (outcome.gone) {
-      await this.db
-        .deleteFrom("sim_machines")
-        .where("id", "=", row.id)
-        .where("action", "=", row.action)
-        .where("action_until", "=", row.action_until)
-        .execute();
-    } else {
-      await same
-        .set((eb) => ({
-          power: outcome.power ?? row.power,
-          action: null,
-          action_until: 0,
-          boot_count: eb("boot_count", "+", outcome.boots ?? 0),
-        }))
-        .execute();
-    }
-    return (await rowsOf(machineById(this.db, row.id)))[0];
   }
 
   /**
@@ -307,14 +265,11 @@ export class SimulatedDriver implements Driver {
     const row = await this.current(id);
     let until: number;
     if (row.action === action && !restart) {
-      until = Number(row.action_until);
+      until = row.actionUntil;
     } else {
       const now = this.clock.now();
       until = now + Math.max(0, Math.round(durationMs));
-      await this.db.transaction().execute(async (tx) => {
-        await startAction(tx, id, action, until);
-        await journal(tx, randomUUID(), id, action, now, until);
-      });
+      await startSimAction(this.db, id, action, now, until);
     }
     await this.clock.sleep(until - this.clock.now(), signal);
     // Another action may have replaced this one meanwhile (a hard reboot cutting a soft one
@@ -323,11 +278,11 @@ export class SimulatedDriver implements Driver {
   }
 
   /** Waits until the machine has no action in flight; undefined when it does not exist. */
-  private async waitIdle(id: string, signal: AbortSignal): Promise<MachineRow | undefined> {
+  private async waitIdle(id: string, signal: AbortSignal): Promise<SimMachine | undefined> {
     for (;;) {
       const row = await this.find(id);
       if (!row || !row.action) return row;
-      await this.clock.sleep(Number(row.action_until) - this.clock.now(), signal);
+      await this.clock.sleep(row.actionUntil - this.clock.now(), signal);
     }
   }
 
@@ -336,13 +291,11 @@ export class SimulatedDriver implements Driver {
     if (ms > 0) await this.clock.sleep(ms, signal);
   }
 
-  private async spec(id: string): Promise<MachineSpec> {
-    const row = await this.db.selectFrom("sim_machines").select("spec").where("id", "=", id).executeTakeFirstOrThrow();
-    return JSON.parse(row.spec) as MachineSpec;
+  private spec(id: string): Promise<MachineSpec> {
+    return simMachineSpec(this.db, id);
   }
 
   private async setSpec(id: string, change: (spec: MachineSpec) => MachineSpec): Promise<void> {
-    const spec = change(await this.spec(id));
-    await this.db.updateTable("sim_machines").set({ spec: JSON.stringify(spec) }).where("id", "=", id).execute();
+    await setSimMachineSpec(this.db, id, change(await this.spec(id)));
   }
 }

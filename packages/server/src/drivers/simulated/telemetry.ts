@@ -30,17 +30,17 @@ const LINES: Record<string, string[]> = {
 };
 
 /** The serial console of a simulated machine: a few lines per action, and the boot id after each boot. */
-export function consoleOf(id: string, journal: Array<{ action: string; started_at: number; until: number }>, now: number): string {
+export function consoleOf(id: string, journal: ReadonlyArray<{ action: string; startedAt: number; until: number }>, now: number): string {
   let boots = 0;
   const out: string[] = [];
   for (const entry of journal) {
-    const at = Number(entry.started_at);
+    const at = entry.startedAt;
     if (at > now) break;
     const stamp = (ms: number) => `[${new Date(ms).toISOString()}]`;
     for (const line of LINES[entry.action] ?? []) out.push(`${stamp(at)} ${line}`);
-    if ((entry.action === "boot" || entry.action === "reboot") && Number(entry.until) <= now) {
+    if ((entry.action === "boot" || entry.action === "reboot") && entry.until <= now) {
       boots++;
-      out.push(`${stamp(Number(entry.until))} ocs-boot-id: ${bootIdOf(id, boots)}`);
+      out.push(`${stamp(entry.until)} ocs-boot-id: ${bootIdOf(id, boots)}`);
     }
   }
   return out.length ? out.join("\n") + "\n" : "";
