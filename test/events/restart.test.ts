@@ -8,13 +8,10 @@
  * nothing asserts on durations.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { NetworkError, type CompShareClient, type InstanceEvent, type StreamItem } from "@opencompshare/sdk";
-import { databaseEnv, testDatabase, type TestDatabase } from "../helpers/database.js";
-import { poll, spawnServer, type ServerProcess } from "../helpers/process.js";
+import { crashableServer } from "../helpers/crash.js";
+import { poll } from "../helpers/process.js";
 import { CREATE, DEFAULT_KEYS } from "../helpers/server.js";
 import { clientOf, read } from "./helpers.js";
 
@@ -22,39 +19,14 @@ const events = (items: StreamItem[]): InstanceEvent[] => items.filter((i): i is 
 const ids = (items: StreamItem[]): number[] => events(items).map((e) => e.EventId);
 
 describe("the event stream across a kill -9 and a restart", () => {
-  const dataDir = mkdtempSync(join(tmpdir(), "ocs-events-restart-"));
-  let db: TestDatabase | undefined;
-  let env: Record<string, string> = {};
-  let server: ServerProcess | undefined;
-  before(async () => {
-    db = await testDatabase();
-    env = {
-      ...databaseEnv(db),
-      OCS_DATA_DIR: dataDir,
-      // With PostgreSQL a restarted server cannot know the old one is gone: it waits out the lease.
-      OCS_LEASE_MS: "1000",
-      OCS_RECOVERY_INTERVAL_MS: "200",
-      OCS_PUBLIC_KEY: DEFAULT_KEYS.PublicKey,
-      OCS_PRIVATE_KEY: DEFAULT_KEYS.PrivateKey,
-      OCS_SIM_BOOT_MS: "1000",
-      OCS_LOG_LEVEL: "warn",
-    };
-  });
-  after(async () => {
-    // Only the child this test spawned, by its pid.
-    const pid = server?.child.pid;
-    if (pid !== undefined && server?.child.exitCode === null && server.child.signalCode === null) process.kill(pid, "SIGKILL");
-    await server?.exited;
-    rmSync(dataDir, { recursive: true, force: true });
-    await db?.drop();
-  });
+  const crash = crashableServer("ocs-events-restart", { OCS_SIM_BOOT_MS: "1000" });
 
   const state = async (client: CompShareClient, id: string) => (await client.describeCompShareInstance({ UHostIds: [id] })).UHostSet[0]?.State;
   const create = async (client: CompShareClient) => (await client.createCompShareInstance(CREATE)).UHostIds[0] as string;
   const untilRunning = (client: CompShareClient, id: string) => poll(async () => (await state(client, id)) === "Running", 50, 600);
 
   it("resumes after the last id read: every later event once, in order, none missing", async () => {
-    server = await spawnServer(env);
+    let server = await crash.start();
     let client = clientOf(server.url, DEFAULT_KEYS);
 
     // Read some events, and remember where the reading stopped.
@@ -77,9 +49,7 @@ describe("the event stream across a kill -9 and a restart", () => {
     await client.rebootCompShareInstance({ UHostId: a });
     assert.equal(await state(client, a), "Rebooting");
 
-    const pid = server.child.pid as number;
-    process.kill(pid, "SIGKILL");
-    assert.equal(await server.exited, "SIGKILL");
+    assert.equal(await crash.kill9(), "SIGKILL");
 
     // While it is down nothing can be read.
     await assert.rejects(
@@ -90,7 +60,7 @@ describe("the event stream across a kill -9 and a restart", () => {
     );
 
     // The same database again; recovery finishes the reboot; more happens after the restart.
-    server = await spawnServer(env, Number(new URL(server.url).port));
+    server = await crash.start(Number(new URL(server.url).port));
     client = clientOf(server.url, DEFAULT_KEYS);
     await untilRunning(client, a);
     const c = await create(client);

@@ -4,13 +4,10 @@
  * processes), so the simulated boot is short; nothing asserts on durations.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { call, type Keys } from "../helpers/client.js";
-import { databaseEnv, testDatabase, type TestDatabase } from "../helpers/database.js";
-import { poll, spawnServer, type ServerProcess } from "../helpers/process.js";
+import { crashableServer, stateAt } from "../helpers/crash.js";
+import { poll } from "../helpers/process.js";
 import { CREATE, DEFAULT_KEYS, REGION } from "../helpers/server.js";
 
 interface Op {
@@ -22,39 +19,12 @@ interface Op {
 }
 
 describe("a crash in the middle of operations", () => {
-  const dataDir = mkdtempSync(join(tmpdir(), "ocs-crash-"));
-  let db: TestDatabase | undefined;
-  let env: Record<string, string> = {};
-  const baseEnv = {
-    OCS_DATA_DIR: dataDir,
-    // With PostgreSQL a restarted server cannot know the old one is gone: it waits out the lease.
-    OCS_LEASE_MS: "1000",
-    OCS_RECOVERY_INTERVAL_MS: "200",
-    OCS_PUBLIC_KEY: DEFAULT_KEYS.PublicKey,
-    OCS_PRIVATE_KEY: DEFAULT_KEYS.PrivateKey,
-    OCS_SIM_BOOT_MS: "1500",
-    OCS_LOG_LEVEL: "warn",
-  };
+  const crash = crashableServer("ocs-crash", { OCS_SIM_BOOT_MS: "1500" });
   const keys: Keys = DEFAULT_KEYS;
-  let server: ServerProcess | undefined;
-  before(async () => {
-    db = await testDatabase();
-    env = { ...baseEnv, ...databaseEnv(db) };
-  });
-  after(async () => {
-    server?.child.kill("SIGKILL");
-    await server?.exited;
-    rmSync(dataDir, { recursive: true, force: true });
-    await db?.drop();
-  });
-
-  const state = async (url: string, id: string) => {
-    const res = await call(url, keys, "DescribeCompShareInstance", { ...REGION, "UHostIds.0": id });
-    return (res.body.UHostSet as Array<{ State: string }>)[0]?.State;
-  };
+  const state = (url: string, id: string) => stateAt(url, id, keys);
 
   it("resumes the reboot after kill -9 and a restart: Running, with a final record", async () => {
-    server = await spawnServer(env);
+    let server = await crash.start();
     const created = await call(server.url, keys, "CreateCompShareInstance", CREATE);
     assert.equal(created.body.RetCode, 0);
     const id = (created.body.UHostIds as string[])[0] as string;
@@ -64,10 +34,9 @@ describe("a crash in the middle of operations", () => {
     const reboot = await call(server.url, keys, "RebootCompShareInstance", { ...REGION, UHostId: id });
     assert.equal(reboot.body.RetCode, 0);
     assert.equal(await state(server.url, id), "Rebooting");
-    server.child.kill("SIGKILL");
-    assert.equal(await server.exited, "SIGKILL");
+    assert.equal(await crash.kill9(), "SIGKILL");
 
-    server = await spawnServer(env);
+    server = await crash.start();
     const url2 = server.url;
     await poll(async () => (await state(url2, id)) === "Running");
     const ops = (await call(server.url, keys, "DescribeCompShareInstanceOperations", { ...REGION, UHostId: id })).body.OperationSet as Op[];
@@ -82,12 +51,12 @@ describe("a crash in the middle of operations", () => {
   });
 
   it("resumes a create killed while it provisions", async () => {
+    let server = crash.server;
     assert.ok(server);
     const created = await call(server.url, keys, "CreateCompShareInstance", CREATE);
     const id = (created.body.UHostIds as string[])[0] as string;
-    server.child.kill("SIGKILL");
-    await server.exited;
-    server = await spawnServer(env);
+    await crash.kill9();
+    server = await crash.start();
     const url = server.url;
     await poll(async () => (await state(url, id)) === "Running");
     const ops = (await call(server.url, keys, "DescribeCompShareInstanceOperations", { ...REGION, UHostId: id })).body.OperationSet as Op[];
@@ -98,9 +67,9 @@ describe("a crash in the middle of operations", () => {
   });
 
   it("stops gracefully on SIGTERM", async () => {
+    const server = crash.server;
     assert.ok(server);
     server.child.kill("SIGTERM");
     assert.equal(await server.exited, 0);
-    server = undefined;
   });
 });

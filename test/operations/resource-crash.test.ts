@@ -7,52 +7,26 @@
  */
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { after, before, describe, it } from "node:test";
+import { before, describe, it } from "node:test";
 import { call, type Keys } from "../helpers/client.js";
-import { databaseEnv, testDatabase, type TestDatabase } from "../helpers/database.js";
-import { poll, spawnServer, type ServerProcess } from "../helpers/process.js";
+import { crashableServer, stateAt } from "../helpers/crash.js";
+import { poll } from "../helpers/process.js";
 import { CREATE, DEFAULT_KEYS, REGION } from "../helpers/server.js";
-import { openSql, type Sql } from "../helpers/sql.js";
+import type { Sql } from "../helpers/sql.js";
 
 describe("a crash in the middle of an operation on a detached disk or a custom image", () => {
-  const dataDir = mkdtempSync(join(tmpdir(), "ocs-resource-crash-"));
+  const crash = crashableServer("ocs-resource-crash", { OCS_SIM_BOOT_MS: "1500", OCS_SIM_IMAGE_MS: "1500" });
   const keys: Keys = DEFAULT_KEYS;
-  let db: TestDatabase | undefined;
   let sql: Sql;
-  let server: ServerProcess | undefined;
-  let env: Record<string, string> = {};
   let source = "";
   before(async () => {
-    db = await testDatabase();
-    env = {
-      OCS_DATA_DIR: dataDir,
-      // With PostgreSQL a restarted server cannot know the old one is gone: it waits out the lease.
-      OCS_LEASE_MS: "1000",
-      OCS_RECOVERY_INTERVAL_MS: "200",
-      OCS_SIM_BOOT_MS: "1500",
-      OCS_SIM_IMAGE_MS: "1500",
-      OCS_PUBLIC_KEY: DEFAULT_KEYS.PublicKey,
-      OCS_PRIVATE_KEY: DEFAULT_KEYS.PrivateKey,
-      OCS_LOG_LEVEL: "warn",
-      ...databaseEnv(db),
-    };
-    server = await spawnServer(env);
+    const server = await crash.start();
     const created = await call(server.url, keys, "CreateCompShareInstance", CREATE);
     assert.equal(created.body.RetCode, 0, JSON.stringify(created.body));
     source = (created.body.UHostIds as string[])[0] as string;
     const url = server.url;
-    await poll(async () => ((await call(url, keys, "DescribeCompShareInstance", { ...REGION, "UHostIds.0": source })).body.UHostSet as Array<{ State: string }>)[0]?.State === "Running");
-    sql = await openSql(db, dataDir);
-  });
-  after(async () => {
-    server?.child.kill("SIGKILL");
-    await server?.exited;
-    await sql?.close();
-    rmSync(dataDir, { recursive: true, force: true });
-    await db?.drop();
+    await poll(async () => (await stateAt(url, source, keys)) === "Running");
+    sql = await crash.sql();
   });
 
   const one = async (statement: string, params: unknown[]) => (await sql.run(statement, params))[0];
@@ -73,16 +47,16 @@ describe("a crash in the middle of an operation on a detached disk or a custom i
    * once the driver call hangs, and starts it again on the same data directory and database.
    */
   async function killDuring(method: string, resource: string, action: string, params: Record<string, string | number>, table: "disks" | "images", transitional: string): Promise<void> {
+    const server = crash.server;
     assert.ok(server);
     await sql.run("insert into sim_faults (id, method, instance_id, mode, remaining, delay_ms) values (?, ?, ?, 'hang', 1, 0)", [randomUUID(), method, resource]);
     const answer = call(server.url, keys, action, { ...REGION, ...params }).catch(() => undefined);
     await poll(async () => Number((await one("select remaining from sim_faults where instance_id = ?", [resource]))?.remaining) === 0);
     assert.equal((await one("select status from operations where instance_id = ?", [resource]))?.status, "running", "killed while it runs");
     assert.equal((await one(`select status from ${table} where id = ?`, [resource]))?.status, transitional);
-    server.child.kill("SIGKILL");
-    assert.equal(await server.exited, "SIGKILL");
+    assert.equal(await crash.kill9(), "SIGKILL");
     assert.equal(await answer, undefined, "the request died with the server");
-    server = await spawnServer(env);
+    await crash.start();
   }
 
   /** The one operation on `resource`: Succeeded, finished by recovery, ended and reported once. */
@@ -107,6 +81,7 @@ describe("a crash in the middle of an operation on a detached disk or a custom i
     const after = await diskStatus(disk);
     assert.deepEqual([after.status, after.op_id], ["Deleted", null]);
     await endedOnce(disk, "DeleteCompshareDisk");
+    const server = crash.server;
     assert.ok(server);
     const again = await call(server.url, keys, "DeleteCompshareDisk", { ...REGION, UDiskId: disk });
     assert.deepEqual(again.body, { Action: "DeleteCompshareDiskResponse", RetCode: 0, UDiskId: disk });
@@ -122,6 +97,7 @@ describe("a crash in the middle of an operation on a detached disk or a custom i
   });
 
   it("TerminateCompShareCustomImage: the image ends deleted, the operation Succeeded once", async () => {
+    const server = crash.server;
     assert.ok(server);
     const made = await call(server.url, keys, "CreateCompShareCustomImage", { ...REGION, UHostId: source, Name: "crash-image" });
     assert.equal(made.body.RetCode, 0, JSON.stringify(made.body));
@@ -130,7 +106,9 @@ describe("a crash in the middle of an operation on a detached disk or a custom i
     await killDuring("deleteImage", image, "TerminateCompShareCustomImage", { CompShareImageId: image }, "images", "Deleting");
     await poll(async () => (await one("select status from images where id = ?", [image])) === undefined);
     await endedOnce(image, "TerminateCompShareCustomImage");
-    const listed = await call(server.url, keys, "DescribeCompShareCustomImages", { ...REGION, CompShareImageId: image });
+    const restarted = crash.server;
+    assert.ok(restarted);
+    const listed = await call(restarted.url, keys, "DescribeCompShareCustomImages", { ...REGION, CompShareImageId: image });
     assert.equal(listed.body.TotalCount, 0);
   });
 });

@@ -5,15 +5,11 @@
  * is due at once.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { call, type Keys } from "../helpers/client.js";
-import { databaseEnv, testDatabase, type TestDatabase } from "../helpers/database.js";
-import { poll, spawnServer, type ServerProcess } from "../helpers/process.js";
+import { crashableServer, stateAt } from "../helpers/crash.js";
+import { poll } from "../helpers/process.js";
 import { CREATE, DEFAULT_KEYS, REGION } from "../helpers/server.js";
-import { openSql, type Sql } from "../helpers/sql.js";
 import { HOUR, offsetPlacing } from "./helpers.js";
 
 interface Op {
@@ -26,36 +22,14 @@ interface Op {
 }
 
 describe("a crash in the middle of a reclaim", () => {
-  const dataDir = mkdtempSync(join(tmpdir(), "ocs-reclaim-crash-"));
+  const crash = crashableServer("ocs-reclaim-crash", () => ({
+    OCS_POLICY_INTERVAL_MS: "100",
+    OCS_SIM_BOOT_MS: "6000",
+    OCS_INITIAL_BALANCE: "0",
+    // The reclaim falls due an hour ago: at 14:00 local, in the deletion window.
+    OCS_POLICY_UTC_OFFSET_MIN: String(offsetPlacing(Date.now() - HOUR)),
+  }));
   const keys: Keys = DEFAULT_KEYS;
-  let db: TestDatabase | undefined;
-  let sql: Sql | undefined;
-  let server: ServerProcess | undefined;
-  let env: Record<string, string> = {};
-  before(async () => {
-    db = await testDatabase();
-    env = {
-      OCS_DATA_DIR: dataDir,
-      OCS_LEASE_MS: "1000",
-      OCS_RECOVERY_INTERVAL_MS: "200",
-      OCS_POLICY_INTERVAL_MS: "100",
-      OCS_SIM_BOOT_MS: "6000",
-      OCS_INITIAL_BALANCE: "0",
-      OCS_PUBLIC_KEY: DEFAULT_KEYS.PublicKey,
-      OCS_PRIVATE_KEY: DEFAULT_KEYS.PrivateKey,
-      OCS_LOG_LEVEL: "warn",
-      // The reclaim falls due an hour ago: at 14:00 local, in the deletion window.
-      OCS_POLICY_UTC_OFFSET_MIN: String(offsetPlacing(Date.now() - HOUR)),
-      ...databaseEnv(db),
-    };
-  });
-  after(async () => {
-    server?.child.kill("SIGKILL");
-    await server?.exited;
-    await sql?.close();
-    rmSync(dataDir, { recursive: true, force: true });
-    await db?.drop();
-  });
 
   const ops = async (url: string, id: string): Promise<Op[]> =>
     (await call(url, keys, "DescribeCompShareInstanceOperations", { ...REGION, UHostId: id, Limit: 100 })).body.OperationSet as Op[];
@@ -63,22 +37,21 @@ describe("a crash in the middle of a reclaim", () => {
     ((await call(url, keys, "DescribeCompShareInstance", { ...REGION, "UHostIds.0": id })).body.UHostSet as unknown[]).length > 0;
 
   it("completes the reclaim after kill -9 and a restart, once", async () => {
-    server = await spawnServer(env);
+    let server = await crash.start();
     const created = await call(server.url, keys, "CreateCompShareInstance", { ...CREATE, ChargeType: "Postpay" });
     assert.equal(created.body.RetCode, 0, JSON.stringify(created.body));
     const id = (created.body.UHostIds as string[])[0] as string;
     const url1 = server.url;
-    await poll(async () => ((await call(url1, keys, "DescribeCompShareInstance", { ...REGION, "UHostIds.0": id })).body.UHostSet as Array<{ State: string }>)[0]?.State === "Running", 100, 300);
+    await poll(async () => (await stateAt(url1, id, keys)) === "Running", 100, 300);
 
-    sql = await openSql(db as TestDatabase, dataDir);
+    const sql = await crash.sql();
     await sql.run("update instances set arrears_since = ? where id = ?", [Date.now() - 13 * HOUR, id]);
 
     // The server takes every step; the reclaim is killed while it runs.
     await poll(async () => (await ops(url1, id)).some((o) => o.Action === "ReclaimCompShareInstance" && o.Status === "Running"), 20, 3000);
-    server.child.kill("SIGKILL");
-    assert.equal(await server.exited, "SIGKILL");
+    assert.equal(await crash.kill9(), "SIGKILL");
 
-    server = await spawnServer(env);
+    server = await crash.start();
     const url2 = server.url;
     await poll(async () => !(await exists(url2, id)), 100, 600);
     const history = await ops(url2, id);
