@@ -8,12 +8,9 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { armFault } from "@opencompshare/server/testing";
-import type { Browser, BrowserContext, Locator, Page } from "playwright-core";
-import { DEFAULT_KEYS, REGION, startServer, type TestServer } from "../helpers/server.js";
-import { advanceUntilShown, axeViolations, ensureBuilt, launch, shot } from "./helpers.js";
-
-const TIMEOUT = 20_000;
-const CONTEXT = { locale: "en-GB", timezoneId: "UTC", viewport: { width: 1280, height: 800 } } as const;
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { advanceUntilShown, assertNoViolations, consoleInBrowser, CONTEXT, logIn, row, shot, stateIn, TIMEOUT } from "../helpers/browser.js";
+import { DEFAULT_KEYS, REGION, type TestServer } from "../helpers/server.js";
 
 describe("the web console", { timeout: 10 * 60_000 }, () => {
   let s: TestServer;
@@ -25,11 +22,7 @@ describe("the web console", { timeout: 10 * 60_000 }, () => {
   const problems: string[] = [];
 
   before(async () => {
-    ensureBuilt();
-    s = await startServer();
-    browser = await launch();
-    ctxA = await browser.newContext(CONTEXT);
-    ctxA.setDefaultTimeout(TIMEOUT);
+    ({ s, browser, ctx: ctxA } = await consoleInBrowser());
     page = await ctxA.newPage();
     page.on("console", (m) => {
       if (/Content Security Policy|Refused to/i.test(m.text())) problems.push(m.text());
@@ -46,20 +39,6 @@ describe("the web console", { timeout: 10 * 60_000 }, () => {
     await s?.close();
   });
 
-  const expectNoSeriousViolations = async (p: Page, where: string) => {
-    const found = await axeViolations(p);
-    assert.deepEqual(found, [], `${where}: ${JSON.stringify(found, null, 2)}`);
-  };
-  const row = (p: Page, name: string): Locator => p.getByRole("row").filter({ has: p.getByRole("link", { name, exact: true }) });
-  const state = (p: Page, name: string, st: string): Locator => row(p, name).getByText(st, { exact: true });
-
-  async function logIn(p: Page, keys: { PublicKey: string; PrivateKey: string }) {
-    await p.goto(`${s.url}/console/`);
-    await p.getByLabel("Public key").fill(keys.PublicKey);
-    await p.getByLabel("Private key").fill(keys.PrivateKey);
-    await p.getByRole("button", { name: "Log in" }).click();
-    await p.getByRole("heading", { name: "Instances", level: 1 }).waitFor();
-  }
 
   it("refuses a wrong private key and an unknown public key, in plain words", async () => {
     const ctx = await browser.newContext(CONTEXT);
@@ -67,7 +46,7 @@ describe("the web console", { timeout: 10 * 60_000 }, () => {
       const p = await ctx.newPage();
       await p.goto(`${s.url}/console/`);
       await p.getByRole("heading", { name: "Log in" }).waitFor({ timeout: TIMEOUT });
-      await expectNoSeriousViolations(p, "login page");
+      await assertNoViolations(p, "login page");
       await shot(p, "login.png");
       const password = p.getByLabel("Private key");
       assert.equal(await password.getAttribute("type"), "password");
@@ -79,7 +58,7 @@ describe("the web console", { timeout: 10 * 60_000 }, () => {
       await password.fill("whatever");
       await p.getByRole("button", { name: "Log in" }).click();
       await p.getByRole("alert").filter({ hasText: "No account has this public key" }).waitFor({ timeout: TIMEOUT });
-      await expectNoSeriousViolations(p, "login page with a refusal");
+      await assertNoViolations(p, "login page with a refusal");
       await shot(p, "login-refused.png");
       assert.equal(await p.getByRole("heading", { name: "Instances" }).count(), 0, "still logged out");
     } finally {
@@ -88,6 +67,7 @@ describe("the web console", { timeout: 10 * 60_000 }, () => {
   });
 
   it("logs in without sending or keeping the private key, and stays logged in on reload", async () => {
+    await page.goto(`${s.url}/console/`);
     await logIn(page, DEFAULT_KEYS);
     assert.ok(posted.length > 0);
     assert.ok(posted.every((b) => !b.includes(DEFAULT_KEYS.PrivateKey)), "the private key was never sent");
@@ -110,12 +90,12 @@ describe("the web console", { timeout: 10 * 60_000 }, () => {
     await dialog.getByLabel("Billing").selectOption("Postpay");
     await dialog.getByText(/¥\d+\.\d\d per hour/).waitFor();
     await dialog.getByLabel("Name").fill("alpha");
-    await expectNoSeriousViolations(page, "create dialog");
+    await assertNoViolations(page, "create dialog");
     await shot(page, "create.png");
     await dialog.getByRole("button", { name: "Create", exact: true }).click();
     await dialog.waitFor({ state: "hidden" });
-    await state(page, "alpha", "Initializing").waitFor();
-    await advanceUntilShown(s, state(page, "alpha", "Running"), "alpha Running");
+    await stateIn(page, "alpha", "Initializing").waitFor();
+    await advanceUntilShown(s, stateIn(page, "alpha", "Running"), "alpha Running");
     const res = await s.call("DescribeCompShareInstance", REGION);
     const set = res.body.UHostSet as { Name: string; State: string; GpuType: string }[];
     assert.deepEqual(set.map((i) => [i.Name, i.State, i.GpuType]), [["alpha", "Running", "4090"]]);
@@ -135,7 +115,7 @@ describe("the web console", { timeout: 10 * 60_000 }, () => {
   it("reboots: Rebooting, then Running; a second reboot meanwhile says which operation holds the lock, since and until when", async () => {
     const r = row(page, "alpha");
     await r.getByRole("button", { name: "Reboot", exact: true }).click();
-    await state(page, "alpha", "Rebooting").waitFor();
+    await stateIn(page, "alpha", "Rebooting").waitFor();
     // The clock stands still: the first reboot still holds the lock.
     await r.getByRole("button", { name: "Reboot", exact: true }).click();
     const alert = page.getByRole("alert").filter({ hasText: "the instance is busy" });
@@ -154,9 +134,9 @@ describe("the web console", { timeout: 10 * 60_000 }, () => {
     assert.match(text, /held by the operation Reboot/);
     assert.ok(text.includes(`since ${fmt.format(new Date(reboot.StartTime * 1000))}`), `says since when: ${text}`);
     assert.ok(text.includes(`until ${fmt.format(new Date(until))}`), `says until when: ${text}`);
-    await expectNoSeriousViolations(page, "list with the lock alert");
+    await assertNoViolations(page, "list with the lock alert");
     await shot(page, "lock.png");
-    await advanceUntilShown(s, state(page, "alpha", "Running"), "alpha Running after the reboot");
+    await advanceUntilShown(s, stateIn(page, "alpha", "Running"), "alpha Running after the reboot");
   });
 
   async function idOf(name: string): Promise<string> {
@@ -171,11 +151,11 @@ describe("the web console", { timeout: 10 * 60_000 }, () => {
     await stop.click();
     const dialog = page.getByRole("dialog", { name: "Stop alpha?" });
     await dialog.waitFor();
-    await expectNoSeriousViolations(page, "stop dialog");
+    await assertNoViolations(page, "stop dialog");
     await page.keyboard.press("Escape");
     await dialog.waitFor({ state: "hidden" });
     assert.equal(await page.evaluate("document.activeElement?.closest('tr')?.querySelector('a')?.textContent + ' ' + document.activeElement?.textContent"), "alpha Stop", "focus back on Stop");
-    assert.ok(await state(page, "alpha", "Running").isVisible(), "nothing was done");
+    assert.ok(await stateIn(page, "alpha", "Running").isVisible(), "nothing was done");
     // Keyboard only: Enter opens it, Tab stays inside, the confirmation stops.
     await stop.focus();
     await page.keyboard.press("Enter");
@@ -184,8 +164,8 @@ describe("the web console", { timeout: 10 * 60_000 }, () => {
     assert.equal(await page.evaluate("!!document.activeElement?.closest('dialog[open]')"), true, "Tab stays in the dialog");
     await dialog.getByRole("button", { name: "Stop", exact: true }).click();
     await dialog.waitFor({ state: "hidden" });
-    await state(page, "alpha", "Stopping").or(state(page, "alpha", "Stopped")).waitFor();
-    await advanceUntilShown(s, state(page, "alpha", "Stopped"), "alpha Stopped");
+    await stateIn(page, "alpha", "Stopping").or(stateIn(page, "alpha", "Stopped")).waitFor();
+    await advanceUntilShown(s, stateIn(page, "alpha", "Stopped"), "alpha Stopped");
     assert.equal(await row(page, "alpha").getByRole("button", { name: "Start", exact: true }).isEnabled(), true);
     assert.equal(await row(page, "alpha").getByRole("button", { name: "Reboot", exact: true }).isEnabled(), false);
   });
@@ -196,7 +176,7 @@ describe("the web console", { timeout: 10 * 60_000 }, () => {
     await row(page, "host").getByRole("button", { name: "Rename", exact: true }).click();
     const rename = page.getByRole("dialog", { name: "Rename host" });
     await rename.getByLabel("New name").fill("beta");
-    await expectNoSeriousViolations(page, "rename dialog");
+    await assertNoViolations(page, "rename dialog");
     await rename.getByRole("button", { name: "Save" }).click();
     await page.getByRole("link", { name: "beta", exact: true }).waitFor();
 
@@ -212,15 +192,15 @@ describe("the web console", { timeout: 10 * 60_000 }, () => {
 
     await page.getByLabel("Select alpha").check();
     await page.getByRole("button", { name: "Start selected" }).click();
-    await state(page, "alpha", "Starting").or(state(page, "alpha", "Running")).waitFor();
-    await advanceUntilShown(s, state(page, "alpha", "Running"), "alpha Running after the batch start");
+    await stateIn(page, "alpha", "Starting").or(stateIn(page, "alpha", "Running")).waitFor();
+    await advanceUntilShown(s, stateIn(page, "alpha", "Running"), "alpha Running after the batch start");
     await page.getByLabel("Select alpha").uncheck();
     const dismiss = page.getByRole("button", { name: "Dismiss" });
     for (let n = await dismiss.count(); n > 0; n = await dismiss.count()) {
       await dismiss.first().click();
       await dismiss.nth(n - 1).waitFor({ state: "detached" });
     }
-    await expectNoSeriousViolations(page, "instance list");
+    await assertNoViolations(page, "instance list");
     await shot(page, "list-light.png");
     await shot(page, "console.png");
   });
@@ -252,13 +232,13 @@ describe("the web console", { timeout: 10 * 60_000 }, () => {
     }
     await page.getByRole("heading", { name: "Console output" }).waitFor();
     await page.getByText("Booting Linux").first().waitFor();
-    await expectNoSeriousViolations(page, "instance page");
+    await assertNoViolations(page, "instance page");
     await shot(page, "instance.png");
 
     await page.getByRole("button", { name: "Reset password" }).click();
     const reset = page.getByRole("dialog", { name: "Reset the password of alpha" });
     assert.equal(await reset.getByLabel("New password").getAttribute("type"), "password");
-    await expectNoSeriousViolations(page, "reset password dialog");
+    await assertNoViolations(page, "reset password dialog");
     await page.keyboard.press("Escape");
     await reset.waitFor({ state: "hidden" });
     await page.getByRole("link", { name: "All instances" }).click();
@@ -269,7 +249,7 @@ describe("the web console", { timeout: 10 * 60_000 }, () => {
     await page.getByLabel("Language").selectOption("zh");
     await page.getByRole("heading", { name: "实例", level: 1 }).waitFor();
     await row(page, "alpha").getByRole("button", { name: "重启" }).waitFor();
-    await expectNoSeriousViolations(page, "list in 中文");
+    await assertNoViolations(page, "list in 中文");
     await shot(page, "zh.png");
     await page.getByLabel("Language").selectOption("en");
     await page.getByRole("heading", { name: "Instances", level: 1 }).waitFor();
@@ -277,7 +257,7 @@ describe("the web console", { timeout: 10 * 60_000 }, () => {
     await page.emulateMedia({ colorScheme: "dark" });
     await page.waitForFunction("getComputedStyle(document.documentElement).colorScheme === 'dark'");
     await page.getByRole("button", { name: "Dark mode", pressed: true }).waitFor();
-    await expectNoSeriousViolations(page, "list in dark mode");
+    await assertNoViolations(page, "list in dark mode");
     await shot(page, "list-dark.png");
     await page.emulateMedia({ colorScheme: "light" });
     const toggle = page.getByRole("button", { name: "Dark mode" });
@@ -287,7 +267,7 @@ describe("the web console", { timeout: 10 * 60_000 }, () => {
     await page.goto(`${s.url}/console/#/instances/${await idOf("alpha")}`);
     await page.getByRole("heading", { name: "alpha", level: 1 }).waitFor();
     await page.getByText("Booting Linux").first().waitFor();
-    await expectNoSeriousViolations(page, "instance page in dark mode");
+    await assertNoViolations(page, "instance page in dark mode");
     await shot(page, "instance-dark.png");
     await page.getByRole("button", { name: "Dark mode" }).click();
     await page.waitForFunction("getComputedStyle(document.documentElement).colorScheme === 'light'");
@@ -301,7 +281,7 @@ describe("the web console", { timeout: 10 * 60_000 }, () => {
     assert.equal(await confirm.isEnabled(), false);
     await dialog.getByLabel("Type the instance name to confirm").fill("bet");
     assert.equal(await confirm.isEnabled(), false);
-    await expectNoSeriousViolations(page, "terminate dialog");
+    await assertNoViolations(page, "terminate dialog");
     await dialog.getByLabel("Type the instance name to confirm").fill("beta");
     await confirm.click();
     await dialog.waitFor({ state: "hidden" });
@@ -329,9 +309,9 @@ describe("the web console", { timeout: 10 * 60_000 }, () => {
       await p.goto(`${s.url}/console/`);
       await p.getByRole("status").filter({ hasText: "refreshing every 60 s" }).waitFor();
       await row(p, "alpha").getByRole("button", { name: "Reboot", exact: true }).click();
-      await state(p, "alpha", "Rebooting").waitFor();
+      await stateIn(p, "alpha", "Rebooting").waitFor();
       await p.getByRole("status").filter({ hasText: "refreshing every 3 s" }).waitFor();
-      await advanceUntilShown(s, state(p, "alpha", "Running"), "alpha Running, by polling", 1000);
+      await advanceUntilShown(s, stateIn(p, "alpha", "Running"), "alpha Running, by polling", 1000);
     } finally {
       await p.close();
     }
@@ -342,6 +322,7 @@ describe("the web console", { timeout: 10 * 60_000 }, () => {
     const ctxB = await browser.newContext(CONTEXT);
     try {
       const pb = await ctxB.newPage();
+      await pb.goto(`${s.url}/console/`);
       await logIn(pb, b);
       await pb.getByText("No instances yet.").waitFor({ timeout: TIMEOUT });
       // A stream of B's own, in B's page, with B's cookie.
@@ -354,8 +335,8 @@ describe("the web console", { timeout: 10 * 60_000 }, () => {
         es.onopen = () => resolve(true);
       })`);
       await row(page, "alpha").getByRole("button", { name: "Reboot", exact: true }).click();
-      await state(page, "alpha", "Rebooting").waitFor();
-      await advanceUntilShown(s, state(page, "alpha", "Running"), "A's reboot done");
+      await stateIn(page, "alpha", "Rebooting").waitFor();
+      await advanceUntilShown(s, stateIn(page, "alpha", "Running"), "A's reboot done");
       const idB = await s.running({ PublicKey: b.PublicKey, PrivateKey: b.PrivateKey });
       await pb.getByRole("row").filter({ hasText: idB }).getByText("Running", { exact: true }).waitFor();
       await pb.waitForFunction(`window.seen.some((e) => e.UHostId === ${JSON.stringify(idB)} && e.State === "Running")`, undefined, { timeout: TIMEOUT });

@@ -11,12 +11,11 @@ import { copyFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { Browser, BrowserContext, Page, Request } from "playwright-core";
-import { DEFAULT_KEYS, REGION, startServer, type TestServer } from "../helpers/server.js";
-import { advanceUntilShown, axeViolations, ensureBuilt, launch, OUTPUT, shot } from "./helpers.js";
-
-const TIMEOUT = 20_000;
+import { advanceUntilShown, assertNoViolations, consoleInBrowser, CONTEXT as LAPTOP, logIn, OUTPUT, shot } from "../helpers/browser.js";
+import { REGION, type TestServer } from "../helpers/server.js";
 const POLL_MS = 30_000;
-const CONTEXT = { locale: "en-GB", timezoneId: "UTC", viewport: { width: 1280, height: 900 } } as const;
+/** A taller screen, for all four charts. */
+const CONTEXT = { ...LAPTOP, viewport: { width: 1280, height: 900 } } as const;
 const CHARTS = [
   ["uhost_cpu_used", "CPU usage", "CPU 使用率"],
   ["cloudwatch_memory_usage", "Memory usage", "内存使用率"],
@@ -44,11 +43,7 @@ describe("the instance page's monitoring charts", { timeout: 5 * 60_000 }, () =>
   const isMonitor = (r: Request) => r.url().endsWith("/console/api/call") && (r.postDataJSON() as { Action?: string } | null)?.Action === "GetCompShareInstanceMonitor";
 
   before(async () => {
-    ensureBuilt();
-    s = await startServer();
-    browser = await launch();
-    ctx = await browser.newContext(CONTEXT);
-    ctx.setDefaultTimeout(TIMEOUT);
+    ({ s, browser, ctx } = await consoleInBrowser(CONTEXT));
     // The page's timers on Playwright's clock: it flows, and fastForward brings the next poll at once.
     await ctx.clock.install();
     page = await ctx.newPage();
@@ -61,10 +56,7 @@ describe("the instance page's monitoring charts", { timeout: 5 * 60_000 }, () =>
     page.on("pageerror", (e) => problems.push(e.message));
     id = await s.running();
     await page.goto(`${s.url}/console/`);
-    await page.getByLabel("Public key").fill(DEFAULT_KEYS.PublicKey);
-    await page.getByLabel("Private key").fill(DEFAULT_KEYS.PrivateKey);
-    await page.getByRole("button", { name: "Log in" }).click();
-    await page.getByRole("heading", { name: "Instances", level: 1 }).waitFor();
+    await logIn(page);
   });
 
   after(async () => {
@@ -73,10 +65,7 @@ describe("the instance page's monitoring charts", { timeout: 5 * 60_000 }, () =>
   });
 
   const serverNowS = () => Math.floor(s.clock.now() / 1000);
-  const noViolations = async (where: string) => {
-    const found = await axeViolations(page);
-    assert.deepEqual(found, [], `${where}: ${JSON.stringify(found, null, 2)}`);
-  };
+  const noViolations = (where: string) => assertNoViolations(page, where);
 
   /** What the server answers for the same window, said as the page should say it (one GPU: no GPU name). */
   async function expected(w: Window): Promise<string[]> {

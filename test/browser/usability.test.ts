@@ -6,12 +6,9 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import type { Browser, BrowserContext, Locator, Page, Request } from "playwright-core";
-import { CREATE, DEFAULT_KEYS, REGION, startServer, type TestServer } from "../helpers/server.js";
-import { advanceUntilShown, axeViolations, ensureBuilt, launch, shot } from "./helpers.js";
-
-const TIMEOUT = 20_000;
-const CONTEXT = { locale: "en-GB", timezoneId: "UTC", viewport: { width: 1280, height: 800 } } as const;
+import type { Browser, BrowserContext, Page, Request } from "playwright-core";
+import { advanceUntilShown, assertNoViolations, consoleInBrowser, CONTEXT, logIn, row, shot, stateIn, TIMEOUT } from "../helpers/browser.js";
+import { CREATE, REGION, type TestServer } from "../helpers/server.js";
 
 describe("the console day to day", { timeout: 5 * 60_000 }, () => {
   let s: TestServer;
@@ -20,11 +17,7 @@ describe("the console day to day", { timeout: 5 * 60_000 }, () => {
   let page: Page;
 
   before(async () => {
-    ensureBuilt();
-    s = await startServer();
-    browser = await launch();
-    ctx = await browser.newContext(CONTEXT);
-    ctx.setDefaultTimeout(TIMEOUT);
+    ({ s, browser, ctx } = await consoleInBrowser());
     // The page's timers run on Playwright's clock: it flows, and fastForward jumps it.
     await ctx.clock.install();
     page = await ctx.newPage();
@@ -36,20 +29,6 @@ describe("the console day to day", { timeout: 5 * 60_000 }, () => {
     await browser?.close();
     await s?.close();
   });
-
-  const row = (p: Page, name: string): Locator => p.getByRole("row").filter({ has: p.getByRole("link", { name, exact: true }) });
-  const state = (p: Page, name: string, st: string): Locator => row(p, name).getByText(st, { exact: true });
-  const noViolations = async (p: Page, where: string) => {
-    const found = await axeViolations(p);
-    assert.deepEqual(found, [], `${where}: ${JSON.stringify(found, null, 2)}`);
-  };
-
-  async function logIn(p: Page) {
-    await p.getByLabel("Public key").fill(DEFAULT_KEYS.PublicKey);
-    await p.getByLabel("Private key").fill(DEFAULT_KEYS.PrivateKey);
-    await p.getByRole("button", { name: "Log in" }).click();
-    await p.getByRole("heading", { name: "Instances", level: 1 }).waitFor();
-  }
 
   it("logs no error in the browser console on a first visit, and no request fails", async () => {
     const fresh = await browser.newContext(CONTEXT);
@@ -85,15 +64,15 @@ describe("the console day to day", { timeout: 5 * 60_000 }, () => {
 
   it("keeps an accepted reboot's banner while the reboot runs, and takes it away when the reboot has ended", async () => {
     await s.running();
-    await state(page, "host", "Running").waitFor();
+    await stateIn(page, "host", "Running").waitFor();
     await row(page, "host").getByRole("button", { name: "Reboot", exact: true }).click();
     const banner = page.getByRole("status").filter({ hasText: "Reboot accepted for host." });
     await banner.waitFor();
-    await state(page, "host", "Rebooting").waitFor();
+    await stateIn(page, "host", "Rebooting").waitFor();
     // Any time later by the page's clock, the reboot still runs (the server's clock stood still): the banner stays.
     await page.clock.fastForward(60_000);
     assert.equal(await banner.isVisible(), true, "still announced while the reboot runs");
-    await advanceUntilShown(s, state(page, "host", "Running"), "host Running after the reboot");
+    await advanceUntilShown(s, stateIn(page, "host", "Running"), "host Running after the reboot");
     await banner.waitFor({ state: "detached" });
   });
 
@@ -101,7 +80,7 @@ describe("the console day to day", { timeout: 5 * 60_000 }, () => {
     const reboot = row(page, "host").getByRole("button", { name: "Reboot", exact: true });
     const busy = page.getByRole("alert").locator("p", { hasText: "the instance is busy" });
     await reboot.click();
-    await state(page, "host", "Rebooting").waitFor();
+    await stateIn(page, "host", "Rebooting").waitFor();
     await reboot.click();
     await busy.waitFor();
     // By hand.
@@ -117,7 +96,7 @@ describe("the console day to day", { timeout: 5 * 60_000 }, () => {
     // With the operation that held the lock.
     await reboot.click();
     await busy.waitFor();
-    await advanceUntilShown(s, state(page, "host", "Running"), "host Running after the second reboot");
+    await advanceUntilShown(s, stateIn(page, "host", "Running"), "host Running after the second reboot");
     await busy.waitFor({ state: "detached" });
   });
 
@@ -154,7 +133,7 @@ describe("the console day to day", { timeout: 5 * 60_000 }, () => {
       p.setDefaultTimeout(TIMEOUT);
       await p.goto(`${s.url}/console/`);
       await logIn(p);
-      await state(p, "host", "Running").waitFor();
+      await stateIn(p, "host", "Running").waitFor();
       await row(p, "disks").waitFor();
       await shot(p, "phone-list.png");
       for (const name of ["host", "disks"]) {
@@ -170,11 +149,11 @@ describe("the console day to day", { timeout: 5 * 60_000 }, () => {
       assert.deepEqual(await actions.allTextContents(), ["Stop", "Reboot", "Terminate", "Rename", "Reset password"]);
       const tops = await actions.evaluateAll((bs) => bs.map((b) => b.getBoundingClientRect().top));
       assert.equal(new Set(tops).size, 1, `one line: ${tops.join(", ")}`);
-      await noViolations(p, "list on a phone");
+      await assertNoViolations(p, "list on a phone");
       await row(p, "host").getByRole("link", { name: "host", exact: true }).click();
       await p.getByRole("heading", { name: "host", level: 1 }).waitFor();
       assert.ok(Number(await p.evaluate("document.documentElement.scrollWidth")) <= 390, "the instance page does not scroll sideways");
-      await noViolations(p, "instance page on a phone");
+      await assertNoViolations(p, "instance page on a phone");
       await shot(p, "phone-instance.png");
     } finally {
       await phone.close();

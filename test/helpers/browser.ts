@@ -1,15 +1,19 @@
 /**
- * Helpers of the browser tests: the console built once, Chromium (Debian's, at /usr/bin/chromium),
- * axe-core run in the page, and waiting for the page while the server's ManualClock moves.
+ * Helpers of the browser tests: the console built once, Chromium (Debian's, at /usr/bin/chromium)
+ * through playwright-core, the context a page opens in, logging in on the page's form, axe-core
+ * run in the page, the instance list's rows, and waiting for the page while the server's
+ * ManualClock moves.
  */
+import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { settle } from "@opencompshare/server/testing";
-import { chromium, type Browser, type Locator, type Page } from "playwright-core";
-import type { TestServer } from "../helpers/server.js";
+import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Locator, type Page } from "playwright-core";
+import type { Keys } from "./client.js";
+import { DEFAULT_KEYS, startServer, type TestServer } from "./server.js";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 export const OUTPUT = join(root, "test", "browser", "output");
@@ -40,6 +44,40 @@ export async function launch(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"] });
 }
 
+/** How long a step may wait for the page. */
+export const TIMEOUT = 20_000;
+/** The context a page opens in: English (UK), UTC, a laptop's screen. */
+export const CONTEXT = { locale: "en-GB", timezoneId: "UTC", viewport: { width: 1280, height: 800 } } as const;
+
+export interface ConsoleInBrowser {
+  s: TestServer;
+  browser: Browser;
+  ctx: BrowserContext;
+}
+
+/** What a browser test starts from: the console built, a server, Chromium, and a context (`context`) waiting up to TIMEOUT. */
+export async function consoleInBrowser(context: BrowserContextOptions = CONTEXT): Promise<ConsoleInBrowser> {
+  ensureBuilt();
+  const s = await startServer();
+  const browser = await launch();
+  const ctx = await browser.newContext(context);
+  ctx.setDefaultTimeout(TIMEOUT);
+  return { s, browser, ctx };
+}
+
+/** Logs in on the login form the page shows, and waits for the instance list. */
+export async function logIn(p: Page, keys: Pick<Keys, "PublicKey" | "PrivateKey"> = DEFAULT_KEYS): Promise<void> {
+  await p.getByLabel("Public key").fill(keys.PublicKey);
+  await p.getByLabel("Private key").fill(keys.PrivateKey);
+  await p.getByRole("button", { name: "Log in" }).click();
+  await p.getByRole("heading", { name: "Instances", level: 1 }).waitFor();
+}
+
+/** The instance list's row of the instance named `name`. */
+export const row = (p: Page, name: string): Locator => p.getByRole("row").filter({ has: p.getByRole("link", { name, exact: true }) });
+/** The state `st` shown in that row. */
+export const stateIn = (p: Page, name: string, st: string): Locator => row(p, name).getByText(st, { exact: true });
+
 export const shot = (page: Page, name: string): Promise<Buffer> => page.screenshot({ path: join(OUTPUT, name), fullPage: true });
 
 const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
@@ -58,6 +96,12 @@ export async function axeViolations(page: Page): Promise<Violation[]> {
     `axe.run(document, { resultTypes: ["violations"] }).then((r) => r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => n.target.join(" ")) })))`,
   )) as Violation[];
   return all.filter((v) => v.impact === "serious" || v.impact === "critical");
+}
+
+/** Asserts that axe-core finds no serious or critical violation in the page; `where` names the page in the message. */
+export async function assertNoViolations(p: Page, where: string): Promise<void> {
+  const found = await axeViolations(p);
+  assert.deepEqual(found, [], `${where}: ${JSON.stringify(found, null, 2)}`);
 }
 
 /** True once `locator` is visible, giving the page up to `ms` to get there. */
