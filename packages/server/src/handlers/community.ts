@@ -4,10 +4,9 @@
  * and favorites. Publishing is approved at once: this server has no reviewers.
  */
 import { ApiError, commonErrors, type RequestOf, type Actions } from "@opencompshare/protocol";
+import { accountIdByNumber, accountNameOrThrow, accountNames } from "../store/repositories/accounts.js";
 import {
-  accountIdByNumber,
   addFavorite,
-  authorName,
   communityVersions,
   favoredBy,
   favoriteCounts,
@@ -17,7 +16,6 @@ import {
   insertVersion,
   isOwnGroup,
   newGroupId,
-  ownerNames,
   removeFavorite,
   versionNamesOf,
   type VersionScope,
@@ -76,7 +74,7 @@ async function listing(ctx: RequestContext, req: Filters, scope: Scope) {
     groupsByIds(db, groupIds),
     favoriteCounts(db, groupIds),
     favoredBy(db, ctx.caller.accountId, groupIds),
-    ownerNames(db, versions),
+    accountNames(db, versions.map((v) => v.accountId)),
   ]);
   const byGroup = new Map<string, ImageRecord[]>();
   for (const v of versions) byGroup.set(v.groupId, [...(byGroup.get(v.groupId) ?? []), v]);
@@ -138,7 +136,7 @@ export const communityHandlers: HandlerMap<ActionsOf<"community">> = {
       const versions = await versionNamesOf(tx, groupId);
       const version = req.VersionName ?? nextVersion(versions);
       if (versions.some((v) => v === version)) throw commonErrors.invalidParam("VersionName", `group ${groupId} has ${version} already`);
-      const author = await authorName(tx, ctx.caller.accountId);
+      const author = await accountNameOrThrow(tx, ctx.caller.accountId);
       await insertVersion(tx, source, {
         id: newImageId(),
         groupId,

@@ -3,7 +3,8 @@ import { randomBytes } from "node:crypto";
 import { ApiError, commonErrors } from "@opencompshare/protocol";
 import type { DeleteImageParams, ImageParams } from "../operations/procedures/index.js";
 import { runOnResource } from "../operations/resources.js";
-import { accountName, accountsByNumber, ownerNames, shareAccounts, shareImage, sharedImagesPage, unshareImage } from "../store/repositories/community.js";
+import { accountName, accountNames, accountsByNumber } from "../store/repositories/accounts.js";
+import { shareAccounts, shareImage, sharedImagesPage, unshareImage } from "../store/repositories/community.js";
 import {
   PLATFORM_IMAGE_TYPES,
   customImagesPage,
@@ -182,7 +183,7 @@ export const imageHandlers: HandlerMap<ActionsOf<"images">> = {
     const { db } = ctx.services;
     const { offset, limit } = pageOf(req.Offset, req.Limit);
     const { images, total } = await sharedImagesPage(db, ctx.caller.accountId, req.CompShareImageId, { offset, limit });
-    const owners = await ownerNames(db, images);
+    const owners = await accountNames(db, images.map((r) => r.accountId));
     return { ImageSet: images.map((r) => ({ ...toImageModel(r, owners.get(r.accountId ?? "") ?? ""), ImageOwnerAlias: "Shared" })), TotalCount: total };
   },
 };

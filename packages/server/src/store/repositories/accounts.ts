@@ -72,6 +72,37 @@ export async function accountNumber(db: Executor, accountId: string): Promise<nu
   return Number((await db.selectFrom("accounts").select("org_id").where("id", "=", accountId).executeTakeFirstOrThrow()).org_id);
 }
 
+/** An account's name ("" when there is none). */
+export async function accountName(db: Executor, accountId: string): Promise<string> {
+  const row = await db.selectFrom("accounts").select("name").where("id", "=", accountId).executeTakeFirst();
+  return row?.name ?? "";
+}
+
+/** An account's name; throws when there is no such account. */
+export async function accountNameOrThrow(db: Executor, accountId: string): Promise<string> {
+  return (await db.selectFrom("accounts").select("name").where("id", "=", accountId).executeTakeFirstOrThrow()).name;
+}
+
+/** The names of these accounts (null: none, skipped), by account id; an account that is gone is absent. */
+export async function accountNames(db: Executor, accountIds: readonly (string | null)[]): Promise<Map<string, string>> {
+  const ids = [...new Set(accountIds.filter((a): a is string => a !== null))];
+  if (ids.length === 0) return new Map();
+  const accounts = await db.selectFrom("accounts").select(["id", "name"]).where("id", "in", ids).execute();
+  return new Map(accounts.map((a) => [a.id, a.name]));
+}
+
+/** The accounts of these numbers that exist. */
+export async function accountsByNumber(db: Executor, numbers: readonly number[]): Promise<Array<{ id: string; number: number }>> {
+  if (numbers.length === 0) return [];
+  const rows = await db.selectFrom("accounts").select(["id", "org_id"]).where("org_id", "in", [...numbers]).execute();
+  return rows.map((a) => ({ id: a.id, number: Number(a.org_id) }));
+}
+
+/** The account of this number, or null when there is none. */
+export async function accountIdByNumber(db: Executor, number: number): Promise<string | null> {
+  return (await db.selectFrom("accounts").select("id").where("org_id", "=", number).executeTakeFirst())?.id ?? null;
+}
+
 export async function setAccountStatus(db: Executor, accountId: string, status: AccountStatus): Promise<void> {
   await db.updateTable("accounts").set({ status }).where("id", "=", accountId).execute();
 }

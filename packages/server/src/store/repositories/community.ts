@@ -45,41 +45,6 @@ export async function sharedImagesPage(db: Executor, accountId: string, id: stri
 }
 
 // ---------------------------------------------------------------------------------------------
-// The accounts images name: owners, authors, those shared with. Reads of `accounts` that
-// accounts.ts has no query for yet (by id for the name, by number); they belong there.
-
-/** An account's name ("" when there is none). */
-export async function accountName(db: Executor, accountId: string): Promise<string> {
-  const row = await db.selectFrom("accounts").select("name").where("id", "=", accountId).executeTakeFirst();
-  return row?.name ?? "";
-}
-
-/** Names of the accounts owning `images`, by account id. */
-export async function ownerNames(db: Executor, images: readonly Pick<ImageRecord, "accountId">[]): Promise<Map<string, string>> {
-  const ids = [...new Set(images.map((r) => r.accountId).filter((a): a is string => a !== null))];
-  if (ids.length === 0) return new Map();
-  const accounts = await db.selectFrom("accounts").select(["id", "name"]).where("id", "in", ids).execute();
-  return new Map(accounts.map((a) => [a.id, a.name]));
-}
-
-/** The accounts of these numbers that exist. */
-export async function accountsByNumber(db: Executor, numbers: readonly number[]): Promise<Array<{ id: string; number: number }>> {
-  if (numbers.length === 0) return [];
-  const rows = await db.selectFrom("accounts").select(["id", "org_id"]).where("org_id", "in", [...numbers]).execute();
-  return rows.map((a) => ({ id: a.id, number: Number(a.org_id) }));
-}
-
-/** The account of this number, or null when there is none. */
-export async function accountIdByNumber(db: Executor, number: number): Promise<string | null> {
-  return (await db.selectFrom("accounts").select("id").where("org_id", "=", number).executeTakeFirst())?.id ?? null;
-}
-
-/** An account's name; throws when there is no such account (the author of a version being published). */
-export async function authorName(db: Executor, accountId: string): Promise<string> {
-  return (await db.selectFrom("accounts").select("name").where("id", "=", accountId).executeTakeFirstOrThrow()).name;
-}
-
-// ---------------------------------------------------------------------------------------------
 // Community versions.
 
 export const newGroupId = (): string => `group-${randomBytes(6).toString("hex")}`;
