@@ -10,6 +10,7 @@
  */
 import { MACHINE_CONTRACT, machineProxy, type ImageProgress, type MachineMethod, type MachineStatus } from "@opencompshare/protocol";
 import { hostOfDisk } from "../../store/repositories/disks.js";
+import { imageWhereabouts } from "../../store/repositories/images.js";
 import { hostOfInstance as instanceHost } from "../../store/repositories/instances.js";
 import type { Db } from "../../store/schema.js";
 import { DriverError, StaleEpoch, type Driver, type DriverCall } from "../driver.js";
@@ -47,12 +48,12 @@ export function agentDriver(db: Db, queue: CommandQueue): Driver {
    * from. Deleting goes only where the files are: an image never completed has none.
    */
   async function hostOfImage(method: MachineMethod, imageId: string): Promise<Route | null> {
-    const row = await db.selectFrom("images").select(["host_id", "source_instance_id"]).where("id", "=", imageId).executeTakeFirst();
+    const image = await imageWhereabouts(db, imageId);
     // A build belongs to the instance it is made from (the host keeps its fence there); a read or a delete to none.
-    const instanceId = method === "buildImage" ? (row?.source_instance_id ?? null) : null;
-    if (row?.host_id) return { hostId: row.host_id, instanceId };
+    const instanceId = method === "buildImage" ? (image?.sourceInstanceId ?? null) : null;
+    if (image?.hostId) return { hostId: image.hostId, instanceId };
     if (method === "deleteImage") return null;
-    const source = row?.source_instance_id ? await hostOfInstance(row.source_instance_id) : null;
+    const source = image?.sourceInstanceId ? await hostOfInstance(image.sourceInstanceId) : null;
     return source ? { hostId: source, instanceId } : null;
   }
 

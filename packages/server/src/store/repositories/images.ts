@@ -209,6 +209,12 @@ export async function imageRowsById(db: Executor, ids: readonly string[]): Promi
   return new Map(rows.map((r) => [r.id, r]));
 }
 
+/** Where an image's files are (its host, "" until a host holds them) and the instance it is made from (null: none). */
+export async function imageWhereabouts(db: Executor, id: string): Promise<{ hostId: string; sourceInstanceId: string | null } | undefined> {
+  const row = await db.selectFrom("images").select(["host_id", "source_instance_id"]).where("id", "=", id).executeTakeFirst();
+  return row && { hostId: row.host_id, sourceInstanceId: row.source_instance_id };
+}
+
 /** One of the owner's own custom images (not a community version, not one being deleted). */
 export async function findOwnCustomImage(db: Executor, id: string, owner: ImageOwner): Promise<ImageRecord | undefined> {
   const row = await db
