@@ -22,7 +22,7 @@ export interface KeyView {
   CreateTime: number;
 }
 
-const seconds = (ms: number): number => Math.floor(Number(ms) / 1000);
+const seconds = (ms: number): number => Math.floor(ms / 1000);
 export const MASKED = "********";
 
 export async function listAccounts(db: Db): Promise<AccountView[]> {

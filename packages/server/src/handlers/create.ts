@@ -14,8 +14,9 @@ import type { MachineSpec } from "../drivers/driver.js";
 import type { CreateParams } from "../operations/procedures/index.js";
 import { accountLimits } from "../store/repositories/accounts.js";
 import { insertDisk, newDiskId, nextDevice, type StoredDisk } from "../store/repositories/disks.js";
+import type { ImageRecord } from "../store/repositories/images.js";
 import { countInstancesOf } from "../store/repositories/instances.js";
-import type { ImageRow, InstanceRow } from "../store/schema.js";
+import type { InstanceRow } from "../store/schema.js";
 import { requireUsableImage } from "./image-lookup.js";
 import type { RequestContext } from "./registry.js";
 import { hostPlatform } from "../store/repositories/hosts.js";
@@ -48,12 +49,12 @@ export function checkPlatform(type: GpuType, platform: string): void {
 }
 
 /** Checks the disks of a create: one boot disk, types the GPU type allows, sizes in range. */
-export function checkDisks(type: GpuType, disks: ReadonlyArray<{ IsBoot: boolean; Size: number; Type: string }>, image?: ImageRow): void {
+export function checkDisks(type: GpuType, disks: ReadonlyArray<{ IsBoot: boolean; Size: number; Type: string }>, image?: ImageRecord): void {
   if (disks.filter((d) => d.IsBoot).length !== 1) throw commonErrors.invalidParam("Disks", "exactly one disk has IsBoot true");
   disks.forEach((d, i) => {
     if (!type.diskTypes.includes(d.Type)) throw commonErrors.invalidParam(`Disks.${i}.Type`, `${type.name} takes ${type.diskTypes.join(", ")}`);
-    if (d.IsBoot && (d.Size > BOOT_DISK_MAX_GB || (image && d.Size < Number(image.size)))) {
-      throw commonErrors.invalidParam(`Disks.${i}.Size`, `a system disk of ${image ? Number(image.size) : 1} to ${BOOT_DISK_MAX_GB} GB`);
+    if (d.IsBoot && (d.Size > BOOT_DISK_MAX_GB || (image && d.Size < image.size))) {
+      throw commonErrors.invalidParam(`Disks.${i}.Size`, `a system disk of ${image ? image.size : 1} to ${BOOT_DISK_MAX_GB} GB`);
     }
     if (!d.IsBoot && (d.Size < DATA_DISK_GB.min || d.Size > DATA_DISK_GB.max)) {
       throw commonErrors.invalidParam(`Disks.${i}.Size`, `a data disk of ${DATA_DISK_GB.min} to ${DATA_DISK_GB.max} GB`);
@@ -62,8 +63,8 @@ export function checkDisks(type: GpuType, disks: ReadonlyArray<{ IsBoot: boolean
 }
 
 /** Checks that the image supports the GPU type (226603). */
-export function checkImageSupports(image: ImageRow, gpuType: string): void {
-  const supported = JSON.parse(image.supported_gpu_types || "[]") as string[];
+export function checkImageSupports(image: ImageRecord, gpuType: string): void {
+  const supported = image.supportedGpuTypes;
   if (supported.length > 0 && !supported.includes(gpuType)) {
     throw new ApiError("ImageNotSupported", `image ${image.id} does not support ${gpuType}; it supports ${supported.join(", ")}`);
   }
@@ -112,7 +113,7 @@ export async function createInstances(ctx: RequestContext, req: CreateRequest): 
         quantity,
         systemDiskGb: boot.Size,
         dataDiskGb: dataDisks.reduce((s, d) => s + d.Size, 0),
-        imagePerHour: Number(image.price),
+        imagePerHour: image.price,
       });
       const built: Array<{ row: InstanceRow; params: object }> = [];
       for (let n = 0; n < count; n++) {
@@ -182,7 +183,7 @@ export async function createInstances(ctx: RequestContext, req: CreateRequest): 
           tag: req.Tag ?? "Default",
           security_group_id: req.SecurityGroupId ?? "",
           enable_us3: req.EnableUS3 ? 1 : 0,
-          instance_type: Number(image.container) === 1 ? "Container" : "UHost",
+          instance_type: image.container ? "Container" : "UHost",
           cpu_platform: hostCpuPlatform,
           // Every resource paid in advance renews itself from the balance (the renewal guide).
           auto_renew: expiryOf(chargeType, quantity, now) > 0 ? "Yes" : "No",

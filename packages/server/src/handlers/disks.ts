@@ -9,9 +9,10 @@ import { ApiError, commonErrors } from "@opencompshare/protocol";
 import { diskUnitPrice, expiryOf, PREPAID, cents, remainingShare } from "../catalog/pricing.js";
 import type { DetachedDiskParams, DiskParams } from "../operations/procedures/index.js";
 import { runOnResource } from "../operations/resources.js";
-import { casDisk, disksOf, findOwnedDisk, insertDisk, listDisks, newDiskId, nextDevice, type StoredDisk } from "../store/repositories/disks.js";
-import type { DiskRow, Executor, InstanceRow } from "../store/schema.js";
-import { acceptDiskResize, ownedOrNotFound, pageOf } from "./instances.js";
+import { casDisk, disksOf, findOwnedDisk, insertDisk, listDisks, newDiskId, nextDevice } from "../store/repositories/disks.js";
+import type { InstanceRecord } from "../store/repositories/instances.js";
+import type { DiskRow, Executor } from "../store/schema.js";
+import { acceptDiskResize, onRecord, ownedOrNotFound, pageOf } from "./instances.js";
 import type { ActionsOf, HandlerMap, RequestContext } from "./registry.js";
 
 /** CreateAndAttachCompshareDisk's data disk types, and the disk type each shows as. */
@@ -30,21 +31,21 @@ async function ownedDisk(ctx: RequestContext, id: string): Promise<DiskRow> {
 }
 
 /** RSSD disks only on A800 (CompShare's rule). */
-function checkDiskTypeFor(inst: InstanceRow, diskType: string, param: string): void {
-  if (diskType === "CLOUD_RSSD" && inst.gpu_type !== "A800") throw commonErrors.invalidParam(param, "RSSD disks attach to A800 instances only");
+function checkDiskTypeFor(inst: InstanceRecord, diskType: string, param: string): void {
+  if (diskType === "CLOUD_RSSD" && inst.gpuType !== "A800") throw commonErrors.invalidParam(param, "RSSD disks attach to A800 instances only");
 }
 
 /** A disk on another host cannot follow an instance there: its file stays where it is (agent hosts only). */
-function checkSameHost(ctx: RequestContext, disk: DiskRow, inst: InstanceRow): void {
-  if (ctx.services.fleet.opts.kind === "agent" && disk.host_id && inst.host_id && disk.host_id !== inst.host_id) {
-    throw commonErrors.invalidParam("UDiskId", `disk ${disk.id} is stored on host ${disk.host_id}; instance ${inst.id} runs on ${inst.host_id}`);
+function checkSameHost(ctx: RequestContext, disk: DiskRow, inst: InstanceRecord): void {
+  if (ctx.services.fleet.opts.kind === "agent" && disk.host_id && inst.hostId && disk.host_id !== inst.hostId) {
+    throw commonErrors.invalidParam("UDiskId", `disk ${disk.id} is stored on host ${disk.host_id}; instance ${inst.id} runs on ${inst.hostId}`);
   }
 }
 
 /** The instance's disks as CompShare names them for pricing: the boot disk from its DiskSet, or an attached data disk. */
-async function diskOfInstance(db: Executor, inst: InstanceRow, diskId: string): Promise<{ size: number; chargeType: string; boot: boolean; periodStart: number; expire: number } | undefined> {
-  const boot = (JSON.parse(inst.disks) as StoredDisk[]).find((d) => d.IsBoot && d.DiskId === diskId);
-  if (boot) return { size: boot.Size, chargeType: inst.charge_type, boot: true, periodStart: Number(inst.period_start), expire: Number(inst.expire_time) };
+async function diskOfInstance(db: Executor, inst: InstanceRecord, diskId: string): Promise<{ size: number; chargeType: string; boot: boolean; periodStart: number; expire: number } | undefined> {
+  const boot = inst.disks.find((d) => d.IsBoot && d.DiskId === diskId);
+  if (boot) return { size: boot.Size, chargeType: inst.chargeType, boot: true, periodStart: inst.periodStart, expire: inst.expireTime };
   const data = (await disksOf(db, inst.id)).find((d) => d.id === diskId);
   return data ? { size: Number(data.size_gb), chargeType: data.charge_type, boot: false, periodStart: Number(data.period_start), expire: Number(data.expire_time) } : undefined;
 }
@@ -110,7 +111,7 @@ export const diskHandlers: HandlerMap<ActionsOf<"disks">> = {
       caller: ctx.caller,
       instanceId: req.UHostId,
       params,
-      prepare: async (tx, inst, opId, now) => {
+      prepare: onRecord(async (tx, inst, opId, now) => {
         checkDiskTypeFor(inst, diskType, "DiskType");
         if (inst.zone !== req.Zone) throw commonErrors.invalidParam("Zone", `instance ${inst.id} is in ${inst.zone}`);
         const periods = PREPAID.has(chargeType) ? quantity : 0;
@@ -126,7 +127,7 @@ export const diskHandlers: HandlerMap<ActionsOf<"disks">> = {
             status: "Attaching",
             instance_id: inst.id,
             device: nextDevice(await disksOf(tx, inst.id)),
-            host_id: inst.host_id,
+            host_id: inst.hostId,
             op_id: opId,
             paid_amount: cents(req.Size * diskUnitPrice(catalog.data.prices, chargeType) * periods),
             period_start: now,
@@ -134,7 +135,7 @@ export const diskHandlers: HandlerMap<ActionsOf<"disks">> = {
             created_at: now,
             updated_at: now,
           });
-      },
+      }),
     });
     return { UDiskId: diskId };
   },
@@ -147,14 +148,14 @@ export const diskHandlers: HandlerMap<ActionsOf<"disks">> = {
       caller: ctx.caller,
       instanceId: req.UHostId,
       params,
-      prepare: async (tx, inst, opId, now) => {
+      prepare: onRecord(async (tx, inst, opId, now) => {
         if (disk.zone !== inst.zone) throw commonErrors.invalidParam("UDiskId", `disk ${disk.id} is in ${disk.zone}, instance ${inst.id} in ${inst.zone}`);
         checkDiskTypeFor(inst, disk.disk_type, "UDiskId");
         checkSameHost(ctx, disk, inst);
         const device = nextDevice(await disksOf(tx, inst.id));
-        const taken = await casDisk(tx, disk.id, "Available", { status: "Attaching", instance_id: inst.id, device, host_id: inst.host_id, op_id: opId, updated_at: now });
+        const taken = await casDisk(tx, disk.id, "Available", { status: "Attaching", instance_id: inst.id, device, host_id: inst.hostId, op_id: opId, updated_at: now });
         if (!taken) throw new ApiError("DiskNotAvailable", `disk ${disk.id} is not detached (${disk.status}${disk.instance_id ? ` on ${disk.instance_id}` : ""})`);
-      },
+      }),
     });
     return {};
   },

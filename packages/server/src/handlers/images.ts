@@ -17,7 +17,7 @@ import {
   type ImageChanges,
 } from "../store/repositories/images.js";
 import { ownCustomImage } from "./image-lookup.js";
-import { pageOf } from "./instances.js";
+import { onRecord, pageOf } from "./instances.js";
 import type { ActionsOf, HandlerMap } from "./registry.js";
 import { toImageModel } from "./views.js";
 
@@ -51,7 +51,7 @@ export const imageHandlers: HandlerMap<ActionsOf<"images">> = {
       caller: ctx.caller,
       instanceId: req.UHostId,
       params: { imageId } satisfies ImageParams,
-      prepare: async (tx, inst, opId, now) => {
+      prepare: onRecord(async (tx, inst, opId, now) => {
         const sw = req.Softwares ?? {};
         await insertCustomImage(tx, {
           id: imageId,
@@ -61,14 +61,14 @@ export const imageHandlers: HandlerMap<ActionsOf<"images">> = {
           description: req.Description ?? "",
           sourceInstanceId: inst.id,
           opId,
-          gpuType: inst.gpu_type,
-          sourceImageId: inst.image_id,
+          gpuType: inst.gpuType,
+          sourceImageId: inst.imageId,
           softwares: { Applications: sw.Application ?? [], CUDAVersion: sw.CUDAVersion ?? "", Framework: sw.Framework ?? "", FrameworkVersion: sw.FrameworkVersion ?? "" },
           // What the instance is (fixed at create), not what its current image was made for.
-          container: inst.instance_type === "Container",
+          container: inst.instanceType === "Container",
           now,
         });
-      },
+      }),
     });
     return { CompShareImageId: imageId };
   },

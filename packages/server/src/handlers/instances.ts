@@ -6,10 +6,11 @@ import { NO_GPU_SPEC, noGpuRefusal, noGpuTaken, requestedNoGpu } from "../domain
 import type { ReinstallParams, ResetPasswordParams, ResizeParams, StartParams, TerminateParams, DiskParams } from "../operations/procedures/index.js";
 import { beginAttachedResize, disksOf, findOwnedDisk, machineDisks, type StoredDisk } from "../store/repositories/disks.js";
 import { lockAccount } from "../store/repositories/accounts.js";
-import { casInstance, findOwnedInstance, listInstances, noGpuSlotHolder } from "../store/repositories/instances.js";
+import { imagesById } from "../store/repositories/images.js";
+import { casInstance, findOwnedInstance, listInstances, noGpuSlotHolder, toInstanceRecord, type InstanceRecord } from "../store/repositories/instances.js";
 import type { Executor, InstanceRow, Tx } from "../store/schema.js";
 import { checkImageSupports, createInstances } from "./create.js";
-import { imagesById, requireUsableImage } from "./image-lookup.js";
+import { requireUsableImage } from "./image-lookup.js";
 import type { ActionsOf, HandlerMap, RequestContext } from "./registry.js";
 import { inNoGpuMode, toInstanceModel } from "./views.js";
 
@@ -23,35 +24,44 @@ export const pageOf = (offset: number | undefined, limit: number | undefined) =>
 /** A scheduled stop must be at least this far ahead (UpdateCompShareStopScheduler's rule). */
 const SCHEDULE_LEAD_MS = 300_000;
 
-export async function ownedOrNotFound(ctx: RequestContext, id: string): Promise<InstanceRow> {
-  const row = await findOwnedInstance(ctx.services.db, id, ctx.caller.accountId, ctx.caller.projectId);
-  if (!row) throw new ApiError("InstanceNotFound", `instance ${id} does not exist`);
-  return row;
+export async function ownedOrNotFound(ctx: RequestContext, id: string): Promise<InstanceRecord> {
+  const inst = await findOwnedInstance(ctx.services.db, id, ctx.caller.accountId, ctx.caller.projectId);
+  if (!inst) throw new ApiError("InstanceNotFound", `instance ${id} does not exist`);
+  return inst;
 }
 
-const refuseRecycling = (row: InstanceRow): void => {
-  if (Number(row.recycling) === 1) throw new ApiError("InstanceRecycling", `instance ${row.id} is being reclaimed`);
+export const refuseRecycling = (inst: InstanceRecord): void => {
+  if (inst.recycling) throw new ApiError("InstanceRecycling", `instance ${inst.id} is being reclaimed`);
 };
 
+/**
+ * An action's `prepare` on the instance's record. The engine hands `prepare` the row it read for
+ * its guard; the handlers read records.
+ */
+export const onRecord =
+  <R>(prepare: (tx: Tx, inst: InstanceRecord, opId: string, now: number) => Promise<R>) =>
+  (tx: Tx, row: InstanceRow, opId: string, now: number): Promise<R> =>
+    prepare(tx, toInstanceRecord(row), opId, now);
+
 /** The machine an instance should be: its size, image, boot disk, GPUs and data disks. */
-export async function specOf(db: Executor, row: InstanceRow, devices: string[]): Promise<MachineSpec> {
-  const boot = (JSON.parse(row.disks) as StoredDisk[]).find((d) => d.IsBoot);
+export async function specOf(db: Executor, inst: Pick<InstanceRecord, "id" | "cpu" | "memory" | "gpu" | "gpuType" | "imageId" | "disks">, devices: string[]): Promise<MachineSpec> {
+  const boot = inst.disks.find((d) => d.IsBoot);
   return {
-    cpu: Number(row.cpu),
-    memory: Number(row.memory),
-    gpu: Number(row.gpu),
-    gpuType: row.gpu_type,
-    imageId: row.image_id,
+    cpu: inst.cpu,
+    memory: inst.memory,
+    gpu: inst.gpu,
+    gpuType: inst.gpuType,
+    imageId: inst.imageId,
     diskGb: boot?.Size ?? 0,
     gpuDevices: devices,
-    dataDisks: machineDisks(await disksOf(db, row.id)),
+    dataDisks: machineDisks(await disksOf(db, inst.id)),
   };
 }
 
 /** No start while the instance's account owes for it, or its prepaid period has run out (226601, 226602). */
-function refuseUnpaid(inst: InstanceRow, now: number): void {
-  if (Number(inst.arrears_since) > 0) throw new ApiError("InArrears", `instance ${inst.id} has unpaid orders since ${new Date(Number(inst.arrears_since)).toISOString()}: top up the balance first`);
-  const expiry = Number(inst.expire_time);
+function refuseUnpaid(inst: InstanceRecord, now: number): void {
+  if (inst.arrearsSince > 0) throw new ApiError("InArrears", `instance ${inst.id} has unpaid orders since ${new Date(inst.arrearsSince).toISOString()}: top up the balance first`);
+  const expiry = inst.expireTime;
   if (expiry > 0 && expiry <= now) throw new ApiError("InstanceExpired", `instance ${inst.id} expired at ${new Date(expiry).toISOString()}: renew it first`);
 }
 
@@ -63,20 +73,20 @@ async function startInstance(ctx: RequestContext, req: { UHostId: string; Withou
     action: "StartCompShareInstance",
     caller: ctx.caller,
     instanceId: req.UHostId,
-    prepare: async (tx, inst, _opId, now) => {
+    prepare: onRecord(async (tx, inst, _opId, now) => {
       refuseUnpaid(inst, now);
-      const noGpu = asked ?? Number(inst.without_gpu) === 1;
+      const noGpu = asked ?? inst.withoutGpu;
       if (noGpu) {
         const param = req.WithoutGpuSpec ? "WithoutGpuSpec" : "WithoutGpu";
-        const refusal = noGpuRefusal({ id: inst.id, chargeType: inst.charge_type, gpuType: inst.gpu_type, typeSupports: catalog.gpuType(inst.gpu_type)?.withoutGpu === true }, param);
+        const refusal = noGpuRefusal({ id: inst.id, chargeType: inst.chargeType, gpuType: inst.gpuType, typeSupports: catalog.gpuType(inst.gpuType)?.withoutGpu === true }, param);
         if (refusal) throw refusal;
         await takeNoGpuSlot(tx, inst);
       }
-      const resize = noGpu !== (Number(inst.machine_without_gpu) === 1);
+      const resize = noGpu !== inst.machineWithoutGpu;
       const full = await specOf(tx, inst, await fleet.devicesOf(tx, inst.id));
       const params: StartParams = { withoutGpu: noGpu, ...(resize ? { spec: noGpu ? noGpuMachine(full) : full } : {}) };
-      return { instance: { no_gpu_slot: noGpu ? inst.account_id : null }, params };
-    },
+      return { instance: { no_gpu_slot: noGpu ? inst.accountId : null }, params };
+    }),
   });
   return { UHostId: req.UHostId };
 }
@@ -85,9 +95,9 @@ async function startInstance(ctx: RequestContext, req: { UHostId: string; Withou
  * Makes this instance the account's one in no-GPU mode, or refuses. The account row is written
  * first, so concurrent starts of one account queue here; the unique index is the backstop.
  */
-async function takeNoGpuSlot(tx: Tx, inst: InstanceRow): Promise<void> {
-  await lockAccount(tx, inst.account_id);
-  const holder = await noGpuSlotHolder(tx, inst.account_id, inst.id);
+async function takeNoGpuSlot(tx: Tx, inst: InstanceRecord): Promise<void> {
+  await lockAccount(tx, inst.accountId);
+  const holder = await noGpuSlotHolder(tx, inst.accountId, inst.id);
   if (holder) throw noGpuTaken(inst.id, holder);
 }
 
@@ -124,11 +134,11 @@ export const instanceHandlers: HandlerMap<ActionsOf<"instances">> = {
     let inRegion = req.Region !== undefined && req.Zone === undefined ? rows.filter((r) => catalog.regionOf(r.zone) === req.Region) : rows;
     // WithoutGpu=true lists the instances in no-GPU mode (the CLI's `instance list --without-gpu`).
     if (req.WithoutGpu === true) inRegion = inRegion.filter(inNoGpuMode);
-    const images = await imagesById(db, inRegion.map((r) => r.image_id));
+    const images = await imagesById(db, inRegion.map((r) => r.imageId));
     const now = clock.now();
     return {
       TotalCount: inRegion.length === rows.length ? total : inRegion.length,
-      UHostSet: inRegion.map((r) => toInstanceModel(r, images.get(r.image_id), catalog, sealer, now)),
+      UHostSet: inRegion.map((r) => toInstanceModel(r, images.get(r.imageId), catalog, sealer, now)),
     };
   },
 
@@ -154,13 +164,13 @@ export const instanceHandlers: HandlerMap<ActionsOf<"instances">> = {
       action: "ReinstallCompShareInstance",
       caller: ctx.caller,
       instanceId: req.UHostId,
-      prepare: async (tx, inst) => {
+      prepare: onRecord(async (tx, inst) => {
         const image = await requireUsableImage(tx, req.CompShareImageId, ctx.caller);
-        checkImageSupports(image, inst.gpu_type);
+        checkImageSupports(image, inst.gpuType);
         const params: ReinstallParams = { imageId: image.id, spec: await specOf(tx, inst, await fleet.devicesOf(tx, inst.id)) };
         if (req.Password) params.passwordSealed = ctx.services.sealer.seal(req.Password);
         return { params };
-      },
+      }),
     });
     return { UHostId: req.UHostId };
   },
@@ -192,36 +202,38 @@ export const instanceHandlers: HandlerMap<ActionsOf<"instances">> = {
       action: "ResizeCompShareInstance",
       caller: ctx.caller,
       instanceId: req.UHostId,
-      prepare: async (tx, inst) => {
-        const stored = JSON.parse(inst.disks) as StoredDisk[];
-        const type = catalog.gpuType(inst.gpu_type);
-        const before = { cpu: Number(inst.cpu), memory: Number(inst.memory), gpu: Number(inst.gpu), disks: inst.disks };
+      prepare: onRecord(async (tx, inst) => {
+        const type = catalog.gpuType(inst.gpuType);
+        // `disks`: the DiskSet as the instance row stores it (the resize writes `after`'s when it succeeds).
+        const before = { cpu: inst.cpu, memory: inst.memory, gpu: inst.gpu, disks: JSON.stringify(inst.disks) };
         let after: typeof before;
+        let disks: StoredDisk[] = inst.disks;
         if (disk) {
-          const target = req.DiskId ? stored.find((d) => d.DiskId === req.DiskId) : stored.find((d) => d.IsBoot);
+          disks = inst.disks.map((d) => ({ ...d }));
+          const target = req.DiskId ? disks.find((d) => d.DiskId === req.DiskId) : disks.find((d) => d.IsBoot);
           if (!target) throw commonErrors.invalidParam("DiskId", `instance ${inst.id} has no disk ${req.DiskId}`);
           if ((req.DiskSpace as number) < target.Size) throw commonErrors.invalidParam("DiskSpace", `disks only grow: ${target.DiskId} has ${target.Size} GB`);
           target.Size = req.DiskSpace as number;
-          after = { ...before, disks: JSON.stringify(stored) };
+          after = { ...before, disks: JSON.stringify(disks) };
         } else {
           after = { ...before, cpu: req.Cpu as number, memory: req.Memory as number, gpu: req.Gpu as number };
           const wrong = type ? checkSize(type, after.gpu, after.cpu, after.memory) : "GpuType";
-          if (wrong) throw commonErrors.invalidParam(wrong === "GpuType" ? "Gpu" : wrong === "GPU" ? "Gpu" : wrong === "CPU" ? "Cpu" : "Memory", `not a size of ${inst.gpu_type}`);
+          if (wrong) throw commonErrors.invalidParam(wrong === "GpuType" ? "Gpu" : wrong === "GPU" ? "Gpu" : wrong === "CPU" ? "Cpu" : "Memory", `not a size of ${inst.gpuType}`);
         }
         const devicesBefore = await fleet.devicesOf(tx, inst.id);
         let devices = devicesBefore.slice(0, after.gpu);
         const grow = { gpu: Math.max(0, after.gpu - before.gpu), cpu: Math.max(0, after.cpu - before.cpu), memoryMb: Math.max(0, after.memory - before.memory) };
         if (grow.gpu + grow.cpu + grow.memoryMb > 0) {
           // Growing reserves on the instance's own host now; shrinking gives back when the resize succeeds.
-          const added = inst.host_id ? await fleet.grow(tx, inst.host_id, inst.id, grow) : null;
-          if (!added) throw new ApiError("ResourceNotEnough", `the host of instance ${inst.id} has not ${grow.gpu} more ${inst.gpu_type} GPUs, ${grow.cpu} CPUs and ${grow.memoryMb} MB free`);
+          const added = inst.hostId ? await fleet.grow(tx, inst.hostId, inst.id, grow) : null;
+          if (!added) throw new ApiError("ResourceNotEnough", `the host of instance ${inst.id} has not ${grow.gpu} more ${inst.gpuType} GPUs, ${grow.cpu} CPUs and ${grow.memoryMb} MB free`);
           devices = [...devicesBefore, ...added];
         }
-        const spec = await specOf(tx, { ...inst, ...after }, devices);
+        const spec = await specOf(tx, { ...inst, cpu: after.cpu, memory: after.memory, gpu: after.gpu, disks }, devices);
         const params: ResizeParams = { before, after, devicesBefore, devices, spec };
         // A compute resize sizes the instance with its GPUs again.
         return { params, instance: compute ? { without_gpu: 0 } : {} };
-      },
+      }),
     });
     return { UHostId: req.UHostId };
   },
@@ -240,7 +252,7 @@ export const instanceHandlers: HandlerMap<ActionsOf<"instances">> = {
     const row = await ownedOrNotFound(ctx, req.UHostId);
     const now = ctx.services.clock.now();
     if (at * 1000 < now + SCHEDULE_LEAD_MS) throw commonErrors.invalidParam(param, "at least 5 minutes from now");
-    if (row.charge_type === "Spot") throw commonErrors.invalidParam("UHostId", "Spot instances have no scheduled stop");
+    if (row.chargeType === "Spot") throw commonErrors.invalidParam("UHostId", "Spot instances have no scheduled stop");
     refuseRecycling(row);
     await casInstance(ctx.services.db, row.id, undefined, { stop_scheduler_time: at * 1000, updated_at: now });
     return { UHostId: row.id };
@@ -255,8 +267,8 @@ export const instanceHandlers: HandlerMap<ActionsOf<"instances">> = {
   async UpdateCompShareInstancePorts(ctx, req) {
     const row = await ownedOrNotFound(ctx, req.UHostId);
     refuseRecycling(row);
-    if (row.instance_type !== "Container") throw commonErrors.invalidParam("UHostId", `instance ${row.id} is a virtual machine: port mappings are for container instances`);
-    const ports = JSON.parse(row.ports || "{}") as { HttpPorts?: number[]; TcpPorts?: number[] };
+    if (row.instanceType !== "Container") throw commonErrors.invalidParam("UHostId", `instance ${row.id} is a virtual machine: port mappings are for container instances`);
+    const ports = row.ports;
     const next = {
       HttpPorts: [...new Set(req.HttpPorts ?? ports.HttpPorts ?? [])],
       TcpPorts: [...new Set(req.TcpPorts ?? ports.TcpPorts ?? [])],
@@ -276,7 +288,7 @@ async function switchNoGpu(ctx: RequestContext, id: string, noGpu: boolean, para
   refuseRecycling(row);
   if (row.state !== State.Stopped) throw new ApiError("InstanceMustBeStopped", `instance ${row.id} is ${row.state || "in an unknown state"}; a no-GPU switch needs Stopped`);
   if (noGpu) {
-    const refusal = noGpuRefusal({ id: row.id, chargeType: row.charge_type, gpuType: row.gpu_type, typeSupports: catalog.gpuType(row.gpu_type)?.withoutGpu === true }, param);
+    const refusal = noGpuRefusal({ id: row.id, chargeType: row.chargeType, gpuType: row.gpuType, typeSupports: catalog.gpuType(row.gpuType)?.withoutGpu === true }, param);
     if (refusal) throw refusal;
   }
   const done = await casInstance(db, row.id, State.Stopped, { without_gpu: noGpu ? 1 : 0, updated_at: clock.now() });

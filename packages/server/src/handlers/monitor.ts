@@ -5,21 +5,17 @@
  * hosts that report GPU health, `ocs_gpu_healthy` (an extension) is 1 or 0 per GPU, as last reported.
  */
 import { ApiError, commonErrors, type MetricPoint } from "@opencompshare/protocol";
-import { findOwnedInstance } from "../store/repositories/instances.js";
+import { findOwnedInstance, type StoredMonitor } from "../store/repositories/instances.js";
 import type { ActionsOf, HandlerMap } from "./registry.js";
 
 const MAX_INSTANCES = 10;
 const RECENT_S = 60;
 const MAX_RANGE_S = 7 * 86_400;
 
-/** The health of the instance's GPUs, as its host last reported it (instances.monitor). */
-function gpuHealth(monitor: string): Array<{ device: string; healthy: boolean }> {
-  try {
-    const info = (JSON.parse(monitor || "{}") as { GpuInfo?: Array<{ Device?: unknown; Healthy?: unknown }> }).GpuInfo ?? [];
-    return info.filter((g) => typeof g.Device === "string" && typeof g.Healthy === "boolean").map((g) => ({ device: g.Device as string, healthy: g.Healthy as boolean }));
-  } catch {
-    return [];
-  }
+/** The health of the instance's GPUs, as its host last reported it (agent hosts report it; the simulated fleet does not). */
+function gpuHealth(monitor: StoredMonitor): Array<{ device: string; healthy: boolean }> {
+  const info: ReadonlyArray<{ Device?: unknown; Healthy?: unknown }> = monitor.GpuInfo ?? [];
+  return info.filter((g) => typeof g.Device === "string" && typeof g.Healthy === "boolean").map((g) => ({ device: g.Device as string, healthy: g.Healthy as boolean }));
 }
 
 const values = (points: MetricPoint[] | undefined, from: number, to: number) =>

@@ -2,7 +2,6 @@
 import { toCny } from "../policies/ledger.js";
 import { upcoming } from "../policies/reclaim.js";
 import { balanceCents, unpaidCents } from "../store/repositories/ledger.js";
-import { policyInstanceOf } from "../store/repositories/policies.js";
 import type { ActionsOf, HandlerMap } from "./registry.js";
 import { ownedOrNotFound } from "./instances.js";
 
@@ -11,7 +10,7 @@ const seconds = (ms: number): number => Math.floor(ms / 1000);
 export const policyHandlers: HandlerMap<ActionsOf<"policies">> = {
   async DescribeCompShareInstancePolicy(ctx, req) {
     const { db, policy } = ctx.services;
-    const inst = policyInstanceOf(await ownedOrNotFound(ctx, req.UHostId));
+    const inst = await ownedOrNotFound(ctx, req.UHostId);
     const where = upcoming(inst, policy.utcOffsetMin);
     const onThisRun = where !== undefined && inst.policyKey === where.plan.key;
     return {

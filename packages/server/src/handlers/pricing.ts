@@ -8,11 +8,10 @@ import type { Catalog } from "../catalog/catalog.js";
 import { discounted, expiryOf, PREPAID, quote, refund, remainingShare, total, cents, type Quote } from "../catalog/pricing.js";
 import { checkSize } from "../catalog/sizes.js";
 import { findOwnedInstance, casInstance } from "../store/repositories/instances.js";
-import type { StoredDisk } from "../store/repositories/disks.js";
 import { disksOf } from "../store/repositories/disks.js";
+import { findUsableImage } from "../store/repositories/images.js";
 import { offeredType } from "./create.js";
-import { findUsableImage } from "./image-lookup.js";
-import { ownedOrNotFound } from "./instances.js";
+import { ownedOrNotFound, refuseRecycling } from "./instances.js";
 import type { ActionsOf, HandlerMap, RequestContext } from "./registry.js";
 
 /** The charge types quoted when a price request names none. */
@@ -56,7 +55,7 @@ async function quotes(ctx: RequestContext, req: PriceQuery, all: readonly string
   if (req.CompShareImageId) {
     const image = await findUsableImage(db, req.CompShareImageId, ctx.caller);
     if (!image) throw new ApiError("ImageNotFound", `image ${req.CompShareImageId} does not exist or is not available`);
-    imagePerHour = Number(image.price);
+    imagePerHour = image.price;
   }
   const prices = catalog.data.prices;
   const list = types.map((chargeType) => {
@@ -90,14 +89,14 @@ export const pricingHandlers: HandlerMap<ActionsOf<"pricing">> = {
   async GetCompShareInstanceUpgradePrice(ctx, req) {
     const { catalog, clock } = ctx.services;
     const inst = await ownedOrNotFound(ctx, req.UHostId);
-    const type = catalog.gpuType(inst.gpu_type);
-    const gpu = req.GPU ?? Number(inst.gpu);
-    const cpu = req.CPU ?? Number(inst.cpu);
-    const memory = req.Memory ?? Number(inst.memory);
+    const type = catalog.gpuType(inst.gpuType);
+    const gpu = req.GPU ?? inst.gpu;
+    const cpu = req.CPU ?? inst.cpu;
+    const memory = req.Memory ?? inst.memory;
     const wrong = type ? checkSize(type, gpu, cpu, memory) : "GPU";
-    if (wrong) throw commonErrors.invalidParam(wrong, `not a size of ${inst.gpu_type}`);
-    const share = remainingShare(inst.charge_type, Number(inst.period_start), Number(inst.expire_time), clock.now());
-    const diff = (instanceQuote(catalog, inst.gpu_type, gpu, inst.charge_type) - instanceQuote(catalog, inst.gpu_type, Number(inst.gpu), inst.charge_type)) * share;
+    if (wrong) throw commonErrors.invalidParam(wrong, `not a size of ${inst.gpuType}`);
+    const share = remainingShare(inst.chargeType, inst.periodStart, inst.expireTime, clock.now());
+    const diff = (instanceQuote(catalog, inst.gpuType, gpu, inst.chargeType) - instanceQuote(catalog, inst.gpuType, inst.gpu, inst.chargeType)) * share;
     const list = cents(diff);
     return { Price: cents(list * catalog.data.prices.discount), OriginalPrice: list, ListPrice: list };
   },
@@ -112,14 +111,13 @@ export const pricingHandlers: HandlerMap<ActionsOf<"pricing">> = {
         set.push({ UHostId: id, Code: ERRORS.InstanceNotFound.retCode, Message: `instance ${id} does not exist`, ErrMessage: `instance ${id} does not exist`, RefundPrice: 0 });
         continue;
       }
-      if (!PREPAID.has(inst.charge_type)) {
-        const message = `${inst.charge_type} instances are billed by the hour: nothing to refund`;
+      if (!PREPAID.has(inst.chargeType)) {
+        const message = `${inst.chargeType} instances are billed by the hour: nothing to refund`;
         set.push({ UHostId: id, Code: 1, Message: message, ErrMessage: message, RefundPrice: 0 });
         continue;
       }
       const disks = await disksOf(db, id);
-      const paid = Number(inst.paid_amount);
-      const amount = refund(catalog.data.prices, inst.charge_type, paid, Number(inst.period_start), Number(inst.expire_time), now);
+      const amount = refund(catalog.data.prices, inst.chargeType, inst.paidAmount, inst.periodStart, inst.expireTime, now);
       const diskAmount = disks.reduce((s, d) => s + refund(catalog.data.prices, d.charge_type, Number(d.paid_amount), Number(d.period_start), Number(d.expire_time), now), 0);
       set.push({ UHostId: id, Code: 0, Message: "", ErrMessage: "", RefundPrice: cents(amount + diskAmount) });
     }
@@ -129,8 +127,8 @@ export const pricingHandlers: HandlerMap<ActionsOf<"pricing">> = {
   async SwitchChargeType(ctx, req) {
     const { catalog, clock, db } = ctx.services;
     const inst = await ownedOrNotFound(ctx, req.UHostId);
-    if (Number(inst.recycling) === 1) throw new ApiError("InstanceRecycling", `instance ${inst.id} is being reclaimed`);
-    const from = inst.charge_type;
+    refuseRecycling(inst);
+    const from = inst.chargeType;
     if (from === req.DestChargeType) throw commonErrors.invalidParam("DestChargeType", `instance ${inst.id} is already ${from}`);
     if (!(SWITCHES[from] ?? []).includes(req.DestChargeType)) {
       const allowed = SWITCHES[from];
@@ -140,8 +138,8 @@ export const pricingHandlers: HandlerMap<ActionsOf<"pricing">> = {
       );
     }
     const now = clock.now();
-    const boot = (JSON.parse(inst.disks) as StoredDisk[]).find((d) => d.IsBoot);
-    const q = quote(catalog.data.prices, { gpuType: inst.gpu_type, gpu: Number(inst.gpu), chargeType: req.DestChargeType, quantity: 1, systemDiskGb: boot?.Size ?? 0, dataDiskGb: 0, imagePerHour: 0 });
+    const boot = inst.disks.find((d) => d.IsBoot);
+    const q = quote(catalog.data.prices, { gpuType: inst.gpuType, gpu: inst.gpu, chargeType: req.DestChargeType, quantity: 1, systemDiskGb: boot?.Size ?? 0, dataDiskGb: 0, imagePerHour: 0 });
     // The new period starts now; the rest of the old one is what GetCompShareRefundPrice would refund.
     const done = await casInstance(db, inst.id, inst.state, {
       charge_type: req.DestChargeType,

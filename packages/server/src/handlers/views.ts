@@ -1,4 +1,4 @@
-/** Rows → the API's models, with every field the official SDK models declare. */
+/** Records → the API's models, with every field the official SDK models declare. */
 import { createHash } from "node:crypto";
 import { State, type Image, type Instance, type MachineAccess } from "@opencompshare/protocol";
 import type { Catalog } from "../catalog/catalog.js";
@@ -6,13 +6,12 @@ import { gpuUnitPrice, cents } from "../catalog/pricing.js";
 import { NO_GPU_SPEC, supportsNoGpu } from "../domain/no-gpu.js";
 import { privateIp } from "../drivers/simulated/telemetry.js";
 import type { Sealer } from "../security/secrets.js";
-import type { StoredDisk } from "../store/repositories/disks.js";
 import type { ImageRecord } from "../store/repositories/images.js";
-import type { ImageRow, InstanceRow } from "../store/schema.js";
+import type { InstanceRecord } from "../store/repositories/instances.js";
 
 export type { StoredDisk } from "../store/repositories/disks.js";
 
-const seconds = (ms: number): number => Math.floor(Number(ms) / 1000);
+const seconds = (ms: number): number => Math.floor(ms / 1000);
 
 
 /** `ssh root@10.0.0.2`, or with `-p PORT` when the port is not 22: a command that logs in as shown. */
@@ -20,80 +19,70 @@ export function sshCommand(access: MachineAccess): string {
   return access.sshPort === 22 ? `ssh ${access.sshUser}@${access.ip}` : `ssh -p ${access.sshPort} ${access.sshUser}@${access.ip}`;
 }
 
-interface StoredPorts {
-  HttpPorts?: number[];
-  TcpPorts?: number[];
-}
-
-interface StoredMonitor {
-  GpuInfo?: Array<{ GPU: string; GpuUsageRate: string; MemoryUsageRate: string }>;
-}
-
-export function toInstanceModel(row: InstanceRow, image: ImageRow | undefined, catalog: Catalog, sealer: Sealer, now: number): Instance {
-  const type = catalog.gpuType(row.gpu_type);
-  const disks = JSON.parse(row.disks) as StoredDisk[];
-  const stored = JSON.parse(row.access || "{}") as Partial<MachineAccess>;
+export function toInstanceModel(inst: InstanceRecord, image: ImageRecord | undefined, catalog: Catalog, sealer: Sealer, now: number): Instance {
+  const type = catalog.gpuType(inst.gpuType);
+  const disks = inst.disks;
   const access: MachineAccess = {
     // Until the driver tells (a machine that never booted), the address the simulated fleet would give.
-    ip: stored.ip ?? privateIp(row.id),
-    sshPort: stored.sshPort ?? 22,
-    sshUser: stored.sshUser ?? "root",
+    ip: inst.access.ip ?? privateIp(inst.id),
+    sshPort: inst.access.sshPort ?? 22,
+    sshUser: inst.access.sshUser ?? "root",
   };
-  const hex = createHash("sha1").update(row.id).digest("hex");
-  const ports = JSON.parse(row.ports || "{}") as StoredPorts;
-  const monitor = JSON.parse(row.monitor || "{}") as StoredMonitor;
-  const unit = gpuUnitPrice(catalog.data.prices, row.gpu_type, row.charge_type) ?? 0;
-  const applications = image ? (JSON.parse(image.softwares) as Image["Softwares"]).Applications : [];
+  const at = (scheme: string, port: number): string => `${scheme}://${access.ip}:${port}`;
+  const hex = createHash("sha1").update(inst.id).digest("hex");
+  const ports = inst.ports;
+  const unit = gpuUnitPrice(catalog.data.prices, inst.gpuType, inst.chargeType) ?? 0;
+  const applications = image?.softwares.Applications ?? [];
   const softwarePorts = new Map(catalog.data.softwarePorts.map((p) => [p.Software, p.Port]));
   const softwares = [
-    ...applications.filter((a) => softwarePorts.has(a)).map((a) => ({ Name: a, URL: `http://${access.ip}:${softwarePorts.get(a)}` })),
-    ...(ports.HttpPorts ?? []).map((p) => ({ Name: `HTTP:${p}`, URL: `http://${access.ip}:${p}` })),
-    ...(ports.TcpPorts ?? []).map((p) => ({ Name: `TCP:${p}`, URL: `tcp://${access.ip}:${p}` })),
+    ...applications.filter((a) => softwarePorts.has(a)).map((a) => ({ Name: a, URL: at("http", softwarePorts.get(a) as number) })),
+    ...(ports.HttpPorts ?? []).map((p) => ({ Name: `HTTP:${p}`, URL: at("http", p) })),
+    ...(ports.TcpPorts ?? []).map((p) => ({ Name: `TCP:${p}`, URL: at("tcp", p) })),
   ];
   return {
-    UHostId: row.id,
-    Name: row.name,
-    State: row.state as Instance["State"],
-    Region: catalog.regionOf(row.zone) ?? "",
-    Zone: row.zone,
-    MachineType: row.machine_type,
-    GpuType: row.gpu_type,
-    ChargeType: row.charge_type,
-    AutoRenew: row.auto_renew,
-    IsExpire: Number(row.expire_time) > 0 && Number(row.expire_time) <= now ? "Yes" : "No",
-    InstanceType: row.instance_type,
-    OsName: image?.os_name ?? "",
+    UHostId: inst.id,
+    Name: inst.name,
+    State: inst.state as Instance["State"],
+    Region: catalog.regionOf(inst.zone) ?? "",
+    Zone: inst.zone,
+    MachineType: inst.machineType,
+    GpuType: inst.gpuType,
+    ChargeType: inst.chargeType,
+    AutoRenew: inst.autoRenew,
+    IsExpire: inst.expireTime > 0 && inst.expireTime <= now ? "Yes" : "No",
+    InstanceType: inst.instanceType,
+    OsName: image?.osName ?? "",
     OsType: "Linux",
     CpuArch: "x86_64",
-    CpuPlatform: row.cpu_platform,
-    CompShareImageId: row.image_id,
+    CpuPlatform: inst.cpuPlatform,
+    CompShareImageId: inst.imageId,
     CompShareImageName: image?.name ?? "",
     CompShareImageType: image?.type ?? "",
-    CompShareImageOwnerAlias: image?.account_id ? "Self" : "CompShare",
+    CompShareImageOwnerAlias: image?.accountId ? "Self" : "CompShare",
     CompShareImageStatus: image?.status ?? "",
     CompShareImageBillId: "",
-    Password: row.password_sealed ? sealer.open(row.password_sealed) : "",
+    Password: inst.passwordSealed ? sealer.open(inst.passwordSealed) : "",
     SshLoginCommand: sshCommand(access),
-    Remark: row.remark,
-    Tag: row.tag,
-    CPU: Number(row.cpu),
-    Memory: Number(row.memory),
-    GPU: Number(row.gpu),
+    Remark: inst.remark,
+    Tag: inst.tag,
+    CPU: inst.cpu,
+    Memory: inst.memory,
+    GPU: inst.gpu,
     TotalDiskSpace: disks.reduce((sum, d) => sum + d.Size, 0),
-    CreateTime: seconds(row.created_at),
-    ExpireTime: seconds(row.expire_time),
-    StartTime: seconds(row.start_time),
-    StopTime: seconds(row.stop_time),
-    StopSchedulerTime: seconds(row.stop_scheduler_time),
-    SchedulerStopTime: seconds(row.stop_scheduler_time),
+    CreateTime: seconds(inst.createdAt),
+    ExpireTime: seconds(inst.expireTime),
+    StartTime: seconds(inst.startTime),
+    StopTime: seconds(inst.stopTime),
+    StopSchedulerTime: seconds(inst.stopSchedulerTime),
+    SchedulerStopTime: seconds(inst.stopSchedulerTime),
     ReleaseTime: 0,
-    UpdateTime: seconds(row.updated_at),
+    UpdateTime: seconds(inst.updatedAt),
     DiscountType: 0,
-    InstancePrice: cents(unit * Number(row.gpu)),
-    CompShareImagePrice: image ? Number(image.price) : 0,
-    SupportWithoutGpuStart: supportsNoGpu({ chargeType: row.charge_type, typeSupports: type?.withoutGpu === true }),
+    InstancePrice: cents(unit * inst.gpu),
+    CompShareImagePrice: image ? image.price : 0,
+    SupportWithoutGpuStart: supportsNoGpu({ chargeType: inst.chargeType, typeSupports: type?.withoutGpu === true }),
     GraphicsMemory: { Value: type?.graphicsMemoryGb ?? 0, Rate: type ? Math.min(5, Math.ceil(type.graphicsMemoryGb / 20)) : 0 },
-    WithoutGpuSpec: inNoGpuMode(row) ? { ...NO_GPU_SPEC } : { Cpu: 0, Gpu: 0, Memory: 0 },
+    WithoutGpuSpec: inNoGpuMode(inst) ? { ...NO_GPU_SPEC } : { Cpu: 0, Gpu: 0, Memory: 0 },
     DiskSet: disks.map((d, i) => ({
       DiskId: d.DiskId,
       DiskType: d.Type,
@@ -124,13 +113,13 @@ export function toInstanceModel(row: InstanceRow, image: ImageRow | undefined, c
       CpuUsageRate: "0",
       MemUsageRate: "0",
       GpuInfo:
-        monitor.GpuInfo ?? Array.from({ length: Number(row.gpu) }, (_, i) => ({ GPU: String(i), GpuUsageRate: "0", MemoryUsageRate: "0" })),
+        inst.monitor.GpuInfo ?? Array.from({ length: inst.gpu }, (_, i) => ({ GPU: String(i), GpuUsageRate: "0", MemoryUsageRate: "0" })),
     },
   };
 }
 
 /** Whether the instance runs, or will start, without its GPUs. */
-export const inNoGpuMode = (row: InstanceRow): boolean => Number(row.without_gpu) === 1 || (row.no_gpu_slot !== null && row.state !== State.Stopped);
+export const inNoGpuMode = (inst: InstanceRecord): boolean => inst.withoutGpu || (inst.noGpuSlot !== null && inst.state !== State.Stopped);
 
 /** Counts a community version's group has, for its Data items. */
 export interface GroupCounts {

@@ -178,11 +178,10 @@ export interface ImageOwner {
 
 /**
  * An Available image the owner may boot: a platform image, one of the owner's custom images, a
- * custom image another account shared with the owner, or a published community version. Still a
- * row: Create's checks, the pricing and toInstanceModel read its columns.
+ * custom image another account shared with the owner, or a published community version.
  */
-export async function usableImageRow(db: Executor, id: string, owner: ImageOwner): Promise<ImageRow | undefined> {
-  return db
+export async function findUsableImage(db: Executor, id: string, owner: ImageOwner): Promise<ImageRecord | undefined> {
+  const row = await db
     .selectFrom("images")
     .selectAll()
     .where("id", "=", id)
@@ -196,17 +195,18 @@ export async function usableImageRow(db: Executor, id: string, owner: ImageOwner
       ]),
     )
     .executeTakeFirst();
+  return row && toImageRecord(row);
 }
 
 /** An image being deleted (TerminateCompShareCustomImage's operation) reads as gone. */
 const imageById = prepared(1, (db, id: string) => db.selectFrom("images").selectAll().where("id", "=", id).where("status", "!=", "Deleting"));
 
-/** Images by id (one being deleted reads as gone), as rows: the instance list's toInstanceModel reads them. */
-export async function imageRowsById(db: Executor, ids: readonly string[]): Promise<Map<string, ImageRow>> {
+/** Images by id (one being deleted reads as gone): the instances' images, for the instance list. */
+export async function imagesById(db: Executor, ids: readonly string[]): Promise<Map<string, ImageRecord>> {
   const unique = [...new Set(ids)];
   if (unique.length === 0) return new Map();
   const rows = unique.length === 1 ? await rowsOf(imageById(db, unique[0] as string)) : await db.selectFrom("images").selectAll().where("id", "in", unique).where("status", "!=", "Deleting").execute();
-  return new Map(rows.map((r) => [r.id, r]));
+  return new Map(rows.map((r) => [r.id, toImageRecord(r)]));
 }
 
 /** Where an image's files are (its host, "" until a host holds them) and the instance it is made from (null: none). */

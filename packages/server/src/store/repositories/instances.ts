@@ -1,19 +1,157 @@
-/** Instance rows: lookups scoped to their owner, listing, and compare-and-set state writes. */
-import { State } from "@opencompshare/protocol";
+/**
+ * Instances (`instances`): lookups scoped to their owner, listing, and compare-and-set state
+ * writes. What the handlers read leaves as a record (numbers as numbers, the 0/1 flags as
+ * booleans, the JSON columns parsed); writes still name the columns.
+ */
+import { State, type MachineAccess } from "@opencompshare/protocol";
 import { sql } from "kysely";
 import type { Executor, InstanceRow } from "../schema.js";
 import { prepared, rowsOf } from "../prepared.js";
+import type { StoredDisk } from "./disks.js";
 import { appendEvent, inTransaction } from "./events.js";
 
+/** The ports a container instance maps (the `ports` column, parsed). */
+export interface StoredPorts {
+  HttpPorts?: number[];
+  TcpPorts?: number[];
+}
+
+/** One GPU as the instance's host last reported it (agent hosts add the device and its health). */
+export interface StoredGpuInfo {
+  GPU: string;
+  GpuUsageRate: string;
+  MemoryUsageRate: string;
+  Device?: string;
+  Healthy?: boolean;
+  Reasons?: string[];
+}
+
+/** The `monitor` column, parsed: the GPU usage and health its host last reported. */
+export interface StoredMonitor {
+  GpuInfo?: StoredGpuInfo[];
+}
+
+/** An instance as stored: numbers, booleans, its JSON columns parsed as they are (not completed). */
+export interface InstanceRecord {
+  id: string;
+  accountId: string;
+  projectId: string;
+  zone: string;
+  name: string;
+  state: string;
+  cpu: number;
+  /** MB. */
+  memory: number;
+  gpu: number;
+  gpuType: string;
+  machineType: string;
+  imageId: string;
+  chargeType: string;
+  loginMode: string;
+  /** The DiskSet it shows, boot disk first. */
+  disks: StoredDisk[];
+  passwordSealed: string;
+  /** Being reclaimed. */
+  recycling: boolean;
+  /** The background task running on it (ResetPassword, Reinstall, Resize), or null. */
+  task: string | null;
+  taskOpId: string | null;
+  createdAt: number;
+  updatedAt: number;
+  startTime: number;
+  stopTime: number;
+  stopSchedulerTime: number;
+  /** The end of the prepaid period (0: none). */
+  expireTime: number;
+  /** The host placement chose; null until placed. */
+  hostId: string | null;
+  remark: string;
+  tag: string;
+  securityGroupId: string;
+  enableUs3: boolean;
+  /** `UHost` or `Container`. */
+  instanceType: string;
+  cpuPlatform: string;
+  autoRenew: string;
+  paidAmount: number;
+  periodStart: number;
+  ports: StoredPorts;
+  /** Where the guest's SSH server is, as the driver last told; empty until it has (a machine never booted). */
+  access: Partial<MachineAccess>;
+  monitor: StoredMonitor;
+  billedUntil: number;
+  /** The first unpaid order (0: nothing unpaid). */
+  arrearsSince: number;
+  policyKey: string;
+  policyStep: string;
+  /** Resized into no-GPU mode: it starts without its GPUs until a compute resize. */
+  withoutGpu: boolean;
+  /** The machine is sized for no-GPU mode now. */
+  machineWithoutGpu: boolean;
+  /** The account id while started in no-GPU mode, else null. */
+  noGpuSlot: string | null;
+}
+
+export function toInstanceRecord(r: InstanceRow): InstanceRecord {
+  return {
+    id: r.id,
+    accountId: r.account_id,
+    projectId: r.project_id,
+    zone: r.zone,
+    name: r.name,
+    state: r.state,
+    cpu: Number(r.cpu),
+    memory: Number(r.memory),
+    gpu: Number(r.gpu),
+    gpuType: r.gpu_type,
+    machineType: r.machine_type,
+    imageId: r.image_id,
+    chargeType: r.charge_type,
+    loginMode: r.login_mode,
+    disks: JSON.parse(r.disks || "[]") as StoredDisk[],
+    passwordSealed: r.password_sealed,
+    recycling: Number(r.recycling) === 1,
+    task: r.task,
+    taskOpId: r.task_op_id,
+    createdAt: Number(r.created_at),
+    updatedAt: Number(r.updated_at),
+    startTime: Number(r.start_time),
+    stopTime: Number(r.stop_time),
+    stopSchedulerTime: Number(r.stop_scheduler_time),
+    expireTime: Number(r.expire_time),
+    hostId: r.host_id,
+    remark: r.remark,
+    tag: r.tag,
+    securityGroupId: r.security_group_id,
+    enableUs3: Number(r.enable_us3) === 1,
+    instanceType: r.instance_type,
+    cpuPlatform: r.cpu_platform,
+    autoRenew: r.auto_renew,
+    paidAmount: Number(r.paid_amount),
+    periodStart: Number(r.period_start),
+    ports: JSON.parse(r.ports || "{}") as StoredPorts,
+    access: JSON.parse(r.access || "{}") as Partial<MachineAccess>,
+    monitor: JSON.parse(r.monitor || "{}") as StoredMonitor,
+    billedUntil: Number(r.billed_until),
+    arrearsSince: Number(r.arrears_since),
+    policyKey: r.policy_key,
+    policyStep: r.policy_step,
+    withoutGpu: Number(r.without_gpu) === 1,
+    machineWithoutGpu: Number(r.machine_without_gpu) === 1,
+    noGpuSlot: r.no_gpu_slot,
+  };
+}
+
 /** The instance, only if it belongs to this account and project. */
-export async function findOwnedInstance(db: Executor, id: string, accountId: string, projectId: string): Promise<InstanceRow | undefined> {
-  return db
+export async function findOwnedInstance(db: Executor, id: string, accountId: string, projectId: string): Promise<InstanceRecord | undefined> {
+  const row = await db
     .selectFrom("instances")
     .selectAll()
     .where("id", "=", id)
     .where("account_id", "=", accountId)
     .where("project_id", "=", projectId)
     .executeTakeFirst();
+  return row && toInstanceRecord(row);
 }
 
 
@@ -32,12 +170,12 @@ export interface ListQuery {
  * the (project_id, created_at, id) index serves it. When the page is not full, it tells the total
  * by itself and no count is run.
  */
-export async function listInstances(db: Executor, q: ListQuery): Promise<{ rows: InstanceRow[]; total: number }> {
+export async function listInstances(db: Executor, q: ListQuery): Promise<{ rows: InstanceRecord[]; total: number }> {
   if (q.ids && q.ids.length > 0) return listByIds(db, { ...q, ids: q.ids });
   let base = db.selectFrom("instances").where("project_id", "=", q.projectId);
   if (q.zone) base = base.where("zone", "=", q.zone);
   if (q.tag) base = base.where("tag", "=", q.tag);
-  const rows = await base.selectAll().orderBy("created_at", "desc").orderBy("id", "desc").offset(q.offset).limit(q.limit).execute();
+  const rows = (await base.selectAll().orderBy("created_at", "desc").orderBy("id", "desc").offset(q.offset).limit(q.limit).execute()).map(toInstanceRecord);
   if (rows.length < q.limit && (rows.length > 0 || q.offset === 0)) return { rows, total: q.offset + rows.length };
   const count = await base.select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow();
   return { rows, total: Number(count.n) };
@@ -48,12 +186,12 @@ export async function listInstances(db: Executor, q: ListQuery): Promise<{ rows:
  * bound the rows, so they are read by primary key, all of them, and ordered and paged here: an
  * ORDER BY … LIMIT … OFFSET on the project's index would cost several times the lookups.
  */
-async function listByIds(db: Executor, q: ListQuery & { ids: string[] }): Promise<{ rows: InstanceRow[]; total: number }> {
+async function listByIds(db: Executor, q: ListQuery & { ids: string[] }): Promise<{ rows: InstanceRecord[]; total: number }> {
   const ids = [...new Set(q.ids)];
   const found = ids.length === 1 ? await rowsOf(oneInProject(db, ids[0] as string, q.projectId)) : await db.selectFrom("instances").selectAll().where("id", "in", ids).where("project_id", "=", q.projectId).execute();
   const all = found.filter((r) => (!q.zone || r.zone === q.zone) && (!q.tag || r.tag === q.tag));
   all.sort((a, b) => Number(b.created_at) - Number(a.created_at) || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
-  return { rows: all.slice(q.offset, q.offset + q.limit), total: all.length };
+  return { rows: all.slice(q.offset, q.offset + q.limit).map(toInstanceRecord), total: all.length };
 }
 
 /** Describe's most common question, one instance by id: prepared once. */
