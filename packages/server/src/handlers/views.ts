@@ -4,7 +4,6 @@ import { State, type Image, type Instance, type MachineAccess } from "@opencomps
 import type { Catalog } from "../catalog/catalog.js";
 import { gpuUnitPrice, cents } from "../catalog/pricing.js";
 import { NO_GPU_SPEC, supportsNoGpu } from "../domain/no-gpu.js";
-import { privateIp } from "../drivers/simulated/telemetry.js";
 import type { Sealer } from "../security/secrets.js";
 import type { ImageRecord } from "../store/repositories/images.js";
 import type { InstanceRecord } from "../store/repositories/instances.js";
@@ -22,13 +21,13 @@ export function sshCommand(access: MachineAccess): string {
 export function toInstanceModel(inst: InstanceRecord, image: ImageRecord | undefined, catalog: Catalog, sealer: Sealer, now: number): Instance {
   const type = catalog.gpuType(inst.gpuType);
   const disks = inst.disks;
+  // The address the driver last told; until it has (a machine that never booted), none: "".
   const access: MachineAccess = {
-    // Until the driver tells (a machine that never booted), the address the simulated fleet would give.
-    ip: inst.access.ip ?? privateIp(inst.id),
+    ip: inst.access.ip ?? "",
     sshPort: inst.access.sshPort ?? 22,
     sshUser: inst.access.sshUser ?? "root",
   };
-  const at = (scheme: string, port: number): string => `${scheme}://${access.ip}:${port}`;
+  const at = (scheme: string, port: number): string => (access.ip ? `${scheme}://${access.ip}:${port}` : "");
   const hex = createHash("sha1").update(inst.id).digest("hex");
   const ports = inst.ports;
   const unit = gpuUnitPrice(catalog.data.prices, inst.gpuType, inst.chargeType) ?? 0;
@@ -62,7 +61,7 @@ export function toInstanceModel(inst: InstanceRecord, image: ImageRecord | undef
     CompShareImageStatus: image?.status ?? "",
     CompShareImageBillId: "",
     Password: inst.passwordSealed ? sealer.open(inst.passwordSealed) : "",
-    SshLoginCommand: sshCommand(access),
+    SshLoginCommand: access.ip ? sshCommand(access) : "",
     Remark: inst.remark,
     Tag: inst.tag,
     CPU: inst.cpu,

@@ -296,6 +296,15 @@ export async function setMonitor(db: Executor, id: string, monitor: object): Pro
   await db.updateTable("instances").set({ monitor: JSON.stringify(monitor) }).where("id", "=", id).execute();
 }
 
+/**
+ * Where the instance's SSH server is, as its machine told: the operations write it when the
+ * machine boots; a fleet that knows the address sooner (the simulated one, when the machine is
+ * made) may write it then. Until it is written the instance shows no address.
+ */
+export async function setAccess(db: Executor, id: string, access: MachineAccess): Promise<void> {
+  await db.updateTable("instances").set({ access: JSON.stringify(access) }).where("id", "=", id).execute();
+}
+
 /** How many instances an account has. */
 export async function countInstancesOf(db: Executor, accountId: string): Promise<number> {
   return Number((await db.selectFrom("instances").select((eb) => eb.fn.countAll<number>().as("n")).where("account_id", "=", accountId).executeTakeFirstOrThrow()).n);
