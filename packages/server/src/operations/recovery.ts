@@ -6,10 +6,10 @@
  * disks and custom images in a transitional status with no operation are settled by
  * resource-recovery.ts.
  */
-import { sql } from "kysely";
 import { State, TRANSITIONAL } from "@opencompshare/protocol";
 import { casInstance } from "../store/repositories/instances.js";
 import { appendEvent } from "../store/repositories/events.js";
+import { instancesWithoutOperation, orphanedOperations, setOperationLock, takeOverOperation } from "../store/repositories/operations.js";
 import type { OperationRow, Tx } from "../store/schema.js";
 import type { RunnerDeps } from "./context.js";
 import { advanceEpoch, retakeLock } from "./lock.js";
@@ -67,40 +67,24 @@ export class Recovery {
   private async resumeOrphans(): Promise<number> {
     const { db, clock, owner, leaseMs, lockTtlMs, log } = this.deps;
     const now = clock.now();
-    const orphans = await db
-      .selectFrom("operations")
-      .selectAll()
-      .where("status", "=", "running")
-      .where((eb) =>
-        this.exclusive
-          ? eb.or([eb("lease_expires_at", "<=", now), eb("owner", "!=", owner)])
-          : eb("lease_expires_at", "<=", now),
-      )
-      .limit(500)
-      .execute();
+    // Exclusive: an operation another owner ran is orphaned whatever its lease says.
+    const orphans = await orphanedOperations(db, now, this.exclusive ? owner : undefined);
     let resumed = 0;
     for (const op of orphans) {
       if (this.runner.isRunning(op.id)) continue;
       const claimed = await db.transaction().execute(async (tx) => {
-        const taken = await tx
-          .updateTable("operations")
-          .set({ fence: sql`fence + 1`, owner, lease_expires_at: now + leaseMs, recovered: 1 })
-          .where("id", "=", op.id)
-          .where("fence", "=", op.fence)
-          .where("status", "=", "running")
-          .returningAll()
-          .executeTakeFirst();
+        const taken = await takeOverOperation(tx, op.id, op.fence, owner, now + leaseMs);
         if (!taken) return null;
         // Either way the epoch moves on: the host refuses whatever the dead runner still sends.
         const retaken = taken.lock_token === null ? null : await retakeLock(tx, taken.instance_id, taken.id, now, lockTtlMs);
         if (retaken === null) {
           // No lock held, or another operation holds it legitimately: continue without it.
           const epoch = await advanceEpoch(tx, taken.instance_id);
-          await tx.updateTable("operations").set({ lock_token: null, epoch }).where("id", "=", taken.id).execute();
+          await setOperationLock(tx, taken.id, null, epoch);
           await reportResumed(tx, taken, now);
           return { op: { ...taken, lock_token: null, epoch } as OperationRow, lockExpiresAt: 0 };
         }
-        await tx.updateTable("operations").set({ lock_token: retaken.token, epoch: retaken.epoch }).where("id", "=", taken.id).execute();
+        await setOperationLock(tx, taken.id, retaken.token, retaken.epoch);
         await reportResumed(tx, taken, now);
         return { op: { ...taken, lock_token: retaken.token, epoch: retaken.epoch } as OperationRow, lockExpiresAt: now + lockTtlMs };
       });
@@ -115,23 +99,7 @@ export class Recovery {
 
   private async reconcileStuck(): Promise<number> {
     const { db, clock, driver, log } = this.deps;
-    const stuck = await db
-      .selectFrom("instances")
-      .select(["id", "state"])
-      .where("state", "in", [...TRANSITIONAL, State.Unknown])
-      .where((eb) =>
-        eb.not(
-          eb.exists(
-            eb
-              .selectFrom("operations")
-              .select("operations.id")
-              .whereRef("operations.instance_id", "=", "instances.id")
-              .where("operations.status", "=", "running"),
-          ),
-        ),
-      )
-      .limit(500)
-      .execute();
+    const stuck = await instancesWithoutOperation(db, [...TRANSITIONAL, State.Unknown]);
     let reconciled = 0;
     for (const inst of stuck) {
       const state = await driver.status(inst.id, { signal: AbortSignal.timeout(10_000) }).then(stateOf, () => State.Unknown);

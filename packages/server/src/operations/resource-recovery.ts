@@ -7,15 +7,11 @@
  * failed, it is put back. A resize is put back to `Available` with its recorded size (the disk is
  * never smaller than that), since what was asked is not recorded.
  */
-import { sql } from "kysely";
 import type { RunnerDeps } from "./context.js";
 import { STATUS_TIMEOUT_MS } from "./procedures/common.js";
+import { disksLeftTransitional, settleLeftDisk } from "../store/repositories/disks.js";
 import { removeImageFromHosts } from "../store/repositories/hosts.js";
 import { abandonDeleting, imagesLeftDeleting, removeDeletedImage } from "../store/repositories/images.js";
-
-/** No running operation is named by the row's `op_id` (or it names none). */
-const noRunningOp = (table: "disks") =>
-  sql<boolean>`not exists (select 1 from operations where operations.id = ${sql.ref(`${table}.op_id`)} and operations.status = 'running')`;
 
 /** Whether the driver's deletion is done (asked again: it is idempotent). */
 const deleted = (ask: (signal: AbortSignal) => Promise<void>): Promise<boolean> =>
@@ -30,26 +26,12 @@ export async function reconcileResources(deps: RunnerDeps): Promise<number> {
 
 async function reconcileDisks(deps: RunnerDeps): Promise<number> {
   const { db, clock, driver, log } = deps;
-  const stuck = await db
-    .selectFrom("disks")
-    .select(["id", "status", "op_id"])
-    .where("status", "in", ["Resizing", "Deleting"])
-    .where("instance_id", "is", null)
-    .where(noRunningOp("disks"))
-    .limit(500)
-    .execute();
+  const stuck = await disksLeftTransitional(db);
   let reconciled = 0;
   for (const disk of stuck) {
     const gone = disk.status === "Deleting" && (await deleted((signal) => driver.deleteDisk(disk.id, { signal })));
     const status = gone ? "Deleted" : "Available";
-    const res = await db
-      .updateTable("disks")
-      .set({ status, op_id: null, ...(gone ? { host_id: null } : {}), updated_at: clock.now() })
-      .where("id", "=", disk.id)
-      .where("status", "=", disk.status)
-      .where((eb) => (disk.op_id === null ? eb("op_id", "is", null) : eb("op_id", "=", disk.op_id)))
-      .executeTakeFirst();
-    if (Number(res.numUpdatedRows) !== 1) continue;
+    if (!(await settleLeftDisk(db, disk, status, clock.now()))) continue;
     reconciled++;
     log.warn({ disk: disk.id, from: disk.status, to: status }, "reconciled a disk left in a transitional status");
   }

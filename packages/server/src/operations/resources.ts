@@ -12,7 +12,7 @@
 import type { Tx } from "../store/schema.js";
 import { newOperationId, newOperationRow, type Caller, type Engine } from "./engine.js";
 import type { OperationAction } from "./procedures/index.js";
-import { insertOperation } from "../store/repositories/operations.js";
+import { insertOperation, operationOutcome } from "../store/repositories/operations.js";
 
 export interface ResourceOperation {
   action: OperationAction;
@@ -60,7 +60,7 @@ export async function acceptOnResource(engine: Engine, input: ResourceOperation)
 export async function runOnResource(engine: Engine, input: ResourceOperation): Promise<string> {
   const opId = await acceptOnResource(engine, input);
   await engine.runner.settled(opId);
-  const row = await engine.deps.db.selectFrom("operations").select(["status", "error_message"]).where("id", "=", opId).executeTakeFirst();
-  if (row?.status === "failed") throw new ResourceOperationFailed(opId, row.error_message);
+  const outcome = await operationOutcome(engine.deps.db, opId);
+  if (outcome?.status === "failed") throw new ResourceOperationFailed(opId, outcome.errorMessage);
   return opId;
 }

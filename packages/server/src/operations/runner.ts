@@ -8,6 +8,7 @@
  * unreachable) is no longer renewed, however busy this process is, so recovery — on any replica,
  * this one included — takes it over once its lease lapses and finishes it.
  */
+import { renewLeases } from "../store/repositories/operations.js";
 import type { OperationRow } from "../store/schema.js";
 import { InflightCalls, OperationContext, Shutdown, type RunnerDeps } from "./context.js";
 import { isOperationAction, PROCEDURES } from "./procedures/index.js";
@@ -63,14 +64,7 @@ export class Runner {
         // Only what runs here now: never an operation this process has given up on.
         const ids = [...this.inflight.keys()];
         for (let i = 0; i < ids.length; i += RENEW_CHUNK) {
-          await db
-            .updateTable("operations")
-            .set({ lease_expires_at: clock.now() + leaseMs })
-            .where("id", "in", ids.slice(i, i + RENEW_CHUNK))
-            .where("owner", "=", owner)
-            .where("status", "=", "running")
-            .execute()
-            .catch((error: unknown) => this.deps.log.error({ err: error }, "lease renewal failed"));
+          await renewLeases(db, ids.slice(i, i + RENEW_CHUNK), owner, clock.now() + leaseMs).catch((error: unknown) => this.deps.log.error({ err: error }, "lease renewal failed"));
         }
       }
     })();

@@ -1,7 +1,11 @@
-/** Data disk rows: lookups scoped to their owner, the disks of an instance, and compare-and-set status writes. */
+/**
+ * Data disk rows: lookups scoped to their owner, the disks of an instance, compare-and-set status
+ * writes, and the detached disks left in a transitional status with no running operation (for
+ * recovery to settle).
+ */
 import { randomBytes } from "node:crypto";
 import type { MachineDisk } from "@opencompshare/protocol";
-import type { Insertable } from "kysely";
+import { sql, type Insertable } from "kysely";
 import type { DiskRow, DisksTable, Executor } from "../schema.js";
 
 export const newDiskId = (): string => `bsi-${randomBytes(6).toString("hex")}`;
@@ -118,4 +122,40 @@ export async function releaseDisksOf(db: Executor, instanceId: string, deleteThe
 /** Ends a detached disk's operation: `set`, and no operation, if the disk is still `from` under operation `opId`. */
 export async function endDiskOperation(db: Executor, id: string, from: string, opId: string, set: Partial<Omit<DiskRow, "id" | "op_id">>): Promise<void> {
   await db.updateTable("disks").set({ ...set, op_id: null }).where("id", "=", id).where("status", "=", from).where("op_id", "=", opId).execute();
+}
+
+/** A detached disk left in a transitional status: its id, that status, and the operation it names (null: none). */
+export interface DiskLeftTransitional {
+  id: string;
+  status: string;
+  opId: string | null;
+}
+
+/** Detached disks left `Resizing` or `Deleting` with no running operation named by their `op_id` (at most 500). */
+export async function disksLeftTransitional(db: Executor): Promise<DiskLeftTransitional[]> {
+  const rows = await db
+    .selectFrom("disks")
+    .select(["id", "status", "op_id"])
+    .where("status", "in", ["Resizing", "Deleting"])
+    .where("instance_id", "is", null)
+    .where(sql<boolean>`not exists (select 1 from operations where operations.id = ${sql.ref("disks.op_id")} and operations.status = 'running')`)
+    .limit(500)
+    .execute();
+  return rows.map((r) => ({ id: r.id, status: r.status, opId: r.op_id }));
+}
+
+/**
+ * Settles a disk left transitional: to `Deleted` (its file gone: no host) or `Available`, and no
+ * operation, if it is still `from` under operation `opId` (null: none). Returns whether it was.
+ */
+export async function settleLeftDisk(db: Executor, disk: DiskLeftTransitional, status: "Deleted" | "Available", now: number): Promise<boolean> {
+  const gone = status === "Deleted";
+  const res = await db
+    .updateTable("disks")
+    .set({ status, op_id: null, ...(gone ? { host_id: null } : {}), updated_at: now })
+    .where("id", "=", disk.id)
+    .where("status", "=", disk.status)
+    .where((eb) => (disk.opId === null ? eb("op_id", "is", null) : eb("op_id", "=", disk.opId)))
+    .executeTakeFirst();
+  return Number(res.numUpdatedRows) === 1;
 }

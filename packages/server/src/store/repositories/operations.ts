@@ -1,7 +1,10 @@
 /**
  * Operation records (`operations`): the one place they are inserted, written under their fence,
- * and listed. What an operation is and does is `operations/`.
+ * listed, taken over (fence, lease, lock) and their leases renewed; and the one query of what no
+ * operation covers (instances left transitional with no running operation). What an operation
+ * is and does is `operations/`.
  */
+import { sql } from "kysely";
 import { appendEvent } from "./events.js";
 import { prepared } from "../prepared.js";
 import type { Executor, OperationRow } from "../schema.js";
@@ -45,4 +48,87 @@ export async function listOperations(db: Executor, instanceId: string, owner: { 
     base.select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow(),
   ]);
   return { rows, total: Number(count.n) };
+}
+
+/** What an operation ended as (or `running`), and its error message (empty when none). */
+export interface OperationOutcome {
+  status: OperationRow["status"];
+  errorMessage: string;
+}
+
+/** The operation's status and error message, or undefined when there is no such operation. */
+export async function operationOutcome(db: Executor, opId: string): Promise<OperationOutcome | undefined> {
+  const row = await db.selectFrom("operations").select(["status", "error_message"]).where("id", "=", opId).executeTakeFirst();
+  return row ? { status: row.status, errorMessage: row.error_message } : undefined;
+}
+
+/** Extends to `leaseExpiresAt` the leases of those of `ids` that `owner` runs and that still run. */
+export async function renewLeases(db: Executor, ids: readonly string[], owner: string, leaseExpiresAt: number): Promise<void> {
+  await db
+    .updateTable("operations")
+    .set({ lease_expires_at: leaseExpiresAt })
+    .where("id", "in", [...ids])
+    .where("owner", "=", owner)
+    .where("status", "=", "running")
+    .execute();
+}
+
+/**
+ * Running operations whose lease has expired at `now` and, when `notOwnedBy` is given, also those
+ * whose owner is not `notOwnedBy` (at most 500).
+ */
+export async function orphanedOperations(db: Executor, now: number, notOwnedBy?: string): Promise<OperationRow[]> {
+  return db
+    .selectFrom("operations")
+    .selectAll()
+    .where("status", "=", "running")
+    .where((eb) =>
+      notOwnedBy !== undefined
+        ? eb.or([eb("lease_expires_at", "<=", now), eb("owner", "!=", notOwnedBy)])
+        : eb("lease_expires_at", "<=", now),
+    )
+    .limit(500)
+    .execute();
+}
+
+/**
+ * Takes over a running operation whose fence is still `fence`: the fence grows, `owner` holds it
+ * with a lease to `leaseExpiresAt`, and it is marked recovered. The operation as taken, or
+ * undefined when it ended or another taker was first.
+ */
+export async function takeOverOperation(db: Executor, opId: string, fence: number, owner: string, leaseExpiresAt: number): Promise<OperationRow | undefined> {
+  return db
+    .updateTable("operations")
+    .set({ fence: sql`fence + 1`, owner, lease_expires_at: leaseExpiresAt, recovered: 1 })
+    .where("id", "=", opId)
+    .where("fence", "=", fence)
+    .where("status", "=", "running")
+    .returningAll()
+    .executeTakeFirst();
+}
+
+/** Records the lock token (null: none) and the instance epoch an operation acts under. */
+export async function setOperationLock(db: Executor, opId: string, lockToken: number | null, epoch: number): Promise<void> {
+  await db.updateTable("operations").set({ lock_token: lockToken, epoch }).where("id", "=", opId).execute();
+}
+
+/** Instances in one of `states` on which no operation is running (at most 500). */
+export async function instancesWithoutOperation(db: Executor, states: readonly string[]): Promise<Array<{ id: string; state: string }>> {
+  return db
+    .selectFrom("instances")
+    .select(["id", "state"])
+    .where("state", "in", [...states])
+    .where((eb) =>
+      eb.not(
+        eb.exists(
+          eb
+            .selectFrom("operations")
+            .select("operations.id")
+            .whereRef("operations.instance_id", "=", "instances.id")
+            .where("operations.status", "=", "running"),
+        ),
+      ),
+    )
+    .limit(500)
+    .execute();
 }
