@@ -20,6 +20,7 @@ import {
   type SimMachine,
   type SimOutcome,
 } from "../../store/repositories/simulator.js";
+import { setAccess } from "../../store/repositories/instances.js";
 import type { Db } from "../../store/schema.js";
 import {
   DriverError,
@@ -34,7 +35,7 @@ import {
   type PowerMode,
   type PowerState,
 } from "../driver.js";
-import { bootIdOf, consoleOf, metricsOf, privateIp } from "./telemetry.js";
+import { bootIdOf, consoleOf, metricsOf, simulatedAccess } from "./telemetry.js";
 import { takeFault } from "./faults.js";
 
 export interface SimTimings {
@@ -77,6 +78,8 @@ export class SimulatedDriver implements Driver {
   async provision(id: string, spec: MachineSpec, { signal }: DriverCall): Promise<void> {
     const extra = await this.fault("provision", id, signal);
     await insertSimMachine(this.db, id, spec);
+    // The simulated fleet knows where a machine will be as soon as it makes it: the instance shows it while it boots.
+    await setAccess(this.db, id, simulatedAccess(id));
     await this.act(id, "provision", this.timings.bootMs / 3 + extra, signal);
   }
 
@@ -225,7 +228,7 @@ export class SimulatedDriver implements Driver {
 
   async access(id: string, { signal }: DriverCall): Promise<MachineAccess | null> {
     await this.delay(await this.fault("access", id, signal), signal);
-    return (await this.find(id)) ? { ip: privateIp(id), sshPort: 22, sshUser: "root" } : null;
+    return (await this.find(id)) ? simulatedAccess(id) : null;
   }
 
   /** Consults the armed faults: throws, hangs until aborted, or returns extra milliseconds. */

@@ -4,7 +4,7 @@
  * from the machine id and the clock, so it is the same on every replica and after a restart.
  */
 import { createHash } from "node:crypto";
-import type { MachineMetrics, MetricPoint } from "@opencompshare/protocol";
+import type { MachineAccess, MachineMetrics, MetricPoint } from "@opencompshare/protocol";
 
 const hash = (...parts: Array<string | number>): Buffer => createHash("sha1").update(parts.join(":")).digest();
 
@@ -15,9 +15,14 @@ export function bootIdOf(id: string, n: number): string {
 }
 
 /** A stable private address for a machine, derived from its id. */
-export function privateIp(id: string): string {
+function privateIp(id: string): string {
   const h = hash(id);
   return `10.${h[0]! % 256}.${h[1]! % 256}.${(h[2]! % 253) + 2}`;
+}
+
+/** Where a simulated machine's SSH server is: its private address, port 22, root. */
+export function simulatedAccess(id: string): MachineAccess {
+  return { ip: privateIp(id), sshPort: 22, sshUser: "root" };
 }
 
 const LINES: Record<string, string[]> = {
