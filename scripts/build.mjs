@@ -63,10 +63,10 @@ function step(what, args, cwd = root) {
 
 const compile = (pkg) => step(pkg, [tsc, "-p", join(root, "packages", pkg, "tsconfig.build.json")]);
 
-// protocol first: the others read its declarations.
+// protocol first: the others read its declarations; the server runs an in-process agent.
 compile("protocol");
-compile("server");
 compile("agent");
+compile("server");
 step("sdk", [join(root, "packages/sdk/scripts/build.js")]);
 compile("cli");
 await bundle();

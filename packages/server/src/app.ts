@@ -1,6 +1,7 @@
 /**
- * The composition root: config → store → secrets → catalog → driver → operations → HTTP.
- * Nothing else wires components together.
+ * The composition root: config → store → secrets → catalog → driver → operations → HTTP →
+ * background loops → (with OCS_DRIVER=qemu) this host's agent. Nothing else wires components
+ * together; `ocs serve` only prints what it started and waits for a signal.
  */
 import { randomUUID } from "node:crypto";
 import type { Server } from "node:http";
@@ -36,13 +37,15 @@ import type { RunnerDeps } from "./operations/context.js";
 import { Engine } from "./operations/engine.js";
 import { Recovery } from "./operations/recovery.js";
 import { Runner } from "./operations/runner.js";
-import { runDueStops } from "./operations/scheduler.js";
 import { LifecyclePolicies } from "./policies/reclaim.js";
 import { createSealer, loadMasterKey } from "./security/secrets.js";
 import { Fleet } from "./fleet/placement.js";
 import { keepDirectoryPrivate } from "./security/private-files.js";
 import { lockDataDir } from "./store/data-dir-lock.js";
 import { migrate, migrated, openStore, pendingMigrations, type Store } from "./store/db.js";
+import { startBackground, type Background } from "./background.js";
+import { LOCAL_HOST, localHostSettings, startLocalHost } from "./local-host.js";
+import type { Agent } from "@opencompshare/agent";
 
 export interface AppOptions {
   clock?: Clock;
@@ -76,12 +79,18 @@ export interface App {
   createdCredentials: Credentials | undefined;
   /** Adds (or re-keys) an agent host; returns its token. */
   addHost(name: string, zone?: string): Promise<string>;
+  /** Recovers, starts the loops, serves; with OCS_DRIVER=qemu then starts this host's agent. */
   listen(): Promise<AddressInfo>;
+  /**
+   * Stops within the shutdown grace: this host's agent, then the event streams and long-polls
+   * (answered at once), the requests in flight (cut after the grace), the loops, the store.
+   */
   close(): Promise<void>;
 }
 
 export async function createApp(config: Config, opts: AppOptions = {}): Promise<App> {
   const log = opts.log ?? createLogger(config.logLevel);
+  const hostSettings = opts.driver ? undefined : localHostSettings(config);
   keepDirectoryPrivate(config.dataDir);
   const store = await openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
   const exclusive = store.engine === "sqlite";
@@ -131,10 +140,10 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   if (fileNote) log.warn(fileNote);
 
   // Real machines (qemu in this process, or agents on hosts) are reached through the host command queue.
-  const queue = new CommandQueue(store.db, clock, sealer);
+  const queue = config.driver === "simulated" ? undefined : new CommandQueue(store.db, clock, sealer);
   const driver =
     opts.driver?.({ store, clock }) ??
-    (config.driver === "simulated" ? new SimulatedDriver(store.db, clock, { bootMs: config.simBootMs, imageMs: config.simImageMs }) : agentDriver(store.db, queue));
+    (queue ? agentDriver(store.db, queue) : new SimulatedDriver(store.db, clock, { bootMs: config.simBootMs, imageMs: config.simImageMs }));
   const metrics = new Metrics({
     streamClients: () => streams.open,
     webhookLag: () => webhookLag(store.db, clock.now()),
@@ -190,15 +199,15 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     { prefix: EVENTS_PATH, handler: streams.handler },
     { prefix: CONSOLE_PATH, handler: consoleRoutes({ services, assets: consoleAssets, streams, rateLimiter, metrics }) },
   ];
-  if (config.driver !== "simulated") mounts.push({ prefix: AGENT_PATH, handler: agentRoutes({ db: store.db, clock, queue, log }) });
+  const closing = new AbortController();
+  if (queue) mounts.push({ prefix: AGENT_PATH, handler: agentRoutes({ db: store.db, clock, queue, log, closing: closing.signal }) });
   const serveMetrics = metricsHandler(metrics, config.metricsToken);
   if (config.metricsAddr === "") mounts.push({ prefix: METRICS_PATH, handler: serveMetrics });
   let metricsServer: Server | undefined;
   const http = createHttpServer(createPipeline(services, { bodyLimit: config.bodyLimit, rateLimiter, metrics }), { ready: () => migrated(store.db) }, mounts);
 
-  const stopLoops = new AbortController();
-  let schedulerLoop: Promise<void> | undefined;
-  let policyLoop: Promise<void> | undefined;
+  let background: Background | undefined;
+  let localAgent: Agent | undefined;
 
   return {
     config,
@@ -215,58 +224,47 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     async listen() {
       const report = await recovery.pass();
       if (report.resumed || report.reconciled) log.warn(report, "recovered work left by a previous process");
-      if (!opts.manualLoops) {
-        databaseClock?.start();
-        runner.startHeartbeat();
-        recovery.start(config.recoveryIntervalMs);
-        let ticks = 0;
-        schedulerLoop = (async () => {
-          while (!stopLoops.signal.aborted) {
-            try {
-              await clock.sleep(1000, stopLoops.signal);
-            } catch {
-              return;
-            }
-            await runDueStops(store.db, clock, engine, log).catch((error: unknown) => log.error({ err: error }, "stop scheduler failed"));
-            if (++ticks % 60 === 0) await pruneEvents().catch((error: unknown) => log.error({ err: error }, "pruning events failed"));
-            // Ended host commands are kept an hour for inspection; their effect is in the operation records.
-            if (config.driver !== "simulated") await queue.prune(3_600_000).catch((error: unknown) => log.error({ err: error }, "pruning host commands failed"));
-          }
-        })();
-        policyLoop = (async () => {
-          while (!stopLoops.signal.aborted) {
-            try {
-              await clock.sleep(config.policyIntervalMs, stopLoops.signal);
-            } catch {
-              return;
-            }
-            await policies.pass().catch((error: unknown) => log.error({ err: error }, "lifecycle policies failed"));
-          }
-        })();
-      }
       if (config.metricsAddr !== "" && config.metricsAddr !== "off") {
         metricsServer = await listenMetrics(config.metricsAddr, serveMetrics);
         log.info({ address: config.metricsAddr }, "serving /metrics");
       }
       await hub.start();
-      if (!opts.manualLoops) webhooks.start();
+      if (!opts.manualLoops) {
+        background = startBackground({
+          db: store.db,
+          clock,
+          log,
+          engine,
+          runner,
+          recovery,
+          policies,
+          webhooks,
+          queue,
+          databaseClock,
+          pruneEvents,
+          intervals: { recoveryMs: config.recoveryIntervalMs, policyMs: config.policyIntervalMs },
+        });
+      }
       const address = await http.listen(config.host, config.port);
       log.info({ address: `${address.address}:${address.port}`, db: store.engine, location: store.location }, "serving the CompShare API");
+      // A fresh token each start: only this process knows it.
+      if (hostSettings) localAgent = await startLocalHost(hostSettings, address, await addHost(store.db, LOCAL_HOST, knownZone(catalog, undefined)), log);
       return address;
     },
     async close() {
-      // Streams first: the server's close waits for every connection, and a stream never ends by itself.
+      await localAgent?.stop();
+      // Streams and long-polls first: they never end by themselves, and the server's close waits for them.
+      closing.abort();
       streams.closeAll();
-      await http.close();
+      await http.close(config.shutdownGraceMs);
       await new Promise<void>((resolve) => (metricsServer ? metricsServer.close(() => resolve()) : resolve()));
       await webhooks.close();
       await hub.close();
-      stopLoops.abort();
-      await schedulerLoop;
-      await policyLoop;
-      await recovery.stop();
-      await runner.stop();
-      databaseClock?.stop();
+      if (background) await background.stop();
+      else {
+        await recovery.stop();
+        await runner.stop();
+      }
       await store.close();
       unlockDir?.();
     },

@@ -20,6 +20,8 @@ export interface Config {
   recoveryIntervalMs: number;
   /** How long a soft reboot or soft power-off may take before the hard one. */
   softTimeoutMs: number;
+  /** How long SIGTERM lets requests in flight finish before the rest are closed. */
+  shutdownGraceMs: number;
   simBootMs: number;
   simImageMs: number;
   /** Largest accepted request body, bytes. */
@@ -76,6 +78,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: "leaseMs", env: "OCS_LEASE_MS", flag: "lease-ms", kind: "int", default: 15000, describe: "lease of a running operation, ms" },
   { key: "recoveryIntervalMs", env: "OCS_RECOVERY_INTERVAL_MS", flag: "recovery-interval-ms", kind: "int", default: 5000, describe: "recovery pass period, ms" },
   { key: "softTimeoutMs", env: "OCS_SOFT_TIMEOUT_MS", flag: "soft-timeout-ms", kind: "int", default: 60000, describe: "soft reboot/stop timeout before the hard one, ms" },
+  { key: "shutdownGraceMs", env: "OCS_SHUTDOWN_GRACE_S", flag: "shutdown-grace-s", kind: "int", default: 10, describe: "on SIGTERM, how long requests in flight may finish before the rest are closed, seconds" },
   { key: "simBootMs", env: "OCS_SIM_BOOT_MS", flag: "sim-boot-ms", kind: "int", default: 3000, describe: "simulated boot or reboot duration, ms" },
   { key: "simImageMs", env: "OCS_SIM_IMAGE_MS", flag: "sim-image-ms", kind: "int", default: 30000, describe: "simulated custom image duration, ms" },
   { key: "bodyLimit", env: "OCS_BODY_LIMIT", flag: "body-limit", kind: "int", default: 1048576, describe: "largest request body, bytes" },
@@ -122,6 +125,7 @@ export function loadConfig(flags: Record<string, string | undefined> = {}, env: 
   }
   const config = out as unknown as Config;
   config.lockTtlMs *= 1000;
+  config.shutdownGraceMs *= 1000;
   if (config.port > 65535) throw new ConfigError("OCS_PORT must be at most 65535");
   if (config.lockTtlMs < 1000) throw new ConfigError("OCS_LOCK_TTL_S must be at least 1");
   if (Math.abs(config.policyUtcOffsetMin) > 14 * 60) throw new ConfigError("OCS_POLICY_UTC_OFFSET_MIN must be within ±840 (UTC−14:00 to UTC+14:00)");

@@ -1,33 +1,24 @@
 /**
- * `ocs serve`: runs the server until SIGTERM or SIGINT, then stops gracefully. With
- * OCS_DRIVER=qemu it also runs an agent in this process, for this host: one GPU box, or a try of
- * the real path. It speaks the same agent protocol as `ocs agent`, over loopback.
+ * `ocs serve`: runs the server (composed by the server's createApp, with OCS_DRIVER=qemu this
+ * host's agent too) until SIGTERM or SIGINT, then stops within the shutdown grace and exits 0.
  */
-import { AgentSettingsError, loadAgentSettings, startAgent, type Agent } from "@opencompshare/agent";
-import type { AddressInfo } from "node:net";
-import { ConfigError, createApp, createLogger, type Config } from "@opencompshare/server";
+import { ConfigError, createApp, type Config } from "@opencompshare/server";
 
-/** The host name of the agent `OCS_DRIVER=qemu` runs in the server's process. */
-export const LOCAL_HOST = "local";
+/** After the close, anything still holding the process (a stray timer or socket) is not waited for. */
+const EXIT_SLACK_MS = 1000;
 
 export async function serve(config: Config): Promise<number> {
-  let agentSettings;
-  if (config.driver === "qemu") {
-    try {
-      agentSettings = loadAgentSettings({}, process.env, config.dataDir);
-    } catch (error) {
-      if (error instanceof AgentSettingsError) throw new ConfigError(error.message);
-      throw error;
-    }
-  }
   const app = await createApp(config);
-  let address: AddressInfo;
+  let address;
   try {
     address = await app.listen();
   } catch (error) {
     // Nothing may stay behind: the database, the data directory's lock, the loops.
     await app.close().catch(() => undefined);
-    throw new ConfigError(listenFailure(config, error));
+    // The address's own failures (a taken port, a name that does not resolve); the local host's are its own.
+    const syscall = (error as NodeJS.ErrnoException).syscall;
+    if (syscall === "listen" || syscall === "getaddrinfo") throw new ConfigError(listenFailure(config, error));
+    throw error;
   }
   const created = app.createdCredentials;
   if (created) {
@@ -38,38 +29,20 @@ export async function serve(config: Config): Promise<number> {
       : `\nDefault account created; its key pair is in ${where} (mode 0600).\n\n`;
     process.stderr.write(text);
   }
-  let agent: Agent | undefined;
-  if (agentSettings) {
-    // A fresh token each start: only this process knows it.
-    const host = address.address.includes(":") ? `[${address.address}]` : address.address;
-    try {
-      const token = await app.addHost(LOCAL_HOST);
-      agent = await startAgent({
-        settings: agentSettings,
-        server: `http://${host === "0.0.0.0" || host === "[::]" ? "127.0.0.1" : host}:${address.port}`,
-        token,
-        log: createLogger(config.logLevel),
-        emulateWhenNone: true,
-      });
-    } catch (error) {
-      await app.close().catch(() => undefined);
-      throw error;
-    }
-    process.stderr.write(`ocs: running this host's machines with QEMU (images from ${agentSettings.imagesDir})\n`);
-  }
+  if (config.driver === "qemu") process.stderr.write("ocs: running this host's machines with QEMU\n");
   const origin = `http://${address.address}:${address.port}`;
   process.stderr.write(`ocs: serving on ${origin}\n`);
   // Browsers take the console's Secure cookie from loopback over http; elsewhere put HTTPS in front.
   const local = address.address === "127.0.0.1" || address.address === "::1" || address.address === "0.0.0.0";
   process.stderr.write(`ocs: the console: ${local ? `http://127.0.0.1:${address.port}` : origin}/console\n`);
   await new Promise<void>((resolve) => {
-    const stop = () => resolve();
-    process.once("SIGTERM", stop);
-    process.once("SIGINT", stop);
+    process.once("SIGTERM", resolve);
+    process.once("SIGINT", resolve);
   });
-  process.stderr.write("ocs: stopping: finishing requests in flight\n");
-  await agent?.stop();
+  process.stderr.write(`ocs: stopping: finishing requests in flight (at most ${config.shutdownGraceMs / 1000} s)\n`);
   await app.close();
+  process.stderr.write("ocs: stopped\n");
+  setTimeout(() => process.exit(0), EXIT_SLACK_MS).unref();
   return 0;
 }
 

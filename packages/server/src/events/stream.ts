@@ -91,6 +91,7 @@ function position(req: IncomingMessage, params: WireParams): number | undefined 
 
 export function eventStreams(deps: StreamDeps): EventStreams {
   const open = new Set<() => void>();
+  let closed = false;
   const bySession = new Map<string, Set<() => void>>();
   const perAccount = new Map<string, number>();
 
@@ -155,6 +156,11 @@ export function eventStreams(deps: StreamDeps): EventStreams {
 
   async function serve(res: ServerResponse, requestId: string, opened: Opened): Promise<void> {
     const { account, after, instanceId } = opened;
+    // Closing: a stream opened now ends at once (the client reconnects, to another replica or later).
+    if (closed) {
+      res.writeHead(200, { "Content-Type": "text/event-stream", "Cache-Control": "no-store" }).end();
+      return;
+    }
     perAccount.set(account, (perAccount.get(account) ?? 0) + 1);
     const stop = new AbortController();
     let subscription: { close(): void } | undefined;
@@ -267,6 +273,7 @@ export function eventStreams(deps: StreamDeps): EventStreams {
       return open.size;
     },
     closeAll() {
+      closed = true;
       for (const end of [...open]) end();
     },
   };

@@ -1,7 +1,8 @@
 /**
  * The HTTP server: the API on every path except the health probes and the mounts (the event
  * stream, the console, the agent protocol, /metrics), timeouts against slow clients, and a
- * graceful close that lets requests in flight finish.
+ * bounded close: no new connection is taken, idle keep-alive connections are closed, every answer
+ * given while closing says `Connection: close`, and what is still open after the grace is cut.
  */
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
@@ -15,8 +16,11 @@ export type RequestListener = (req: IncomingMessage, res: ServerResponse) => voi
 export interface HttpServer {
   server: Server;
   listen(host: string, port: number): Promise<AddressInfo>;
-  /** Stops taking connections and resolves when the requests in flight have been answered. */
-  close(): Promise<void>;
+  /**
+   * Stops taking connections; resolves when the requests in flight have been answered, or once
+   * `graceMs` has passed, when the connections still open are closed.
+   */
+  close(graceMs?: number): Promise<void>;
 }
 
 export interface Probes {
@@ -30,7 +34,10 @@ export interface Mount {
 }
 
 export function createHttpServer(api: RequestListener, probes: Probes, mounts: readonly Mount[] = []): HttpServer {
+  let closing = false;
   const server = createServer({ requestTimeout: 30_000, headersTimeout: 10_000, keepAliveTimeout: 5_000 }, (req, res) => {
+    // A request on a kept-alive connection while closing is answered, and its connection ends with it.
+    if (closing) res.setHeader("Connection", "close");
     const path = (req.url ?? "/").split("?")[0];
     if (req.method === "GET" && path === "/healthz") {
       res.writeHead(200, { "Content-Type": "application/json" }).end('{"status":"ok"}');
@@ -73,10 +80,19 @@ export function createHttpServer(api: RequestListener, probes: Probes, mounts: r
         });
       });
     },
-    close() {
+    close(graceMs = Number.POSITIVE_INFINITY) {
+      closing = true;
       return new Promise((resolve) => {
-        server.close(() => resolve());
+        let cut: NodeJS.Timeout | undefined;
+        server.close(() => {
+          clearTimeout(cut);
+          resolve();
+        });
         server.closeIdleConnections();
+        if (Number.isFinite(graceMs)) {
+          cut = setTimeout(() => server.closeAllConnections(), graceMs);
+          cut.unref();
+        }
       });
     },
   };

@@ -23,6 +23,8 @@ export interface AgentRoutesDeps {
   clock: Clock;
   queue: CommandQueue;
   log: Logger;
+  /** Aborts when the server begins to close: a long-poll held then is answered at once. */
+  closing?: AbortSignal;
 }
 
 class HttpProblem extends Error {
@@ -53,6 +55,7 @@ function checked<T>(schema: Schema<T>, body: Record<string, unknown>): T {
 
 export function agentRoutes(deps: AgentRoutesDeps) {
   const { db, clock, queue, log } = deps;
+  const closing = deps.closing ?? new AbortController().signal;
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? "").split("?")[0]?.slice(AGENT_PATH.length) ?? "";
@@ -91,7 +94,8 @@ export function agentRoutes(deps: AgentRoutesDeps) {
         try {
           // The long-poll counts as a heartbeat too: a host that polls is alive.
           await markSeen(db, hostId, clock.now());
-          const commands = await queue.poll(hostId, running, waitMs, ac.signal);
+          // Closing answers with what is due now (often nothing): the agent polls again, elsewhere or later.
+          const commands = await queue.poll(hostId, running, waitMs, AbortSignal.any([ac.signal, closing]));
           return send(res, 200, { commands });
         } finally {
           req.socket.off("close", gone);
