@@ -9,7 +9,7 @@ import { syncFleet } from "../drivers/simulated/fleet.js";
 import type { Db, Executor } from "../store/schema.js";
 import type { Catalog } from "./catalog.js";
 import { upsertOfficialGroup, upsertOfficialVersion } from "../store/repositories/community.js";
-import { upsertPlatformImage } from "../store/repositories/images.js";
+import { upsertPlatformImage } from "../store/repositories/platform-images.js";
 
 export async function syncCatalog(db: Db, catalog: Catalog, now: number, opts: { fleet: boolean }): Promise<void> {
   await db.transaction().execute((tx) => writeCatalog(tx, catalog, now, opts));

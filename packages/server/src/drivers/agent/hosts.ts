@@ -23,7 +23,8 @@ import {
   setGpuHealth,
   setHostToken,
 } from "../../store/repositories/hosts.js";
-import { imageRow, insertImageIfMissing } from "../../store/repositories/images.js";
+import { imageRow } from "../../store/repositories/images.js";
+import { insertImageIfMissing } from "../../store/repositories/platform-images.js";
 import { setMonitor } from "../../store/repositories/instances.js";
 import type { Db, Executor } from "../../store/schema.js";
 import { reconcileMachines, type Drift } from "./reconcile.js";

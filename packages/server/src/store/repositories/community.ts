@@ -7,7 +7,8 @@
  */
 import { randomBytes } from "node:crypto";
 import type { Executor } from "../schema.js";
-import { like, softwaresJson, tagLike, toImageRecord, upsertImage, type ImageRecord, type ImageSoftwares, type Page, type SoftwarePort } from "./images.js";
+import { like, softwaresJson, tagLike, toImageRecord, type ImageRecord, type ImageSoftwares, type Page, type SoftwarePort } from "./images.js";
+import { upsertImage } from "./platform-images.js";
 
 // ---------------------------------------------------------------------------------------------
 // Sharing.

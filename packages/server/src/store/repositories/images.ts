@@ -1,8 +1,9 @@
 /**
  * Images (`images`): the one place their rows are read and written, but for what `community.ts`
- * holds (sharing, community versions, groups and favorites). Rows leave as records (numbers,
- * booleans, the JSON columns parsed); the handlers say who may see, make, change and delete an
- * image, the image procedures and recovery say when, and this says how it is stored.
+ * holds (sharing, community versions, groups and favorites) and the platform's own writes at start
+ * (`platform-images.ts`). Rows leave as records (numbers, booleans, the JSON columns parsed); the
+ * handlers say who may see, make, change and delete an image, the image procedures and recovery
+ * say when, and this says how it is stored.
  */
 import { sql, type Insertable } from "kysely";
 import { prepared, rowsOf } from "../prepared.js";
@@ -147,11 +148,6 @@ export function imageRow(id: string, now: number, set: Partial<Insertable<Images
     host_id: "",
     ...set,
   };
-}
-
-/** Adds the image unless one of that id exists (a host's own image, listed as a platform image). */
-export async function insertImageIfMissing(db: Executor, row: Insertable<ImagesTable>): Promise<void> {
-  await db.insertInto("images").values(row).onConflict((oc) => oc.column("id").doNothing()).execute();
 }
 
 /** `%text%` for LIKE, the text's wildcards and escapes dropped. */
@@ -456,50 +452,4 @@ export async function imagesLeftDeleting(db: Executor): Promise<Array<{ id: stri
     .limit(500)
     .execute();
   return rows.map((r) => ({ id: r.id, opId: r.op_id }));
-}
-
-// ---------------------------------------------------------------------------------------------
-// The catalog's images, written at start: added, or brought up to date.
-
-/** A platform image of the catalog. */
-export interface CatalogImage {
-  id: string;
-  name: string;
-  description: string;
-  type: string;
-  osName: string;
-  sizeGb: number;
-  softwares: Partial<ImageSoftwares>;
-  tags: string[];
-  author: string;
-  supportedGpuTypes: string[];
-  container: boolean;
-}
-
-/** Adds the image, or sets `values` of it (the rest of a new one: `imageRow`'s). */
-export async function upsertImage(db: Executor, id: string, now: number, values: Partial<Insertable<ImagesTable>>): Promise<void> {
-  await db
-    .insertInto("images")
-    .values({ ...imageRow(id, now), ...values })
-    .onConflict((oc) => oc.column("id").doUpdateSet(values))
-    .execute();
-}
-
-/** Adds the platform image, or sets what the catalog says of it (Available, official). */
-export async function upsertPlatformImage(db: Executor, img: CatalogImage, now: number): Promise<void> {
-  await upsertImage(db, img.id, now, {
-    name: img.name,
-    description: img.description,
-    type: img.type,
-    status: "Available",
-    os_name: img.osName,
-    size: img.sizeGb,
-    softwares: softwaresJson(img.softwares),
-    tags: JSON.stringify(img.tags),
-    author: img.author,
-    supported_gpu_types: JSON.stringify(img.supportedGpuTypes),
-    container: img.container ? 1 : 0,
-    is_official: 1,
-    updated_at: now,
-  });
 }
