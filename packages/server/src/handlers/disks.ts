@@ -9,9 +9,9 @@ import { ApiError, commonErrors } from "@opencompshare/protocol";
 import { diskUnitPrice, expiryOf, PREPAID, cents, remainingShare } from "../catalog/pricing.js";
 import type { DetachedDiskParams, DiskParams } from "../operations/procedures/index.js";
 import { runOnResource } from "../operations/resources.js";
-import { casDisk, disksOf, findOwnedDisk, insertDisk, listDisks, newDiskId, nextDevice } from "../store/repositories/disks.js";
+import { casDisk, disksOf, findOwnedDisk, insertDisk, listDisks, newDiskId, nextDevice, type DiskRecord } from "../store/repositories/disks.js";
 import type { InstanceRecord } from "../store/repositories/instances.js";
-import type { DiskRow, Executor } from "../store/schema.js";
+import type { Executor } from "../store/schema.js";
 import { acceptDiskResize, onRecord, ownedOrNotFound, pageOf } from "./instances.js";
 import type { ActionsOf, HandlerMap, RequestContext } from "./registry.js";
 
@@ -24,7 +24,7 @@ export const DATA_DISK_TYPES: Readonly<Record<string, string>> = {
 };
 const DISK_GB = { min: 10, max: 1500 };
 
-async function ownedDisk(ctx: RequestContext, id: string): Promise<DiskRow> {
+async function ownedDisk(ctx: RequestContext, id: string): Promise<DiskRecord> {
   const disk = await findOwnedDisk(ctx.services.db, id, ctx.caller.accountId, ctx.caller.projectId);
   if (!disk || disk.status === "Deleted") throw new ApiError("DiskNotFound", `disk ${id} does not exist`);
   return disk;
@@ -36,9 +36,9 @@ function checkDiskTypeFor(inst: InstanceRecord, diskType: string, param: string)
 }
 
 /** A disk on another host cannot follow an instance there: its file stays where it is (agent hosts only). */
-function checkSameHost(ctx: RequestContext, disk: DiskRow, inst: InstanceRecord): void {
-  if (ctx.services.fleet.opts.kind === "agent" && disk.host_id && inst.hostId && disk.host_id !== inst.hostId) {
-    throw commonErrors.invalidParam("UDiskId", `disk ${disk.id} is stored on host ${disk.host_id}; instance ${inst.id} runs on ${inst.hostId}`);
+function checkSameHost(ctx: RequestContext, disk: DiskRecord, inst: InstanceRecord): void {
+  if (ctx.services.fleet.opts.kind === "agent" && disk.hostId && inst.hostId && disk.hostId !== inst.hostId) {
+    throw commonErrors.invalidParam("UDiskId", `disk ${disk.id} is stored on host ${disk.hostId}; instance ${inst.id} runs on ${inst.hostId}`);
   }
 }
 
@@ -47,25 +47,25 @@ async function diskOfInstance(db: Executor, inst: InstanceRecord, diskId: string
   const boot = inst.disks.find((d) => d.IsBoot && d.DiskId === diskId);
   if (boot) return { size: boot.Size, chargeType: inst.chargeType, boot: true, periodStart: inst.periodStart, expire: inst.expireTime };
   const data = (await disksOf(db, inst.id)).find((d) => d.id === diskId);
-  return data ? { size: Number(data.size_gb), chargeType: data.charge_type, boot: false, periodStart: Number(data.period_start), expire: Number(data.expire_time) } : undefined;
+  return data ? { size: data.sizeGb, chargeType: data.chargeType, boot: false, periodStart: data.periodStart, expire: data.expireTime } : undefined;
 }
 
-export function toDiskModel(d: DiskRow, region: string) {
+export function toDiskModel(d: DiskRecord, region: string) {
   return {
     ResourceId: d.id,
     UDiskId: d.id,
     Name: d.name,
-    Size: Number(d.size_gb),
-    Configuration: `${Number(d.size_gb)}GB`,
-    DiskType: d.disk_type,
-    ChargeType: d.charge_type,
+    Size: d.sizeGb,
+    Configuration: `${d.sizeGb}GB`,
+    DiskType: d.diskType,
+    ChargeType: d.chargeType,
     Status: d.status,
-    MountInstance: d.instance_id ?? "",
+    MountInstance: d.instanceId ?? "",
     Device: d.device,
     Region: region,
     Zone: d.zone,
-    CreateTime: Math.floor(Number(d.created_at) / 1000),
-    ExpireTime: Math.floor(Number(d.expire_time) / 1000),
+    CreateTime: Math.floor(d.createdAt / 1000),
+    ExpireTime: Math.floor(d.expireTime / 1000),
   };
 }
 
@@ -75,7 +75,7 @@ export function toDiskModel(d: DiskRow, region: string) {
  */
 async function onDetachedDisk(
   ctx: RequestContext,
-  disk: DiskRow,
+  disk: DiskRecord,
   action: "ResizeCompShareDisk" | "DeleteCompshareDisk",
   params: DiskParams | DetachedDiskParams,
   enter: "Resizing" | "Deleting",
@@ -89,7 +89,7 @@ async function onDetachedDisk(
       if (!(await casDisk(tx, disk.id, "Available", { status: enter, op_id: opId, updated_at: now }))) {
         // Read before this transaction: an Available disk then was taken by another operation since.
         const state = disk.status === "Available" ? "busy with another operation" : disk.status;
-        const why = disk.instance_id ? ` on instance ${disk.instance_id}: detach it first` : ": only an Available disk can change";
+        const why = disk.instanceId ? ` on instance ${disk.instanceId}: detach it first` : ": only an Available disk can change";
         throw new ApiError("DiskNotAvailable", `disk ${disk.id} is ${state}${why}`);
       }
     },
@@ -142,7 +142,7 @@ export const diskHandlers: HandlerMap<ActionsOf<"disks">> = {
 
   async AttachCompshareDisk(ctx, req) {
     const disk = await ownedDisk(ctx, req.UDiskId);
-    const params: DiskParams = { diskId: disk.id, sizeGb: Number(disk.size_gb) };
+    const params: DiskParams = { diskId: disk.id, sizeGb: disk.sizeGb };
     await ctx.services.engine.accept({
       action: "AttachCompshareDisk",
       caller: ctx.caller,
@@ -150,11 +150,11 @@ export const diskHandlers: HandlerMap<ActionsOf<"disks">> = {
       params,
       prepare: onRecord(async (tx, inst, opId, now) => {
         if (disk.zone !== inst.zone) throw commonErrors.invalidParam("UDiskId", `disk ${disk.id} is in ${disk.zone}, instance ${inst.id} in ${inst.zone}`);
-        checkDiskTypeFor(inst, disk.disk_type, "UDiskId");
+        checkDiskTypeFor(inst, disk.diskType, "UDiskId");
         checkSameHost(ctx, disk, inst);
         const device = nextDevice(await disksOf(tx, inst.id));
         const taken = await casDisk(tx, disk.id, "Available", { status: "Attaching", instance_id: inst.id, device, host_id: inst.hostId, op_id: opId, updated_at: now });
-        if (!taken) throw new ApiError("DiskNotAvailable", `disk ${disk.id} is not detached (${disk.status}${disk.instance_id ? ` on ${disk.instance_id}` : ""})`);
+        if (!taken) throw new ApiError("DiskNotAvailable", `disk ${disk.id} is not detached (${disk.status}${disk.instanceId ? ` on ${disk.instanceId}` : ""})`);
       }),
     });
     return {};
@@ -162,9 +162,9 @@ export const diskHandlers: HandlerMap<ActionsOf<"disks">> = {
 
   async DetachCompshareDisk(ctx, req) {
     const disk = await ownedDisk(ctx, req.UDiskId);
-    if (disk.instance_id !== req.UHostId) throw commonErrors.invalidParam("UDiskId", `disk ${disk.id} is not attached to instance ${req.UHostId}`);
+    if (disk.instanceId !== req.UHostId) throw commonErrors.invalidParam("UDiskId", `disk ${disk.id} is not attached to instance ${req.UHostId}`);
     if (req.Device !== undefined && req.Device !== disk.device) throw commonErrors.invalidParam("Device", `disk ${disk.id} is ${disk.device}`);
-    const params: DiskParams = { diskId: disk.id, sizeGb: Number(disk.size_gb) };
+    const params: DiskParams = { diskId: disk.id, sizeGb: disk.sizeGb };
     await ctx.services.engine.accept({
       action: "DetachCompshareDisk",
       caller: ctx.caller,
@@ -180,11 +180,11 @@ export const diskHandlers: HandlerMap<ActionsOf<"disks">> = {
 
   async ResizeCompShareDisk(ctx, req) {
     const disk = await ownedDisk(ctx, req.UDiskId);
-    if (req.Size <= Number(disk.size_gb)) throw commonErrors.invalidParam("Size", `disks only grow: ${disk.id} has ${Number(disk.size_gb)} GB`);
+    if (req.Size <= disk.sizeGb) throw commonErrors.invalidParam("Size", `disks only grow: ${disk.id} has ${disk.sizeGb} GB`);
     if (req.Size > DISK_GB.max) throw commonErrors.invalidParam("Size", `at most ${DISK_GB.max} GB`);
-    if (disk.instance_id) {
-      if (req.UHostId !== undefined && req.UHostId !== disk.instance_id) throw commonErrors.invalidParam("UHostId", `disk ${disk.id} is attached to ${disk.instance_id}`);
-      await acceptDiskResize(ctx, disk.instance_id, disk.id, req.Size);
+    if (disk.instanceId) {
+      if (req.UHostId !== undefined && req.UHostId !== disk.instanceId) throw commonErrors.invalidParam("UHostId", `disk ${disk.id} is attached to ${disk.instanceId}`);
+      await acceptDiskResize(ctx, disk.instanceId, disk.id, req.Size);
       return { UDiskId: disk.id };
     }
     const params: DetachedDiskParams = { diskId: disk.id, sizeGb: req.Size, detached: true };
@@ -197,7 +197,7 @@ export const diskHandlers: HandlerMap<ActionsOf<"disks">> = {
     if (!disk) throw new ApiError("DiskNotFound", `disk ${req.UDiskId} does not exist`);
     // Deleting a deleted disk again succeeds, as CompShare documents.
     if (disk.status === "Deleted") return { UDiskId: disk.id };
-    const params: DiskParams = { diskId: disk.id, sizeGb: Number(disk.size_gb) };
+    const params: DiskParams = { diskId: disk.id, sizeGb: disk.sizeGb };
     await onDetachedDisk(ctx, disk, "DeleteCompshareDisk", params, "Deleting");
     return { UDiskId: disk.id };
   },

@@ -193,7 +193,7 @@ export const instanceHandlers: HandlerMap<ActionsOf<"instances">> = {
     // A data disk given to this action is resized as ResizeCompShareDisk would.
     if (disk && req.DiskId) {
       const dataDisk = await findOwnedDisk(db, req.DiskId, ctx.caller.accountId, ctx.caller.projectId);
-      if (dataDisk && dataDisk.instance_id === req.UHostId) {
+      if (dataDisk && dataDisk.instanceId === req.UHostId) {
         await acceptDiskResize(ctx, req.UHostId, dataDisk.id, req.DiskSpace as number);
         return { UHostId: req.UHostId };
       }
@@ -306,8 +306,8 @@ export async function acceptDiskResize(ctx: RequestContext, instanceId: string, 
     params,
     prepare: async (tx, _inst, opId, now) => {
       const disk = await findOwnedDisk(tx, diskId, ctx.caller.accountId, ctx.caller.projectId);
-      if (!disk || disk.instance_id !== instanceId) throw new ApiError("DiskNotFound", `disk ${diskId} is not attached to instance ${instanceId}`);
-      if (sizeGb <= Number(disk.size_gb)) throw commonErrors.invalidParam("Size", `disks only grow: ${disk.id} has ${Number(disk.size_gb)} GB`);
+      if (!disk || disk.instanceId !== instanceId) throw new ApiError("DiskNotFound", `disk ${diskId} is not attached to instance ${instanceId}`);
+      if (sizeGb <= disk.sizeGb) throw commonErrors.invalidParam("Size", `disks only grow: ${disk.id} has ${disk.sizeGb} GB`);
       if (disk.status !== "InUse") throw new ApiError("DiskNotAvailable", `disk ${disk.id} is ${disk.status}`);
       await beginAttachedResize(tx, disk.id, opId, now);
     },

@@ -118,7 +118,7 @@ export const pricingHandlers: HandlerMap<ActionsOf<"pricing">> = {
       }
       const disks = await disksOf(db, id);
       const amount = refund(catalog.data.prices, inst.chargeType, inst.paidAmount, inst.periodStart, inst.expireTime, now);
-      const diskAmount = disks.reduce((s, d) => s + refund(catalog.data.prices, d.charge_type, Number(d.paid_amount), Number(d.period_start), Number(d.expire_time), now), 0);
+      const diskAmount = disks.reduce((s, d) => s + refund(catalog.data.prices, d.chargeType, d.paidAmount, d.periodStart, d.expireTime, now), 0);
       set.push({ UHostId: id, Code: 0, Message: "", ErrMessage: "", RefundPrice: cents(amount + diskAmount) });
     }
     return { RefundPriceSet: set };

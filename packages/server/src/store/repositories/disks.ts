@@ -1,7 +1,8 @@
 /**
- * Data disk rows: lookups scoped to their owner, the disks of an instance, compare-and-set status
- * writes, and the detached disks left in a transitional status with no running operation (for
- * recovery to settle).
+ * Data disks (`disks`): lookups scoped to their owner, the disks of an instance, compare-and-set
+ * status writes, and the detached disks left in a transitional status with no running operation
+ * (for recovery to settle). What is read leaves as a record (numbers as numbers); writes still
+ * name the columns.
  */
 import { randomBytes } from "node:crypto";
 import type { MachineDisk } from "@opencompshare/protocol";
@@ -10,28 +11,81 @@ import type { DiskRow, DisksTable, Executor } from "../schema.js";
 
 export const newDiskId = (): string => `bsi-${randomBytes(6).toString("hex")}`;
 
+/** A data disk as stored: numbers as numbers. */
+export interface DiskRecord {
+  id: string;
+  accountId: string;
+  projectId: string;
+  zone: string;
+  name: string;
+  sizeGb: number;
+  diskType: string;
+  chargeType: string;
+  /** `Available` (detached), `InUse`, `Attaching`, `Detaching`, `Resizing`, `Deleting`, `Deleted`. */
+  status: string;
+  /** The instance it is attached to, or null. */
+  instanceId: string | null;
+  /** `/dev/vdb`… while attached. */
+  device: string;
+  /** The host its file is on, or null. */
+  hostId: string | null;
+  /** The operation working on it, or null. */
+  opId: string | null;
+  paidAmount: number;
+  periodStart: number;
+  /** The end of the prepaid period (0: none). */
+  expireTime: number;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export function toDiskRecord(r: DiskRow): DiskRecord {
+  return {
+    id: r.id,
+    accountId: r.account_id,
+    projectId: r.project_id,
+    zone: r.zone,
+    name: r.name,
+    sizeGb: Number(r.size_gb),
+    diskType: r.disk_type,
+    chargeType: r.charge_type,
+    status: r.status,
+    instanceId: r.instance_id,
+    device: r.device,
+    hostId: r.host_id,
+    opId: r.op_id,
+    paidAmount: Number(r.paid_amount),
+    periodStart: Number(r.period_start),
+    expireTime: Number(r.expire_time),
+    createdAt: Number(r.created_at),
+    updatedAt: Number(r.updated_at),
+  };
+}
+
 /** The disk, only if it belongs to this account and project. */
-export async function findOwnedDisk(db: Executor, id: string, accountId: string, projectId: string): Promise<DiskRow | undefined> {
-  return db
+export async function findOwnedDisk(db: Executor, id: string, accountId: string, projectId: string): Promise<DiskRecord | undefined> {
+  const row = await db
     .selectFrom("disks")
     .selectAll()
     .where("id", "=", id)
     .where("account_id", "=", accountId)
     .where("project_id", "=", projectId)
     .executeTakeFirst();
+  return row && toDiskRecord(row);
 }
 
 /** The data disks attached to an instance, in device order. */
-export async function disksOf(db: Executor, instanceId: string): Promise<DiskRow[]> {
-  return db.selectFrom("disks").selectAll().where("instance_id", "=", instanceId).orderBy("device").orderBy("id").execute();
+export async function disksOf(db: Executor, instanceId: string): Promise<DiskRecord[]> {
+  const rows = await db.selectFrom("disks").selectAll().where("instance_id", "=", instanceId).orderBy("device").orderBy("id").execute();
+  return rows.map(toDiskRecord);
 }
 
 /** The data disks as the machine sees them. */
-export const machineDisks = (rows: readonly DiskRow[]): MachineDisk[] => rows.map((d) => ({ id: d.id, sizeGb: Number(d.size_gb) }));
+export const machineDisks = (disks: readonly DiskRecord[]): MachineDisk[] => disks.map((d) => ({ id: d.id, sizeGb: d.sizeGb }));
 
 /** The first free virtio device name after the boot disk (`/dev/vdb`, `/dev/vdc`, …). */
-export function nextDevice(rows: readonly Pick<DiskRow, "device">[]): string {
-  const used = new Set(rows.map((r) => r.device));
+export function nextDevice(disks: readonly { device: string }[]): string {
+  const used = new Set(disks.map((d) => d.device));
   for (let i = 1; i < 26; i++) {
     const device = `/dev/vd${String.fromCharCode(97 + i)}`;
     if (!used.has(device)) return device;
@@ -68,8 +122,8 @@ export async function syncInstanceDisks(db: Executor, instanceId: string): Promi
   const data = (await disksOf(db, instanceId)).map<StoredDisk>((d) => ({
     DiskId: d.id,
     IsBoot: false,
-    Size: Number(d.size_gb),
-    Type: d.disk_type,
+    Size: d.sizeGb,
+    Type: d.diskType,
     Name: d.name,
     Device: d.device,
   }));
@@ -91,7 +145,7 @@ export interface DiskQuery {
 }
 
 /** A page of a project's disks (deleted ones left out), newest first, and how many there are in all. */
-export async function listDisks(db: Executor, q: DiskQuery): Promise<{ rows: DiskRow[]; total: number }> {
+export async function listDisks(db: Executor, q: DiskQuery): Promise<{ rows: DiskRecord[]; total: number }> {
   let query = db.selectFrom("disks").where("project_id", "=", q.projectId).where("status", "!=", "Deleted");
   if (q.zones) query = query.where("zone", "in", q.zones.length > 0 ? [...q.zones] : [""]);
   if (q.instanceId) query = query.where("instance_id", "=", q.instanceId);
@@ -100,7 +154,7 @@ export async function listDisks(db: Executor, q: DiskQuery): Promise<{ rows: Dis
     query.selectAll().orderBy("created_at", "desc").orderBy("id").offset(q.offset).limit(q.limit).execute(),
     query.select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow(),
   ]);
-  return { rows, total: Number(count.n) };
+  return { rows: rows.map(toDiskRecord), total: Number(count.n) };
 }
 
 /** Starts the resize of an attached disk: InUse → Resizing under operation `opId`, by compare-and-set. */
