@@ -22,8 +22,8 @@ import {
   toEvent,
   xidNow,
   xidsEnded,
+  type EventRecord,
 } from "../store/repositories/events.js";
-import type { EventRow } from "../store/schema.js";
 
 export const EVENTS_CHANNEL = "ocs_events";
 const BATCH = 1000;
@@ -119,7 +119,7 @@ export class EventHub {
         const rows = await accountEvents(this.opts.store.db, sub.accountId, live.lastId, target, BATCH);
         const mine = rows.map(toEvent).filter((e) => matches(live, e));
         if (mine.length > 0) sub.deliver(mine);
-        live.lastId = rows.length === BATCH ? Number(rows[rows.length - 1]?.id) : target;
+        live.lastId = rows.length === BATCH ? (rows[rows.length - 1]?.id ?? target) : target;
       }
     } catch (error) {
       this.remove(live);
@@ -216,10 +216,10 @@ export class EventHub {
           if (this.gap && this.gap.through <= settled) this.gap = undefined;
           return;
         }
-        const ready: EventRow[] = [];
+        const ready: EventRecord[] = [];
         let expect = this.cursor + 1;
         for (const row of rows) {
-          const id = Number(row.id);
+          const id = row.id;
           // Ids up to `settled` that are missing never come (rolled back); past it, wait for them.
           if (id !== expect && id - 1 > settled) break;
           ready.push(row);
@@ -234,7 +234,7 @@ export class EventHub {
         if (ready.length < rows.length) {
           // A new gap: take a transaction id now (after the read); a timer re-reads until every
           // transaction below it has ended.
-          if (!this.gap) this.gap = { xid: await xidNow(db), through: Number(rows[rows.length - 1]?.id), since: Date.now() };
+          if (!this.gap) this.gap = { xid: await xidNow(db), through: rows[rows.length - 1]?.id ?? this.cursor, since: Date.now() };
           return;
         }
         if (rows.length < BATCH) return;
@@ -258,11 +258,11 @@ export class EventHub {
     return (await xidsEnded(this.opts.store.db, gap.xid)) ? gap.through : this.cursor;
   }
 
-  private dispatch(rows: EventRow[]): void {
+  private dispatch(rows: EventRecord[]): void {
     const byAccount = new Map<string, InstanceEvent[]>();
     for (const row of rows) {
-      let list = byAccount.get(row.account_id);
-      if (!list) byAccount.set(row.account_id, (list = []));
+      let list = byAccount.get(row.accountId);
+      if (!list) byAccount.set(row.accountId, (list = []));
       list.push(toEvent(row));
     }
     for (const [account, list] of byAccount) {

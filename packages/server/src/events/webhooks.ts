@@ -23,9 +23,9 @@ import { WEBHOOK_HEADERS } from "@opencompshare/protocol";
 import type { Logger } from "pino";
 import type { Clock } from "../clock.js";
 import type { Sealer } from "../security/secrets.js";
-import { accountEvents, prunedThrough, toEvent } from "../store/repositories/events.js";
-import { claimLease, dueWebhooks, leasedElsewhere, pruneDeliveries, recordOutcome, releaseLease, trimDeliveries } from "../store/repositories/webhooks.js";
-import type { Db, EventRow, WebhookRow } from "../store/schema.js";
+import { accountEvents, prunedThrough, toEvent, type EventRecord } from "../store/repositories/events.js";
+import { claimLease, dueWebhooks, leasedElsewhere, pruneDeliveries, recordOutcome, releaseLease, trimDeliveries, type WebhookRecord } from "../store/repositories/webhooks.js";
+import type { Db } from "../store/schema.js";
 import type { EventHub, Subscription } from "./hub.js";
 
 /** The first retry waits this long; each further one twice as long, up to MAX_BACKOFF_MS. */
@@ -196,7 +196,7 @@ export class Webhooks {
   }
 
   /** Gives one webhook its events after its cursor, up to `head`, while it holds the lease. */
-  private async deliver(w: WebhookRow, head: number, report: PassReport): Promise<void> {
+  private async deliver(w: WebhookRecord, head: number, report: PassReport): Promise<void> {
     const { db, clock, owner } = this.opts;
     if (!(await claimLease(db, w.id, owner, clock.now(), clock.now() + this.leaseMs))) {
       report.leasedElsewhere++;
@@ -205,8 +205,8 @@ export class Webhooks {
     report.webhooks++;
     let logged = false;
     try {
-      let cursor = Number(w.cursor);
-      let attempts = Number(w.attempts);
+      let cursor = w.cursor;
+      let attempts = w.attempts;
       const pruned = await prunedThrough(db);
       if (cursor < pruned) {
         // The events after the cursor up to `pruned` are gone: go on from the oldest kept.
@@ -224,8 +224,8 @@ export class Webhooks {
         cursor = pruned;
         attempts = 0;
       }
-      const kinds = w.kinds ? new Set(JSON.parse(w.kinds) as string[]) : undefined;
-      const secret = this.opts.sealer.open(w.secret_sealed);
+      const kinds = w.kinds.length > 0 ? new Set(w.kinds) : undefined;
+      const secret = this.opts.sealer.open(w.secretSealed);
       let given = 0;
       for (;;) {
         if (this.closed || cursor >= head) break;
@@ -234,7 +234,7 @@ export class Webhooks {
           this.pending = true;
           break;
         }
-        const rows = await accountEvents(db, w.account_id, cursor, head, BATCH);
+        const rows = await accountEvents(db, w.accountId, cursor, head, BATCH);
         for (const row of rows) {
           if (kinds && !kinds.has(row.kind)) continue;
           const answer = await this.post(w, row, secret);
@@ -244,7 +244,7 @@ export class Webhooks {
           const ok = answer.status >= 200 && answer.status < 300;
           const attempt = attempts + 1;
           const delivery = {
-            event_id: Number(row.id),
+            event_id: row.id,
             outcome: ok ? "delivered" : "failed",
             attempt,
             status_code: answer.status,
@@ -257,11 +257,11 @@ export class Webhooks {
             const held = await recordOutcome(db, {
               webhookId: w.id,
               owner,
-              set: { cursor: Number(row.id), attempts: 0, next_attempt_at: 0, last_status: lastStatus, last_attempt_at: at, lease_until: at + this.leaseMs },
+              set: { cursor: row.id, attempts: 0, next_attempt_at: 0, last_status: lastStatus, last_attempt_at: at, lease_until: at + this.leaseMs },
               delivery,
             });
             if (!held) return;
-            cursor = Number(row.id);
+            cursor = row.id;
             attempts = 0;
             given++;
             report.delivered++;
@@ -275,14 +275,14 @@ export class Webhooks {
             });
             report.failed++;
             this.opts.log.warn(
-              { webhook: w.id, event: Number(row.id), attempt, status: answer.status || undefined, error: answer.error || undefined, retryInMs: nextAt - at },
+              { webhook: w.id, event: row.id, attempt, status: answer.status || undefined, error: answer.error || undefined, retryInMs: nextAt - at },
               "webhook delivery failed; will retry",
             );
             return;
           }
         }
         // Past the account's events up to here: other accounts' ids, kinds it does not want.
-        const through = rows.length < BATCH ? head : Number(rows[rows.length - 1]?.id);
+        const through = rows.length < BATCH ? head : (rows[rows.length - 1]?.id ?? head);
         if (through > cursor) {
           const held = await recordOutcome(db, { webhookId: w.id, owner, set: { cursor: through } });
           if (!held) return;
@@ -296,7 +296,7 @@ export class Webhooks {
   }
 
   /** POSTs one event; undefined when the loop is closing. */
-  private async post(w: WebhookRow, row: EventRow, secret: string): Promise<(Answer & { duration: number; timedOut: boolean }) | undefined> {
+  private async post(w: WebhookRecord, row: EventRecord, secret: string): Promise<(Answer & { duration: number; timedOut: boolean }) | undefined> {
     const event = toEvent(row);
     const body = JSON.stringify(event);
     const timestamp = String(Math.floor(this.opts.clock.now() / 1000));

@@ -3,15 +3,14 @@ import { randomBytes } from "node:crypto";
 import { commonErrors, type EventKind } from "@opencompshare/protocol";
 import { newWebhookSecret } from "../events/webhooks.js";
 import { lastEventId } from "../store/repositories/events.js";
-import { countWebhooks, deleteWebhook, findWebhook, insertWebhook, listDeliveries, listWebhooks } from "../store/repositories/webhooks.js";
-import type { WebhookRow } from "../store/schema.js";
+import { countWebhooks, deleteWebhook, findWebhook, insertWebhook, listDeliveries, listWebhooks, type WebhookRecord } from "../store/repositories/webhooks.js";
 import type { ActionsOf, HandlerMap } from "./registry.js";
 import { pageOf } from "./instances.js";
 
 /** Webhooks one account may have. */
 export const WEBHOOKS_PER_ACCOUNT = 20;
 
-const seconds = (ms: number): number => Math.floor(Number(ms) / 1000);
+const seconds = (ms: number): number => Math.floor(ms / 1000);
 
 /** An http or https URL with a host and no credentials in it; the reason otherwise. */
 export function checkWebhookUrl(text: string): string | undefined {
@@ -28,18 +27,18 @@ export function checkWebhookUrl(text: string): string | undefined {
   return undefined;
 }
 
-function toModel(w: WebhookRow) {
+function toModel(w: WebhookRecord) {
   return {
     WebhookId: w.id,
     Url: w.url,
-    Kinds: w.kinds ? (JSON.parse(w.kinds) as string[]) : [],
-    Status: Number(w.attempts) > 0 ? "Retrying" : "Active",
-    CreateTime: seconds(w.created_at),
-    Cursor: Number(w.cursor),
-    LastStatus: w.last_status,
-    LastAttemptTime: seconds(w.last_attempt_at),
-    Attempts: Number(w.attempts),
-    NextAttemptTime: Number(w.attempts) > 0 ? seconds(w.next_attempt_at) : 0,
+    Kinds: w.kinds,
+    Status: w.attempts > 0 ? "Retrying" : "Active",
+    CreateTime: seconds(w.createdAt),
+    Cursor: w.cursor,
+    LastStatus: w.lastStatus,
+    LastAttemptTime: seconds(w.lastAttemptAt),
+    Attempts: w.attempts,
+    NextAttemptTime: w.attempts > 0 ? seconds(w.nextAttemptAt) : 0,
   };
 }
 
@@ -82,13 +81,13 @@ export const webhookHandlers: HandlerMap<ActionsOf<"webhooks">> = {
     return {
       TotalCount: total,
       DeliverySet: rows.map((d) => ({
-        WebhookId: d.webhook_id,
-        EventId: Number(d.event_id),
+        WebhookId: d.webhookId,
+        EventId: d.eventId,
         Outcome: d.outcome,
-        Attempt: Number(d.attempt),
-        StatusCode: Number(d.status_code),
+        Attempt: d.attempt,
+        StatusCode: d.statusCode,
         Error: d.error,
-        Duration: Number(d.duration_ms),
+        Duration: d.durationMs,
         Time: seconds(d.at),
       })),
     };

@@ -1,6 +1,7 @@
 /**
- * Event rows: appended in the transaction of the change they report, read in id order, pruned
- * past retention. Readers and the fan-out are in events/; this file only speaks SQL.
+ * Event rows: appended in the transaction of the change they report, read in id order (as
+ * records: the id a number, the details parsed), pruned past retention. Readers and the fan-out
+ * are in events/; this file only speaks SQL.
  */
 import type { EventKind, InstanceEvent } from "@opencompshare/protocol";
 import { sql } from "kysely";
@@ -55,24 +56,48 @@ export function inTransaction<T>(db: Executor, work: (tx: Executor) => Promise<T
   return db.isTransaction ? work(db) : db.transaction().execute(work);
 }
 
-export function toEvent(row: EventRow): InstanceEvent {
+/** An event as stored: its id a number, its details parsed. */
+export interface EventRecord {
+  id: number;
+  accountId: string;
+  /** The instance (or disk, image) it is about; null when none. */
+  instanceId: string | null;
+  kind: EventKind;
+  data: EventData;
+  createdAt: number;
+}
+
+export function toEventRecord(r: EventRow): EventRecord {
   return {
-    EventId: Number(row.id),
-    Kind: row.kind as EventKind,
-    UHostId: row.instance_id ?? "",
-    Time: Math.floor(Number(row.created_at) / 1000),
-    ...(JSON.parse(row.data) as EventData),
+    id: Number(r.id),
+    accountId: r.account_id,
+    instanceId: r.instance_id,
+    kind: r.kind as EventKind,
+    data: JSON.parse(r.data) as EventData,
+    createdAt: Number(r.created_at),
+  };
+}
+
+/** The event as streams and webhooks give it. */
+export function toEvent(e: EventRecord): InstanceEvent {
+  return {
+    EventId: e.id,
+    Kind: e.kind,
+    UHostId: e.instanceId ?? "",
+    Time: Math.floor(e.createdAt / 1000),
+    ...e.data,
   };
 }
 
 /** Every account's events after `after`, in id order. */
-export async function eventsAfter(db: Db, after: number, limit: number): Promise<EventRow[]> {
-  return db.selectFrom("events").selectAll().where("id", ">", after).orderBy("id").limit(limit).execute();
+export async function eventsAfter(db: Db, after: number, limit: number): Promise<EventRecord[]> {
+  const rows = await db.selectFrom("events").selectAll().where("id", ">", after).orderBy("id").limit(limit).execute();
+  return rows.map(toEventRecord);
 }
 
 /** One account's events in (after, through], in id order. */
-export async function accountEvents(db: Db, accountId: string, after: number, through: number, limit: number): Promise<EventRow[]> {
-  return db
+export async function accountEvents(db: Db, accountId: string, after: number, through: number, limit: number): Promise<EventRecord[]> {
+  const rows = await db
     .selectFrom("events")
     .selectAll()
     .where("account_id", "=", accountId)
@@ -81,6 +106,7 @@ export async function accountEvents(db: Db, accountId: string, after: number, th
     .orderBy("id")
     .limit(limit)
     .execute();
+  return rows.map(toEventRecord);
 }
 
 /** The highest event id written so far (0 when none). */

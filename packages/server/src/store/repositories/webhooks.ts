@@ -1,10 +1,85 @@
 /**
  * Webhook rows and their delivery log. The delivery loop is in events/webhooks.ts; this file
- * only speaks SQL. Every write of the loop is conditioned on holding the webhook's lease, so a
- * replica that lost it (or a webhook deleted meanwhile) changes nothing.
+ * only speaks SQL. What is read leaves as a record (numbers as numbers, the kinds parsed); writes
+ * still name the columns. Every write of the loop is conditioned on holding the webhook's lease,
+ * so a replica that lost it (or a webhook deleted meanwhile) changes nothing.
  */
 import { sql } from "kysely";
 import type { Db, WebhookDeliveryRow, WebhookRow } from "../schema.js";
+
+/** A webhook as stored: numbers as numbers, its kinds parsed. */
+export interface WebhookRecord {
+  id: string;
+  accountId: string;
+  url: string;
+  /** The signing secret, sealed with the master key. */
+  secretSealed: string;
+  /** The event kinds it wants; empty: every kind. */
+  kinds: string[];
+  /** `active`. */
+  status: string;
+  createdAt: number;
+  /** The last event id delivered (or passed over). */
+  cursor: number;
+  /** When the next attempt may be made (0: now). */
+  nextAttemptAt: number;
+  /** Failed attempts at the event after the cursor, since the last success. */
+  attempts: number;
+  /** What the last attempt got: an HTTP status, `timeout`, `error`, `reset`; empty before any. */
+  lastStatus: string;
+  lastAttemptAt: number;
+  /** The replica delivering it now, until `leaseUntil`. */
+  leaseOwner: string | null;
+  leaseUntil: number;
+}
+
+export function toWebhookRecord(r: WebhookRow): WebhookRecord {
+  return {
+    id: r.id,
+    accountId: r.account_id,
+    url: r.url,
+    secretSealed: r.secret_sealed,
+    kinds: r.kinds ? (JSON.parse(r.kinds) as string[]) : [],
+    status: r.status,
+    createdAt: Number(r.created_at),
+    cursor: Number(r.cursor),
+    nextAttemptAt: Number(r.next_attempt_at),
+    attempts: Number(r.attempts),
+    lastStatus: r.last_status,
+    lastAttemptAt: Number(r.last_attempt_at),
+    leaseOwner: r.lease_owner,
+    leaseUntil: Number(r.lease_until),
+  };
+}
+
+/** One attempt of a webhook's, as its log has it. */
+export interface WebhookDeliveryRecord {
+  id: number;
+  webhookId: string;
+  eventId: number;
+  /** `delivered`, `failed`, `reset`. */
+  outcome: string;
+  attempt: number;
+  /** The HTTP status answered, 0 when none came. */
+  statusCode: number;
+  error: string;
+  durationMs: number;
+  at: number;
+}
+
+export function toWebhookDeliveryRecord(r: WebhookDeliveryRow): WebhookDeliveryRecord {
+  return {
+    id: Number(r.id),
+    webhookId: r.webhook_id,
+    eventId: Number(r.event_id),
+    outcome: r.outcome,
+    attempt: Number(r.attempt),
+    statusCode: Number(r.status_code),
+    error: r.error,
+    durationMs: Number(r.duration_ms),
+    at: Number(r.at),
+  };
+}
 
 export interface NewWebhook {
   id: string;
@@ -44,16 +119,17 @@ export async function countWebhooks(db: Db, accountId: string): Promise<number> 
 }
 
 /** An account's webhooks, oldest first (one, when `id` is given). */
-export async function listWebhooks(db: Db, accountId: string, id: string | undefined, offset: number, limit: number): Promise<{ rows: WebhookRow[]; total: number }> {
+export async function listWebhooks(db: Db, accountId: string, id: string | undefined, offset: number, limit: number): Promise<{ rows: WebhookRecord[]; total: number }> {
   let q = db.selectFrom("webhooks").where("account_id", "=", accountId);
   if (id !== undefined) q = q.where("id", "=", id);
   const total = await q.select((eb) => eb.fn.countAll().as("n")).executeTakeFirst();
   const rows = await q.selectAll().orderBy("created_at").orderBy("id").offset(offset).limit(limit).execute();
-  return { rows, total: Number(total?.n ?? 0) };
+  return { rows: rows.map(toWebhookRecord), total: Number(total?.n ?? 0) };
 }
 
-export async function findWebhook(db: Db, accountId: string, id: string): Promise<WebhookRow | undefined> {
-  return db.selectFrom("webhooks").selectAll().where("id", "=", id).where("account_id", "=", accountId).executeTakeFirst();
+export async function findWebhook(db: Db, accountId: string, id: string): Promise<WebhookRecord | undefined> {
+  const row = await db.selectFrom("webhooks").selectAll().where("id", "=", id).where("account_id", "=", accountId).executeTakeFirst();
+  return row && toWebhookRecord(row);
 }
 
 /** Deletes an account's webhook and its log; false when it has none of that id. */
@@ -66,19 +142,19 @@ export async function deleteWebhook(db: Db, accountId: string, id: string): Prom
   });
 }
 
-export async function listDeliveries(db: Db, webhookId: string, offset: number, limit: number): Promise<{ rows: WebhookDeliveryRow[]; total: number }> {
+export async function listDeliveries(db: Db, webhookId: string, offset: number, limit: number): Promise<{ rows: WebhookDeliveryRecord[]; total: number }> {
   const q = db.selectFrom("webhook_deliveries").where("webhook_id", "=", webhookId);
   const total = await q.select((eb) => eb.fn.countAll().as("n")).executeTakeFirst();
   const rows = await q.selectAll().orderBy("id", "desc").offset(offset).limit(limit).execute();
-  return { rows, total: Number(total?.n ?? 0) };
+  return { rows: rows.map(toWebhookDeliveryRecord), total: Number(total?.n ?? 0) };
 }
 
 /**
  * Webhooks with something to do: active, due (not waiting out a backoff), behind `head`, and
  * not leased to another replica. Soonest due first.
  */
-export async function dueWebhooks(db: Db, now: number, head: number, owner: string, limit: number): Promise<WebhookRow[]> {
-  return db
+export async function dueWebhooks(db: Db, now: number, head: number, owner: string, limit: number): Promise<WebhookRecord[]> {
+  const rows = await db
     .selectFrom("webhooks")
     .selectAll()
     .where("status", "=", "active")
@@ -89,6 +165,7 @@ export async function dueWebhooks(db: Db, now: number, head: number, owner: stri
     .orderBy("id")
     .limit(limit)
     .execute();
+  return rows.map(toWebhookRecord);
 }
 
 /** Takes (or renews) the lease of a webhook by compare-and-set: true when this owner holds it now. */
