@@ -121,7 +121,7 @@ describe("the agent protocol", () => {
         operation_id: "op-stale",
         epoch: epoch - 1,
         method: "reboot",
-        args: s.app.services.sealer.seal(JSON.stringify([instance, "hard"])),
+        args: s.app.services.sealer.seal(JSON.stringify([instance, "hard", 0])),
         status: "pending",
         result: null,
         error_kind: null,

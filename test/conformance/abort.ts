@@ -24,8 +24,8 @@ export function describeAbort(c: Conformance): void {
       { what: "provision", setup: async () => newId(), call: (id, s) => c.driver.provision(id, SPEC, s) },
       { what: "powerOn", setup: () => stopped(), call: (id, s) => c.driver.powerOn(id, s) },
       { what: "powerOff(soft)", setup: () => running(), call: (id, s) => c.driver.powerOff(id, "soft", s) },
-      { what: "reboot(soft)", setup: () => running(), call: (id, s) => c.driver.reboot(id, "soft", s) },
-      { what: "reboot(hard)", setup: () => running(), call: (id, s) => c.driver.reboot(id, "hard", s) },
+      { what: "reboot(soft)", setup: () => running(), call: async (id, s) => c.driver.reboot(id, "soft", (await c.driver.status(id, s)).bootCount, s) },
+      { what: "reboot(hard)", setup: () => running(), call: async (id, s) => c.driver.reboot(id, "hard", (await c.driver.status(id, s)).bootCount, s) },
       { what: "snapshot", setup: () => running(), call: (id, s) => c.driver.snapshot(id, `img-${id}`, s) },
       { what: "buildImage", setup: () => snapshotOf(), call: (id, s) => c.driver.buildImage(`img-${id}`, s) },
       { what: "reinstall", setup: () => stopped(), call: (id, s) => c.driver.reinstall(id, "compshareImage-other", s) },
@@ -64,7 +64,7 @@ export function describeAbort(c: Conformance): void {
       const id = await running();
       const ac = new AbortController();
       ac.abort(new Error("already aborted"));
-      await assert.rejects(withoutTime(c.driver.reboot(id, "soft", { signal: ac.signal }), "reboot with an aborted signal"));
+      await assert.rejects(withoutTime(c.driver.reboot(id, "soft", (await status(id)).bootCount, { signal: ac.signal }), "reboot with an aborted signal"));
       await assert.rejects(withoutTime(c.driver.powerOff(id, "soft", { signal: ac.signal }), "powerOff with an aborted signal"));
       const after = await run(c.driver.settle(id, never()));
       assert.ok(SETTLED_POWER.has(after.power));

@@ -108,30 +108,40 @@ export function describePower(c: Conformance): void {
       it(`${mode}: the machine booted again (bootCount grew) and runs`, async () => {
         const id = await running();
         const before = await status(id);
-        await run(c.driver.reboot(id, mode, never()));
+        assert.deepEqual(await run(c.driver.reboot(id, mode, before.bootCount, never())), { alreadyBooted: false });
         const after = await status(id);
         assert.equal(after.power, "running");
         assert.ok(after.bootCount > before.bootCount, `bootCount ${after.bootCount} should exceed ${before.bootCount}`);
       });
 
+      it(`${mode}: compares before it acts: asked from a boot count the machine has passed, it does not reboot again`, async () => {
+        const id = await running();
+        const from = (await status(id)).bootCount;
+        await run(c.driver.reboot(id, "soft", from, never()));
+        // The soft reboot finished, and its caller did not hear of it (a partition): a late fallback from the same count.
+        const booted = await status(id);
+        assert.deepEqual(await run(c.driver.reboot(id, mode, from, never())), { alreadyBooted: true });
+        assert.deepEqual(await status(id), booted, "no second boot");
+      });
+
       it(`${mode}: a stopped machine is refused with a DriverError and stays stopped`, async () => {
         const id = await stopped();
-        await assert.rejects(run(c.driver.reboot(id, mode, never())), DriverError);
+        await assert.rejects(run(c.driver.reboot(id, mode, (await status(id)).bootCount, never())), DriverError);
         assert.equal((await status(id)).power, "stopped");
       });
     }
 
     it("an unknown machine is refused with a DriverError", async () => {
-      await assert.rejects(run(c.driver.reboot(`unknown-${newId()}`, "soft", never())), DriverError);
+      await assert.rejects(run(c.driver.reboot(`unknown-${newId()}`, "soft", 0, never())), DriverError);
     });
 
     it("soft joins a soft reboot in flight: both end together, after one boot", async () => {
       const id = await running();
       const before = await status(id);
-      const first = await started(c.driver.reboot(id, "soft", never()));
+      const first = await started(c.driver.reboot(id, "soft", before.bootCount, never()));
       await c.time.pass(STEP_MS * 4);
       await flush();
-      const second = await started(c.driver.reboot(id, "soft", never()));
+      const second = await started(c.driver.reboot(id, "soft", before.bootCount, never()));
       assert.equal(second.done, false);
       await run(first);
       await withoutTime(second, "the joined reboot");
@@ -144,10 +154,10 @@ export function describePower(c: Conformance): void {
       const id = await running();
       const before = await status(id);
       const ac = new AbortController();
-      const first = await started(c.driver.reboot(id, "soft", { signal: ac.signal }));
+      const first = await started(c.driver.reboot(id, "soft", before.bootCount, { signal: ac.signal }));
       ac.abort(new Error("caller crashed"));
       await assert.rejects(withoutTime(first, "the aborted reboot"));
-      await run(c.driver.reboot(id, "soft", never()));
+      await run(c.driver.reboot(id, "soft", before.bootCount, never()));
       const after = await status(id);
       assert.equal(after.power, "running");
       assert.equal(after.bootCount, before.bootCount + 1);
@@ -156,10 +166,10 @@ export function describePower(c: Conformance): void {
     it("hard during a soft one in flight: each call ends only once the machine has booted again and runs", async () => {
       const id = await running();
       const before = await status(id);
-      const soft = await started(c.driver.reboot(id, "soft", never()));
+      const soft = await started(c.driver.reboot(id, "soft", before.bootCount, never()));
       await c.time.pass(STEP_MS * 10);
       await flush();
-      const hard = await started(c.driver.reboot(id, "hard", never()));
+      const hard = await started(c.driver.reboot(id, "hard", before.bootCount, never()));
       await run(soft);
       const atSoftEnd = await status(id);
       assert.equal(atSoftEnd.power, "running", "the soft reboot resolved while the machine was not running");
@@ -198,11 +208,11 @@ export function describePower(c: Conformance): void {
     it("waits for the action that is in flight when its wait ends: a hard reboot that cut a soft one short", async () => {
       const id = await running();
       const before = await status(id);
-      const soft = await started(c.driver.reboot(id, "soft", never()));
+      const soft = await started(c.driver.reboot(id, "soft", before.bootCount, never()));
       const settled = await started(c.driver.settle(id, never()));
       await c.time.pass(STEP_MS * 10);
       await flush();
-      const hard = await started(c.driver.reboot(id, "hard", never()));
+      const hard = await started(c.driver.reboot(id, "hard", before.bootCount, never()));
       const result = await run(settled);
       assert.equal(result.power, "running", "settle returned while the machine was still rebooting");
       assert.ok(result.bootCount > before.bootCount);

@@ -1,7 +1,7 @@
 /**
  * Injected driver faults in a reboot or a stop: a reboot that fails or hangs ends Failed before
  * its lock's TTL with the lock released; a soft reboot or stop slower than OCS_SOFT_TIMEOUT_MS
- * falls back to a hard one; a status call that hangs or drags is cut at its deadline; a soft
+ * falls back to a hard one, and one that finished but answered late is not done twice; a status call that hangs or drags is cut at its deadline; a soft
  * reboot that hangs through the whole lock budget still ends before the TTL.
  */
 import assert from "node:assert/strict";
@@ -76,6 +76,24 @@ describe("operation engine under injected driver faults: reboot and stop", () =>
     const machine = await h.settled(id);
     assert.equal(machine.power, "running");
     assert.ok(machine.bootCount > bootsBefore, "the machine did reboot");
+    assert.equal(await h.lockHolder(id), null);
+    await h.nothingToRecover();
+  });
+
+  it("(c2) a soft reboot that finished but answered after OCS_SOFT_TIMEOUT_MS (late): the hard fallback finds the new boot and does not reset", async () => {
+    const id = await s.running();
+    const bootsBefore = (await h.settled(id)).bootCount;
+    // The machine reboots at its usual pace; its answer is held back past the soft timeout, as a partition after the act would.
+    await armFault(h.db(), { method: "reboot", mode: "late", delayMs: 60_000, instanceId: id });
+    const res = await s.call("RebootCompShareInstance", { ...REGION, UHostId: id });
+    assert.equal(res.body.RetCode, 0);
+    const { op } = await h.ended(id, res);
+    assert.equal(op.Status, "Succeeded");
+    assert.ok(s.logs.some((l) => l.includes("falling back to hard") && l.includes(id)), "the soft attempt timed out");
+    assert.equal(op.Phase, "soft-finished-late", "the record says the soft reboot finished late");
+    assert.ok(s.logs.some((l) => l.includes("soft reboot finished late") && l.includes(id)));
+    assert.equal(await s.state(id), "Running");
+    assert.equal((await h.settled(id)).bootCount, bootsBefore + 1, "one boot, not two");
     assert.equal(await h.lockHolder(id), null);
     await h.nothingToRecover();
   });

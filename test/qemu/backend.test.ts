@@ -145,9 +145,9 @@ describe("QEMU backend with real guests (TCG)", { timeout: 30 * 60_000 }, () => 
       const before = await status(A);
       const linesBefore = bootLines(await backend.consoleOutput(A, 1 << 22, never()));
       const started = Date.now();
-      const first = backend.reboot(A, "soft", within(BOOT_MS));
+      const first = backend.reboot(A, "soft", before.bootCount, within(BOOT_MS));
       await sleep(500);
-      const second = backend.reboot(A, "soft", within(BOOT_MS));
+      const second = backend.reboot(A, "soft", before.bootCount, within(BOOT_MS));
       assert.equal((await status(A)).power, "rebooting");
       await Promise.all([first, second]);
       console.log(`# soft reboot (agent): ${Date.now() - started} ms`);
@@ -260,7 +260,7 @@ describe("QEMU backend with real guests (TCG)", { timeout: 30 * 60_000 }, () => 
     it("agent restart during a soft reboot: the reboot is joined, not repeated", { timeout: TEST_MS }, async () => {
       const before = await status(A);
       const linesBefore = bootLines(await backend.consoleOutput(A, 1 << 22, never()));
-      const inFlight = backend.reboot(A, "soft", within(BOOT_MS)).then(
+      const inFlight = backend.reboot(A, "soft", before.bootCount, within(BOOT_MS)).then(
         () => "resolved",
         (e: unknown) => `rejected: ${String(e)}`,
       );
@@ -273,7 +273,7 @@ describe("QEMU backend with real guests (TCG)", { timeout: 30 * 60_000 }, () => 
       backend = newBackend();
       const seen = await status(A);
       assert.ok(seen.power === "rebooting" || seen.power === "running", `after the restart: ${seen.power}`);
-      await backend.reboot(A, "soft", within(BOOT_MS));
+      await backend.reboot(A, "soft", before.bootCount, within(BOOT_MS));
       const after = await status(A);
       assert.equal(after.power, "running");
       assert.equal(after.bootCount, before.bootCount + 1, "one reboot, not two");
@@ -291,7 +291,7 @@ describe("QEMU backend with real guests (TCG)", { timeout: 30 * 60_000 }, () => 
       assert.deepEqual(await status(A), { power: "stopped", bootCount: before.bootCount });
       assert.deepEqual(qemuPidsUnder(join(stateDir, "machines", A)), []);
       assert.equal(await backend.access(A, never()), null);
-      await assert.rejects(backend.reboot(A, "soft", within(10_000)), /not running/);
+      await assert.rejects(backend.reboot(A, "soft", before.bootCount, within(10_000)), /not running/);
       await backend.powerOff(A, "hard", within(10_000));
       await backend.powerOff(A, "soft", within(10_000));
     });
@@ -389,13 +389,13 @@ describe("QEMU backend with real guests (TCG)", { timeout: 30 * 60_000 }, () => 
 
     it("soft reboot never completes (ACPI ignored); aborted, the machine is consistent; hard reboot gives a new boot id", { timeout: TEST_MS }, async () => {
       const started = Date.now();
-      await assert.rejects(backend.reboot(C, "soft", within(12_000)));
+      await assert.rejects(backend.reboot(C, "soft", booted.bootCount, within(12_000)));
       assert.ok(Date.now() - started < 15_000, "the abort was prompt");
       const mid = await status(C);
       assert.ok(mid.power === "rebooting" || mid.power === "running", mid.power);
       assert.equal(mid.bootCount, 1);
       assert.equal(mid.bootId, booted.bootId);
-      await backend.reboot(C, "hard", within(BOOT_MS));
+      await backend.reboot(C, "hard", booted.bootCount, within(BOOT_MS));
       const after = await status(C);
       assert.equal(after.power, "running");
       assert.equal(after.bootCount, 2);

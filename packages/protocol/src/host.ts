@@ -15,6 +15,12 @@ export interface MachineStatus {
   bootId?: string;
 }
 
+/** What a reboot did: the machine had booted since the boot count it was asked from (nothing was done), or it rebooted now. */
+export interface RebootResult {
+  /** True when the machine had booted since the caller's boot count already: the reboot was done, not asked again. */
+  alreadyBooted: boolean;
+}
+
 /** A data disk as the machine sees it: attached as virtio-blk, in attachment order. */
 export const MachineDiskSchema = t.object({
   id: t.string({ maxLength: 128 }),

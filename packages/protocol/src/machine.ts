@@ -18,7 +18,7 @@
  *   in flight joins it instead of starting a second one;
  * - an implementation observes before it acts, and never trusts its memory over what it observes.
  */
-import { MachineDiskSchema, MachineSpecSchema, POWER_MODES, type ImageProgress, type MachineAccess, type MachineMetrics, type MachineStatus } from "./host.js";
+import { MachineDiskSchema, MachineSpecSchema, POWER_MODES, type ImageProgress, type MachineAccess, type MachineMetrics, type MachineStatus, type RebootResult } from "./host.js";
 import { t, type AnySchema, type Infer, type Issue } from "./schema.js";
 
 /** What a method acts on, which is how a call finds its host: an instance's, an image's, a disk's. */
@@ -44,6 +44,7 @@ const machineId = () => t.string({ maxLength: 128 });
 const imageId = () => t.string({ maxLength: 128 });
 const diskId = () => t.string({ maxLength: 128 });
 const powerMode = () => t.string({ enum: POWER_MODES });
+const bootCount = () => t.int({ min: 0 });
 
 export const MACHINE_CONTRACT = {
   /** Postcondition: the machine exists with `spec`, powered off. Idempotent. */
@@ -53,11 +54,14 @@ export const MACHINE_CONTRACT = {
   /** Postcondition: the machine is stopped. `soft` asks the guest; `hard` cuts power at once. */
   powerOff: { on: "instance", read: false, args: [machineId(), powerMode()], result: returns<void>() },
   /**
-   * Postcondition: the guest booted again since the call (the boot count grew, a new boot id) and
-   * runs. `soft` asks the guest (its agent, else ACPI); `hard` resets at once, and cuts a soft
-   * reboot in flight short.
+   * Postcondition: the guest booted again since boot count `fromBootCount` (the count the caller
+   * read before it asked: the boot count grew, a new boot id) and runs. Compare-and-act: when the
+   * machine has booted since `fromBootCount` already (a soft reboot that finished while its answer
+   * was lost, a partition, a caller that resumes), it acts no further and answers
+   * `alreadyBooted: true`, so a late hard fallback never reboots twice. `soft` asks the guest (its
+   * agent, else ACPI); `hard` resets at once, and cuts a soft reboot in flight short.
    */
-  reboot: { on: "instance", read: false, args: [machineId(), powerMode()], result: returns<void>() },
+  reboot: { on: "instance", read: false, args: [machineId(), powerMode(), bootCount()], result: returns<RebootResult>() },
   /** The power state now, with the boot count and boot id. Changes nothing, except completing an action whose time is up. */
   status: { on: "instance", read: true, args: [machineId()], result: returns<MachineStatus>() },
   /** Waits for any action in flight to end, then returns the status. */

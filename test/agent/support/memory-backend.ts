@@ -6,7 +6,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { Backend, BootImage, HostFacts } from "@opencompshare/agent";
-import type { ImageProgress, MachineAccess, MachineDisk, MachineMetrics, MachineSpec, MachineStatus, PowerMode } from "@opencompshare/protocol";
+import type { ImageProgress, MachineAccess, MachineDisk, MachineMetrics, MachineSpec, MachineStatus, PowerMode, RebootResult } from "@opencompshare/protocol";
 
 interface Machine {
   power: "running" | "stopped";
@@ -97,10 +97,14 @@ export class MemoryBackend implements Backend {
     if (this.machine(id).power === "stopped") return;
     await this.once(id, "off", signal, (m) => (m.power = "stopped"));
   }
-  async reboot(id: string, _mode: PowerMode, signal: AbortSignal): Promise<void> {
+  async reboot(id: string, _mode: PowerMode, fromBootCount: number, signal: AbortSignal): Promise<RebootResult> {
     this.count("reboot");
-    if (this.machine(id).power !== "running" && !this.machine(id).inFlight.has("reboot")) throw new Error(`machine ${id} is not running`);
-    await this.once(id, "reboot", signal, (m) => this.boot(m, id));
+    const m = this.machine(id);
+    // Compare-and-act: booted since the caller's count, nothing in flight: done already.
+    if (m.power === "running" && !m.inFlight.has("reboot") && m.bootCount > fromBootCount) return { alreadyBooted: true };
+    if (m.power !== "running" && !m.inFlight.has("reboot")) throw new Error(`machine ${id} is not running`);
+    await this.once(id, "reboot", signal, (machine) => this.boot(machine, id));
+    return { alreadyBooted: false };
   }
   async status(id: string): Promise<MachineStatus> {
     this.count("status");

@@ -10,7 +10,7 @@
  */
 import type { MachineMethods, ReadMachineMethod } from "@opencompshare/protocol";
 
-export type { ImageProgress, MachineAccess, MachineDisk, MachineMetrics, MachineSpec, MachineStatus, PowerMode, PowerState } from "@opencompshare/protocol";
+export type { ImageProgress, MachineAccess, MachineDisk, MachineMetrics, MachineSpec, MachineStatus, PowerMode, PowerState, RebootResult } from "@opencompshare/protocol";
 
 /** The operation a call belongs to, and the instance epoch it acts under. */
 export interface Fence {

@@ -423,7 +423,7 @@ export interface SimFaultsTable {
   id: string;
   method: string;
   instance_id: string | null;
-  mode: "fail" | "hang" | "slow";
+  mode: "fail" | "hang" | "slow" | "late";
   remaining: number;
   delay_ms: number;
 }

@@ -2,7 +2,7 @@
  * QemuBackend: the Backend interface with one QEMU process per machine. State lives on disk
  * under `stateDir` (machines/<id>/ and disks/), images under `imagesDir`; a new QemuBackend on
  * the same directories finds running machines by pidfile and QMP socket and goes on where the
- * previous one stopped. Each machine's actions run in its own queue (see actions.ts), with
+ * previous one stopped. Each machine's actions run in its own queue (see machine-queue.ts), with
  * joining of calls in flight and hard actions cutting soft ones short, as the driver interface says.
  */
 import { createHash } from "node:crypto";
@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, renameSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { cpus, totalmem } from "node:os";
 import { join, resolve } from "node:path";
-import type { ImageProgress, MachineAccess, MachineDisk, MachineMetrics, MachineSpec, MachineStatus, PowerMode } from "@opencompshare/protocol";
+import type { ImageProgress, MachineAccess, MachineDisk, MachineMetrics, MachineSpec, MachineStatus, PowerMode, RebootResult } from "@opencompshare/protocol";
 import type { Backend, BootImage, HostFacts } from "../backend.js";
 import { ImageBuilds } from "./builds.js";
 import { effectiveSize } from "./command-line.js";
@@ -187,25 +187,35 @@ export class QemuBackend implements Backend {
     }
   }
 
-  async reboot(id: string, mode: PowerMode, signal: AbortSignal): Promise<void> {
+  async reboot(id: string, mode: PowerMode, fromBootCount: number, signal: AbortSignal): Promise<RebootResult> {
     const rt = await this.existing(id, signal);
     if (!rt.pid() && !this.booting(rt)) throw new Error(`machine ${id} is not running`);
-    const from = rt.record().bootIds.at(-1);
-    const rebooted = async (): Promise<void> => {
-      const r = rt.record();
-      if (!rt.pid() || r.pending || r.bootIds.at(-1) === from) throw new Error(`machine ${id} did not boot again`);
+    // Compare, then act: a reboot that finished while nobody watched is not done again. Compared
+    // here, and again when the queue runs the work (a soft reboot in flight may finish meanwhile).
+    let alreadyBooted = false;
+    const unlessBooted = (work: (s: AbortSignal) => Promise<void>) => async (s: AbortSignal) => {
+      if (rt.bootedSince(fromBootCount)) alreadyBooted = true;
+      else await work(s);
     };
-    if (mode === "soft") {
+    if (rt.bootedSince(fromBootCount)) alreadyBooted = true;
+    else if (mode === "soft") {
+      const from = rt.record().bootIds.at(-1);
+      const rebooted = async (): Promise<void> => {
+        const r = rt.record();
+        if (!rt.pid() || r.pending || r.bootIds.at(-1) === from) throw new Error(`machine ${id} did not boot again`);
+      };
       await rt.queue.run(
-        { key: "reboot-soft", shownAs: "rebooting", joins: ["reboot-hard"], afterPreempt: rebooted, work: (s) => softReboot(rt, s) },
+        { key: "reboot-soft", shownAs: "rebooting", joins: ["reboot-hard"], afterPreempt: rebooted, work: unlessBooted((s) => softReboot(rt, s)) },
         signal,
       );
     } else {
       await rt.queue.run(
-        { key: "reboot-hard", shownAs: "rebooting", preempts: ["reboot-soft", "off-soft"], work: (s) => hardReboot(rt, s) },
+        { key: "reboot-hard", shownAs: "rebooting", preempts: ["reboot-soft", "off-soft"], work: unlessBooted((s) => hardReboot(rt, s)) },
         signal,
       );
     }
+    if (alreadyBooted) this.ctx.log.info({ machine: id, mode, fromBootCount }, "reboot asked of a machine that has booted since: not done again");
+    return { alreadyBooted };
   }
 
   async status(id: string, signal: AbortSignal): Promise<MachineStatus> {

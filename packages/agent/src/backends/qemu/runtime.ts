@@ -134,6 +134,24 @@ export class MachineRuntime {
     return p && Date.now() - p.startedAt < this.ctx.rejoinWindowMs ? p : undefined;
   }
 
+  /**
+   * Compare-and-act's compare, before a reboot acts: has the guest booted since boot count `from`
+   * and runs, with no boot pending? A pending reboot whose new boot the serial console already
+   * shows (it finished while this agent could not watch: stopped, or cut off) is recorded first.
+   */
+  bootedSince(from: number): boolean {
+    if (!this.pid()) return false;
+    let rec = this.record();
+    if (rec.pending) {
+      const known = new Set(rec.bootIds);
+      if (rec.pending.fromBootId) known.add(rec.pending.fromBootId);
+      const seen = this.newBootIdOnSerial(rec.pending.logOffset, known);
+      if (!seen) return false;
+      rec = this.recordBoot(seen, "serial");
+    }
+    return rec.bootCount > from;
+  }
+
   /** A boot id the guest printed since `offset` that is not among `known` (the newest), if any. */
   newBootIdOnSerial(offset: number, known: Set<string>): string | undefined {
     const ids = this.serial.bootIdsSince(offset).filter((id) => !known.has(id));

@@ -34,6 +34,7 @@ import {
   type MachineStatus,
   type PowerMode,
   type PowerState,
+  type RebootResult,
 } from "../driver.js";
 import { bootIdOf, consoleOf, metricsOf, simulatedAccess } from "./telemetry.js";
 import { takeFault } from "./faults.js";
@@ -76,45 +77,54 @@ export class SimulatedDriver implements Driver {
   ) {}
 
   async provision(id: string, spec: MachineSpec, { signal }: DriverCall): Promise<void> {
-    const extra = await this.fault("provision", id, signal);
-    await insertSimMachine(this.db, id, spec);
-    // The simulated fleet knows where a machine will be as soon as it makes it: the instance shows it while it boots.
-    await setAccess(this.db, id, simulatedAccess(id));
-    await this.act(id, "provision", this.timings.bootMs / 3 + extra, signal);
+    return this.faulted("provision", id, signal, async (extra) => {
+      await insertSimMachine(this.db, id, spec);
+      // The simulated fleet knows where a machine will be as soon as it makes it: the instance shows it while it boots.
+      await setAccess(this.db, id, simulatedAccess(id));
+      await this.act(id, "provision", this.timings.bootMs / 3 + extra, signal);
+    });
   }
 
   async powerOn(id: string, { signal }: DriverCall): Promise<void> {
-    const extra = await this.fault("powerOn", id, signal);
-    const row = await this.current(id);
-    if (row.power === "on" && row.action === null) return;
-    await this.act(id, "boot", this.timings.bootMs + extra, signal);
+    return this.faulted("powerOn", id, signal, async (extra) => {
+      const row = await this.current(id);
+      if (row.power === "on" && row.action === null) return;
+      await this.act(id, "boot", this.timings.bootMs + extra, signal);
+    });
   }
 
   async powerOff(id: string, mode: PowerMode, { signal }: DriverCall): Promise<void> {
-    const extra = await this.fault("powerOff", id, signal);
-    const row = await this.current(id);
-    if (row.power === "off" && row.action === null) return;
-    if (mode === "hard") {
-      await this.delay(extra, signal);
-      await powerOffSimMachine(this.db, id);
-      return;
-    }
-    await this.act(id, "shutdown", this.timings.bootMs / 3 + extra, signal);
+    return this.faulted("powerOff", id, signal, async (extra) => {
+      const row = await this.current(id);
+      if (row.power === "off" && row.action === null) return;
+      if (mode === "hard") {
+        await this.delay(extra, signal);
+        await powerOffSimMachine(this.db, id);
+        return;
+      }
+      await this.act(id, "shutdown", this.timings.bootMs / 3 + extra, signal);
+    });
   }
 
-  async reboot(id: string, mode: PowerMode, { signal }: DriverCall): Promise<void> {
-    const extra = await this.fault(mode === "soft" ? "reboot" : "hardReboot", id, signal);
-    const row = await this.current(id);
-    if (row.power !== "on" && row.action !== "reboot") throw new DriverError("reboot", `machine ${id} is not running`);
-    // A hard reboot cuts a soft one short: it starts a fresh boot now.
-    await this.act(id, "reboot", this.timings.bootMs + extra, signal, mode === "hard");
+  async reboot(id: string, mode: PowerMode, fromBootCount: number, { signal }: DriverCall): Promise<RebootResult> {
+    return this.faulted(mode === "soft" ? "reboot" : "hardReboot", id, signal, async (extra) => {
+      const row = await this.current(id);
+      // Compare-and-act: booted since the caller's count, nothing in flight: the reboot is done already.
+      if (row.power === "on" && row.action === null && row.bootCount > fromBootCount) return { alreadyBooted: true };
+      if (row.power !== "on" && row.action !== "reboot") throw new DriverError("reboot", `machine ${id} is not running`);
+      // A hard reboot cuts a soft one short: it starts a fresh boot now.
+      await this.act(id, "reboot", this.timings.bootMs + extra, signal, mode === "hard");
+      return { alreadyBooted: false };
+    });
   }
 
   async status(id: string, { signal }: DriverCall): Promise<MachineStatus> {
-    await this.delay(await this.fault("status", id, signal), signal);
-    const row = await this.find(id);
-    if (!row) return { power: "absent", bootCount: 0 };
-    return this.describe(row);
+    return this.faulted("status", id, signal, async (extra) => {
+      await this.delay(extra, signal);
+      const row = await this.find(id);
+      if (!row) return { power: "absent", bootCount: 0 };
+      return this.describe(row);
+    });
   }
 
   async settle(id: string, { signal }: DriverCall): Promise<MachineStatus> {
@@ -123,21 +133,23 @@ export class SimulatedDriver implements Driver {
   }
 
   async snapshot(id: string, _imageId: string, { signal }: DriverCall): Promise<void> {
-    const extra = await this.fault("snapshot", id, signal);
-    await this.act(id, "snapshot", this.timings.imageMs / 10 + extra, signal);
+    return this.faulted("snapshot", id, signal, async (extra) => {
+      await this.act(id, "snapshot", this.timings.imageMs / 10 + extra, signal);
+    });
   }
 
   async buildImage(imageId: string, call: DriverCall, onProgress?: (p: ImageProgress) => Promise<void>): Promise<void> {
     const { signal } = call;
-    const extra = await this.fault("buildImage", imageId, signal);
-    const now = this.clock.now();
-    await insertSimImage(this.db, imageId, now, now + (this.timings.imageMs * 9) / 10 + extra);
-    for (;;) {
-      const p = await this.imageProgress(imageId, call);
-      if (onProgress) await onProgress(p);
-      if (p.remainingMs <= 0) return;
-      await this.clock.sleep(Math.min(p.remainingMs, Math.max(1, p.totalMs / 10)), signal);
-    }
+    return this.faulted("buildImage", imageId, signal, async (extra) => {
+      const now = this.clock.now();
+      await insertSimImage(this.db, imageId, now, now + (this.timings.imageMs * 9) / 10 + extra);
+      for (;;) {
+        const p = await this.imageProgress(imageId, call);
+        if (onProgress) await onProgress(p);
+        if (p.remainingMs <= 0) return;
+        await this.clock.sleep(Math.min(p.remainingMs, Math.max(1, p.totalMs / 10)), signal);
+      }
+    });
   }
 
   async imageProgress(imageId: string, _call: DriverCall): Promise<ImageProgress> {
@@ -150,94 +162,117 @@ export class SimulatedDriver implements Driver {
   }
 
   async deleteImage(imageId: string, { signal }: DriverCall): Promise<void> {
-    await this.delay(await this.fault("deleteImage", imageId, signal), signal);
-    await deleteSimImage(this.db, imageId);
+    return this.faulted("deleteImage", imageId, signal, async (extra) => {
+      await this.delay(extra, signal);
+      await deleteSimImage(this.db, imageId);
+    });
   }
 
   async reinstall(id: string, imageId: string, { signal }: DriverCall): Promise<void> {
-    const extra = await this.fault("reinstall", id, signal);
-    const row = await this.current(id);
-    if (row.power === "on") throw new DriverError("reinstall", `machine ${id} is running`);
-    await this.setSpec(id, (spec) => ({ ...spec, imageId }));
-    await this.act(id, "reinstall", this.timings.bootMs + extra, signal);
+    return this.faulted("reinstall", id, signal, async (extra) => {
+      const row = await this.current(id);
+      if (row.power === "on") throw new DriverError("reinstall", `machine ${id} is running`);
+      await this.setSpec(id, (spec) => ({ ...spec, imageId }));
+      await this.act(id, "reinstall", this.timings.bootMs + extra, signal);
+    });
   }
 
   async resize(id: string, spec: MachineSpec, { signal }: DriverCall): Promise<void> {
-    const extra = await this.fault("resize", id, signal);
-    const row = await this.current(id);
-    if (row.power === "on") throw new DriverError("resize", `machine ${id} is running`);
-    // The data disks are the machine's own: a resize changes the rest.
-    await this.setSpec(id, (old) => ({ ...spec, dataDisks: old.dataDisks ?? [] }));
-    await this.act(id, "resize", this.timings.bootMs / 2 + extra, signal);
+    return this.faulted("resize", id, signal, async (extra) => {
+      const row = await this.current(id);
+      if (row.power === "on") throw new DriverError("resize", `machine ${id} is running`);
+      // The data disks are the machine's own: a resize changes the rest.
+      await this.setSpec(id, (old) => ({ ...spec, dataDisks: old.dataDisks ?? [] }));
+      await this.act(id, "resize", this.timings.bootMs / 2 + extra, signal);
+    });
   }
 
   async resetPassword(id: string, _password: string, { signal }: DriverCall): Promise<void> {
-    const extra = await this.fault("resetPassword", id, signal);
-    // A stopped machine takes the password at its next boot, at once (as a real host records it).
-    const row = await this.current(id);
-    if (row.power === "off" && row.action === null) return this.delay(extra, signal);
-    await this.act(id, "password", this.timings.bootMs / 3 + extra, signal);
+    return this.faulted("resetPassword", id, signal, async (extra) => {
+      // A stopped machine takes the password at its next boot, at once (as a real host records it).
+      const row = await this.current(id);
+      if (row.power === "off" && row.action === null) return this.delay(extra, signal);
+      await this.act(id, "password", this.timings.bootMs / 3 + extra, signal);
+    });
   }
 
   async destroy(id: string, { signal }: DriverCall): Promise<void> {
-    const extra = await this.fault("destroy", id, signal);
-    if (!(await this.find(id))) return;
-    await this.act(id, "destroy", this.timings.bootMs / 3 + extra, signal);
+    return this.faulted("destroy", id, signal, async (extra) => {
+      if (!(await this.find(id))) return;
+      await this.act(id, "destroy", this.timings.bootMs / 3 + extra, signal);
+    });
   }
 
   async attachDisk(id: string, disk: MachineDisk, { signal }: DriverCall): Promise<void> {
-    const extra = await this.fault("attachDisk", id, signal);
-    const row = await this.current(id);
-    const spec = await this.spec(id);
-    if ((spec.dataDisks ?? []).some((d) => d.id === disk.id) && row.action !== "attach") return;
-    await this.setSpec(id, (s) => ({ ...s, dataDisks: [...(s.dataDisks ?? []).filter((d) => d.id !== disk.id), disk] }));
-    await this.act(id, "attach", this.timings.bootMs / 6 + extra, signal);
+    return this.faulted("attachDisk", id, signal, async (extra) => {
+      const row = await this.current(id);
+      const spec = await this.spec(id);
+      if ((spec.dataDisks ?? []).some((d) => d.id === disk.id) && row.action !== "attach") return;
+      await this.setSpec(id, (s) => ({ ...s, dataDisks: [...(s.dataDisks ?? []).filter((d) => d.id !== disk.id), disk] }));
+      await this.act(id, "attach", this.timings.bootMs / 6 + extra, signal);
+    });
   }
 
   async detachDisk(id: string, diskId: string, { signal }: DriverCall): Promise<void> {
-    const extra = await this.fault("detachDisk", id, signal);
-    const row = await this.current(id);
-    if (row.power === "on" && row.action !== "detach") throw new DriverError("detachDisk", `machine ${id} is running`);
-    const spec = await this.spec(id);
-    if (!(spec.dataDisks ?? []).some((d) => d.id === diskId) && row.action !== "detach") return;
-    await this.setSpec(id, (s) => ({ ...s, dataDisks: (s.dataDisks ?? []).filter((d) => d.id !== diskId) }));
-    await this.act(id, "detach", this.timings.bootMs / 6 + extra, signal);
+    return this.faulted("detachDisk", id, signal, async (extra) => {
+      const row = await this.current(id);
+      if (row.power === "on" && row.action !== "detach") throw new DriverError("detachDisk", `machine ${id} is running`);
+      const spec = await this.spec(id);
+      if (!(spec.dataDisks ?? []).some((d) => d.id === diskId) && row.action !== "detach") return;
+      await this.setSpec(id, (s) => ({ ...s, dataDisks: (s.dataDisks ?? []).filter((d) => d.id !== diskId) }));
+      await this.act(id, "detach", this.timings.bootMs / 6 + extra, signal);
+    });
   }
 
   async resizeDisk(diskId: string, _sizeGb: number, { signal }: DriverCall): Promise<void> {
-    await this.delay(await this.fault("resizeDisk", diskId, signal), signal);
+    return this.faulted("resizeDisk", diskId, signal, async (extra) => {
+      await this.delay(extra, signal);
+    });
   }
 
   async deleteDisk(diskId: string, { signal }: DriverCall): Promise<void> {
-    await this.delay(await this.fault("deleteDisk", diskId, signal), signal);
+    return this.faulted("deleteDisk", diskId, signal, async (extra) => {
+      await this.delay(extra, signal);
+    });
   }
 
   async consoleOutput(id: string, bytes: number, { signal }: DriverCall): Promise<string> {
-    await this.delay(await this.fault("consoleOutput", id, signal), signal);
-    const text = consoleOf(id, await simJournal(this.db, id), this.clock.now());
-    return text.length > bytes ? text.slice(text.length - bytes) : text;
+    return this.faulted("consoleOutput", id, signal, async (extra) => {
+      await this.delay(extra, signal);
+      const text = consoleOf(id, await simJournal(this.db, id), this.clock.now());
+      return text.length > bytes ? text.slice(text.length - bytes) : text;
+    });
   }
 
   async metrics(id: string, seconds: number, { signal }: DriverCall): Promise<MachineMetrics> {
-    await this.delay(await this.fault("metrics", id, signal), signal);
-    const row = await this.find(id);
-    const spec = row ? await this.spec(id) : undefined;
-    const running = row?.power === "on" && !row.action;
-    return metricsOf(id, spec?.gpuDevices ?? [], running, this.clock.now(), seconds);
+    return this.faulted("metrics", id, signal, async (extra) => {
+      await this.delay(extra, signal);
+      const row = await this.find(id);
+      const spec = row ? await this.spec(id) : undefined;
+      const running = row?.power === "on" && !row.action;
+      return metricsOf(id, spec?.gpuDevices ?? [], running, this.clock.now(), seconds);
+    });
   }
 
   async access(id: string, { signal }: DriverCall): Promise<MachineAccess | null> {
-    await this.delay(await this.fault("access", id, signal), signal);
-    return (await this.find(id)) ? simulatedAccess(id) : null;
+    return this.faulted("access", id, signal, async (extra) => {
+      await this.delay(extra, signal);
+      return (await this.find(id)) ? simulatedAccess(id) : null;
+    });
   }
 
-  /** Consults the armed faults: throws, hangs until aborted, or returns extra milliseconds. */
-  private async fault(method: string, id: string, signal: AbortSignal): Promise<number> {
+  /**
+   * Runs a call under the armed faults: `fail` throws before it acts, `hang` never returns until
+   * aborted, `slow` makes its action take `delayMs` longer, `late` lets it act and holds its answer
+   * back `delayMs` (a partition after the act: the machine did it, the caller does not know yet).
+   */
+  private async faulted<T>(method: string, id: string, signal: AbortSignal, call: (extraMs: number) => Promise<T>): Promise<T> {
     const fault = await takeFault(this.db, method, id);
-    if (!fault) return 0;
-    if (fault.mode === "fail") throw new DriverError(method, "injected failure");
-    if (fault.mode === "hang") await hang(signal);
-    return fault.delayMs;
+    if (fault?.mode === "fail") throw new DriverError(method, "injected failure");
+    if (fault?.mode === "hang") await hang(signal);
+    const result = await call(fault?.mode === "slow" ? fault.delayMs : 0);
+    if (fault?.mode === "late") await this.clock.sleep(fault.delayMs, signal);
+    return result;
   }
 
   private describe(row: SimMachine): MachineStatus {

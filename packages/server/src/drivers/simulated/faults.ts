@@ -1,7 +1,8 @@
 /**
  * Fault injection for the simulated driver: rows in `sim_faults`, so a test, the chaos soak or
  * another replica can arm them. A fault matches a method and optionally one instance, and fires
- * `remaining` times: `fail` throws, `hang` never returns until aborted, `slow` adds `delay_ms`.
+ * `remaining` times: `fail` throws, `hang` never returns until aborted, `slow` makes the action
+ * take `delay_ms` longer, `late` lets it act and holds its answer back `delay_ms`.
  * The rows are store/repositories/simulator.ts's; when a fault fires is decided here.
  */
 import { randomUUID } from "node:crypto";

@@ -4,21 +4,32 @@ import { State } from "@opencompshare/protocol";
 import { casInstance } from "../../store/repositories/instances.js";
 import { accessOf, failToObserved, softThenHard, STATUS_TIMEOUT_MS, type Procedure } from "./common.js";
 
+/** The final phase of a reboot whose hard fallback found the machine booted already: the soft reboot finished late. */
+export const SOFT_FINISHED_LATE = "soft-finished-late";
+
 export const reboot: Procedure = {
   async run(ctx) {
     const { driver } = ctx;
     const id = ctx.instanceId;
-    const doReboot = () =>
-      softThenHard(
+    // Both attempts carry the boot count the operation started from: the host compares before it acts.
+    const doReboot = async (from: number): Promise<boolean> => {
+      let late = false;
+      await softThenHard(
         ctx,
-        (c) => driver.reboot(id, "soft", c),
-        (c) => driver.reboot(id, "hard", c),
+        async (c) => void (await driver.reboot(id, "soft", from, c)),
+        async (c) => {
+          late = (await driver.reboot(id, "hard", from, c)).alreadyBooted;
+        },
         "reboot",
       );
+      if (late) ctx.deps.log.warn({ op: ctx.op.id, uhost: id }, "the soft reboot finished late: the hard fallback found the new boot and did not reset");
+      return late;
+    };
+    let late = false;
     if (ctx.op.phase === "accepted") {
       const before = await ctx.drive("status", (c) => driver.status(id, c), STATUS_TIMEOUT_MS);
       await ctx.phase("rebooting", { bootCount: before.bootCount, bootId: before.bootId ?? "" });
-      await doReboot();
+      late = await doReboot(before.bootCount);
     } else {
       // Resumed: the driver may have rebooted already. A larger boot count (a new boot id) proves it did.
       const { bootCount, bootId } = ctx.checkpoint<{ bootCount: number; bootId?: string }>();
@@ -27,14 +38,17 @@ export const reboot: Procedure = {
       if (now.power === "running" && rebooted) {
         // done while nobody watched
       } else if (now.power === "running") {
-        await doReboot();
+        late = await doReboot(bootCount);
       } else {
         await ctx.drive("powerOn", (c) => driver.powerOn(id, c));
       }
     }
-    await ctx.succeed(async (tx, now) => {
-      await casInstance(tx, id, State.Rebooting, { state: State.Running, start_time: now, updated_at: now });
-    });
+    await ctx.succeed(
+      async (tx, now) => {
+        await casInstance(tx, id, State.Rebooting, { state: State.Running, start_time: now, updated_at: now });
+      },
+      late ? SOFT_FINISHED_LATE : undefined,
+    );
   },
   fail: failToObserved(State.Rebooting),
 };
