@@ -333,6 +333,12 @@ async function scenario(server: KillablePostgres, fault: Fault, index: number): 
       outage.length > 0 && outage.every(enveloped),
       `${outage.length} answers: ${histogram(outage)}${outage.some((a) => a.retCode === 8433) ? `\n8433 said: ${messages(outage, 8433)}` : ""}${outage.some((a) => !enveloped(a)) ? `\n${sample(outage.filter((a) => !enveloped(a)).map((a) => `${a.action} at +${secs(a.at - down)}: HTTP ${a.status} ${a.error}`))}` : ""}`,
     );
+    const unavailable = outage.filter((a) => a.retCode === 8433);
+    check(
+      `[${fault.name}] every 8433 during the fault says the database does not answer and to try again (the RetCode the official SDKs retry)`,
+      unavailable.every((a) => /database does not answer.*try again/.test(String(a.body.Message ?? ""))),
+      `${unavailable.length} × 8433: ${messages(outage, 8433)}`,
+    );
     check(`[${fault.name}] after it, every API answer was an envelope with HTTP 200`, after.every(enveloped), `${after.length} answers: ${histogram(after)}`);
     if (fault.notReady) {
       check(`[${fault.name}] GET /readyz answered 503 on both replicas during the fault, 200 once the database was back`, readyDuring === "503, 503" && readyAfter === "200, 200", `during: ${readyDuring}; after: ${readyAfter}`);

@@ -3,8 +3,9 @@
  *
  * - the Action is idempotent (`idempotent: true` in its contract; never a `Create*`), so a
  *   resend after a lost answer cannot create a second instance or image;
- * - the failure is transient: a network error, HTTP 429/502/503/504, or RetCode 153 (rate
- *   limited). No other RetCode is retried: the server has decided;
+ * - the failure is transient: a network error, HTTP 429/502/503/504, RetCode 153 (rate
+ *   limited) or 8433 (a service error, which says nothing was changed: the server's database did
+ *   not answer, say). No other RetCode is retried: the server has decided;
  * - retries remain (`maxRetries`, 2 by default: three attempts in all) and so does time
  *   (the call's `timeoutMs`).
  *
@@ -26,8 +27,8 @@ export const DEFAULT_RETRY: Readonly<RetryPolicy> = { maxRetries: 2, baseDelayMs
 
 /** HTTP statuses that mean "try again later": too many requests, bad gateway, unavailable, gateway timeout. */
 export const RETRYABLE_STATUSES: ReadonlySet<number> = new Set([429, 502, 503, 504]);
-/** RetCodes that are retried: 153, rate limited. */
-export const RETRYABLE_RETCODES: ReadonlySet<number> = new Set([153]);
+/** RetCodes that are retried: 153, rate limited; 8433, a service error that changed nothing (the official SDKs retry it too). */
+export const RETRYABLE_RETCODES: ReadonlySet<number> = new Set([153, 8433]);
 
 /** Whether `error` is transient. Says nothing about the Action: see `shouldRetry`. */
 export function isTransient(error: unknown): boolean {

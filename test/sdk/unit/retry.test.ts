@@ -43,6 +43,7 @@ const TRANSIENT: Array<[string, (action: string) => Reply]> = [
   ["HTTP 503", () => ({ status: 503, body: "" })],
   ["HTTP 504", () => ({ status: 504, body: "gateway timeout" })],
   ["RetCode 153", (a) => retCode(a, 153, "rate limited")],
+  ["RetCode 8433", (a) => retCode(a, 8433, "ServiceError: the service is briefly unavailable (its database does not answer), request r; nothing was changed; try again")],
   ["a reset connection", () => "reset"],
 ];
 

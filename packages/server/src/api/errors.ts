@@ -2,8 +2,11 @@
  * The one mapping of what went wrong to what is answered, by catalogue symbol:
  *
  * - an ApiError is answered as it is: its RetCode and Message (http/reply.ts `refusal`);
- * - anything else is a ServiceError that names the request and says nothing was changed; the
- *   details go to the log only. Nothing a client sends produces an internal error.
+ * - anything else is a ServiceError (8433) that names the request and says nothing was changed;
+ *   the details go to the log only. Nothing a client sends produces an internal error. When the
+ *   database does not answer, its message says so and asks to try again: the official SDKs retry
+ *   RetCodes of 2000 and above (Python's `RetCodeException.retryable`, Go's
+ *   `NewServerCodeError`), so 8433 is retried by them where 150 would not be.
  *
  * The API answers every refusal with HTTP 200 (UCloud's convention). The routes beside it that
  * answer envelopes with other statuses (the event stream, the console's session routes) take the
@@ -11,10 +14,15 @@
  */
 import { ApiError, type ErrorSymbol } from "@opencompshare/protocol";
 import type { Logger } from "../log.js";
+import { databaseUnavailable } from "../store/outage.js";
 
 /** The error answered for `error`; an internal one is logged with `context` under `message`. */
 export function asApiError(error: unknown, requestId: string, log: Logger, message = "internal error", context: Record<string, unknown> = {}): ApiError {
   if (error instanceof ApiError) return error;
+  if (databaseUnavailable(error)) {
+    log.warn({ reqId: requestId, ...context, err: error }, "the database does not answer");
+    return new ApiError("ServiceError", `the service is briefly unavailable (its database does not answer), request ${requestId}; nothing was changed; try again`);
+  }
   log.error({ reqId: requestId, ...context, err: error }, message);
   return new ApiError("ServiceError", `internal error, request ${requestId}; nothing was changed`);
 }
