@@ -14,7 +14,8 @@ import { loadCatalog } from "./catalog/catalog.js";
 import { loadConfig, type Config } from "./config.js";
 import { sqliteFile } from "./admin.js";
 import { createSealer, parseMasterKey } from "./security/secrets.js";
-import { openStore, pendingMigrations, ping, type Store } from "./store/db.js";
+import { openStore, pendingMigrations, ping } from "./store/db.js";
+import type { Store } from "./store/store.js";
 import { anySealedKey } from "./store/repositories/accounts.js";
 import { agentHosts } from "./store/repositories/hosts.js";
 

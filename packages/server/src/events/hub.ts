@@ -13,7 +13,7 @@
  */
 import type { InstanceEvent, ResetNotice } from "@opencompshare/protocol";
 import type { Logger } from "pino";
-import type { Listening, Store } from "../store/db.js";
+import type { Listening, Store } from "../store/store.js";
 import {
   accountEvents,
   eventsAfter,

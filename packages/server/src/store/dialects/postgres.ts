@@ -7,7 +7,7 @@ import { Kysely, PostgresDialect, sql } from "kysely";
 import pg from "pg";
 import { preparedId } from "../prepared.js";
 import type { Database } from "../schema.js";
-import type { Listening, ListenHandlers, Store } from "../db.js";
+import type { Listening, ListenHandlers, Store } from "../store.js";
 
 const INT8 = 20;
 const NUMERIC = 1700;

@@ -17,7 +17,7 @@ import {
 } from "kysely";
 import { keepDatabasePrivate } from "../../security/private-files.js";
 import type { Database } from "../schema.js";
-import type { Store } from "../db.js";
+import type { Store } from "../store.js";
 
 /**
  * Transactions begin IMMEDIATE: they take the write lock at once, waiting (busy_timeout) while
