@@ -88,7 +88,7 @@ describe("prepared hot queries", () => {
     assert.deepEqual(held?.lock, { holderOpId: "op-1", expiresAt: 5000, holderAction: "StopCompShareInstance" });
     assert.equal(held?.imaging, true);
     const narrow = await guardFields(store.db, "uhost-a1", a.AccountId, a.ProjectId);
-    assert.deepEqual(narrow, { instance: { id: "uhost-a1", state: "Running", recycling: 0, task: null }, imaging: true, lock: held?.lock }, "the guard's own columns tell the same");
+    assert.deepEqual(narrow, { instance: { id: "uhost-a1", state: "Running", recycling: false, task: null }, imaging: true, lock: held?.lock }, "the guard's own columns tell the same");
     assert.equal(await guardFields(store.db, "uhost-b1", a.AccountId, a.ProjectId), undefined);
     const other = await guardSnapshot(store.db, "uhost-a3", a.AccountId, a.ProjectId);
     assert.equal(other?.imaging, false, "the image is of another instance");

@@ -12,7 +12,7 @@ import { runOnResource } from "../operations/resources.js";
 import { casDisk, disksOf, findOwnedDisk, insertDisk, listDisks, newDiskId, nextDevice, type DiskRecord } from "../store/repositories/disks.js";
 import type { InstanceRecord } from "../store/repositories/instances.js";
 import type { Executor } from "../store/schema.js";
-import { acceptDiskResize, onRecord, ownedOrNotFound, pageOf } from "./instances.js";
+import { acceptDiskResize, ownedOrNotFound, pageOf } from "./instances.js";
 import type { ActionsOf, HandlerMap, RequestContext } from "./registry.js";
 
 /** CreateAndAttachCompshareDisk's data disk types, and the disk type each shows as. */
@@ -111,7 +111,7 @@ export const diskHandlers: HandlerMap<ActionsOf<"disks">> = {
       caller: ctx.caller,
       instanceId: req.UHostId,
       params,
-      prepare: onRecord(async (tx, inst, opId, now) => {
+      prepare: async (tx, inst, opId, now) => {
         checkDiskTypeFor(inst, diskType, "DiskType");
         if (inst.zone !== req.Zone) throw commonErrors.invalidParam("Zone", `instance ${inst.id} is in ${inst.zone}`);
         const periods = PREPAID.has(chargeType) ? quantity : 0;
@@ -135,7 +135,7 @@ export const diskHandlers: HandlerMap<ActionsOf<"disks">> = {
             created_at: now,
             updated_at: now,
           });
-      }),
+      },
     });
     return { UDiskId: diskId };
   },
@@ -148,14 +148,14 @@ export const diskHandlers: HandlerMap<ActionsOf<"disks">> = {
       caller: ctx.caller,
       instanceId: req.UHostId,
       params,
-      prepare: onRecord(async (tx, inst, opId, now) => {
+      prepare: async (tx, inst, opId, now) => {
         if (disk.zone !== inst.zone) throw commonErrors.invalidParam("UDiskId", `disk ${disk.id} is in ${disk.zone}, instance ${inst.id} in ${inst.zone}`);
         checkDiskTypeFor(inst, disk.diskType, "UDiskId");
         checkSameHost(ctx, disk, inst);
         const device = nextDevice(await disksOf(tx, inst.id));
         const taken = await casDisk(tx, disk.id, "Available", { status: "Attaching", instance_id: inst.id, device, host_id: inst.hostId, op_id: opId, updated_at: now });
         if (!taken) throw new ApiError("DiskNotAvailable", `disk ${disk.id} is not detached (${disk.status}${disk.instanceId ? ` on ${disk.instanceId}` : ""})`);
-      }),
+      },
     });
     return {};
   },

@@ -17,7 +17,7 @@ import {
   type ImageChanges,
 } from "../store/repositories/images.js";
 import { ownCustomImage } from "./image-lookup.js";
-import { onRecord, pageOf } from "./instances.js";
+import { pageOf } from "./instances.js";
 import type { ActionsOf, HandlerMap } from "./registry.js";
 import { toImageModel } from "./views.js";
 
@@ -51,7 +51,7 @@ export const imageHandlers: HandlerMap<ActionsOf<"images">> = {
       caller: ctx.caller,
       instanceId: req.UHostId,
       params: { imageId } satisfies ImageParams,
-      prepare: onRecord(async (tx, inst, opId, now) => {
+      prepare: async (tx, inst, opId, now) => {
         const sw = req.Softwares ?? {};
         await insertCustomImage(tx, {
           id: imageId,
@@ -68,7 +68,7 @@ export const imageHandlers: HandlerMap<ActionsOf<"images">> = {
           container: inst.instanceType === "Container",
           now,
         });
-      }),
+      },
     });
     return { CompShareImageId: imageId };
   },

@@ -7,8 +7,8 @@ import type { ReinstallParams, ResetPasswordParams, ResizeParams, StartParams, T
 import { beginAttachedResize, disksOf, findOwnedDisk, machineDisks, type StoredDisk } from "../store/repositories/disks.js";
 import { lockAccount } from "../store/repositories/accounts.js";
 import { imagesById } from "../store/repositories/images.js";
-import { casInstance, findOwnedInstance, listInstances, noGpuSlotHolder, toInstanceRecord, type InstanceRecord } from "../store/repositories/instances.js";
-import type { Executor, InstanceRow, Tx } from "../store/schema.js";
+import { casInstance, findOwnedInstance, listInstances, noGpuSlotHolder, type InstanceRecord } from "../store/repositories/instances.js";
+import type { Executor, Tx } from "../store/schema.js";
 import { checkImageSupports, createInstances } from "./create.js";
 import { requireUsableImage } from "./image-lookup.js";
 import type { ActionsOf, HandlerMap, RequestContext } from "./registry.js";
@@ -33,15 +33,6 @@ export async function ownedOrNotFound(ctx: RequestContext, id: string): Promise<
 export const refuseRecycling = (inst: InstanceRecord): void => {
   if (inst.recycling) throw new ApiError("InstanceRecycling", `instance ${inst.id} is being reclaimed`);
 };
-
-/**
- * An action's `prepare` on the instance's record. The engine hands `prepare` the row it read for
- * its guard; the handlers read records.
- */
-export const onRecord =
-  <R>(prepare: (tx: Tx, inst: InstanceRecord, opId: string, now: number) => Promise<R>) =>
-  (tx: Tx, row: InstanceRow, opId: string, now: number): Promise<R> =>
-    prepare(tx, toInstanceRecord(row), opId, now);
 
 /** The machine an instance should be: its size, image, boot disk, GPUs and data disks. */
 export async function specOf(db: Executor, inst: Pick<InstanceRecord, "id" | "cpu" | "memory" | "gpu" | "gpuType" | "imageId" | "disks">, devices: string[]): Promise<MachineSpec> {
@@ -73,7 +64,7 @@ async function startInstance(ctx: RequestContext, req: { UHostId: string; Withou
     action: "StartCompShareInstance",
     caller: ctx.caller,
     instanceId: req.UHostId,
-    prepare: onRecord(async (tx, inst, _opId, now) => {
+    prepare: async (tx, inst, _opId, now) => {
       refuseUnpaid(inst, now);
       const noGpu = asked ?? inst.withoutGpu;
       if (noGpu) {
@@ -86,7 +77,7 @@ async function startInstance(ctx: RequestContext, req: { UHostId: string; Withou
       const full = await specOf(tx, inst, await fleet.devicesOf(tx, inst.id));
       const params: StartParams = { withoutGpu: noGpu, ...(resize ? { spec: noGpu ? noGpuMachine(full) : full } : {}) };
       return { instance: { no_gpu_slot: noGpu ? inst.accountId : null }, params };
-    }),
+    },
   });
   return { UHostId: req.UHostId };
 }
@@ -164,13 +155,13 @@ export const instanceHandlers: HandlerMap<ActionsOf<"instances">> = {
       action: "ReinstallCompShareInstance",
       caller: ctx.caller,
       instanceId: req.UHostId,
-      prepare: onRecord(async (tx, inst) => {
+      prepare: async (tx, inst) => {
         const image = await requireUsableImage(tx, req.CompShareImageId, ctx.caller);
         checkImageSupports(image, inst.gpuType);
         const params: ReinstallParams = { imageId: image.id, spec: await specOf(tx, inst, await fleet.devicesOf(tx, inst.id)) };
         if (req.Password) params.passwordSealed = ctx.services.sealer.seal(req.Password);
         return { params };
-      }),
+      },
     });
     return { UHostId: req.UHostId };
   },
@@ -202,7 +193,7 @@ export const instanceHandlers: HandlerMap<ActionsOf<"instances">> = {
       action: "ResizeCompShareInstance",
       caller: ctx.caller,
       instanceId: req.UHostId,
-      prepare: onRecord(async (tx, inst) => {
+      prepare: async (tx, inst) => {
         const type = catalog.gpuType(inst.gpuType);
         // `disks`: the DiskSet as the instance row stores it (the resize writes `after`'s when it succeeds).
         const before = { cpu: inst.cpu, memory: inst.memory, gpu: inst.gpu, disks: JSON.stringify(inst.disks) };
@@ -233,7 +224,7 @@ export const instanceHandlers: HandlerMap<ActionsOf<"instances">> = {
         const params: ResizeParams = { before, after, devicesBefore, devices, spec };
         // A compute resize sizes the instance with its GPUs again.
         return { params, instance: compute ? { without_gpu: 0 } : {} };
-      }),
+      },
     });
     return { UHostId: req.UHostId };
   },

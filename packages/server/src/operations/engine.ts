@@ -8,7 +8,7 @@ import { randomUUID } from "node:crypto";
 import { ApiError, RULES, type MutatingAction } from "@opencompshare/protocol";
 import { check, lockHeldError } from "../domain/guard.js";
 import { appendEvent } from "../store/repositories/events.js";
-import { casInstance, guardFields, guardSnapshot, insertInstance, type GuardInstance } from "../store/repositories/instances.js";
+import { casInstance, guardFields, guardSnapshot, insertInstance, type GuardInstance, type InstanceRecord } from "../store/repositories/instances.js";
 import type { Executor, InstanceRow, OperationRow, OperationSource, Tx } from "../store/schema.js";
 import type { RunnerDeps } from "./context.js";
 import { acquireLock, createLock, heldLock } from "./lock.js";
@@ -42,7 +42,7 @@ export interface AcceptInput {
    * Throw an ApiError to refuse; return instance fields to write with the entering state, and
    * parameters to record (they replace `params`).
    */
-  prepare?: (tx: Tx, instance: InstanceRow, opId: string, now: number) => Promise<Prepared | void>;
+  prepare?: (tx: Tx, instance: InstanceRecord, opId: string, now: number) => Promise<Prepared | void>;
 }
 
 const notFound = (id: string) => new ApiError("InstanceNotFound", `instance ${id} does not exist`);
@@ -93,9 +93,9 @@ export class Engine {
 
   /**
    * The caller's instance, if the guard lets the action begin now; else the refusal is thrown.
-   * The whole row is read only when `full` (an action's `prepare` needs it); else the guard's columns.
+   * The whole record is read only when `full` (an action's `prepare` needs it); else the guard's fields.
    */
-  private async guard(db: Executor, input: AcceptInput, now: number, full: true): Promise<InstanceRow>;
+  private async guard(db: Executor, input: AcceptInput, now: number, full: true): Promise<InstanceRecord>;
   private async guard(db: Executor, input: AcceptInput, now: number, full: boolean): Promise<GuardInstance>;
   private async guard(db: Executor, input: AcceptInput, now: number, full: boolean): Promise<GuardInstance> {
     const { caller, instanceId } = input;
@@ -107,7 +107,7 @@ export class Engine {
     const refusal = check(input.action, RULES[input.action], {
       id: inst.id,
       state: inst.state,
-      recycling: Number(inst.recycling) === 1,
+      recycling: inst.recycling,
       task: inst.task,
       imaging: snapshot.imaging,
       lock: lock?.holderOpId && lock.expiresAt > now ? { holderOpId: lock.holderOpId, holderAction: lock.holderAction ?? "an operation", expiresAt: lock.expiresAt } : null,
@@ -127,13 +127,15 @@ export class Engine {
     await this.guard(db, input, clock.now(), false);
     const accepted = await db.transaction().execute(async (tx) => {
       const now = clock.now();
-      const inst = await this.guard(tx, input, now, input.prepare !== undefined);
+      // The whole record when `prepare` reads it; else the guard's fields.
+      const full = input.prepare ? await this.guard(tx, input, now, true) : undefined;
+      const inst = full ?? (await this.guard(tx, input, now, false));
       const taken = await acquireLock(tx, inst.id, opId, now, lockTtlMs);
       if (taken === null) {
         const lock = await heldLock(tx, inst.id, now);
         throw lock ? lockHeldError(inst.id, lock) : notFound(instanceId);
       }
-      const prepared = (input.prepare ? await input.prepare(tx, inst as InstanceRow, opId, now) : undefined) ?? {};
+      const prepared = (full && input.prepare ? await input.prepare(tx, full, opId, now) : undefined) ?? {};
       const entered = await casInstance(tx, inst.id, inst.state, {
         ...prepared.instance,
         ...(rule.enter !== undefined ? { state: rule.enter } : {}),

@@ -198,14 +198,14 @@ async function listByIds(db: Executor, q: ListQuery & { ids: string[] }): Promis
 const oneInProject = prepared(2, (db, id: string, projectId: string) => db.selectFrom("instances").selectAll().where("id", "=", id).where("project_id", "=", projectId));
 
 /** What the guard decides on: the caller's instance, whether an image of it is being made, and its lock. */
-export interface GuardSnapshot<I = InstanceRow> {
+export interface GuardSnapshot<I = InstanceRecord> {
   instance: I;
   imaging: boolean;
   lock: { holderOpId: string | null; expiresAt: number; holderAction: string | null } | null;
 }
 
-/** The instance's columns the guard itself reads; the whole row only when an action's `prepare` needs it. */
-export type GuardInstance = Pick<InstanceRow, "id" | "state" | "recycling" | "task">;
+/** What the guard itself reads of the instance; the whole record only when an action's `prepare` needs it. */
+export type GuardInstance = Pick<InstanceRecord, "id" | "state" | "recycling" | "task">;
 
 const snapshotOf = (db: Executor, id: string, accountId: string, projectId: string) =>
   db
@@ -249,11 +249,15 @@ function toSnapshot<I>(row: (SnapshotRow & I) | undefined): GuardSnapshot<I> | u
  * `guardSnapshot` reads the whole instance row; `guardFields` only what the guard needs.
  */
 export async function guardSnapshot(db: Executor, id: string, accountId: string, projectId: string): Promise<GuardSnapshot | undefined> {
-  return toSnapshot((await rowsOf(fullSnapshot(db, id, accountId, projectId)))[0]);
+  const snapshot = toSnapshot<InstanceRow>((await rowsOf(fullSnapshot(db, id, accountId, projectId)))[0]);
+  return snapshot && { ...snapshot, instance: toInstanceRecord(snapshot.instance) };
 }
 
 export async function guardFields(db: Executor, id: string, accountId: string, projectId: string): Promise<GuardSnapshot<GuardInstance> | undefined> {
-  return toSnapshot((await rowsOf(guardSnapshotQuery(db, id, accountId, projectId)))[0]);
+  const snapshot = toSnapshot<Pick<InstanceRow, "id" | "state" | "recycling" | "task">>((await rowsOf(guardSnapshotQuery(db, id, accountId, projectId)))[0]);
+  if (!snapshot) return undefined;
+  const { id: instanceId, state, recycling, task } = snapshot.instance;
+  return { ...snapshot, instance: { id: instanceId, state, recycling: Number(recycling) === 1, task } };
 }
 
 /**
