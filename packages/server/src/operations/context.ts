@@ -11,6 +11,7 @@ import type { Driver, DriverCall } from "../drivers/driver.js";
 import type { Fleet } from "../fleet/placement.js";
 import type { Sealer } from "../security/secrets.js";
 import { appendEvent, type EventData } from "../store/repositories/events.js";
+import type { OperationRecord } from "../store/repositories/operations.js";
 import type { Db, OperationRow, Tx } from "../store/schema.js";
 import { holdsLock, releaseLock } from "./lock.js";
 import { failureOf, StaleFence, updateFenced } from "./records.js";
@@ -64,7 +65,7 @@ export class InflightCalls {
 export class OperationContext {
   constructor(
     readonly deps: RunnerDeps,
-    public op: OperationRow,
+    public op: OperationRecord,
     /** When the lock held by this operation expires; 0 when it holds none. */
     public lockExpiresAt: number,
     /** Driver calls in flight in this process, aborted all at once on shutdown. */
@@ -72,7 +73,7 @@ export class OperationContext {
   ) {}
 
   get instanceId(): string {
-    return this.op.instance_id;
+    return this.op.instanceId;
   }
 
   get driver(): Driver {
@@ -80,11 +81,11 @@ export class OperationContext {
   }
 
   params<T>(): T {
-    return JSON.parse(this.op.params) as T;
+    return this.op.params as T;
   }
 
   checkpoint<T>(): T {
-    return JSON.parse(this.op.checkpoint || "{}") as T;
+    return this.op.checkpoint as T;
   }
 
   /**
@@ -110,7 +111,7 @@ export class OperationContext {
     const started = performance.now();
     let outcome: "ok" | "error" | "timeout" = "error";
     try {
-      const fence = { operationId: this.op.id, epoch: Number(this.op.epoch) };
+      const fence = { operationId: this.op.id, epoch: this.op.epoch };
       const result = await Promise.race([call({ signal: ac.signal, fence }), aborted]);
       outcome = "ok";
       return result;
@@ -127,7 +128,7 @@ export class OperationContext {
 
   /** Time left under the lock, less a safety margin; unbounded when no lock is held. */
   lockBudgetMs(): number {
-    if (this.op.lock_token === null) return Number.POSITIVE_INFINITY;
+    if (this.op.lockToken === null) return Number.POSITIVE_INFINITY;
     const margin = Math.max(50, Math.floor(this.deps.lockTtlMs / 20));
     return this.lockExpiresAt - this.deps.clock.now() - margin;
   }
@@ -135,7 +136,7 @@ export class OperationContext {
   /** Records the phase (and what recovery needs to know) before the step it names. */
   async phase(phase: string, checkpoint?: object): Promise<void> {
     await this.write(async (tx) => this.report(tx, "operation.phase", { Phase: phase }), { phase, ...(checkpoint ? { checkpoint: JSON.stringify(checkpoint) } : {}) });
-    this.op = { ...this.op, phase, ...(checkpoint ? { checkpoint: JSON.stringify(checkpoint) } : {}) };
+    this.op = { ...this.op, phase, ...(checkpoint ? { checkpoint } : {}) };
   }
 
   /** A fenced write: `change` runs only if this runner still owns the operation (and its lock). */
@@ -143,7 +144,7 @@ export class OperationContext {
     const { db, clock, leaseMs } = this.deps;
     await db.transaction().execute(async (tx) => {
       await updateFenced(tx, this.op.id, this.op.fence, { lease_expires_at: clock.now() + leaseMs, ...opSet });
-      if (this.op.lock_token !== null && !(await holdsLock(tx, this.instanceId, Number(this.op.lock_token)))) {
+      if (this.op.lockToken !== null && !(await holdsLock(tx, this.instanceId, this.op.lockToken))) {
         throw new StaleFence(this.op.id);
       }
       await change(tx);
@@ -152,17 +153,17 @@ export class OperationContext {
 
   /** Reports a step of this operation as an event of its instance, in the transaction `tx`. */
   private async report(tx: Tx, kind: EventKind, data: EventData, now = this.deps.clock.now()): Promise<void> {
-    await appendEvent(tx, this.op.account_id, { kind, instanceId: this.instanceId, data: { OperationId: this.op.id, Action: this.op.action, ...data }, at: now });
+    await appendEvent(tx, this.op.accountId, { kind, instanceId: this.instanceId, data: { OperationId: this.op.id, Action: this.op.action, ...data }, at: now });
   }
 
   /** Releases the instance lock: the rest of the operation runs under its condition flag. */
   async releaseLock(): Promise<void> {
-    const token = this.op.lock_token;
+    const token = this.op.lockToken;
     if (token === null) return;
     await this.write(async (tx) => {
-      await releaseLock(tx, this.instanceId, this.op.id, Number(token), this.deps.clock.now());
+      await releaseLock(tx, this.instanceId, this.op.id, token, this.deps.clock.now());
     }, { lock_token: null });
-    this.op = { ...this.op, lock_token: null };
+    this.op = { ...this.op, lockToken: null };
   }
 
   /** Ends the operation successfully: `change` and the release of the lock in one fenced transaction. */
@@ -178,11 +179,11 @@ export class OperationContext {
   private async end(status: "succeeded" | "failed", error: unknown, phase: string, change: (tx: Tx, now: number) => Promise<void>) {
     const now = this.deps.clock.now();
     const failure = status === "failed" ? failureOf(error) : null;
-    const token = this.op.lock_token;
+    const token = this.op.lockToken;
     await this.write(
       async (tx) => {
         await change(tx, now);
-        if (token !== null) await releaseLock(tx, this.instanceId, this.op.id, Number(token), now);
+        if (token !== null) await releaseLock(tx, this.instanceId, this.op.id, token, now);
         await this.report(tx, status === "succeeded" ? "operation.succeeded" : "operation.failed", failure ? { RetCode: failure.code, Message: failure.message } : {}, now);
       },
       {
@@ -194,6 +195,6 @@ export class OperationContext {
         error_message: failure?.message ?? "",
       },
     );
-    this.op = { ...this.op, status, lock_token: null };
+    this.op = { ...this.op, status, lockToken: null };
   }
 }

@@ -12,7 +12,7 @@ import { casInstance, guardFields, guardSnapshot, insertInstance, type GuardInst
 import type { Executor, InstanceRow, OperationRow, OperationSource, Tx } from "../store/schema.js";
 import type { RunnerDeps } from "./context.js";
 import { acquireLock, createLock, heldLock } from "./lock.js";
-import { insertOperation } from "../store/repositories/operations.js";
+import { insertOperation, type OperationRecord } from "../store/repositories/operations.js";
 import type { Runner } from "./runner.js";
 import type { OperationAction } from "./procedures/index.js";
 
@@ -154,8 +154,7 @@ export class Engine {
         params: prepared.params ?? input.params ?? {},
         now,
       });
-      await insertOperation(tx, op);
-      return { op, lockExpiresAt: now + lockTtlMs };
+      return { op: await insertOperation(tx, op), lockExpiresAt: now + lockTtlMs };
     });
     this.runner.launch(accepted.op, accepted.lockExpiresAt);
     return opId;
@@ -207,7 +206,7 @@ export class Engine {
     const accepted = await db.transaction().execute(async (tx) => {
       const now = clock.now();
       const built = await input.build(tx, now);
-      const ops: OperationRow[] = [];
+      const ops: OperationRecord[] = [];
       for (const { row, params } of built) {
         await insertInstance(tx, row);
         await appendEvent(tx, row.account_id, { kind: "instance.created", instanceId: row.id, data: { State: row.state }, at: now });
@@ -224,12 +223,11 @@ export class Engine {
           params,
           now,
         });
-        await insertOperation(tx, op);
-        ops.push(op);
+        ops.push(await insertOperation(tx, op));
       }
       return { ops, lockExpiresAt: now + lockTtlMs };
     });
     for (const op of accepted.ops) this.runner.launch(op, accepted.lockExpiresAt);
-    return accepted.ops.map((op) => op.instance_id);
+    return accepted.ops.map((op) => op.instanceId);
   }
 }

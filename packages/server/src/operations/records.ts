@@ -1,6 +1,6 @@
 /** Durable operation records: the audit trail of every accepted action, and the runner's state. */
 import { ApiError, ERRORS, type Operation } from "@opencompshare/protocol";
-import { writeFenced } from "../store/repositories/operations.js";
+import { writeFenced, type OperationRecord } from "../store/repositories/operations.js";
 import type { Executor, OperationRow } from "../store/schema.js";
 
 export type OperationStatus = OperationRow["status"];
@@ -18,23 +18,23 @@ export async function updateFenced(db: Executor, opId: string, fence: number, se
 }
 
 const STATUS: Record<OperationStatus, Operation["Status"]> = { running: "Running", succeeded: "Succeeded", failed: "Failed" };
-const seconds = (ms: number | null): number => (ms === null ? 0 : Math.floor(Number(ms) / 1000));
+const seconds = (ms: number | null): number => (ms === null ? 0 : Math.floor(ms / 1000));
 
-export function toOperationModel(row: OperationRow): Operation {
+export function toOperationModel(op: OperationRecord): Operation {
   return {
-    OperationId: row.id,
-    UHostId: row.instance_id,
-    Action: row.action,
-    Status: STATUS[row.status],
-    Phase: row.phase,
-    RequestId: row.request_id,
-    StartTime: seconds(row.started_at),
-    EndTime: seconds(row.ended_at),
-    ErrorCode: row.error_code === null ? 0 : Number(row.error_code),
-    ErrorMessage: row.error_message,
-    Recovered: Number(row.recovered) === 1,
-    Source: row.source,
-    Requester: row.requester,
+    OperationId: op.id,
+    UHostId: op.instanceId,
+    Action: op.action,
+    Status: STATUS[op.status],
+    Phase: op.phase,
+    RequestId: op.requestId,
+    StartTime: seconds(op.startedAt),
+    EndTime: seconds(op.endedAt),
+    ErrorCode: op.errorCode ?? 0,
+    ErrorMessage: op.errorMessage,
+    Recovered: op.recovered,
+    Source: op.source,
+    Requester: op.requester,
   };
 }
 

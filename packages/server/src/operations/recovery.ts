@@ -9,8 +9,8 @@
 import { State, TRANSITIONAL } from "@opencompshare/protocol";
 import { casInstance } from "../store/repositories/instances.js";
 import { appendEvent } from "../store/repositories/events.js";
-import { instancesWithoutOperation, orphanedOperations, setOperationLock, takeOverOperation } from "../store/repositories/operations.js";
-import type { OperationRow, Tx } from "../store/schema.js";
+import { instancesWithoutOperation, orphanedOperations, setOperationLock, takeOverOperation, type OperationRecord } from "../store/repositories/operations.js";
+import type { Tx } from "../store/schema.js";
 import type { RunnerDeps } from "./context.js";
 import { advanceEpoch, retakeLock } from "./lock.js";
 import { stateOf } from "./procedures/index.js";
@@ -18,8 +18,8 @@ import { reconcileResources } from "./resource-recovery.js";
 import type { Runner } from "./runner.js";
 
 /** Reports the takeover of an operation, in the transaction that took it over. */
-async function reportResumed(tx: Tx, op: OperationRow, now: number): Promise<void> {
-  await appendEvent(tx, op.account_id, { kind: "operation.resumed", instanceId: op.instance_id, data: { OperationId: op.id, Action: op.action, Phase: op.phase }, at: now });
+async function reportResumed(tx: Tx, op: OperationRecord, now: number): Promise<void> {
+  await appendEvent(tx, op.accountId, { kind: "operation.resumed", instanceId: op.instanceId, data: { OperationId: op.id, Action: op.action, Phase: op.phase }, at: now });
 }
 
 export interface RecoveryReport {
@@ -76,22 +76,22 @@ export class Recovery {
         const taken = await takeOverOperation(tx, op.id, op.fence, owner, now + leaseMs);
         if (!taken) return null;
         // Either way the epoch moves on: the host refuses whatever the dead runner still sends.
-        const retaken = taken.lock_token === null ? null : await retakeLock(tx, taken.instance_id, taken.id, now, lockTtlMs);
+        const retaken = taken.lockToken === null ? null : await retakeLock(tx, taken.instanceId, taken.id, now, lockTtlMs);
         if (retaken === null) {
           // No lock held, or another operation holds it legitimately: continue without it.
-          const epoch = await advanceEpoch(tx, taken.instance_id);
+          const epoch = await advanceEpoch(tx, taken.instanceId);
           await setOperationLock(tx, taken.id, null, epoch);
           await reportResumed(tx, taken, now);
-          return { op: { ...taken, lock_token: null, epoch } as OperationRow, lockExpiresAt: 0 };
+          return { op: { ...taken, lockToken: null, epoch }, lockExpiresAt: 0 };
         }
         await setOperationLock(tx, taken.id, retaken.token, retaken.epoch);
         await reportResumed(tx, taken, now);
-        return { op: { ...taken, lock_token: retaken.token, epoch: retaken.epoch } as OperationRow, lockExpiresAt: now + lockTtlMs };
+        return { op: { ...taken, lockToken: retaken.token, epoch: retaken.epoch }, lockExpiresAt: now + lockTtlMs };
       });
       if (!claimed) continue;
       resumed++;
       this.deps.metrics.takeover();
-      log.warn({ op: op.id, uhost: op.instance_id, action: op.action, phase: op.phase, previousOwner: op.owner }, "resuming orphaned operation");
+      log.warn({ op: op.id, uhost: op.instanceId, action: op.action, phase: op.phase, previousOwner: op.owner }, "resuming orphaned operation");
       this.runner.launch(claimed.op, claimed.lockExpiresAt);
     }
     return resumed;

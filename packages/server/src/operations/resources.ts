@@ -45,8 +45,7 @@ export async function acceptOnResource(engine: Engine, input: ResourceOperation)
     const id = newOperationId();
     await input.enter(tx, id, now);
     const row = newOperationRow(engine.deps, { id, instanceId: input.resourceId, action: input.action, caller: input.caller, lockToken: null, epoch: 0, params: input.params, now });
-    await insertOperation(tx, row);
-    return row;
+    return insertOperation(tx, row);
   });
   engine.runner.launch(op, 0);
   return op.id;

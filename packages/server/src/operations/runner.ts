@@ -8,8 +8,7 @@
  * unreachable) is no longer renewed, however busy this process is, so recovery — on any replica,
  * this one included — takes it over once its lease lapses and finishes it.
  */
-import { renewLeases } from "../store/repositories/operations.js";
-import type { OperationRow } from "../store/schema.js";
+import { renewLeases, type OperationRecord } from "../store/repositories/operations.js";
 import { InflightCalls, OperationContext, Shutdown, type RunnerDeps } from "./context.js";
 import { isOperationAction, PROCEDURES } from "./procedures/index.js";
 import { StaleFence } from "./records.js";
@@ -26,7 +25,7 @@ export class Runner {
   constructor(readonly deps: RunnerDeps) {}
 
   /** Starts executing `op`, whose lock (if any) expires at `lockExpiresAt`. Returns at once. */
-  launch(op: OperationRow, lockExpiresAt: number): void {
+  launch(op: OperationRecord, lockExpiresAt: number): void {
     if (this.inflight.has(op.id) || this.stopping.signal.aborted) return;
     const done = this.execute(op, lockExpiresAt).finally(() => this.inflight.delete(op.id));
     this.inflight.set(op.id, done);
@@ -78,11 +77,11 @@ export class Runner {
     await this.idle();
   }
 
-  private ended(op: OperationRow, outcome: "succeeded" | "failed"): void {
-    this.deps.metrics.operationEnded(op.action, outcome, (this.deps.clock.now() - Number(op.started_at)) / 1000);
+  private ended(op: OperationRecord, outcome: "succeeded" | "failed"): void {
+    this.deps.metrics.operationEnded(op.action, outcome, (this.deps.clock.now() - op.startedAt) / 1000);
   }
 
-  private async execute(op: OperationRow, lockExpiresAt: number): Promise<void> {
+  private async execute(op: OperationRecord, lockExpiresAt: number): Promise<void> {
     const { log } = this.deps;
     const procedure = isOperationAction(op.action) ? PROCEDURES[op.action] : undefined;
     const ctx = new OperationContext(this.deps, op, lockExpiresAt, this.calls);
@@ -93,14 +92,14 @@ export class Runner {
     try {
       await procedure.run(ctx);
       this.ended(op, "succeeded");
-      log.info({ op: op.id, uhost: op.instance_id, action: op.action }, "operation succeeded");
+      log.info({ op: op.id, uhost: op.instanceId, action: op.action }, "operation succeeded");
     } catch (error) {
       if (error instanceof Shutdown || this.stopping.signal.aborted) return;
       if (error instanceof StaleFence) {
-        log.warn({ op: op.id, uhost: op.instance_id }, "operation taken over by another runner; stopping");
+        log.warn({ op: op.id, uhost: op.instanceId }, "operation taken over by another runner; stopping");
         return;
       }
-      log.warn({ op: op.id, uhost: op.instance_id, action: op.action, err: error }, "operation failed");
+      log.warn({ op: op.id, uhost: op.instanceId, action: op.action, err: error }, "operation failed");
       try {
         await procedure.fail(ctx, error);
         this.ended(op, "failed");
@@ -108,7 +107,7 @@ export class Runner {
         if (failError instanceof Shutdown) return;
         if (failError instanceof StaleFence) {
           // It failed (its database session ended while it stalled, say) after another runner took it over.
-          log.warn({ op: op.id, uhost: op.instance_id }, "operation taken over by another runner; stopping");
+          log.warn({ op: op.id, uhost: op.instanceId }, "operation taken over by another runner; stopping");
           return;
         }
         // The failure could not be recorded (the database is unreachable): the operation is
