@@ -81,7 +81,7 @@ describe("agent protocol bodies", () => {
       const executor = new Executor({ backend, fences: new FenceStore(stateDir) });
       const ac = new AbortController();
       const command = { id: "cmd-bad", instanceId: "uhost-1", operationId: "op-1", epoch: 1 };
-      const reboot = await executor.execute({ ...command, method: "reboot", args: ["uhost-1", "gently"] }, ac.signal);
+      const reboot = await executor.execute({ ...command, method: "reboot", args: ["uhost-1", "gently", 1] }, ac.signal);
       assert.deepEqual(reboot, { id: "cmd-bad", epoch: 1, ok: false, error: { kind: "refused", message: "reboot: args.1 one of soft, hard" } });
       const provision = await executor.execute({ ...command, id: "cmd-bad-2", method: "provision", args: ["uhost-1", { cpu: 1 }] }, ac.signal);
       assert.match("error" in provision ? provision.error.message : "", /^provision: args\.1\.memory required/);

@@ -44,6 +44,7 @@ export const ERRORS = {
   ImageNotPublishable: { retCode: 226617, summary: "only Available custom images of container instances can be published" },
   ImagePublished: { retCode: 226618, summary: "the image is published to the community; take it down first" },
   WithoutGpuLimit: { retCode: 226619, summary: "another instance of the account is already in no-GPU mode (one at a time)" },
+  HostUnavailable: { retCode: 226620, summary: "the instance's host has not reported within its lease; nothing was changed" },
   ServiceError: { retCode: 8433, summary: "an internal error; nothing was changed" },
 } as const satisfies Record<string, ErrorSpec>;
 

@@ -5,6 +5,7 @@
  * instance at most. Capacity answers (CheckCompShareResourceCapacity) read the same free
  * resources, so "ResourceEnough: true" is followed by a Create that fits.
  */
+import { ApiError } from "@opencompshare/protocol";
 import { rank, type Demand, type HostCandidate } from "../domain/placement.js";
 import {
   addToCounters,
@@ -12,6 +13,7 @@ import {
   freeGpus,
   freeHosts,
   giveGpus,
+  hostSeenOf,
   releaseGpusOf,
   reserveCounters,
   takeBackGpus,
@@ -59,6 +61,19 @@ export class Fleet {
       ...(agent ? { seenSince: now - this.opts.hostLeaseMs } : {}),
       ...(agent && where.imageId ? { imageId: where.imageId } : {}),
     });
+  }
+
+  /**
+   * Refuses an action on an instance whose host (an agent) has been silent past its lease: the
+   * command could not reach it, and the instance would sit transitional and then read unknown.
+   * Nothing is changed; the caller tries again once the host reports. A simulated fleet is always there.
+   */
+  async assertHostReporting(db: Executor, instanceId: string, now: number): Promise<void> {
+    if (this.opts.kind !== "agent") return;
+    const seen = await hostSeenOf(db, instanceId);
+    if (!seen || now - seen.lastSeen <= this.opts.hostLeaseMs) return;
+    const silent = seen.lastSeen === 0 ? "has never reported" : `has not reported for ${Math.round((now - seen.lastSeen) / 1000)} s`;
+    throw new ApiError("HostUnavailable", `the host of instance ${instanceId} ${silent} (its lease is ${Math.round(this.opts.hostLeaseMs / 1000)} s); nothing was changed; try again once it reports`);
   }
 
   /** Places `instanceId`: reserves on the best host that fits, or returns null when none does. */

@@ -125,6 +125,9 @@ export class Engine {
     // A first look outside any transaction: most refusals (a duplicate reboot) end here, without
     // taking the database's write lock. The transaction below checks again before it writes.
     await this.guard(db, input, clock.now(), false);
+    // An agent host silent past its lease cannot be reached: refused now, rather than an instance
+    // left transitional and then unknown (Nova refuses actions on a down compute service too).
+    await this.deps.fleet.assertHostReporting(db, instanceId, clock.now());
     const accepted = await db.transaction().execute(async (tx) => {
       const now = clock.now();
       // The whole record when `prepare` reads it; else the guard's fields.

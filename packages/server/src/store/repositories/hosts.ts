@@ -89,6 +89,17 @@ export async function agentHosts(db: Executor): Promise<Array<{ id: string; last
   return rows.map((r) => ({ id: r.id, lastSeen: Number(r.last_seen), state: r.state }));
 }
 
+/** When the host of an instance last reported, and which host (undefined: not placed, or no such instance). */
+export async function hostSeenOf(db: Executor, instanceId: string): Promise<{ hostId: string; lastSeen: number } | undefined> {
+  const row = await db
+    .selectFrom("instances")
+    .innerJoin("hosts", "hosts.id", "instances.host_id")
+    .select(["hosts.id as hostId", "hosts.last_seen as lastSeen"])
+    .where("instances.id", "=", instanceId)
+    .executeTakeFirst();
+  return row ? { hostId: row.hostId, lastSeen: Number(row.lastSeen) } : undefined;
+}
+
 /** The ids of the hosts of one kind. */
 export async function hostIds(db: Executor, kind: HostKind): Promise<string[]> {
   return (await db.selectFrom("hosts").select("id").where("kind", "=", kind).execute()).map((r) => r.id);
