@@ -10,7 +10,7 @@ import { ConfigError, type Config } from "./config.js";
 import { createSealer, loadMasterKey } from "./security/secrets.js";
 import { migrate, openStore, sqlitePath } from "./store/db.js";
 import { loadCatalog } from "./catalog/catalog.js";
-import { addHost, knownZone } from "./drivers/agent/hosts.js";
+import { addHost, knownZone } from "./drivers/agent/registry.js";
 
 export interface Admin {
   createAccount(name: string): Promise<Credentials>;

@@ -16,7 +16,7 @@ import { DatabaseClock, skewedClock, systemClock, type Clock } from "./clock.js"
 import { ConfigError, type Config } from "./config.js";
 import type { Driver } from "./drivers/driver.js";
 import { agentDriver } from "./drivers/agent/driver.js";
-import { addHost, knownZone } from "./drivers/agent/hosts.js";
+import { addHost, knownZone } from "./drivers/agent/registry.js";
 import { CommandQueue } from "./drivers/agent/queue.js";
 import { agentRoutes } from "./drivers/agent/routes.js";
 import { SimulatedDriver } from "./drivers/simulated/driver.js";

@@ -14,5 +14,5 @@ export type { Driver, DriverCall, Fence, MachineSpec, MachineStatus, PowerState 
 export { DriverError } from "./drivers/driver.js";
 export { withAdmin, sqliteFile, type Admin } from "./admin.js";
 export { doctor, type Check } from "./doctor.js";
-export { HostError, HOST_NAME } from "./drivers/agent/hosts.js";
+export { HostError, HOST_NAME } from "./drivers/agent/registry.js";
 export { StaleEpoch } from "./drivers/driver.js";

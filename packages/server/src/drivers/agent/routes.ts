@@ -11,7 +11,7 @@ import type { Clock } from "../../clock.js";
 import { BodyTooLarge, ClientGone, readBody } from "../../http/body.js";
 import { markSeen } from "../../store/repositories/hosts.js";
 import type { Db } from "../../store/schema.js";
-import { authenticateHost, heartbeat, register } from "./hosts.js";
+import { authenticateHost, heartbeat, register } from "./registry.js";
 import type { CommandQueue } from "./queue.js";
 
 /** The longest a long-poll is held: under the HTTP server's 30 s request timeout. */
