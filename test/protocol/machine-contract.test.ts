@@ -15,7 +15,7 @@ const SAMPLE: { [M in MachineMethod]: unknown[] } = {
   provision: ["uhost-1", SPEC],
   powerOn: ["uhost-1"],
   powerOff: ["uhost-1", "soft"],
-  reboot: ["uhost-1", "hard"],
+  reboot: ["uhost-1", "hard", 3],
   status: ["uhost-1"],
   settle: ["uhost-1"],
   snapshot: ["uhost-1", "compshareImage-custom"],
@@ -62,8 +62,10 @@ describe("the machine contract", () => {
       assert.ok(!short.ok, `${method} with one argument too few`);
       assert.match(short.ok ? "" : short.reason, /^args (expected \d+ items|\.\d )/);
     }
-    const bad = parseMachineArgs("reboot", ["uhost-1", "gently"]);
+    const bad = parseMachineArgs("reboot", ["uhost-1", "gently", 3]);
     assert.deepEqual(bad, { ok: false, reason: "args.1 one of soft, hard" });
+    // A reboot carries the boot count it starts from: a whole number, never negative.
+    assert.deepEqual(parseMachineArgs("reboot", ["uhost-1", "hard", -1]), { ok: false, reason: "args.2 at least 0" });
     const spec = parseMachineArgs("provision", ["uhost-1", { ...SPEC, memory: "lots" }]);
     assert.deepEqual(spec, { ok: false, reason: "args.1.memory expected an integer" });
     assert.deepEqual(parseMachineArgs("status", "uhost-1"), { ok: false, reason: "args expected a list" });
