@@ -256,7 +256,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       await localAgent?.stop();
       // Streams and long-polls first: they never end by themselves, and the server's close waits for them.
       closing.abort();
-      streams.closeAll();
+      streams.shutdown();
       await http.close(config.shutdownGraceMs);
       await new Promise<void>((resolve) => (metricsServer ? metricsServer.close(() => resolve()) : resolve()));
       await webhooks.close();

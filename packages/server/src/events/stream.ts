@@ -67,8 +67,10 @@ export interface EventStreams {
   endSession(id: string): void;
   /** Streams open now. */
   readonly open: number;
-  /** Ends every stream (shutdown): clients reconnect to another replica, or to this one restarted. */
+  /** Ends every stream now (a drop): clients reconnect, here or to another replica. */
   closeAll(): void;
+  /** Shutting down: ends every stream, and a stream opened from now on ends at once. */
+  shutdown(): void;
 }
 
 const ACTION = "StreamEvents";
@@ -273,8 +275,11 @@ export function eventStreams(deps: StreamDeps): EventStreams {
       return open.size;
     },
     closeAll() {
-      closed = true;
       for (const end of [...open]) end();
+    },
+    shutdown() {
+      closed = true;
+      this.closeAll();
     },
   };
 }
