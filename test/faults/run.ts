@@ -1,477 +1,121 @@
 /**
- * The fault suite (`npm run test:faults`): the database itself fails under load. An embedded
- * PostgreSQL of the suite's own, two `ocs serve` replicas on it as real processes, and:
+ * The fault suite (`npm run test:faults`): the control plane under the faults of issue 27, with
+ * real processes. One embedded PostgreSQL of the suite's own; each scenario makes a database of
+ * its own on it and starts its own `ocs serve` replicas (and, for the partition, an `ocs agent`
+ * and a QEMU guest):
  *
- * 1. crash: 10 reboots through replica 1, PostgreSQL killed with SIGKILL 0.4 s later and started
- *    again on the same data directory 5 s after that, while replica 1 is kept busy with a steady
- *    trickle of reboots of other instances for 40 s. The reboots whose end could not be recorded
- *    during the outage must be finished by recovery within OCS_LEASE_MS + OCS_RECOVERY_INTERVAL_MS
- *    (plus a margin) of PostgreSQL's return, however busy the replica (issue 27, defect 1).
- * 2. stall: the same load, PostgreSQL stopped with SIGSTOP for 20 s, then SIGCONT.
+ * 1. crash (database.ts): two replicas, 20 instances of the simulated fleet, 10 reboots through
+ *    replica 1, PostgreSQL killed with SIGKILL 0.4 s later and started again on the same data
+ *    directory 5 s after that, while replica 1 is kept busy with a trickle of reboots for 40 s.
+ *    The reboots whose end could not be recorded during the outage are finished by recovery
+ *    within OCS_LEASE_MS + OCS_RECOVERY_INTERVAL_MS (plus a margin) of PostgreSQL's return,
+ *    however busy the replica (defect 1).
+ * 2. stall (database.ts): the same load, PostgreSQL stopped with SIGSTOP for 20 s, then SIGCONT.
+ *    In both: every accepted reboot ends exactly once (one record, one end event), no instance is
+ *    transitional past the bound, no lock is left held, both replicas live, and every API answer,
+ *    during the fault too, is an envelope with HTTP 200 (the RetCodes are printed; a 8433 says
+ *    the database does not answer and to try again).
+ * 3. agent partition during a reboot (partition.ts): `ocs serve` with OCS_DRIVER=agent, one
+ *    `ocs agent` with the QEMU backend (TCG) and the busybox guest of `npm run guest-image`, one
+ *    instance Running; a reboot with a short OCS_SOFT_TIMEOUT_MS, the agent process SIGSTOPped
+ *    about 1 s after the soft command is delivered (QEMU goes on), kept stopped past the soft
+ *    timeout and a margin (the control plane sends the hard fallback, the guest finishes the soft
+ *    reboot), then SIGCONT. The operation ends Succeeded, with exactly one new boot id, and Phase
+ *    soft-finished-late when the soft reboot finished during the pause (defect 2); no Describe
+ *    sample reads the state empty; nothing transitional past OCS_LOCK_TTL_S + OCS_LEASE_MS +
+ *    OCS_RECOVERY_INTERVAL_MS.
+ * 4. three replicas started at once on a fresh database (start-race.ts), two rounds: all three
+ *    serve (/readyz 200) and none exits.
+ * 5. SIGTERM with an agent and SSE clients connected (shutdown.ts): the held long-poll is answered
+ *    at once, the event streams end, the process exits 0 within OCS_SHUTDOWN_GRACE_S (defect 4).
+ *    And every scenario ends by sending SIGTERM to each `ocs serve` it started: each must exit 0
+ *    within OCS_SHUTDOWN_GRACE_S (5 s here) + 3 s.
  *
- * In both: every accepted reboot ends exactly once (one record, one end event), no instance is
- * transitional past the bound, and every API answer, during the fault too, is an envelope with
- * HTTP 200 (the RetCodes are printed). Each check is printed with its result, then
- * `N passed, M failed`; the exit code is non-zero when any failed. Every loop is bounded in
- * count and time, a watchdog bounds the whole run; traffic goes to 127.0.0.1 only.
+ * Each check is printed with its result as it is made, each scenario with its duration, then
+ * `N passed, M failed`; the exit code is non-zero when any failed (the processes' logs are then
+ * kept). Every loop is bounded in count and time, a watchdog bounds the whole run and ends, by
+ * pid, every process the suite started; traffic goes to 127.0.0.1 only. OCS_FAULTS_ONLY=name[,name]
+ * runs only the scenarios whose names start so (crash, stall, agent, three, SIGTERM).
  */
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
-import pg from "pg";
-import type { NestedValue } from "@opencompshare/protocol";
 import { startKillablePostgres, type KillablePostgres } from "../../scripts/embedded-postgres.js";
-import { signedParams } from "../helpers/client.js";
-import { spawnServer, type ServerProcess } from "../helpers/process.js";
-import { CREATE, DEFAULT_KEYS, REGION } from "../helpers/server.js";
+import { check, checks, describeError, say, secs, started } from "./checks.js";
+import { CRASH, STALL, databaseFault } from "./database.js";
+import { PARTITION, partitionScenario } from "./partition.js";
+import { killEverything, processes } from "./processes.js";
+import { SHUTDOWN, shutdownScenario } from "./shutdown.js";
+import { START_RACE, startRaceScenario } from "./start-race.js";
 
-// ---------------------------------------------------------------------------------------------
-// Bounds and settings
+const WATCHDOG_MS = 330_000;
 
-/**
- * Longer than the outage: before the fix, the heartbeat of a busy replica renewed the leases of
- * the operations it had abandoned before they could lapse, so the defect shows every time (with
- * a lease shorter than the outage, they lapse meanwhile, and recovery races the heartbeat).
- */
-const LEASE_MS = 12_000;
-const RECOVERY_INTERVAL_MS = 1000;
-const LOCK_TTL_S = 30;
-const BOOT_MS = 1500;
-/** How long after PostgreSQL answers again the abandoned operations may take to end: lease + interval + margin. */
-const END_BOUND_MS = LEASE_MS + RECOVERY_INTERVAL_MS + 15_000;
-const FIRST = 10;
-const OTHERS = 10;
-/** One reboot of another instance through replica 1 every TRICKLE_EVERY_MS, for TRICKLE_MS. */
-const TRICKLE_MS = 40_000;
-const TRICKLE_EVERY_MS = 300;
-const MAX_IN_FLIGHT = 20;
-const SETTLE_MAX_MS = 40_000;
-const WATCHDOG_MS = 240_000;
-/** Every replica runs the TypeScript sources, as the other suites' servers do (scripts/test.ts). */
-const FROM_SOURCE = [`--import=${import.meta.resolve("tsx")}`, "--conditions=source"].join(" ");
-
-const started = Date.now();
-const say = (line: string) => console.log(`[${((Date.now() - started) / 1000).toFixed(1).padStart(5)}s] ${line}`);
-const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
-
-// ---------------------------------------------------------------------------------------------
-// Checks
-
-interface Check {
+interface Scenario {
   name: string;
-  ok: boolean;
-  detail: string;
-}
-const checks: Check[] = [];
-function check(name: string, ok: boolean, detail = ""): void {
-  checks.push({ name, ok, detail });
-  console.log(`${ok ? "PASS" : "FAIL"}  ${name}${detail ? `\n        ${detail.replaceAll("\n", "\n        ")}` : ""}`);
-}
-const sample = (xs: string[], n = 8): string => (xs.length > n ? `${xs.slice(0, n).join("\n")}\n… and ${xs.length - n} more` : xs.join("\n"));
-
-// ---------------------------------------------------------------------------------------------
-// The API, every answer recorded
-
-interface Answer {
-  at: number;
-  via: string;
-  action: string;
-  uhostId: string;
-  /** HTTP status; 0 when no answer came (reset, refused, timeout). */
-  status: number;
-  /** RetCode of the envelope; null when the answer was not one. */
-  retCode: number | null;
-  requestId: string;
-  body: Record<string, unknown>;
-  error: string;
+  run(pg: KillablePostgres): Promise<void>;
 }
 
-class Api {
-  readonly answers: Answer[] = [];
-
-  async call(server: ServerProcess, action: string, params: Record<string, NestedValue>, timeoutMs: number): Promise<Answer> {
-    const flat = signedParams(action, params, DEFAULT_KEYS);
-    const form = new URLSearchParams(Object.entries(flat).map(([k, v]): [string, string] => [k, v === null ? "" : String(v)]));
-    const answer: Answer = { at: Date.now(), via: server.url, action, uhostId: typeof params.UHostId === "string" ? params.UHostId : "", status: 0, retCode: null, requestId: "", body: {}, error: "" };
-    try {
-      const res = await fetch(`${server.url}/`, {
-        method: "POST",
-        headers: { "Content-Type": "application/x-www-form-urlencoded" },
-        body: form,
-        signal: AbortSignal.timeout(timeoutMs),
-      });
-      answer.status = res.status;
-      answer.requestId = res.headers.get("x-ucloud-request-uuid") ?? "";
-      const text = await res.text();
-      try {
-        answer.body = JSON.parse(text) as Record<string, unknown>;
-        answer.retCode = typeof answer.body.RetCode === "number" ? answer.body.RetCode : null;
-      } catch {
-        answer.error = `not JSON: ${text.slice(0, 200)}`;
-      }
-    } catch (error) {
-      answer.error = error instanceof Error ? `${error.name}: ${error.message}${error.cause ? ` (${String((error.cause as Error).message ?? error.cause)})` : ""}` : String(error);
-    }
-    this.answers.push(answer);
-    return answer;
-  }
-}
-
-const enveloped = (a: Answer) => a.status === 200 && a.retCode !== null;
-function histogram(answers: Answer[]): string {
-  const m = new Map<string, number>();
-  for (const a of answers) {
-    const key = enveloped(a) ? `RetCode ${a.retCode}` : a.status ? `HTTP ${a.status}` : `no answer (${a.error.slice(0, 80)})`;
-    m.set(key, (m.get(key) ?? 0) + 1);
-  }
-  return [...m].sort((x, y) => y[1] - x[1]).map(([k, n]) => `${n} × ${k}`).join(", ") || "none";
-}
-function messages(answers: Answer[], retCode: number): string {
-  const m = new Map<string, number>();
-  for (const a of answers) if (a.retCode === retCode) m.set(String(a.body.Message ?? ""), (m.get(String(a.body.Message ?? "")) ?? 0) + 1);
-  return [...m].sort((x, y) => y[1] - x[1]).slice(0, 3).map(([k, n]) => `${n} × "${k.slice(0, 120)}"`).join("; ");
-}
-
-// ---------------------------------------------------------------------------------------------
-// The database, read by the suite directly (a fresh connection each time: it may have been down)
-
-async function query<T extends pg.QueryResultRow>(url: string, text: string, values: unknown[] = []): Promise<T[]> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5000 });
-  client.on("error", () => undefined);
-  await client.connect();
-  try {
-    return (await client.query<T>(text, values)).rows;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
-
-interface OpRow {
-  id: string;
-  instance_id: string;
-  action: string;
-  request_id: string;
-  status: string;
-  started_at: string;
-  ended_at: string | null;
-  recovered: number;
-}
-
-// ---------------------------------------------------------------------------------------------
-// One scenario: a database of its own, two replicas, instances, the load, the fault, the checks
-
-interface Fault {
-  name: string;
-  /** What is done to PostgreSQL 0.4 s after the first reboots were accepted; resolves when it answers again. */
-  inject(pg: KillablePostgres): Promise<{ down: number; back: number }>;
-  /** The longest an instance may stay transitional, and an accepted operation run. */
-  transitBoundMs: number;
-  /** How long a request may take before it counts as unanswered. */
-  requestTimeoutMs: number;
-  /** Whether `GET /readyz` must answer 503 during the fault (a stalled database makes it wait instead). */
-  notReady: boolean;
-}
-
-const CRASH: Fault = {
-  name: "crash (kill -9, back 5 s later)",
-  async inject(server) {
-    const down = Date.now();
-    await server.kill();
-    say(`PostgreSQL killed (SIGKILL to the postmaster and its processes)`);
-    await sleep(Math.max(0, down + 5000 - Date.now()));
-    await server.restart();
-    const back = Date.now();
-    say(`PostgreSQL answers again on the same data directory and port, ${secs(back - down)} after the kill`);
-    return { down, back };
-  },
-  transitBoundMs: LOCK_TTL_S * 1000,
-  requestTimeoutMs: 20_000,
-  notReady: true,
-};
-
-const STALL: Fault = {
-  name: "stall (SIGSTOP for 20 s, then SIGCONT)",
-  async inject(server) {
-    const down = Date.now();
-    server.pause();
-    say(`PostgreSQL stopped (SIGSTOP to the postmaster and its processes)`);
-    await sleep(20_000);
-    server.resume();
-    const back = Date.now();
-    say(`PostgreSQL continued (SIGCONT), ${secs(back - down)} after the stop`);
-    return { down, back };
-  },
-  transitBoundMs: LOCK_TTL_S * 1000 + LEASE_MS + RECOVERY_INTERVAL_MS,
-  requestTimeoutMs: 60_000,
-  notReady: false,
-};
-
-const processes: Array<{ label: string; proc: ServerProcess }> = [];
-
-async function scenario(server: KillablePostgres, fault: Fault, index: number): Promise<void> {
-  console.log(`\n== scenario ${index}: ${fault.name}`);
-  const dbName = `ocs_faults_${index}`;
-  await query(server.url, `create database ${dbName}`);
-  const url = new URL(server.url);
-  url.pathname = `/${dbName}`;
-  const dbUrl = url.toString();
-  const dirs: string[] = [];
-  const replicas: ServerProcess[] = [];
-  const exits: string[] = [];
-  const api = new Api();
-  try {
-    for (let i = 0; i < 2; i++) {
-      const dataDir = mkdtempSync(join(tmpdir(), "ocs-faults-"));
-      dirs.push(dataDir);
-      const replica = await spawnServer({
-        NODE_OPTIONS: FROM_SOURCE,
-        OCS_DATA_DIR: dataDir,
-        OCS_DATABASE_URL: dbUrl,
-        OCS_MASTER_KEY: "a".repeat(64),
-        OCS_PUBLIC_KEY: DEFAULT_KEYS.PublicKey,
-        OCS_PRIVATE_KEY: DEFAULT_KEYS.PrivateKey,
-        OCS_SIM_BOOT_MS: String(BOOT_MS),
-        OCS_LEASE_MS: String(LEASE_MS),
-        OCS_RECOVERY_INTERVAL_MS: String(RECOVERY_INTERVAL_MS),
-        OCS_LOCK_TTL_S: String(LOCK_TTL_S),
-        OCS_RATE_LIMIT_RPS: "0",
-        OCS_LOG_LEVEL: "warn",
-      });
-      replicas.push(replica);
-      processes.push({ label: `scenario-${index}-replica-${i + 1}`, proc: replica });
-      void replica.exited.then((how) => exits.push(`replica ${i + 1} exited (${String(how)})`));
-    }
-    const [r1, r2] = replicas as [ServerProcess, ServerProcess];
-    say(`replicas on ${r1.url} and ${r2.url}, database ${dbName}`);
-
-    // Instances, all Running.
-    const ids: string[] = [];
-    for (let i = 0; i < FIRST + OTHERS; i++) {
-      const res = await api.call(replicas[i % 2] as ServerProcess, "CreateCompShareInstance", { ...CREATE, Name: `faults-${i}` }, 20_000);
-      if (res.retCode !== 0) throw new Error(`create: ${JSON.stringify(res.body)} ${res.error}`);
-      ids.push(...(res.body.UHostIds as string[]));
-    }
-    const describe = async (via: ServerProcess, which: string[]): Promise<Map<string, string>> => {
-      const params: Record<string, NestedValue> = { ...REGION, Limit: 100 };
-      which.forEach((id, k) => (params[`UHostIds.${k}`] = id));
-      const res = await api.call(via, "DescribeCompShareInstance", params, 20_000);
-      if (res.retCode !== 0) throw new Error(`describe: ${JSON.stringify(res.body)} ${res.error}`);
-      return new Map((res.body.UHostSet as Array<{ UHostId: string; State: string }>).map((x) => [x.UHostId, x.State]));
-    };
-    let allRunning = false;
-    for (let i = 0; i < 120 && !allRunning; i++) {
-      const states = await describe(r2, ids);
-      allRunning = ids.every((id) => states.get(id) === "Running");
-      if (!allRunning) await sleep(250);
-    }
-    if (!allRunning) throw new Error("the instances did not all become Running in time");
-    const first = ids.slice(0, FIRST);
-    const others = ids.slice(FIRST);
-    say(`${ids.length} instances Running; rebooting ${FIRST} through replica 1, then the fault`);
-
-    // The first reboots, then the fault 0.4 s later, while the trickle keeps replica 1 busy.
-    const t0 = Date.now();
-    const firstAnswers = await Promise.all(first.map((id) => api.call(r1, "RebootCompShareInstance", { ...REGION, UHostId: id }, fault.requestTimeoutMs)));
-    const firstAccepted = firstAnswers.filter((a) => a.retCode === 0);
-    const accepted: Answer[] = [...firstAccepted];
-    const trickleUntil = t0 + TRICKLE_MS;
-    const trickle = (async () => {
-      const pending = new Set<Promise<void>>();
-      let next = 0;
-      let skipped = 0;
-      for (let tick = 0; tick < Math.ceil(TRICKLE_MS / TRICKLE_EVERY_MS) + 1 && Date.now() < trickleUntil; tick++) {
-        if (pending.size < MAX_IN_FLIGHT) {
-          const id = others[next++ % others.length] as string;
-          const p = api.call(r1, "RebootCompShareInstance", { ...REGION, UHostId: id }, fault.requestTimeoutMs).then((a) => {
-            if (a.retCode === 0) accepted.push(a);
-          });
-          pending.add(p);
-          void p.finally(() => pending.delete(p));
-        } else skipped++;
-        await sleep(Math.max(0, t0 + (tick + 1) * TRICKLE_EVERY_MS - Date.now()));
-      }
-      await Promise.all(pending);
-      return skipped;
-    })();
-    await sleep(Math.max(0, t0 + 400 - Date.now()));
-    const injected = fault.inject(server);
-    // The readiness probe, 2.5 s into the fault and once the database is back.
-    const readyz = async (): Promise<string> => {
-      const codes = await Promise.all(replicas.map((r) => fetch(`${r.url}/readyz`, { signal: AbortSignal.timeout(10_000) }).then((res) => String(res.status), (error: unknown) => `no answer (${String(error)})`)));
-      return codes.join(", ");
-    };
-    await sleep(2500);
-    const readyDuring = fault.notReady ? await readyz() : "";
-    const { down, back } = await injected;
-    const readyAfter = fault.notReady ? await readyz() : "";
-
-    // While the trickle goes on, when did the first reboots end (as the database recorded it)?
-    let firstEnded: number | null = null;
-    for (let i = 0; i < 400 && firstEnded === null && Date.now() < trickleUntil + LEASE_MS + 10_000; i++) {
-      const rows = await query<{ status: string; ended_at: string | null }>(dbUrl, "select status, ended_at from operations where request_id = any($1)", [firstAccepted.map((a) => a.requestId)]).catch(() => []);
-      if (rows.length > 0 && rows.every((r) => r.status !== "running" && r.ended_at !== null)) {
-        firstEnded = Math.max(...rows.map((r) => Number(r.ended_at)));
-      } else await sleep(250);
-    }
-    const skipped = await trickle;
-    say(`trickle over: ${accepted.length - firstAccepted.length} reboots of other instances accepted through replica 1 (${skipped} ticks skipped at ${MAX_IN_FLIGHT} in flight)`);
-
-    // Everything settles (bounded).
-    let running = -1;
-    for (let i = 0; i < SETTLE_MAX_MS / 250 && running !== 0; i++) {
-      running = Number((await query<{ n: string }>(dbUrl, "select count(*) as n from operations where status = 'running'").catch(() => [{ n: "-1" }]))[0]?.n);
-      if (running !== 0) await sleep(250);
-    }
-
-    // -- the checks
-    const outage = api.answers.filter((a) => a.at >= down && a.at <= back);
-    const after = api.answers.filter((a) => a.at > back);
-    check(`[${fault.name}] the first ${FIRST} reboots were accepted before the fault`, firstAccepted.length === FIRST, histogram(firstAnswers));
-    check(
-      `[${fault.name}] during the fault every API answer was an envelope with HTTP 200 (no 500, no reset)`,
-      outage.length > 0 && outage.every(enveloped),
-      `${outage.length} answers: ${histogram(outage)}${outage.some((a) => a.retCode === 8433) ? `\n8433 said: ${messages(outage, 8433)}` : ""}${outage.some((a) => !enveloped(a)) ? `\n${sample(outage.filter((a) => !enveloped(a)).map((a) => `${a.action} at +${secs(a.at - down)}: HTTP ${a.status} ${a.error}`))}` : ""}`,
-    );
-    const unavailable = outage.filter((a) => a.retCode === 8433);
-    check(
-      `[${fault.name}] every 8433 during the fault says the database does not answer and to try again (the RetCode the official SDKs retry)`,
-      unavailable.every((a) => /database does not answer.*try again/.test(String(a.body.Message ?? ""))),
-      `${unavailable.length} × 8433: ${messages(outage, 8433)}`,
-    );
-    check(`[${fault.name}] after it, every API answer was an envelope with HTTP 200`, after.every(enveloped), `${after.length} answers: ${histogram(after)}`);
-    if (fault.notReady) {
-      check(`[${fault.name}] GET /readyz answered 503 on both replicas during the fault, 200 once the database was back`, readyDuring === "503, 503" && readyAfter === "200, 200", `during: ${readyDuring}; after: ${readyAfter}`);
-    }
-    const firstOk = after.find((a) => a.action === "RebootCompShareInstance" && a.retCode === 0);
-    if (firstOk) say(`first reboot accepted again ${secs(firstOk.at - back)} after PostgreSQL answered`);
-    check(
-      `[${fault.name}] the first ${FIRST} reboots ended within OCS_LEASE_MS + OCS_RECOVERY_INTERVAL_MS + 15 s (${secs(END_BOUND_MS)}) of PostgreSQL's return, with replica 1 busy`,
-      firstEnded !== null && firstEnded - back <= END_BOUND_MS,
-      firstEnded === null ? `they had not ended ${secs(LEASE_MS + 10_000)} after the trickle was over` : `the last ended ${secs(firstEnded - back)} after PostgreSQL answered again (${secs(firstEnded - t0)} after they were accepted)`,
-    );
-    check(`[${fault.name}] nothing is still running once settled`, running === 0, `${running} running`);
-
-    // Through the API: the first ten Running, their reboots ended, each exactly once.
-    const states = await describe(r2, ids);
-    const stuck = ids.filter((id) => states.get(id) !== "Running").map((id) => `${id} ${states.get(id) ?? "missing"}`);
-    check(`[${fault.name}] every instance is Running (none transitional)`, stuck.length === 0, stuck.length ? sample(stuck) : `${ids.length} Running`);
-    const listed: string[] = [];
-    const byRequest = new Map<string, Array<{ Status: string; OperationId: string }>>();
-    for (const id of ids) {
-      const res = await api.call(r1, "DescribeCompShareInstanceOperations", { Region: REGION.Region, UHostId: id, Limit: 100 }, 20_000);
-      if (res.retCode !== 0) {
-        listed.push(`${id}: DescribeCompShareInstanceOperations answered ${res.retCode} ${res.error}`);
-        continue;
-      }
-      for (const op of res.body.OperationSet as Array<{ Status: string; OperationId: string; Action: string; RequestId: string }>) {
-        if (op.Action !== "RebootCompShareInstance") continue;
-        if (op.Status === "Running") listed.push(`${id}: ${op.OperationId} still Running`);
-        byRequest.set(op.RequestId, [...(byRequest.get(op.RequestId) ?? []), op]);
-      }
-    }
-    const notOnce = accepted.filter((a) => (byRequest.get(a.requestId) ?? []).length !== 1 || !["Succeeded", "Failed"].includes(byRequest.get(a.requestId)?.[0]?.Status ?? ""));
-    const firstStatuses = firstAccepted.map((a) => byRequest.get(a.requestId)?.[0]?.Status ?? "missing");
-    check(
-      `[${fault.name}] every accepted reboot is listed once by DescribeCompShareInstanceOperations, Succeeded or Failed; none Running`,
-      listed.length === 0 && notOnce.length === 0,
-      `${accepted.length} accepted; the first ${FIRST}: ${histogramOf(firstStatuses)}${listed.length + notOnce.length ? `\n${sample([...listed, ...notOnce.map((a) => `${a.uhostId} request ${a.requestId}: ${JSON.stringify(byRequest.get(a.requestId) ?? [])}`)])}` : ""}`,
-    );
-
-    // In the database: one record per accepted request, one end event per operation, no operation longer than the bound.
-    const rows = await query<OpRow>(dbUrl, "select id, instance_id, action, request_id, status, started_at, ended_at, recovered from operations where request_id = any($1)", [accepted.map((a) => a.requestId)]);
-    const ends = await query<{ data: string }>(dbUrl, "select data from events where kind in ('operation.succeeded', 'operation.failed')");
-    const endsOf = new Map<string, number>();
-    for (const e of ends) {
-      const opId = (JSON.parse(e.data) as { OperationId?: string }).OperationId ?? "";
-      endsOf.set(opId, (endsOf.get(opId) ?? 0) + 1);
-    }
-    const wrong: string[] = [];
-    for (const a of accepted) {
-      const mine = rows.filter((r) => r.request_id === a.requestId);
-      if (mine.length !== 1) wrong.push(`${a.uhostId} request ${a.requestId}: ${mine.length} records`);
-      for (const r of mine) {
-        if (r.status === "running" || r.ended_at === null) wrong.push(`${r.id}: ${r.status}, ended_at ${String(r.ended_at)}`);
-        if (endsOf.get(r.id) !== 1) wrong.push(`${r.id}: ${endsOf.get(r.id) ?? 0} end events`);
-      }
-    }
-    const recovered = rows.filter((r) => Number(r.recovered) === 1).length;
-    check(`[${fault.name}] every accepted reboot ended exactly once (one final record, one end event)`, accepted.length > FIRST && wrong.length === 0, `${rows.length} records, ${recovered} finished by recovery${wrong.length ? `\n${sample(wrong)}` : ""}`);
-    const longest = rows.filter((r) => r.ended_at !== null).map((r) => ({ r, ms: Number(r.ended_at) - Number(r.started_at) })).sort((x, y) => y.ms - x.ms);
-    const tooLong = longest.filter((x) => x.ms > fault.transitBoundMs);
-    check(
-      `[${fault.name}] no instance stayed transitional (no operation ran) longer than ${secs(fault.transitBoundMs)}`,
-      tooLong.length === 0 && rows.every((r) => r.ended_at !== null),
-      `longest: ${longest[0] ? `${secs(longest[0].ms)} (${longest[0].r.instance_id})` : "none"}${tooLong.length ? `\n${sample(tooLong.map((x) => `${x.r.instance_id} ${x.r.id}: ${secs(x.ms)}`))}` : ""}`,
-    );
-    const locks = await query<{ instance_id: string; expires_at: string }>(dbUrl, "select instance_id, expires_at from instance_locks where holder_op_id is not null");
-    check(`[${fault.name}] with everything idle, no lock is held`, locks.length === 0, locks.length ? sample(locks.map((l) => l.instance_id)) : "");
-    check(`[${fault.name}] both replicas lived through it`, exits.length === 0, exits.join("; "));
-    const abandoned = replicas.map((r) => r.output().split("\n").filter((l) => l.includes("could not record the failure")).length);
-    const taken = replicas.map((r) => r.output().split("\n").filter((l) => l.includes("resuming orphaned operation")).length);
-    say(`replica logs: "could not record the failure" ${abandoned.join(" + ")}, "resuming orphaned operation" ${taken.join(" + ")} (replica 1 + replica 2)`);
-  } finally {
-    for (const r of replicas) {
-      r.child.kill("SIGKILL");
-      await Promise.race([r.exited, sleep(5000)]);
-    }
-    for (const d of dirs) rmSync(d, { recursive: true, force: true });
-  }
-}
-
-function histogramOf(xs: string[]): string {
-  const m = new Map<string, number>();
-  for (const x of xs) m.set(x, (m.get(x) ?? 0) + 1);
-  return [...m].map(([k, n]) => `${n} ${k}`).join(", ");
-}
-
-// ---------------------------------------------------------------------------------------------
-// The run
+const SCENARIOS: Scenario[] = [
+  { name: CRASH.name, run: (pg) => databaseFault(pg, CRASH, 1) },
+  { name: STALL.name, run: (pg) => databaseFault(pg, STALL, 2) },
+  { name: PARTITION, run: partitionScenario },
+  { name: START_RACE, run: startRaceScenario },
+  { name: SHUTDOWN, run: shutdownScenario },
+];
 
 let server: KillablePostgres | undefined;
 
+/** The output of every process the suite started, kept in a folder when a check failed. */
+function keepLogs(): void {
+  const logs = mkdtempSync(join(tmpdir(), "ocs-faults-logs-"));
+  for (const [i, { label, output }] of processes.entries()) writeFileSync(join(logs, `${String(i + 1).padStart(2, "0")}-${label}.log`), output());
+  console.log(`\nprocess logs kept for inspection: ${logs}`);
+}
+
 async function main(): Promise<number> {
   const pgDir = mkdtempSync(join(tmpdir(), "ocs-faults-pg-"));
+  const durations: string[] = [];
   try {
     server = await startKillablePostgres(pgDir);
     say(`PostgreSQL on port ${server.port}, postmaster ${server.postmasterPid()}, data in ${pgDir}`);
-    const only = process.env.OCS_FAULTS_ONLY;
-    const faults = [CRASH, STALL];
-    for (const [i, fault] of faults.entries()) {
-      if (only && !fault.name.startsWith(only)) continue;
+    const only = (process.env.OCS_FAULTS_ONLY ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+    for (const [i, scenario] of SCENARIOS.entries()) {
+      if (only.length > 0 && !only.some((o) => scenario.name.startsWith(o))) continue;
+      console.log(`\n== scenario ${i + 1}: ${scenario.name}`);
+      const t0 = Date.now();
       try {
-        await scenario(server, fault, i + 1);
+        await scenario.run(server);
       } catch (error) {
-        check(`[${fault.name}] the scenario ran to its end`, false, error instanceof Error ? (error.stack ?? error.message) : String(error));
+        check(`[${scenario.name}] the scenario ran to its end`, false, describeError(error));
       }
+      durations.push(`${secs(Date.now() - t0).padStart(8)}  scenario ${i + 1}: ${scenario.name}`);
+      say(`scenario ${i + 1} took ${secs(Date.now() - t0)}`);
     }
   } catch (error) {
-    check("the suite started", false, error instanceof Error ? (error.stack ?? error.message) : String(error));
+    check("the suite started", false, describeError(error));
   } finally {
     await server?.stop().catch(() => undefined);
     rmSync(pgDir, { recursive: true, force: true });
   }
   const failed = checks.filter((c) => !c.ok).length;
-  if (failed > 0) {
-    const logs = mkdtempSync(join(tmpdir(), "ocs-faults-logs-"));
-    for (const { label, proc } of processes) writeFileSync(join(logs, `${label}.log`), proc.output());
-    console.log(`\nreplica logs kept for inspection: ${logs}`);
-  }
-  console.log(`\nfaults suite took ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  if (failed > 0) keepLogs();
+  console.log(`\n${durations.join("\n")}`);
+  console.log(`faults suite took ${((Date.now() - started) / 1000).toFixed(0)} s`);
   console.log(`${checks.length - failed} passed, ${failed} failed`);
   return failed > 0 || checks.length === 0 ? 1 : 0;
 }
 
 const watchdog = setTimeout(() => {
   console.log(`\nFAIL  the fault suite exceeded its bound of ${WATCHDOG_MS / 1000} s`);
-  for (const { proc } of processes) proc.child.kill("SIGKILL");
+  killEverything();
+  keepLogs();
   try {
     server?.resume();
     if (server) process.kill(server.postmasterPid(), "SIGKILL");
   } catch {
     // not running
   }
-  console.log("\n0 passed, 1 failed");
+  console.log(`\n${checks.length - checks.filter((c) => !c.ok).length} passed, ${checks.filter((c) => !c.ok).length + 1} failed`);
   process.exit(1);
 }, WATCHDOG_MS);
 watchdog.unref();

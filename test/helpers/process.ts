@@ -25,12 +25,14 @@ export async function poll(check: () => Promise<boolean>, everyMs = 50, tries = 
   throw new Error("condition not reached in time");
 }
 
-export async function spawnServer(env: Record<string, string>, port?: number): Promise<ServerProcess> {
+/** `onSpawn`, when given, learns of the child as soon as it is spawned (before it serves), e.g. to end it from a watchdog. */
+export async function spawnServer(env: Record<string, string>, port?: number, onSpawn?: (child: ChildProcess) => void): Promise<ServerProcess> {
   const p = port ?? (await freePort());
   const child = spawn(process.execPath, [OCS_BIN, "serve"], {
     env: { ...process.env, OCS_HOST: "127.0.0.1", OCS_PORT: String(p), ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
+  onSpawn?.(child);
   let out = "";
   child.stdout?.on("data", (d: Buffer) => (out += d.toString()));
   child.stderr?.on("data", (d: Buffer) => (out += d.toString()));
