@@ -43,6 +43,14 @@ describe("the agent protocol", () => {
   }
 
   const db = () => s.app.store.db;
+  /**
+   * A stopped agent's last word: a heartbeat or poll it sent just before it stopped may be taken
+   * by the server after the test has moved the clock on (the machine is loaded), and mark the host
+   * seen at the new time. The host is made to have last reported when its agent stopped.
+   */
+  async function lastHeardAt(hostId: string, at: number): Promise<void> {
+    await db().updateTable("hosts").set({ last_seen: at }).where("id", "=", hostId).execute();
+  }
   const hostOf = async (id: string) => (await db().selectFrom("instances").select("host_id").where("id", "=", id).executeTakeFirstOrThrow()).host_id;
   const commands = (id: string) => db().selectFrom("host_commands").selectAll().where("instance_id", "=", id).orderBy("created_at").execute();
   const epochOf = async (id: string) => Number((await db().selectFrom("instance_locks").select("epoch").where("instance_id", "=", id).executeTakeFirstOrThrow()).epoch);
@@ -217,14 +225,18 @@ describe("the agent protocol", () => {
     assert.equal(await hostOf(id), "host-b", "host-b has more free GPUs");
     // host-b stops heartbeating; 40 s later it is Unknown to placement.
     await b.agent.stop();
+    const bStopped = s.clock.now();
     await s.clock.advance(41_000);
+    await lastHeardAt("host-b", bStopped);
     await db().updateTable("hosts").set({ last_seen: s.clock.now() }).where("id", "=", "host-a").execute();
     const next = await s.call("CreateCompShareInstance", CREATE);
     assert.equal(next.body.RetCode, 0, JSON.stringify(next.body));
     assert.equal(await hostOf((next.body.UHostIds as string[])[0] as string), "host-a");
     // With host-a silent too, nothing can be placed: ResourceNotEnough, and nothing created.
     await a.agent.stop();
+    const aStopped = s.clock.now();
     await s.clock.advance(41_000);
+    await lastHeardAt("host-a", aStopped);
     const none = await s.call("CreateCompShareInstance", CREATE);
     assert.equal(none.body.RetCode, 226604, JSON.stringify(none.body));
     a = await host("host-a", { backend: a.backend, stateDir: a.stateDir, token: a.token });

@@ -254,10 +254,12 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     },
     async close() {
       await localAgent?.stop();
-      // Streams and long-polls first: they never end by themselves, and the server's close waits for them.
+      // The server stops taking connections and marks every answer to end its connection; then
+      // streams and long-polls are ended, since they never end by themselves and the close waits for them.
+      const closed = http.close(config.shutdownGraceMs);
       closing.abort();
       streams.shutdown();
-      await http.close(config.shutdownGraceMs);
+      await closed;
       await new Promise<void>((resolve) => (metricsServer ? metricsServer.close(() => resolve()) : resolve()));
       await webhooks.close();
       await hub.close();

@@ -35,9 +35,15 @@ export interface Mount {
 
 export function createHttpServer(api: RequestListener, probes: Probes, mounts: readonly Mount[] = []): HttpServer {
   let closing = false;
+  /** Answers not yet begun: when closing starts, each is marked to end its connection. */
+  const unanswered = new Set<ServerResponse>();
   const server = createServer({ requestTimeout: 30_000, headersTimeout: 10_000, keepAliveTimeout: 5_000 }, (req, res) => {
     // A request on a kept-alive connection while closing is answered, and its connection ends with it.
     if (closing) res.setHeader("Connection", "close");
+    else {
+      unanswered.add(res);
+      res.once("close", () => unanswered.delete(res));
+    }
     const path = (req.url ?? "/").split("?")[0];
     if (req.method === "GET" && path === "/healthz") {
       res.writeHead(200, { "Content-Type": "application/json" }).end('{"status":"ok"}');
@@ -82,6 +88,9 @@ export function createHttpServer(api: RequestListener, probes: Probes, mounts: r
     },
     close(graceMs = Number.POSITIVE_INFINITY) {
       closing = true;
+      // Those in flight too (a held long-poll answered now): their connections end with them.
+      for (const res of unanswered) if (!res.headersSent) res.setHeader("Connection", "close");
+      unanswered.clear();
       return new Promise((resolve) => {
         let cut: NodeJS.Timeout | undefined;
         server.close(() => {
