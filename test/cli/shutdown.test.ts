@@ -7,13 +7,13 @@
  */
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
-import { Agent as HttpAgent, request } from "node:http";
+import { Agent as HttpAgent } from "node:http";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { AGENT_PATH } from "@opencompshare/protocol";
 import { signedParams } from "../helpers/client.js";
+import { longPoll, type PollAnswer } from "../helpers/long-poll.js";
 import { DEFAULT_KEYS } from "../helpers/server.js";
 import { OCS_BIN, spawnServer, type ServerProcess } from "../helpers/process.js";
 import { spawn } from "node:child_process";
@@ -26,27 +26,6 @@ function ocs(args: string[], env: Record<string, string>): Promise<{ code: numbe
     let stdout = "";
     child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
     child.on("exit", (code) => resolve({ code, stdout }));
-  });
-}
-
-interface PollAnswer {
-  status: number;
-  connection: string | undefined;
-  commands: unknown[];
-  at: number;
-}
-
-/** One long-poll of the agent protocol on `agent`'s kept-alive connections. */
-function longPoll(url: string, token: string, hostId: string, agent: HttpAgent): Promise<PollAnswer> {
-  const body = JSON.stringify({ hostId, running: [], waitMs: 25_000 });
-  return new Promise((resolve, reject) => {
-    const req = request(`${url}${AGENT_PATH}/commands/poll`, { method: "POST", agent, headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" } }, (res) => {
-      let text = "";
-      res.on("data", (d: Buffer) => (text += d.toString()));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, connection: res.headers.connection, commands: (JSON.parse(text) as { commands: unknown[] }).commands, at: Date.now() }));
-    });
-    req.on("error", reject);
-    req.end(body);
   });
 }
 

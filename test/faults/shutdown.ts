@@ -9,14 +9,14 @@
  * that never finishes, cut when the grace runs out.)
  */
 import { mkdtempSync, rmSync } from "node:fs";
-import { Agent as HttpAgent, request } from "node:http";
+import { Agent as HttpAgent } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { AGENT_PATH } from "@opencompshare/protocol";
 import type { KillablePostgres } from "../../scripts/embedded-postgres.js";
 import { ocs } from "../cli/run-ocs.js";
 import { signedParams } from "../helpers/client.js";
+import { longPoll, type PollAnswer } from "../helpers/long-poll.js";
 import { DEFAULT_KEYS } from "../helpers/server.js";
 import { check, say, secs } from "./checks.js";
 import { freshDatabase } from "./database.js";
@@ -27,34 +27,6 @@ export const SHUTDOWN = "SIGTERM with an agent and SSE clients connected";
 const STREAMS = 2;
 /** The most long-polls the agent loop makes (each is held up to 25 s; the loop ends when the server is gone). */
 const MAX_POLLS = 20;
-
-interface PollAnswer {
-  status: number;
-  connection: string | undefined;
-  commands: unknown[];
-  at: number;
-}
-
-/** One long-poll of the agent protocol on `agent`'s kept-alive connections. */
-function longPoll(url: string, token: string, hostId: string, agent: HttpAgent): Promise<PollAnswer> {
-  const body = JSON.stringify({ hostId, running: [], waitMs: 25_000 });
-  return new Promise((resolve, reject) => {
-    const req = request(`${url}${AGENT_PATH}/commands/poll`, { method: "POST", agent, headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" }, timeout: 40_000 }, (res) => {
-      let text = "";
-      res.on("data", (d: Buffer) => (text += d.toString()));
-      res.on("end", () => {
-        try {
-          resolve({ status: res.statusCode ?? 0, connection: res.headers.connection, commands: (JSON.parse(text) as { commands: unknown[] }).commands, at: Date.now() });
-        } catch (error) {
-          reject(error instanceof Error ? error : new Error(String(error)));
-        }
-      });
-    });
-    req.on("timeout", () => req.destroy(new Error("long-poll: no answer within 40 s")));
-    req.on("error", reject);
-    req.end(body);
-  });
-}
 
 /** An event stream on GET /events; resolves when the server ends it (or with the reason it failed). */
 async function openStream(url: string): Promise<{ status: number; ended: Promise<{ at: number; how: string }> }> {
