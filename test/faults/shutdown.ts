@@ -84,12 +84,17 @@ export async function shutdownScenario(server: KillablePostgres): Promise<void> 
     stopped = await stopping;
     await Promise.race([agentLoop, sleep(5000)]);
 
-    // The held poll's answer, and what the agent's polls met after it (printed: answers while closing say `Connection: close`).
+    // The held poll's answer, and what the agent's polls met after it: every answer while closing says `Connection: close`.
     const first = answers[held];
     const after = answers.slice(held);
     check(
-      `[${SHUTDOWN}] the held long-poll was answered at once (HTTP 200, no commands) within OCS_SHUTDOWN_GRACE_S (${GRACE_S} s), and no poll after SIGTERM got a command`,
-      first !== undefined && first.status === 200 && first.commands.length === 0 && first.at - sent < GRACE_S * 1000 && after.every((a) => a.commands.length === 0),
+      `[${SHUTDOWN}] the held long-poll was answered at once (HTTP 200, no commands, Connection: close) within OCS_SHUTDOWN_GRACE_S (${GRACE_S} s), and no poll after SIGTERM got a command`,
+      first !== undefined &&
+        first.status === 200 &&
+        first.commands.length === 0 &&
+        first.connection === "close" &&
+        first.at - sent < GRACE_S * 1000 &&
+        after.every((a) => a.commands.length === 0 && a.connection === "close"),
       [
         first ? `answered ${secs(first.at - sent)} after SIGTERM: HTTP ${first.status}, ${first.commands.length} commands, Connection: ${first.connection ?? "(none)"}` : "not answered",
         ...after.slice(1).map((a, i) => `poll ${i + 2} after SIGTERM: HTTP ${a.status} at ${secs(a.at - sent)}, ${a.commands.length} commands, Connection: ${a.connection ?? "(none)"}`),
