@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { armFault } from "@opencompshare/server/testing";
 import type { Browser, BrowserContext, Page } from "playwright-core";
-import { advanceUntilShown, assertNoViolations, consoleInBrowser, CONTEXT, logIn, row, shot, stateIn, TIMEOUT } from "../helpers/browser.js";
+import { advanceUntilShown, assertNoViolations, consoleInBrowser, CONTEXT, logIn, row, shot, stateIn, TIMEOUT, untilInPage } from "../helpers/browser.js";
 import { DEFAULT_KEYS, REGION, type TestServer } from "../helpers/server.js";
 
 describe("the web console", { timeout: 10 * 60_000 }, () => {
@@ -255,7 +255,7 @@ describe("the web console", { timeout: 10 * 60_000 }, () => {
     await page.getByRole("heading", { name: "Instances", level: 1 }).waitFor();
 
     await page.emulateMedia({ colorScheme: "dark" });
-    await page.waitForFunction("getComputedStyle(document.documentElement).colorScheme === 'dark'");
+    await untilInPage(page, "getComputedStyle(document.documentElement).colorScheme === 'dark'", "dark colour scheme");
     await page.getByRole("button", { name: "Dark mode", pressed: true }).waitFor();
     await assertNoViolations(page, "list in dark mode");
     await shot(page, "list-dark.png");
@@ -263,14 +263,14 @@ describe("the web console", { timeout: 10 * 60_000 }, () => {
     const toggle = page.getByRole("button", { name: "Dark mode" });
     await toggle.click();
     await page.getByRole("button", { name: "Dark mode", pressed: true }).waitFor();
-    await page.waitForFunction("getComputedStyle(document.documentElement).colorScheme === 'dark'");
+    await untilInPage(page, "getComputedStyle(document.documentElement).colorScheme === 'dark'", "dark colour scheme");
     await page.goto(`${s.url}/console/#/instances/${await idOf("alpha")}`);
     await page.getByRole("heading", { name: "alpha", level: 1 }).waitFor();
     await page.getByText("Booting Linux").first().waitFor();
     await assertNoViolations(page, "instance page in dark mode");
     await shot(page, "instance-dark.png");
     await page.getByRole("button", { name: "Dark mode" }).click();
-    await page.waitForFunction("getComputedStyle(document.documentElement).colorScheme === 'light'");
+    await untilInPage(page, "getComputedStyle(document.documentElement).colorScheme === 'light'", "light colour scheme");
     await page.getByRole("link", { name: "All instances" }).click();
   });
 
@@ -339,7 +339,7 @@ describe("the web console", { timeout: 10 * 60_000 }, () => {
       await advanceUntilShown(s, stateIn(page, "alpha", "Running"), "A's reboot done");
       const idB = await s.running({ PublicKey: b.PublicKey, PrivateKey: b.PrivateKey });
       await pb.getByRole("row").filter({ hasText: idB }).getByText("Running", { exact: true }).waitFor();
-      await pb.waitForFunction(`window.seen.some((e) => e.UHostId === ${JSON.stringify(idB)} && e.State === "Running")`, undefined, { timeout: TIMEOUT });
+      await untilInPage(pb, `window.seen.some((e) => e.UHostId === ${JSON.stringify(idB)} && e.State === "Running")`, "B's stream saw B's instance Running");
       const seen = (await pb.evaluate("window.seen")) as { UHostId: string }[];
       assert.ok(seen.length > 0);
       assert.ok(seen.every((e) => e.UHostId === idB), `B saw only its own events: ${JSON.stringify(seen)}`);

@@ -11,7 +11,7 @@ import { copyFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { Browser, BrowserContext, Page, Request } from "playwright-core";
-import { advanceUntilShown, assertNoViolations, consoleInBrowser, CONTEXT as LAPTOP, logIn, OUTPUT, shot } from "../helpers/browser.js";
+import { advanceUntilShown, assertNoViolations, consoleInBrowser, CONTEXT as LAPTOP, logIn, OUTPUT, shot, untilInPage } from "../helpers/browser.js";
 import { REGION, type TestServer } from "../helpers/server.js";
 const POLL_MS = 30_000;
 /** A taller screen, for all four charts. */
@@ -166,7 +166,7 @@ describe("the instance page's monitoring charts", { timeout: 5 * 60_000 }, () =>
 
   it("stays clean for axe in dark mode and in Chinese, with every label translated", async () => {
     await page.emulateMedia({ colorScheme: "dark" });
-    await page.waitForFunction("getComputedStyle(document.documentElement).colorScheme === 'dark'");
+    await untilInPage(page, "getComputedStyle(document.documentElement).colorScheme === 'dark'", "dark colour scheme");
     // The charts are drawn again, in the dark theme's series colour.
     assert.equal(await page.evaluate(`getComputedStyle(document.documentElement).getPropertyValue("--chart-1").trim()`), "#4c9be8");
     for (const name of await labels()) await waitDrawn(name);

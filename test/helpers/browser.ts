@@ -47,6 +47,19 @@ export async function launch(): Promise<Browser> {
 /** How long a step may wait for the page. */
 export const TIMEOUT = 20_000;
 /** The context a page opens in: English (UK), UTC, a laptop's screen. */
+/**
+ * Waits until `expression` is true in the page. Not page.waitForFunction: its polling evaluates
+ * the predicate with eval inside the page, which the console's CSP (script-src 'self') refuses
+ * whenever the first look is not already true. page.evaluate goes through the DevTools protocol.
+ */
+export async function untilInPage(p: Page, expression: string, what: string, timeoutMs = TIMEOUT): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await p.evaluate(expression))) {
+    if (Date.now() > deadline) assert.fail(`${what}: not true within ${timeoutMs} ms (${expression})`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 export const CONTEXT = { locale: "en-GB", timezoneId: "UTC", viewport: { width: 1280, height: 800 } } as const;
 
 export interface ConsoleInBrowser {
