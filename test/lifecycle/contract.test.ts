@@ -176,6 +176,8 @@ describe("response contracts (strict)", () => {
     const console = await ok("GetCompShareInstanceConsoleOutput", { ...REGION, UHostId: id, Length: 4096 });
     assert.match(console.Output as string, /ocs-boot-id: [0-9a-f-]{36}/);
     await ok("DescribeCompShareInstancePolicy", { ...REGION, UHostId: id });
+    await ok("DescribeCompShareBills", {});
+    await ok("DescribeCompShareBills", { ...REGION, PayStatus: "Paid", Limit: 1 });
     // Webhooks: a delivery pass with nobody listening logs failed attempts to read back.
     const hook = await ok("CreateCompShareWebhook", { Url: "http://127.0.0.1:9/hook" });
     await ok("CreateCompShareWebhook", { Url: "http://127.0.0.1:9/states", "Kinds.0": "instance.state" });

@@ -1,7 +1,7 @@
 /** What defines an Action once, for the server's validation, the SDK's types and the docs. */
 import { t, type AnySchema, type Infer, type ObjectSchema } from "../schema.js";
 
-export type Family = "instances" | "catalog" | "pricing" | "monitoring" | "disks" | "images" | "community" | "projects" | "operations" | "policies" | "webhooks";
+export type Family = "instances" | "catalog" | "pricing" | "monitoring" | "disks" | "images" | "community" | "projects" | "operations" | "policies" | "webhooks" | "bills";
 
 export interface ActionContract<
   Name extends string = string,

@@ -1,4 +1,5 @@
 /** Every implemented Action, by name. Anything else answers RetCode 161. */
+import * as bills from "./bills.js";
 import * as catalog from "./catalog.js";
 import * as community from "./community.js";
 import * as disks from "./disks.js";
@@ -71,6 +72,7 @@ export const actions = {
   DescribeCompShareWebhooks: webhooks.DescribeCompShareWebhooks,
   DeleteCompShareWebhook: webhooks.DeleteCompShareWebhook,
   DescribeCompShareWebhookDeliveries: webhooks.DescribeCompShareWebhookDeliveries,
+  DescribeCompShareBills: bills.DescribeCompShareBills,
 } as const;
 
 export type Actions = typeof actions;
@@ -81,5 +83,6 @@ export function findAction(name: string): ActionContract | undefined {
 }
 
 export * from "./contract.js";
+export { BillModel, PayStatuses, type PayStatus } from "./bills.js";
 export { ChargeTypes } from "./instances.js";
 export { WEBHOOK_HEADERS, WebhookDeliveryModel, WebhookModel } from "./webhooks.js";

@@ -1,5 +1,6 @@
 /** Every handler, by Action name. The type makes a missing handler a compile error. */
 import type { HandlerMap } from "./registry.js";
+import { billHandlers } from "./bills.js";
 import { catalogHandlers } from "./catalog.js";
 import { communityHandlers } from "./community.js";
 import { diskHandlers } from "./disks.js";
@@ -24,5 +25,6 @@ export const handlers: HandlerMap = {
   ...operationHandlers,
   ...policyHandlers,
   ...webhookHandlers,
+  ...billHandlers,
 };
 export type { Services, RequestContext } from "./registry.js";

@@ -237,3 +237,32 @@ export async function claimRenewal(tx: Executor, id: string, oldExpiry: number, 
     .executeTakeFirst();
   return Number(claimed.numUpdatedRows) === 1;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Bills: the ledger as the account reads it (DescribeCompShareBills).
+
+/** What DescribeCompShareBills narrows the account's entries to; times in ms, `status` as stored. */
+export interface BillFilter {
+  accountId: string;
+  /** Entries written at or after this time. */
+  from?: number;
+  /** Entries written before this time. */
+  to?: number;
+  /** The instance, disk or image billed. */
+  resourceId?: string;
+  kind?: string;
+  status?: "paid" | "unpaid";
+}
+
+/** The account's entries matching `filter`, newest first (`offset`, `limit`), and how many match. */
+export async function listBills(db: Executor, filter: BillFilter, offset: number, limit: number): Promise<{ rows: LedgerEntry[]; total: number }> {
+  let q = db.selectFrom("ledger").where("account_id", "=", filter.accountId);
+  if (filter.from !== undefined) q = q.where("created_at", ">=", filter.from);
+  if (filter.to !== undefined) q = q.where("created_at", "<", filter.to);
+  if (filter.resourceId !== undefined) q = q.where("instance_id", "=", filter.resourceId);
+  if (filter.kind !== undefined) q = q.where("kind", "=", filter.kind);
+  if (filter.status !== undefined) q = q.where("status", "=", filter.status);
+  const counted = await q.select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirst();
+  const rows = await q.selectAll().orderBy("created_at", "desc").orderBy("period_start", "desc").orderBy("id", "desc").offset(offset).limit(limit).execute();
+  return { rows: rows.map(toEntry), total: Number(counted?.n ?? 0) };
+}
