@@ -66,6 +66,8 @@ export async function startServer(opts: TestServerOptions = {}): Promise<TestSer
       // Tests send bursts at one instant of the ManualClock; test/security/rate-limit.test.ts sets its own.
       OCS_RATE_LIMIT_RPS: "0",
       OCS_INSTANCE_QUOTA: "100000",
+      // Prepaid creates pay their first period at once: enough for any test's instances (tests of money set their own).
+      OCS_INITIAL_BALANCE: "1000000",
       ...opts.env,
     },
   );

@@ -40,9 +40,11 @@ export const RULES: Readonly<Record<MutatingAction, Rule>> = {
   StartCompShareInstance: { from: [State.Stopped, State.Unknown], wrongState: "InstanceStateInvalid", enter: State.Starting },
   StopCompShareInstance: { from: [State.Running, State.Unknown], wrongState: "InstanceStateInvalid", enter: State.Stopping },
   RebootCompShareInstance: { from: [State.Running], wrongState: "InstanceStateInvalid", enter: State.Rebooting },
+  // CompShare deletes only a stopped instance (a running one is stopped first). InstallFail has no
+  // running machine, and the unknown state lets a lost machine be cleaned up: both may go too.
   TerminateCompShareInstance: {
-    from: [State.Running, State.Stopped, State.InstallFail, State.Unknown],
-    wrongState: "InstanceStateInvalid",
+    from: [State.Stopped, State.InstallFail, State.Unknown],
+    wrongState: "InstanceMustBeStopped",
     recycles: true,
   },
   // The reclaim policy's last step (expiry, arrears, stopped 7 days): Terminate, keeping the data disks.
@@ -63,7 +65,8 @@ export const RULES: Readonly<Record<MutatingAction, Rule>> = {
     task: "Reinstall",
   },
   ResizeCompShareInstance: { from: [State.Stopped], wrongState: "InstanceMustBeStopped", enter: State.Resizing, task: "Resize" },
-  CreateCompShareCustomImage: { from: [State.Running, State.Stopped], wrongState: "InstanceStateInvalid", images: true },
+  // Only a Running instance: "keep the instance powered on to make an image" (the guide).
+  CreateCompShareCustomImage: { from: [State.Running], wrongState: "InstanceStateInvalid", images: true },
   // Disk work is a background task: CreateAndAttach and Attach on a Running or Stopped instance,
   // Detach and a resize of an attached disk only on a Stopped one.
   AttachCompshareDisk: { from: [State.Running, State.Stopped], wrongState: "InstanceStateInvalid", task: "AttachDisk" },

@@ -13,6 +13,8 @@ export { SimulatedDriver } from "./drivers/simulated/driver.js";
 export type { Driver, DriverCall, Fence, MachineSpec, MachineStatus, PowerState } from "./drivers/driver.js";
 export { DriverError } from "./drivers/driver.js";
 export { withAdmin, sqliteFile, type Admin } from "./admin.js";
+export { auditLedger, type LedgerAudit } from "./policies/ledger-audit.js";
+export { ReviewError } from "./domain/image-review.js";
 export { doctor, type Check } from "./doctor.js";
 export { HostError, HOST_NAME } from "./drivers/agent/registry.js";
 export { StaleEpoch } from "./drivers/driver.js";

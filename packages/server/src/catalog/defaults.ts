@@ -115,6 +115,7 @@ export const DEFAULT_CATALOG: Required<CatalogFile> = {
     withoutGpuPerHour: 0.15,
     discount: 1,
     refundPenalty: { Day: 1.25, Month: 1.5 },
+    imageStorage: { freeGb: 30, perGbDay: 0.008 },
   },
   images: [
     image("compshareImage-ubuntu2204", "Ubuntu 22.04 CUDA 12.4", "System"),

@@ -78,6 +78,8 @@ export const PricesSchema = t.object({
   discount: t.float({ min: 0, max: 1 }),
   /** Used time of a prepaid period counts this many times its share when refunding (billdescribe). */
   refundPenalty: t.object({ Day: t.float({ min: 1 }), Month: t.float({ min: 1 }) }),
+  /** Custom image storage: free GB per account, and the price of a GB above it per day (the billing guide: 30 GB, 0.008). */
+  imageStorage: t.optional(t.object({ freeGb: t.int({ min: 0 }), perGbDay: money() })),
 });
 
 export const PlatformImageSchema = t.object({

@@ -7,15 +7,16 @@
 import { randomBytes } from "node:crypto";
 import { ApiError, commonErrors, State, type Actions, type RequestOf } from "@opencompshare/protocol";
 import type { Catalog } from "../catalog/catalog.js";
-import { expiryOf, PREPAID, quote, total } from "../catalog/pricing.js";
+import { cents, discounted, diskUnitPrice, expiryOf, PREPAID, quote, total } from "../catalog/pricing.js";
+import { chargePurchase, refuseWhileUnpaid } from "../policies/purchases.js";
 import { checkSize } from "../catalog/sizes.js";
 import type { GpuType } from "../catalog/schema.js";
 import type { MachineSpec } from "../drivers/driver.js";
 import type { CreateParams } from "../operations/procedures/index.js";
-import { accountLimits } from "../store/repositories/accounts.js";
+import { assertMayCreate } from "../accounts/quota.js";
+import { checkDiskSize } from "../catalog/disk-sizes.js";
 import { insertDisk, newDiskId, nextDevice, type StoredDisk } from "../store/repositories/disks.js";
 import type { ImageRecord } from "../store/repositories/images.js";
-import { countInstancesOf } from "../store/repositories/instances.js";
 import type { InstanceRow } from "../store/schema.js";
 import { requireUsableImage } from "./image-lookup.js";
 import type { RequestContext } from "./registry.js";
@@ -25,9 +26,6 @@ type CreateRequest = RequestOf<Actions["CreateCompShareInstance"]>;
 
 /** What the API shows when Name is left out. */
 export const DEFAULT_NAME = "host";
-/** Types Spot instances may not use, beyond the catalog's own flag (CreateCompShareInstance's limits). */
-const BOOT_DISK_MAX_GB = 1000;
-const DATA_DISK_GB = { min: 10, max: 1500 };
 const DEFAULT_BOOT_DISK = { IsBoot: true, Size: 100, Type: "CLOUD_SSD" };
 
 export const newInstanceId = (): string => `uhost-${randomBytes(6).toString("hex")}`;
@@ -53,12 +51,7 @@ export function checkDisks(type: GpuType, disks: ReadonlyArray<{ IsBoot: boolean
   if (disks.filter((d) => d.IsBoot).length !== 1) throw commonErrors.invalidParam("Disks", "exactly one disk has IsBoot true");
   disks.forEach((d, i) => {
     if (!type.diskTypes.includes(d.Type)) throw commonErrors.invalidParam(`Disks.${i}.Type`, `${type.name} takes ${type.diskTypes.join(", ")}`);
-    if (d.IsBoot && (d.Size > BOOT_DISK_MAX_GB || (image && d.Size < image.size))) {
-      throw commonErrors.invalidParam(`Disks.${i}.Size`, `a system disk of ${image ? image.size : 1} to ${BOOT_DISK_MAX_GB} GB`);
-    }
-    if (!d.IsBoot && (d.Size < DATA_DISK_GB.min || d.Size > DATA_DISK_GB.max)) {
-      throw commonErrors.invalidParam(`Disks.${i}.Size`, `a data disk of ${DATA_DISK_GB.min} to ${DATA_DISK_GB.max} GB`);
-    }
+    checkDiskSize(`Disks.${i}.Size`, d.Size, d.IsBoot, image ? image.size : 1);
   });
 }
 
@@ -99,11 +92,7 @@ export async function createInstances(ctx: RequestContext, req: CreateRequest): 
       const image = await requireUsableImage(tx, req.CompShareImageId, ctx.caller);
       checkImageSupports(image, type.name);
       checkDisks(type, disks, image);
-      const quota = (await accountLimits(tx, ctx.caller.accountId))?.instanceQuota || ctx.services.limits.instanceQuota;
-      const have = await countInstancesOf(tx, ctx.caller.accountId);
-      if (have + count > quota) {
-        throw new ApiError("QuotaExceeded", `the account has ${have} instances and may have ${quota}; ${count} more do not fit`);
-      }
+      await assertMayCreate(tx, ctx.caller.accountId, count, ctx.services.limits);
       const boot = disks.find((d) => d.IsBoot) as (typeof disks)[number];
       const dataDisks = disks.filter((d) => !d.IsBoot);
       const price = quote(catalog.data.prices, {
@@ -115,6 +104,12 @@ export async function createInstances(ctx: RequestContext, req: CreateRequest): 
         dataDiskGb: dataDisks.reduce((s, d) => s + d.Size, 0),
         imagePerHour: image.price,
       });
+      // The charge guides: a prepaid create pays its first period from the balance now, at the
+      // price GetCompShareInstancePrice quotes; none is made while orders are unpaid.
+      await refuseWhileUnpaid(tx, ctx.caller.accountId);
+      const prepaid = PREPAID.has(chargeType) && price ? discounted(catalog.data.prices, price) : undefined;
+      const periodEnd = expiryOf(chargeType, quantity, now);
+      const diskPaid = (size: number) => (prepaid ? cents(size * diskUnitPrice(catalog.data.prices, chargeType) * quantity * catalog.data.prices.discount) : 0);
       const built: Array<{ row: InstanceRow; params: object }> = [];
       for (let n = 0; n < count; n++) {
         const id = newInstanceId();
@@ -145,9 +140,9 @@ export async function createInstances(ctx: RequestContext, req: CreateRequest): 
               device,
               host_id: placed.hostId,
               op_id: null,
-              paid_amount: 0,
+              paid_amount: diskPaid(d.Size),
               period_start: now,
-              expire_time: expiryOf(chargeType, quantity, now),
+              expire_time: periodEnd,
               created_at: now,
               updated_at: now,
             });
@@ -187,7 +182,7 @@ export async function createInstances(ctx: RequestContext, req: CreateRequest): 
           cpu_platform: hostCpuPlatform,
           // Every resource paid in advance renews itself from the balance (the renewal guide).
           auto_renew: expiryOf(chargeType, quantity, now) > 0 ? "Yes" : "No",
-          paid_amount: PREPAID.has(chargeType) && price ? total(price) : 0,
+          paid_amount: prepaid ? cents(prepaid.Instance + prepaid.SystemDisks + prepaid.CompShareImage) : 0,
           period_start: now,
           ports: "{}",
           access: "{}",
@@ -200,6 +195,17 @@ export async function createInstances(ctx: RequestContext, req: CreateRequest): 
           machine_without_gpu: 0,
           no_gpu_slot: null,
         };
+        if (prepaid) {
+          await chargePurchase(tx, {
+            accountId: ctx.caller.accountId,
+            resourceId: id,
+            what: `${chargeType} ×${quantity} of instance ${id} (${type.name} ×${req.GPU}${dataDisks.length ? `, ${dataDisks.length} data disk(s)` : ""})`,
+            amount: total(prepaid),
+            periodStart: now,
+            periodEnd,
+            now,
+          });
+        }
         const spec: MachineSpec = {
           cpu: req.CPU,
           memory: req.Memory,

@@ -5,7 +5,9 @@
  * deleted by an operation of its own, entered by compare-and-set on its status, and the answer
  * waits for that operation's end (operations/resources.ts).
  */
+import { chargePurchase } from "../policies/purchases.js";
 import { ApiError, commonErrors } from "@opencompshare/protocol";
+import { checkDataDiskSize, checkDiskSize } from "../catalog/disk-sizes.js";
 import { diskUnitPrice, expiryOf, PREPAID, cents, remainingShare } from "../catalog/pricing.js";
 import type { DetachedDiskParams, DiskParams } from "../operations/procedures/index.js";
 import { runOnResource } from "../operations/resources.js";
@@ -22,7 +24,6 @@ export const DATA_DISK_TYPES: Readonly<Record<string, string>> = {
   DataDisk: "CLOUD_NORMAL",
   EfficiencyDataDisk: "CLOUD_NORMAL",
 };
-const DISK_GB = { min: 10, max: 1500 };
 
 async function ownedDisk(ctx: RequestContext, id: string): Promise<DiskRecord> {
   const disk = await findOwnedDisk(ctx.services.db, id, ctx.caller.accountId, ctx.caller.projectId);
@@ -101,7 +102,7 @@ export const diskHandlers: HandlerMap<ActionsOf<"disks">> = {
     const { catalog, engine } = ctx.services;
     const diskType = DATA_DISK_TYPES[req.DiskType];
     if (!diskType) throw commonErrors.invalidParam("DiskType", Object.keys(DATA_DISK_TYPES).join(", "));
-    if (req.Size < DISK_GB.min || req.Size > DISK_GB.max) throw commonErrors.invalidParam("Size", `${DISK_GB.min} to ${DISK_GB.max} GB`);
+    checkDataDiskSize("Size", req.Size);
     const chargeType = req.ChargeType ?? "Month";
     const quantity = req.Quantity ?? 1;
     const diskId = newDiskId();
@@ -115,6 +116,19 @@ export const diskHandlers: HandlerMap<ActionsOf<"disks">> = {
         checkDiskTypeFor(inst, diskType, "DiskType");
         if (inst.zone !== req.Zone) throw commonErrors.invalidParam("Zone", `instance ${inst.id} is in ${inst.zone}`);
         const periods = PREPAID.has(chargeType) ? quantity : 0;
+        // A prepaid disk pays its first period from the balance now (226622 when it cannot: nothing is made).
+        const paid = cents(req.Size * diskUnitPrice(catalog.data.prices, chargeType) * periods * catalog.data.prices.discount);
+        if (paid > 0) {
+          await chargePurchase(tx, {
+            accountId: ctx.caller.accountId,
+            resourceId: diskId,
+            what: `${chargeType} ×${quantity} of data disk ${diskId} (${req.Size} GB)`,
+            amount: paid,
+            periodStart: now,
+            periodEnd: expiryOf(chargeType, quantity, now),
+            now,
+          });
+        }
         await insertDisk(tx, {
             id: diskId,
             account_id: ctx.caller.accountId,
@@ -129,7 +143,7 @@ export const diskHandlers: HandlerMap<ActionsOf<"disks">> = {
             device: nextDevice(await disksOf(tx, inst.id)),
             host_id: inst.hostId,
             op_id: opId,
-            paid_amount: cents(req.Size * diskUnitPrice(catalog.data.prices, chargeType) * periods),
+            paid_amount: paid,
             period_start: now,
             expire_time: expiryOf(chargeType, quantity, now),
             created_at: now,
@@ -181,7 +195,7 @@ export const diskHandlers: HandlerMap<ActionsOf<"disks">> = {
   async ResizeCompShareDisk(ctx, req) {
     const disk = await ownedDisk(ctx, req.UDiskId);
     if (req.Size <= disk.sizeGb) throw commonErrors.invalidParam("Size", `disks only grow: ${disk.id} has ${disk.sizeGb} GB`);
-    if (req.Size > DISK_GB.max) throw commonErrors.invalidParam("Size", `at most ${DISK_GB.max} GB`);
+    checkDataDiskSize("Size", req.Size);
     if (disk.instanceId) {
       if (req.UHostId !== undefined && req.UHostId !== disk.instanceId) throw commonErrors.invalidParam("UHostId", `disk ${disk.id} is attached to ${disk.instanceId}`);
       await acceptDiskResize(ctx, disk.instanceId, disk.id, req.Size);
@@ -208,6 +222,7 @@ export const diskHandlers: HandlerMap<ActionsOf<"disks">> = {
     const disk = await diskOfInstance(db, inst, req.DiskId);
     if (!disk) throw new ApiError("DiskNotFound", `instance ${inst.id} has no disk ${req.DiskId}`);
     if (req.DiskSpace < disk.size) throw commonErrors.invalidParam("DiskSpace", `disks only grow: ${req.DiskId} has ${disk.size} GB`);
+    checkDiskSize("DiskSpace", req.DiskSpace, disk.boot);
     const prices = catalog.data.prices;
     const free = disk.boot ? prices.freeSystemDiskGb : 0;
     const billable = (gb: number) => Math.max(0, gb - free);

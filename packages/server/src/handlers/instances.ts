@@ -1,9 +1,11 @@
 /** Handlers of the instance lifecycle actions. Rules live in domain/, execution in operations/. */
 import { ApiError, commonErrors, State } from "@opencompshare/protocol";
+import { checkDataDiskSize, checkDiskSize, checkSystemDiskSize } from "../catalog/disk-sizes.js";
 import { checkSize } from "../catalog/sizes.js";
 import type { MachineSpec } from "../drivers/driver.js";
 import { NO_GPU_SPEC, noGpuRefusal, noGpuTaken, requestedNoGpu } from "../domain/no-gpu.js";
-import type { ReinstallParams, ResetPasswordParams, ResizeParams, StartParams, TerminateParams, DiskParams } from "../operations/procedures/index.js";
+import type { ReinstallParams, ResetPasswordParams, ResizeParams, StartParams, TerminateParams, DiskParams, Refund } from "../operations/procedures/index.js";
+import { refundOf } from "../policies/purchases.js";
 import { beginAttachedResize, disksOf, findOwnedDisk, machineDisks, type StoredDisk } from "../store/repositories/disks.js";
 import { lockAccount } from "../store/repositories/accounts.js";
 import { imagesById } from "../store/repositories/images.js";
@@ -138,8 +140,28 @@ export const instanceHandlers: HandlerMap<ActionsOf<"instances">> = {
   RebootCompShareInstance: lifecycle("RebootCompShareInstance"),
 
   async TerminateCompShareInstance(ctx, req) {
-    const params: TerminateParams = { releaseDisks: req.ReleaseUDisk === true };
-    await ctx.services.engine.accept({ action: "TerminateCompShareInstance", caller: ctx.caller, instanceId: req.UHostId, params });
+    const releaseDisks = req.ReleaseUDisk === true;
+    const prices = ctx.services.catalog.data.prices;
+    await ctx.services.engine.accept({
+      action: "TerminateCompShareInstance",
+      caller: ctx.caller,
+      instanceId: req.UHostId,
+      // The refund is fixed when the deletion is accepted: what GetCompShareRefundPrice quoted then.
+      prepare: async (tx, inst, _opId, now) => {
+        const refunds: Refund[] = [];
+        const own = refundOf(prices, inst, now);
+        if (own > 0) refunds.push({ resourceId: inst.id, amount: own, periodStart: inst.periodStart, periodEnd: inst.expireTime });
+        // Kept data disks keep their paid period; released ones are refunded with the instance.
+        if (releaseDisks) {
+          for (const d of await disksOf(tx, inst.id)) {
+            const amount = refundOf(prices, d, now);
+            if (amount > 0) refunds.push({ resourceId: d.id, amount, periodStart: d.periodStart, periodEnd: d.expireTime });
+          }
+        }
+        const params: TerminateParams = { releaseDisks, refunds };
+        return { params };
+      },
+    });
     return { UHostId: req.UHostId, InRecycle: "Yes" };
   },
 
@@ -180,11 +202,15 @@ export const instanceHandlers: HandlerMap<ActionsOf<"instances">> = {
       if (missing.length > 0) throw commonErrors.missingParams(missing);
     } else if (req.DiskSpace === undefined) {
       throw commonErrors.missingParams(["DiskSpace"]);
+    } else if (req.DiskId === undefined) {
+      // Without DiskId it is the system disk: its range is known before the instance is read.
+      checkSystemDiskSize("DiskSpace", req.DiskSpace);
     }
     // A data disk given to this action is resized as ResizeCompShareDisk would.
     if (disk && req.DiskId) {
       const dataDisk = await findOwnedDisk(db, req.DiskId, ctx.caller.accountId, ctx.caller.projectId);
       if (dataDisk && dataDisk.instanceId === req.UHostId) {
+        checkDataDiskSize("DiskSpace", req.DiskSpace as number);
         await acceptDiskResize(ctx, req.UHostId, dataDisk.id, req.DiskSpace as number);
         return { UHostId: req.UHostId };
       }
@@ -204,6 +230,7 @@ export const instanceHandlers: HandlerMap<ActionsOf<"instances">> = {
           const target = req.DiskId ? disks.find((d) => d.DiskId === req.DiskId) : disks.find((d) => d.IsBoot);
           if (!target) throw commonErrors.invalidParam("DiskId", `instance ${inst.id} has no disk ${req.DiskId}`);
           if ((req.DiskSpace as number) < target.Size) throw commonErrors.invalidParam("DiskSpace", `disks only grow: ${target.DiskId} has ${target.Size} GB`);
+          checkDiskSize("DiskSpace", req.DiskSpace as number, target.IsBoot);
           target.Size = req.DiskSpace as number;
           after = { ...before, disks: JSON.stringify(disks) };
         } else {

@@ -5,10 +5,11 @@
  */
 import { ApiError, commonErrors, ERRORS } from "@opencompshare/protocol";
 import type { Catalog } from "../catalog/catalog.js";
-import { discounted, expiryOf, PREPAID, quote, refund, remainingShare, total, cents, type Quote } from "../catalog/pricing.js";
+import { discounted, expiryOf, PREPAID, quote, remainingShare, total, cents, type Quote } from "../catalog/pricing.js";
+import { chargePurchase, creditRefund, refundOf } from "../policies/purchases.js";
+import { imagePricePerHour } from "../store/repositories/ledger.js";
 import { checkSize } from "../catalog/sizes.js";
 import { findOwnedInstance, casInstance } from "../store/repositories/instances.js";
-import { disksOf } from "../store/repositories/disks.js";
 import { findUsableImage } from "../store/repositories/images.js";
 import { offeredType } from "./create.js";
 import { ownedOrNotFound, refuseRecycling } from "./instances.js";
@@ -116,10 +117,9 @@ export const pricingHandlers: HandlerMap<ActionsOf<"pricing">> = {
         set.push({ UHostId: id, Code: 1, Message: message, ErrMessage: message, RefundPrice: 0 });
         continue;
       }
-      const disks = await disksOf(db, id);
-      const amount = refund(catalog.data.prices, inst.chargeType, inst.paidAmount, inst.periodStart, inst.expireTime, now);
-      const diskAmount = disks.reduce((s, d) => s + refund(catalog.data.prices, d.chargeType, d.paidAmount, d.periodStart, d.expireTime, now), 0);
-      set.push({ UHostId: id, Code: 0, Message: "", ErrMessage: "", RefundPrice: cents(amount + diskAmount) });
+      // What TerminateCompShareInstance credits: the instance's own rest of period. Its data disks
+      // are kept by default with their own paid periods (ReleaseUDisk refunds theirs as well).
+      set.push({ UHostId: id, Code: 0, Message: "", ErrMessage: "", RefundPrice: refundOf(catalog.data.prices, inst, now) });
     }
     return { RefundPriceSet: set };
   },
@@ -138,18 +138,27 @@ export const pricingHandlers: HandlerMap<ActionsOf<"pricing">> = {
       );
     }
     const now = clock.now();
+    const prices = catalog.data.prices;
     const boot = inst.disks.find((d) => d.IsBoot);
-    const q = quote(catalog.data.prices, { gpuType: inst.gpuType, gpu: inst.gpu, chargeType: req.DestChargeType, quantity: 1, systemDiskGb: boot?.Size ?? 0, dataDiskGb: 0, imagePerHour: 0 });
-    // The new period starts now; the rest of the old one is what GetCompShareRefundPrice would refund.
-    const done = await casInstance(db, inst.id, inst.state, {
-      charge_type: req.DestChargeType,
-      period_start: now,
-      expire_time: expiryOf(req.DestChargeType, 1, now),
-      paid_amount: q ? total(q) : 0,
-      auto_renew: "Yes",
-      updated_at: now,
+    const q = quote(prices, { gpuType: inst.gpuType, gpu: inst.gpu, chargeType: req.DestChargeType, quantity: 1, systemDiskGb: boot?.Size ?? 0, dataDiskGb: 0, imagePerHour: await imagePricePerHour(db, inst.imageId) });
+    const price = q ? total(discounted(prices, q)) : 0;
+    const next = expiryOf(req.DestChargeType, 1, now);
+    // The new period starts now and is paid now; the rest of the old one is refunded, as
+    // GetCompShareRefundPrice quotes it. One transaction: both or neither.
+    await db.transaction().execute(async (tx) => {
+      const done = await casInstance(tx, inst.id, inst.state, {
+        charge_type: req.DestChargeType,
+        period_start: now,
+        expire_time: next,
+        paid_amount: price,
+        auto_renew: "Yes",
+        updated_at: now,
+      });
+      if (!done) throw new ApiError("InstanceOperationInProgress", `instance ${inst.id} changed while the request was checked; retry`);
+      const back = refundOf(prices, inst, now);
+      await creditRefund(tx, { accountId: inst.accountId, resourceId: inst.id, amount: back, periodStart: inst.periodStart, periodEnd: inst.expireTime, now, what: `refund of the rest of ${inst.chargeType} on switching to ${req.DestChargeType}` });
+      await chargePurchase(tx, { accountId: inst.accountId, resourceId: inst.id, what: `${req.DestChargeType} ×1 of instance ${inst.id} (switched from ${inst.chargeType})`, amount: price, periodStart: now, periodEnd: next, now });
     });
-    if (!done) throw new ApiError("InstanceOperationInProgress", `instance ${inst.id} changed while the request was checked; retry`);
     return { UHostId: inst.id };
   },
 };

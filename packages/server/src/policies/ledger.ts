@@ -29,10 +29,9 @@ export const toCny = (cents: number): number => Math.round(cents) / 100;
 /** States in which a pay-as-you-go instance runs, and so is billed. */
 const UNBILLED: ReadonlySet<string> = new Set([State.Stopped, State.InstallFail, State.Initializing]);
 
-/** What one period of the instance costs, after the discount, in fen: an hour for hourly types, else its period. */
-export async function periodPriceCents(db: Executor, catalog: Catalog, inst: BillableInstance, noGpu: boolean): Promise<number> {
+/** The instance's quote for one period (or hour) of its charge type, after the discount. */
+async function discountedQuote(db: Executor, catalog: Catalog, inst: BillableInstance) {
   const prices = catalog.data.prices;
-  if (noGpu) return toCents(prices.withoutGpuPerHour * prices.discount);
   const q = quote(prices, {
     gpuType: inst.gpuType,
     gpu: inst.gpu,
@@ -42,34 +41,72 @@ export async function periodPriceCents(db: Executor, catalog: Catalog, inst: Bil
     dataDiskGb: 0,
     imagePerHour: await repo.imagePricePerHour(db, inst.imageId),
   });
-  return q ? toCents(total(discounted(prices, q))) : 0;
+  return q ? discounted(prices, q) : undefined;
 }
 
-/** Bills one period [start, end) of a pay-as-you-go instance, once: false when another pass billed it first. */
-async function billPeriod(db: Db, inst: BillableInstance, claimedFrom: number, start: number, end: number, cents: number, now: number): Promise<boolean> {
+/** What one period of the instance costs, after the discount, in fen: an hour for hourly types, else its period. */
+export async function periodPriceCents(db: Executor, catalog: Catalog, inst: BillableInstance, noGpu: boolean): Promise<number> {
+  const prices = catalog.data.prices;
+  if (noGpu) return toCents(prices.withoutGpuPerHour * prices.discount);
+  const q = await discountedQuote(db, catalog, inst);
+  return q ? toCents(total(q)) : 0;
+}
+
+/** What an hour of a stopped pay-as-you-go instance costs, in fen: its system disk above the free size and its paid image (the disk guide). */
+async function idlePriceCents(db: Executor, catalog: Catalog, inst: BillableInstance): Promise<number> {
+  const q = await discountedQuote(db, catalog, inst);
+  return q ? toCents(q.SystemDisks + q.CompShareImage) : 0;
+}
+
+/** An order for one period [start, end) of a resource billed after use. */
+export interface Order {
+  accountId: string;
+  resourceId: string;
+  /** `hour` (an instance running), `idle` (a stopped one's disk and image), `disk` (a data disk). */
+  kind: string;
+  start: number;
+  end: number;
+  cents: number;
+  note: string;
+}
+
+/**
+ * Makes one order, once: `claim` moves the resource's billing mark in the same transaction
+ * (false when another pass billed the period first). Paid from the balance when it covers the
+ * order, else unpaid (arrears). Returns whether the period was claimed, and whether it was paid.
+ */
+export async function placeOrder(db: Db, o: Order, now: number, claim: (tx: Tx) => Promise<boolean>): Promise<{ claimed: boolean; paid: boolean }> {
   return db.transaction().execute(async (tx) => {
-    if (!(await repo.claimBilledUntil(tx, inst.id, claimedFrom, end))) return false;
-    if (cents <= 0) return true;
-    const after = await repo.debit(tx, inst.accountId, cents);
+    if (!(await claim(tx))) return { claimed: false, paid: true };
+    if (o.cents <= 0) return { claimed: true, paid: true };
+    const after = await repo.debit(tx, o.accountId, o.cents);
     const paid = after !== undefined;
     await repo.insertEntry(tx, {
-      id: `hour:${inst.id}:${start}`,
-      accountId: inst.accountId,
-      instanceId: inst.id,
-      kind: "hour",
-      amountCents: -cents,
+      id: `${o.kind}:${o.resourceId}:${o.start}`,
+      accountId: o.accountId,
+      instanceId: o.resourceId,
+      kind: o.kind,
+      amountCents: -o.cents,
       status: paid ? "paid" : "unpaid",
-      periodStart: start,
-      periodEnd: end,
-      balanceAfterCents: after ?? (await repo.balanceCents(tx, inst.accountId)),
-      note: `${inst.chargeType} ${inst.gpuType}×${inst.gpu}${inst.inNoGpuSlot ? " (no-GPU mode)" : ""}`,
+      periodStart: o.start,
+      periodEnd: o.end,
+      balanceAfterCents: after ?? (await repo.balanceCents(tx, o.accountId)),
+      note: o.note,
       createdAt: now,
       paidAt: paid ? now : null,
     });
-    // The first unpaid order starts the arrears timeline; its time is the end of the hour it bills.
-    if (!paid) await repo.markArrears(tx, inst.id, end);
-    return true;
+    // The first unpaid order of an instance starts its arrears timeline: the end of the hour it bills.
+    if (!paid && (o.kind === "hour" || o.kind === "idle")) await repo.markArrears(tx, o.resourceId, o.end);
+    return { claimed: true, paid };
   });
+}
+
+/** Bills one period [start, end) of a pay-as-you-go instance, once: false when another pass billed it first. */
+async function billPeriod(db: Db, inst: BillableInstance, claimedFrom: number, start: number, end: number, cents: number, now: number, kind = "hour"): Promise<boolean> {
+  const note = kind === "idle" ? `${inst.chargeType}, stopped: system disk above the free size and image` : `${inst.chargeType} ${inst.gpuType}×${inst.gpu}${inst.inNoGpuSlot ? " (no-GPU mode)" : ""}`;
+  const order: Order = { accountId: inst.accountId, resourceId: inst.id, kind, start, end, cents, note };
+  const { claimed } = await placeOrder(db, order, now, (tx) => repo.claimBilledUntil(tx, inst.id, claimedFrom, end));
+  return claimed;
 }
 
 /**
@@ -95,7 +132,20 @@ export async function billHours(db: Db, catalog: Catalog, now: number): Promise<
     const stopTime = inst.stopTime;
     if (inst.state === State.Stopped && stopTime > from && startTime < stopTime) {
       const part = Math.round((cents * (stopTime - from)) / HOUR_MS);
-      if (await billPeriod(db, inst, claimedFrom, from, stopTime, part, now)) orders++;
+      if (!(await billPeriod(db, inst, claimedFrom, from, stopTime, part, now))) continue;
+      orders++;
+      claimedFrom = stopTime;
+    }
+    // Stopped, it still pays each full hour for its system disk above the free size and its paid image.
+    if (inst.state === State.Stopped && stopTime > 0) {
+      const idle = await idlePriceCents(db, catalog, inst);
+      let at = Math.max(claimedFrom, stopTime);
+      for (let i = 0; idle > 0 && i < HOURS_PER_PASS && at + HOUR_MS <= now; i++) {
+        if (!(await billPeriod(db, inst, claimedFrom, at, at + HOUR_MS, idle, now, "idle"))) break;
+        orders++;
+        claimedFrom = at + HOUR_MS;
+        at = claimedFrom;
+      }
     }
   }
   return orders;
@@ -121,35 +171,52 @@ export async function renewDue(db: Db, catalog: Catalog, now: number): Promise<n
     const serviceStopped = inst.policyKey === `expiry:${old}` && AFTER_STOP.has(inst.policyStep);
     const from = serviceStopped ? Math.max(old, now) : old;
     const next = expiryOf(inst.chargeType, 1, from);
-    const done = await db
-      .transaction()
-      .execute(async (tx) => {
-        if (!(await repo.claimRenewal(tx, inst.id, old, { expireTime: next, periodStart: from, paidAmount: cents / 100 }))) return false;
-        const after = await repo.debit(tx, inst.accountId, cents);
-        if (after === undefined) throw new NotCovered();
-        await repo.insertEntry(tx, {
-          id: `renew:${inst.id}:${old}`,
-          accountId: inst.accountId,
-          instanceId: inst.id,
-          kind: "renew",
-          amountCents: -cents,
-          status: "paid",
-          periodStart: from,
-          periodEnd: next,
-          balanceAfterCents: after,
-          note: `${inst.chargeType} renewal`,
-          createdAt: now,
-          paidAt: now,
-        });
-        return true;
-      })
-      .catch((error: unknown) => {
-        if (error instanceof NotCovered) return false;
-        throw error;
-      });
+    const renewal = { accountId: inst.accountId, resourceId: inst.id, oldExpiry: old, from, next, cents, note: `${inst.chargeType} renewal` };
+    const done = await payRenewal(db, renewal, now, (tx) => repo.claimRenewal(tx, inst.id, old, { expireTime: next, periodStart: from, paidAmount: cents / 100 }));
     if (done) renewed++;
   }
   return renewed;
+}
+
+/** The next prepaid period [from, next) of a resource whose period ended at `oldExpiry`. */
+export interface Renewal {
+  accountId: string;
+  resourceId: string;
+  oldExpiry: number;
+  from: number;
+  next: number;
+  cents: number;
+  note: string;
+}
+
+/** Pays a renewal from the balance, once (`claim` moves the period in the same transaction); false when the balance does not cover it or another pass renewed first. */
+export async function payRenewal(db: Db, r: Renewal, now: number, claim: (tx: Tx) => Promise<boolean>): Promise<boolean> {
+  return db
+    .transaction()
+    .execute(async (tx) => {
+      if (!(await claim(tx))) return false;
+      const after = await repo.debit(tx, r.accountId, r.cents);
+      if (after === undefined) throw new NotCovered();
+      await repo.insertEntry(tx, {
+        id: `renew:${r.resourceId}:${r.oldExpiry}`,
+        accountId: r.accountId,
+        instanceId: r.resourceId,
+        kind: "renew",
+        amountCents: -r.cents,
+        status: "paid",
+        periodStart: r.from,
+        periodEnd: r.next,
+        balanceAfterCents: after,
+        note: r.note,
+        createdAt: now,
+        paidAt: now,
+      });
+      return true;
+    })
+    .catch((error: unknown) => {
+      if (error instanceof NotCovered) return false;
+      throw error;
+    });
 }
 
 export interface TopUpResult {

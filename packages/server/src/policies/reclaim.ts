@@ -19,6 +19,7 @@ import { stateOf } from "../store/repositories/instances.js";
 import { claimPolicyStep, reclaimCandidates, type PolicyInstance } from "../store/repositories/policies.js";
 import type { Db, Tx } from "../store/schema.js";
 import { billHours, renewDue } from "./ledger.js";
+import { billDiskHours, billImageStorage, renewDisks } from "./resource-billing.js";
 
 const DAY = 86_400_000;
 
@@ -72,8 +73,8 @@ export class LifecyclePolicies {
   /** One pass. Safe to run concurrently with itself and on several replicas. */
   async pass(): Promise<PolicyReport> {
     const { db, catalog, clock } = this.deps;
-    const billed = await billHours(db, catalog, clock.now());
-    const renewed = await renewDue(db, catalog, clock.now());
+    const billed = (await billHours(db, catalog, clock.now())) + (await billDiskHours(db, catalog, clock.now())) + (await billImageStorage(db, catalog, clock.now(), this.deps.utcOffsetMin));
+    const renewed = (await renewDue(db, catalog, clock.now())) + (await renewDisks(db, catalog, clock.now()));
     const steps = await this.takeDueSteps();
     return { billed, renewed, steps };
   }

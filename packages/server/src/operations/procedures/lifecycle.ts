@@ -7,15 +7,26 @@ import { State } from "@opencompshare/protocol";
 import { appendInstanceEvent } from "../../store/repositories/events.js";
 import { casInstance, deleteInstance, holdingsOf, hostOfInstance, sealedPassword } from "../../store/repositories/instances.js";
 import { disksOf, releaseDisksOf } from "../../store/repositories/disks.js";
+import { creditRefund } from "../../policies/purchases.js";
 import { accessOf, observedState, STATUS_TIMEOUT_MS, type Procedure } from "./common.js";
 
 /** Parameters recorded at acceptance. Secrets in them are sealed. */
 export interface CreateParams {
   spec: MachineSpec;
 }
+/** A refund fixed at acceptance, credited when the deletion succeeds. */
+export interface Refund {
+  resourceId: string;
+  /** CNY. */
+  amount: number;
+  periodStart: number;
+  periodEnd: number;
+}
 export interface TerminateParams {
   /** Delete the attached data disks too (ReleaseUDisk); else they are detached and kept. */
   releaseDisks?: boolean;
+  /** What the deletion refunds (a prepaid instance's rest of period, and released disks'). */
+  refunds?: Refund[];
 }
 export interface ReinstallParams {
   imageId: string;
@@ -66,7 +77,7 @@ export const create: Procedure = {
 export const terminate: Procedure = {
   async run(ctx) {
     const id = ctx.instanceId;
-    const { releaseDisks } = ctx.params<TerminateParams>();
+    const { releaseDisks, refunds = [] } = ctx.params<TerminateParams>();
     if (ctx.op.phase !== "releasing") {
       await ctx.phase("powering-off");
       // A machine whose provisioning failed does not exist: nothing to power off.
@@ -87,6 +98,9 @@ export const terminate: Procedure = {
       if (held) await ctx.deps.fleet.release(tx, id, held.hostId, held.cpu, held.memoryMb);
       // CompShare keeps data disks unless ReleaseUDisk: they are detached, to be attached elsewhere.
       await releaseDisksOf(tx, id, releaseDisks === true, now);
+      for (const r of refunds) {
+        await creditRefund(tx, { ...r, accountId: ctx.op.accountId, now, what: `refund of the rest of ${r.resourceId}'s paid period` });
+      }
       await appendInstanceEvent(tx, { kind: "instance.released", instanceId: id, data: {}, at: now });
       await deleteInstance(tx, id);
     }, "released");

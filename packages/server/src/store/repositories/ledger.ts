@@ -140,6 +140,123 @@ export async function insertEntry(tx: Executor, e: LedgerEntry): Promise<void> {
     .execute();
 }
 
+/** Whether an entry with this id exists (charges and credits with deterministic ids happen once). */
+export async function hasEntry(tx: Executor, id: string): Promise<boolean> {
+  return (await tx.selectFrom("ledger").select("id").where("id", "=", id).executeTakeFirst()) !== undefined;
+}
+
+/** An account's opening balance, as its first entry (a grant: it is not a payment, and does not raise the account's level). */
+export async function recordOpening(tx: Executor, accountId: string, cents: number, now: number): Promise<void> {
+  await insertEntry(tx, {
+    id: `opening:${accountId}`,
+    accountId,
+    instanceId: null,
+    kind: "opening",
+    amountCents: cents,
+    status: "paid",
+    periodStart: now,
+    periodEnd: now,
+    balanceAfterCents: cents,
+    note: "opening balance",
+    createdAt: now,
+    paidAt: now,
+  });
+}
+
+/** The sum of the account's paid entries, in fen: what its balance must be. */
+export async function paidSumCents(db: Executor, accountId: string): Promise<number> {
+  const row = await db.selectFrom("ledger").select((eb) => eb.fn.sum<number>("amount_cents").as("n")).where("account_id", "=", accountId).where("status", "=", "paid").executeTakeFirst();
+  return Number(row?.n ?? 0);
+}
+
+/** Every account's balance and the sum of its paid entries, in fen. */
+export async function balancesAndPaidSums(db: Executor): Promise<Array<{ accountId: string; balanceCents: number; paidSumCents: number }>> {
+  const rows = await db
+    .selectFrom("accounts")
+    .leftJoin("ledger", (j) => j.onRef("ledger.account_id", "=", "accounts.id").on("ledger.status", "=", "paid"))
+    .select(["accounts.id as id", "accounts.balance_cents as balance", (eb) => eb.fn.sum<number>("ledger.amount_cents").as("paid")])
+    .groupBy(["accounts.id", "accounts.balance_cents"])
+    .execute();
+  return rows.map((r) => ({ accountId: r.id, balanceCents: Number(r.balance), paidSumCents: Number(r.paid ?? 0) }));
+}
+
+/** Prepaid instances (`chargeTypes`) with no `buy` entry: made without their first period's charge. */
+export async function prepaidWithoutPurchase(db: Executor, chargeTypes: readonly string[]): Promise<string[]> {
+  const rows = await db
+    .selectFrom("instances")
+    .select("instances.id")
+    .where("instances.charge_type", "in", [...chargeTypes])
+    .where((eb) => eb.not(eb.exists(eb.selectFrom("ledger").select("ledger.id").whereRef("ledger.instance_id", "=", "instances.id").where("ledger.kind", "=", "buy"))))
+    .execute();
+  return rows.map((r) => r.id);
+}
+
+/** A data disk as billing reads it. */
+export interface BillableDisk {
+  id: string;
+  accountId: string;
+  sizeGb: number;
+  chargeType: string;
+  createdAt: number;
+  billedUntil: number;
+  /** Prepaid: the end of the paid period (0: none). */
+  expireTime: number;
+}
+
+const toBillableDisk = (r: { id: string; account_id: string; size_gb: number; charge_type: string; created_at: number; billed_until: number; expire_time: number }): BillableDisk => ({
+  id: r.id,
+  accountId: r.account_id,
+  sizeGb: Number(r.size_gb),
+  chargeType: r.charge_type,
+  createdAt: Number(r.created_at),
+  billedUntil: Number(r.billed_until),
+  expireTime: Number(r.expire_time),
+});
+
+const DISK_BILLING = ["id", "account_id", "size_gb", "charge_type", "created_at", "billed_until", "expire_time"] as const;
+
+/** Data disks billed by the hour (`chargeTypes`), attached or not, that still exist: at most `limit`. */
+export async function hourlyDisks(db: Executor, chargeTypes: readonly string[], limit: number): Promise<BillableDisk[]> {
+  const rows = await db.selectFrom("disks").select(DISK_BILLING).where("charge_type", "in", [...chargeTypes]).where("status", "!=", "Deleted").limit(limit).execute();
+  return rows.map(toBillableDisk);
+}
+
+/** Claims the disk's hours up to `end` if it was billed up to `claimedFrom`. */
+export async function claimDiskBilledUntil(tx: Executor, id: string, claimedFrom: number, end: number): Promise<boolean> {
+  const claimed = await tx.updateTable("disks").set({ billed_until: end }).where("id", "=", id).where("billed_until", "=", claimedFrom).executeTakeFirst();
+  return Number(claimed.numUpdatedRows) === 1;
+}
+
+/** Prepaid data disks whose period ended by `now` and that still exist: at most `limit`. */
+export async function dueDiskRenewals(db: Executor, now: number, limit: number): Promise<BillableDisk[]> {
+  const rows = await db.selectFrom("disks").select(DISK_BILLING).where("expire_time", ">", 0).where("expire_time", "<=", now).where("status", "!=", "Deleted").limit(limit).execute();
+  return rows.map(toBillableDisk);
+}
+
+/** Claims the renewal of the disk's period that ended at `oldExpiry`. */
+export async function claimDiskRenewal(tx: Executor, id: string, oldExpiry: number, next: { expireTime: number; periodStart: number; paidAmount: number }): Promise<boolean> {
+  const claimed = await tx
+    .updateTable("disks")
+    .set({ expire_time: next.expireTime, period_start: next.periodStart, paid_amount: next.paidAmount })
+    .where("id", "=", id)
+    .where("expire_time", "=", oldExpiry)
+    .executeTakeFirst();
+  return Number(claimed.numUpdatedRows) === 1;
+}
+
+/** Each account's custom images, in GB (what image storage bills): accounts with none are left out. */
+export async function customImageGbByAccount(db: Executor): Promise<Array<{ accountId: string; gb: number }>> {
+  const rows = await db
+    .selectFrom("images")
+    .select(["account_id", (eb) => eb.fn.sum<number>("size").as("gb")])
+    .where("type", "=", "Custom")
+    .where("account_id", "is not", null)
+    .where("status", "=", "Available")
+    .groupBy("account_id")
+    .execute();
+  return rows.map((r) => ({ accountId: String(r.account_id), gb: Number(r.gb) }));
+}
+
 /** The account's unpaid orders, oldest first. */
 export async function unpaidOrdersOf(tx: Executor, accountId: string): Promise<LedgerEntry[]> {
   const rows = await tx
