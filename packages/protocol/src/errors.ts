@@ -31,7 +31,8 @@ export const ERRORS = {
   InArrears: { retCode: 226601, summary: "the account is in arrears" },
   InstanceExpired: { retCode: 226602, summary: "the instance has expired" },
   ResourceNotEnough: { retCode: 226604, summary: "no host in the zone has the GPUs, CPUs and memory asked for" },
-  ImageTaskExists: { retCode: 226605, summary: "a task on the image is still running: deleting an image that is still being made" },
+  AccountNotVerified: { retCode: 226606, summary: "the account has not been verified (an operator verifies it: ocs account verify)" },
+  ImageTaskExists: { retCode: 226605, summary: "an update of the image's use time is already running (CompShare's \"Update image use time task exist.\"); this server runs no such task and answers it to no call" },
   InstanceOperationInProgress: { retCode: 226610, summary: "the instance's operation lock is held" },
   InstanceImageMaking: { retCode: 226611, summary: "a custom image of the instance is being made" },
   InstanceRecycling: { retCode: 226612, summary: "the instance is being reclaimed" },
@@ -45,6 +46,8 @@ export const ERRORS = {
   ImagePublished: { retCode: 226618, summary: "the image is published to the community; take it down first" },
   WithoutGpuLimit: { retCode: 226619, summary: "another instance of the account is already in no-GPU mode (one at a time)" },
   HostUnavailable: { retCode: 226620, summary: "the instance's host has not reported within its lease; nothing was changed" },
+  ImageNotReady: { retCode: 226621, summary: "the custom image is still being made (Making): it cannot be deleted yet" },
+  BalanceNotEnough: { retCode: 226622, summary: "the balance does not cover the first period of a prepaid purchase; nothing was made" },
   ServiceError: { retCode: 8433, summary: "an internal error; nothing was changed" },
 } as const satisfies Record<string, ErrorSpec>;
 

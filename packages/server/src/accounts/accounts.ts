@@ -2,11 +2,13 @@
  * Accounts, their projects and their API key pairs. Private keys are sealed at rest and opened
  * only to verify a signature.
  */
+import { recordOpening } from "../store/repositories/ledger.js";
 import { randomBytes } from "node:crypto";
 import { ApiError } from "@opencompshare/protocol";
 import type { Sealer } from "../security/secrets.js";
 import * as repo from "../store/repositories/accounts.js";
 import type { Db, Executor, KeyOrigin } from "../store/schema.js";
+import type { Level } from "./quota.js";
 
 export interface Credentials {
   AccountId: string;
@@ -42,7 +44,24 @@ interface FirstKey {
   origin: KeyOrigin;
 }
 
-export async function createAccount(db: Db, sealer: Sealer, name: string, now: number, balanceCents = 0, first: FirstKey = { origin: "created" }): Promise<Credentials> {
+/** How a new account starts: its level (a number is an operator's setting; `auto` follows its payments) and whether it is verified. */
+export interface AccountStart {
+  level: Level | "auto";
+  verified: boolean;
+}
+
+/** `ocs account create`'s start: verified and at Level 1, the level of an account that has topped up. */
+export const CREATED_ACCOUNT: AccountStart = { level: 1, verified: true };
+
+export async function createAccount(
+  db: Db,
+  sealer: Sealer,
+  name: string,
+  now: number,
+  balanceCents = 0,
+  first: FirstKey = { origin: "created" },
+  start: AccountStart = CREATED_ACCOUNT,
+): Promise<Credentials> {
   if (!/^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$/.test(name)) {
     throw new AccountError("account name: 1 to 64 of letters, digits, _ . @ -, starting with a letter or digit");
   }
@@ -52,7 +71,10 @@ export async function createAccount(db: Db, sealer: Sealer, name: string, now: n
     const projectId = id("org");
     // Account numbers count up from 10001; the unique index refuses a duplicate from a racing replica.
     const orgId = await repo.nextAccountNumber(tx);
-    await repo.insertAccount(tx, { id: accountId, name, number: orgId, projectId, balanceCents, now });
+    const levelOverride = start.level === "auto" ? null : start.level;
+    await repo.insertAccount(tx, { id: accountId, name, number: orgId, projectId, balanceCents, levelOverride, verified: start.verified, now });
+    // The opening balance is a ledger entry too: a balance is always the sum of its paid entries.
+    if (balanceCents !== 0) await recordOpening(tx, accountId, balanceCents, now);
     const key = await insertKey(tx, sealer, accountId, now, first.origin, first.publicKey && first.privateKey ? { publicKey: first.publicKey, privateKey: first.privateKey } : undefined);
     return { AccountId: accountId, AccountNumber: orgId, ProjectId: projectId, PublicKey: key.PublicKey, PrivateKey: key.PrivateKey };
   });
