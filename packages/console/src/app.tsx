@@ -1,14 +1,16 @@
 /**
  * The application: the session (from login, or GET api/session after a reload), the header
  * (language, dark mode, log out), the notices, and the hash routes: #/ the list,
- * #/instances/<UHostId> one instance.
+ * #/instances/<UHostId> one instance, #/bills the account's bills.
  */
 import { useEffect, useMemo, useState } from "preact/hooks";
 import { post, session as fetchSession, setCsrf, whenUnauthorized, type SessionInfo } from "./api.js";
 import { DarkContext } from "./components/Chart.js";
 import { Notices, NotifyContext, useNotices } from "./components/Notices.js";
 import { Live } from "./events.js";
+import { billsTranslator } from "./i18n/bills.js";
 import { I18nContext, i18nFor, initialLang, saveLang, type Lang } from "./i18n/index.js";
+import { Bills } from "./pages/Bills.js";
 import { Instance } from "./pages/Instance.js";
 import { Instances } from "./pages/Instances.js";
 import { Login } from "./pages/Login.js";
@@ -24,7 +26,8 @@ function useHash(): string {
   return hash;
 }
 
-function route(hash: string): { page: "list" } | { page: "instance"; id: string } {
+function route(hash: string): { page: "list" } | { page: "bills" } | { page: "instance"; id: string } {
+  if (hash === "#/bills") return { page: "bills" };
   const m = /^#\/instances\/([^/]+)$/.exec(hash);
   return m ? { page: "instance", id: decodeURIComponent(m[1] ?? "") } : { page: "list" };
 }
@@ -99,6 +102,16 @@ export function App() {
           <a class="brand" href="#/">
             {t("appName")}
           </a>
+          {sess && (
+            <nav class="nav" aria-label={billsTranslator(lang)("nav")}>
+              <a href="#/" aria-current={r.page === "bills" ? undefined : "page"}>
+                {billsTranslator(lang)("instances")}
+              </a>
+              <a href="#/bills" aria-current={r.page === "bills" ? "page" : undefined}>
+                {billsTranslator(lang)("bills")}
+              </a>
+            </nav>
+          )}
           <div class="controls">
             {sess && <span class="muted small account">{t("account", { id: sess.AccountId })}</span>}
             <label class="field inline">
@@ -130,7 +143,7 @@ export function App() {
           ) : (
             <>
               <Notices notices={notices} dismiss={dismiss} />
-              {live && (r.page === "instance" ? <Instance key={r.id} live={live} id={r.id} /> : <Instances live={live} />)}
+              {r.page === "bills" ? <Bills /> : live && (r.page === "instance" ? <Instance key={r.id} live={live} id={r.id} /> : <Instances live={live} />)}
             </>
           )}
         </main>
