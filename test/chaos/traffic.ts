@@ -168,7 +168,8 @@ export async function step(acct: Account): Promise<void> {
       await onInstance(acct, "ModifyCompShareInstanceName", pick([...acct.own.keys()]) as string, { Name: `${acct.name}-renamed-${int(0, 999)}` });
       return;
     case "image": {
-      const res = await onInstance(acct, "CreateCompShareCustomImage", ownIn(acct, "Running", "Stopped") as string, { Name: `${acct.name}-img-${int(0, 999)}` });
+      // An image is made only of a Running instance.
+      const res = await onInstance(acct, "CreateCompShareCustomImage", ownIn(acct, "Running") as string, { Name: `${acct.name}-img-${int(0, 999)}` });
       if (res.retCode === 0) acct.images.push(res.body.CompShareImageId as string);
       return;
     }

@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { actions, parseWith, type ActionName, type NestedValue } from "@opencompshare/protocol";
+import { withAdmin } from "@opencompshare/server";
 import type { Answer } from "../helpers/client.js";
 import { CREATE, REGION, startServer, type TestServer } from "../helpers/server.js";
 
@@ -240,6 +241,10 @@ describe("response contracts (strict)", () => {
       return (body.ImageSet as Array<{ Status: string }>)[0]?.Status === "Available";
     }, 1000);
     await ok("PublishCompShareImage", { Region: REGION.Region, CompShareImageId: boxImage, CommunityImageName: "box", VersionName: "v1.0", Price: 0, Tags: ["LLM"] });
+    // In review until the operator approves it (ocs image review): the owner's list has it.
+    const pending = (await ok("DescribeSelfCommunityImages", { Region: REGION.Region, Name: "box" })).ImageSet as Array<{ CompShareImageId: string; Status: string }>;
+    assert.deepEqual(pending.map((v) => v.Status), ["Reviewing"]);
+    await withAdmin(s.config, (a) => a.reviewImage((pending[0] as { CompShareImageId: string }).CompShareImageId, { approve: true }));
     const listed = await ok("DescribeCommunityImages", { Region: REGION.Region, Tag: "LLM" });
     const group = (listed.CompshareImageGroup as Array<{ GroupId: string; ImageName: string }>).find((g) => g.ImageName === "box");
     assert.ok(group, JSON.stringify(listed));

@@ -175,12 +175,12 @@ describe("custom images", () => {
     assert.deepEqual(listed.set[0]?.Softwares.Applications, ["JupyterLab", "vLLM"]);
   });
 
-  it("refuses to delete an image while it is Making (226605), and deletes it once Available", async () => {
+  it("refuses to delete an image while it is Making (ImageNotReady 226621), and deletes it once Available", async () => {
     const id = await s.running();
     const imageId = await makeImage(s, id);
     const early = await s.call("TerminateCompShareCustomImage", { ...REGION, CompShareImageId: imageId });
-    assert.equal(early.body.RetCode, 226605, JSON.stringify(early.body));
-    assert.match(early.body.Message ?? "", new RegExp(`^ImageTaskExists: .*${imageId}`));
+    assert.equal(early.body.RetCode, 226621, JSON.stringify(early.body));
+    assert.match(early.body.Message ?? "", new RegExp(`^ImageNotReady: image ${imageId} is still being made`));
     assert.equal(await statusOf(s, imageId), "Making");
 
     await s.until(async () => (await statusOf(s, imageId)) === "Available", 1000);
@@ -220,6 +220,22 @@ describe("custom images", () => {
     const platform = await s.call("TerminateCompShareCustomImage", { ...REGION, CompShareImageId: "compshareImage-ubuntu2204" });
     assert.equal(platform.body.RetCode, 226614);
     assert.equal((await images(s, { CompShareImageId: "compshareImage-ubuntu2204" })).total, 1);
+  });
+
+  it("makes an image only of a Running instance: a Stopped one is refused with 8905, and no image is made", async () => {
+    const id = await s.running();
+    const stop = await s.call("StopCompShareInstance", { ...REGION, UHostId: id });
+    assert.equal(stop.body.RetCode, 0, JSON.stringify(stop.body));
+    await s.until(async () => (await s.state(id)) === "Stopped");
+    const before = (await custom(s)).total;
+    const res = await s.call("CreateCompShareCustomImage", { ...REGION, UHostId: id, Name: "of-stopped" });
+    assert.equal(res.body.RetCode, 8905, JSON.stringify(res.body));
+    assert.match(res.body.Message ?? "", new RegExp(`^InstanceStateInvalid: .*${id}`));
+    assert.equal((await custom(s)).total, before);
+    // Started again, it can be imaged.
+    assert.equal((await s.call("StartCompShareInstance", { ...REGION, UHostId: id })).body.RetCode, 0);
+    await s.until(async () => (await s.state(id)) === "Running");
+    await makeImage(s, id, { Name: "of-running" });
   });
 
   it("refuses an image of an instance that does not exist with 8039", async () => {

@@ -148,10 +148,12 @@ describe("tenant isolation", () => {
     assert.equal(platform.body.TotalCount, 0);
 
     for (const action of IMAGE_ACTIONS) {
-      const res = await s.call(action, { ...REGION, CompShareImageId: aImage }, bKeys);
+      // PublishCompShareImage needs its VersionName to reach the image.
+      const extra = action === "PublishCompShareImage" ? { VersionName: "v1.0" } : {};
+      const res = await s.call(action, { ...REGION, CompShareImageId: aImage, ...extra }, bKeys);
       assert.equal(res.body.RetCode, 226614, `${action} by B on A's image: ${JSON.stringify(res.body)}`);
       assert.match(res.body.Message ?? "", /^ImageNotFound: /);
-      const unknown = await s.call(action, { ...REGION, CompShareImageId: "compshareImage-000000000000" }, bKeys);
+      const unknown = await s.call(action, { ...REGION, CompShareImageId: "compshareImage-000000000000", ...extra }, bKeys);
       assert.equal(res.body.Message, unknown.body.Message?.replace("compshareImage-000000000000", aImage), action);
     }
     const create = await s.call("CreateCompShareInstance", { ...CREATE, CompShareImageId: aImage }, bKeys);

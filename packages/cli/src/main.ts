@@ -19,7 +19,7 @@ interface Entry {
 
 const FAMILIES: Entry[] = [
   { name: "instance", group: "api", summary: "list | get | policy | console | create | start | stop | reboot | terminate | reset-password | reinstall | resize | rename", load: async () => (await import("./commands/instance.js")).family },
-  { name: "image", group: "api", summary: "list | get | create | delete", load: async () => (await import("./commands/image.js")).family },
+  { name: "image", group: "api", summary: "list | get | create | delete | review (operator: a community version)", load: async () => (await import("./commands/image.js")).family },
   { name: "events", group: "api", summary: "--follow: the account's events as they happen (states, operations, locks)", load: async () => (await import("./commands/events.js")).family },
   { name: "webhook", group: "api", summary: "create URL | list | delete ID | deliveries ID: events POSTed to a URL, signed", load: async () => (await import("./commands/webhook.js")).family },
   { name: "operation", group: "api", summary: "list UHOSTID: the operation records of an instance", load: async () => (await import("./commands/operation.js")).family },

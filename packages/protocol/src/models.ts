@@ -93,7 +93,7 @@ export const InstanceModel = t.object({
 });
 export type Instance = Infer<typeof InstanceModel>;
 
-export const ImageStatuses = ["Making", "Available", "UnAvailable", "Reviewing", "Offline"] as const;
+export const ImageStatuses = ["Making", "Available", "UnAvailable", "Reviewing", "Rejected", "Offline"] as const;
 export type ImageStatus = (typeof ImageStatuses)[number];
 /** System images make virtual machines; App, Game and Other (platform) and Community images make containers. */
 export const ImageTypes = ["System", "App", "Game", "Other", "Custom", "Community"] as const;

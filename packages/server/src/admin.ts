@@ -11,6 +11,7 @@ import { createSealer, loadMasterKey } from "./security/secrets.js";
 import { migrate, openStore, sqlitePath } from "./store/db.js";
 import { loadCatalog } from "./catalog/catalog.js";
 import { addHost, knownZone } from "./drivers/agent/registry.js";
+import { reviewVersion, type ReviewView, type Verdict } from "./domain/image-review.js";
 
 export interface Admin {
   createAccount(name: string): Promise<Credentials>;
@@ -21,6 +22,8 @@ export interface Admin {
   listKeys(account: string): Promise<KeyView[]>;
   setAccountStatus(account: string, status: "active" | "disabled"): Promise<{ AccountId: string; Status: string; DisabledKeys: string[] }>;
   migrate(): Promise<string[]>;
+  /** Approves or rejects a community version in review (ReviewError when it is not). */
+  reviewImage(id: string, verdict: Verdict): Promise<ReviewView>;
   /** Adds an agent host (or gives it a new token); returns the token. */
   addHost(name: string, zone: string | undefined): Promise<string>;
   /** The account's balance, what it owes, and its latest ledger entries. */
@@ -98,6 +101,7 @@ export async function withAdmin<T>(config: Config, work: (admin: Admin) => Promi
       listKeys: (account) => listKeys(store.db, account),
       setAccountStatus: (account, status) => setAccountStatus(store.db, account, status),
       migrate: () => migrate(store.db),
+      reviewImage: (id, verdict) => reviewVersion(store.db, id, verdict, Date.now()),
       addHost: (name, zone) => addHost(store.db, name, knownZone(loadCatalog(config.catalogFile), zone)),
       balance: async (account) => balanceView(store.db, await accountId(store.db, account)),
       changeBalance: async (account, cents, mode) => {

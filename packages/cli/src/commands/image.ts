@@ -1,7 +1,7 @@
-/** `ocs image …`: platform and custom images. */
+/** `ocs image …`: platform and custom images, and the operator's review of community versions. */
 import { waitUntilImageAvailable, type Image, type Input } from "@opencompshare/sdk";
 import { API_OPTIONS, BATCH_OPTIONS, WAIT_OPTIONS, api, perResource, report, waitOne, type WaitSpec } from "../api.js";
-import { intOption, str, type Family, type Options } from "../command.js";
+import { intOption, str, type Command, type Family, type Options, type RunContext } from "../command.js";
 import { UsageError } from "../io.js";
 import { formatTime, jsonLine, keyValues, Progress, table } from "../output.js";
 
@@ -33,9 +33,65 @@ const imageWait = (ctx: { client: Parameters<typeof waitUntilImageAvailable>[0] 
   until: (CompShareImageId, opts) => waitUntilImageAvailable(ctx.client, { ...opts, CompShareImageId }),
 });
 
+/**
+ * The server settings `ocs image review` reads: where the database is. Declared here, not taken
+ * from the server's SETTINGS: the API commands never load the server until they run.
+ */
+const REVIEW_SETTINGS: Options = {
+  "data-dir": { type: "string", value: "DIR", describe: "the server's data directory (OCS_DATA_DIR, default ./data)" },
+  "database-url": { type: "string", value: "URL", describe: "the server's database; unset means SQLite in the data directory (OCS_DATABASE_URL)" },
+  "master-key": { type: "string", value: "KEY", describe: "the server's master key, when it is not in the data directory (OCS_MASTER_KEY)" },
+};
+
+async function review(ctx: RunContext): Promise<number> {
+  const approve = ctx.values.approve === true;
+  const reject = ctx.values.reject === true;
+  const reason = str(ctx.values, "reason");
+  if (approve === reject) throw new UsageError("give one of --approve and --reject", "ocs image review --help");
+  if (approve && reason !== undefined) throw new UsageError("--reason goes with --reject", "ocs image review --help");
+  if (reject && !reason?.trim()) throw new UsageError("--reject needs --reason TEXT: the owner sees it as the version's FailedReason", "ocs image review --help");
+  // The server (and its SQLite binding) is loaded only now.
+  const { ConfigError, ReviewError, loadConfig, withAdmin } = await import("@opencompshare/server");
+  try {
+    const config = loadConfig(ctx.values as Record<string, string | undefined>, ctx.io.env);
+    const verdict = approve ? ({ approve: true } as const) : { approve: false as const, reason: reason ?? "" };
+    const done = await withAdmin(config, (a) => a.reviewImage(ctx.args[0] as string, verdict));
+    ctx.io.stdout.write(JSON.stringify(done) + "\n");
+    return 0;
+  } catch (error) {
+    if (error instanceof ConfigError || error instanceof ReviewError) {
+      ctx.io.stderr.write(`ocs: ${error.message}\n`);
+      return error instanceof ConfigError ? 2 : 1;
+    }
+    throw error;
+  }
+}
+
+const reviewCommand: Command = {
+  name: "review",
+  args: "IMAGEID",
+  minArgs: 1,
+  maxArgs: 1,
+  summary: "Operator: approve a community version in review (Available: listed and usable by every account), or reject it with a reason (Rejected).",
+  details:
+    "Runs on the server's data directory and database, like `ocs account`. A published version is Reviewing until then; its owner sees the status, and a rejection's reason as FailedReason, in DescribeSelfCommunityImages. Prints the version as JSON.",
+  options: [
+    [
+      "Verdict",
+      {
+        approve: { type: "boolean", describe: "approve the version" },
+        reject: { type: "boolean", describe: "reject the version (needs --reason)" },
+        reason: { type: "string", value: "TEXT", describe: "why it is rejected, shown to its owner" },
+      },
+    ],
+    ["Server settings (each also read from its environment variable)", REVIEW_SETTINGS],
+  ],
+  run: review,
+};
+
 export const family: Family = {
   name: "image",
-  summary: "platform images and your custom images",
+  summary: "platform images and your custom images; review of community versions (operator)",
   commands: [
     {
       name: "list",
@@ -168,5 +224,6 @@ export const family: Family = {
         }),
       ),
     },
+    reviewCommand,
   ],
 };

@@ -3,6 +3,9 @@ import { t } from "../schema.js";
 import { ImageGroupModel, ImageModel } from "../models.js";
 import { defineAction, emptyResponse, imageId, limit, offset, optionalScope } from "./contract.js";
 
+/** A community version's name, as the guide has it: v*.* (v1.0). */
+const VERSION_NAME = /^v\d{1,6}\.\d{1,6}$/;
+
 const tags = () => t.optional(t.array(t.string({ maxLength: 64 }), { max: 32, single: true }));
 
 /** The filters of DescribeCommunityImages, which the self and user listings take too. */
@@ -34,15 +37,18 @@ const listing = t.object({
 export const PublishCompShareImage = defineAction({
   name: "PublishCompShareImage",
   family: "community",
-  summary: "Publish an Available custom image of a container instance to the community, as a new group or a new version of one.",
+  summary: "Publish an Available custom image of a container instance to the community, as a new group or a new version of one; the version waits for review (Reviewing).",
   idempotent: false,
   request: t.object({
     ...optionalScope,
     CompShareImageId: imageId(),
     GroupId: t.optional(t.string({ maxLength: 64 })),
     CommunityImageName: t.optional(t.string({ maxLength: 128 })),
-    /** A version such as v1.0; the next one of the group when left out (the SDK models cannot send it). */
-    VersionName: t.optional(t.string({ maxLength: 32 })),
+    /**
+     * Required, in the documented format v*.* (v1.0, v2.13): the docs and the guide. The SDK
+     * models lack it: their typed methods cannot send it, so they are answered 220.
+     */
+    VersionName: t.string({ maxLength: 32, pattern: VERSION_NAME, rule: "a version such as v1.0: v, a number, a dot, a number" }),
     VersionDesc: t.optional(t.string({ maxLength: 1024 })),
     Price: t.optional(t.float({ min: 0, max: 10_000 })),
     Cover: t.optional(t.string({ maxLength: 700_000 })),
@@ -75,7 +81,7 @@ export const DescribeCommunityImages = defineAction({
 export const DescribeSelfCommunityImages = defineAction({
   name: "DescribeSelfCommunityImages",
   family: "community",
-  summary: "The caller's published versions in every status (Reviewing, Available, Offline).",
+  summary: "The caller's published versions in every status (Reviewing, Available, Rejected with its FailedReason, Offline).",
   idempotent: true,
   request: t.object(filters),
   response: listing,

@@ -1,7 +1,9 @@
 /**
  * Handlers of the community: publishing custom images of container instances as versions of a
  * group, the public, own and per-account listings (grouped, filtered, sorted, paged by group),
- * and favorites. Publishing is approved at once: this server has no reviewers.
+ * and favorites. A published version is Reviewing until an operator approves it (Available) or
+ * rejects it (Rejected, with the reason as its FailedReason): `ocs image review`. Only the
+ * owner's own listing shows versions that are not Available.
  */
 import { ApiError, commonErrors, type RequestOf, type Actions } from "@opencompshare/protocol";
 import { accountIdByNumber, accountNameOrThrow, accountNames } from "../store/repositories/accounts.js";
@@ -29,18 +31,7 @@ import type { ActionsOf, HandlerMap, RequestContext } from "./registry.js";
 import { toImageModel } from "./views.js";
 
 type Filters = RequestOf<Actions["DescribeCommunityImages"]>;
-/** Versions look like v1, v1.0, 2.1.3. */
-const VERSION = /^v?\d+(\.\d+){0,3}$/;
 const MAX_VERSIONS = 5000;
-
-/** The next version of a group: v1.0 for a new one, else the last one with its last number + 1. */
-function nextVersion(versions: string[]): string {
-  const last = versions.filter((v) => VERSION.test(v)).sort((a, b) => a.localeCompare(b, "en", { numeric: true })).pop();
-  if (!last) return "v1.0";
-  const parts = last.replace(/^v/, "").split(".").map(Number);
-  parts[parts.length - 1] = (parts[parts.length - 1] ?? 0) + 1;
-  return `v${parts.join(".")}`;
-}
 
 type Scope = { kind: "public" } | { kind: "self"; accountId: string } | { kind: "user"; accountId: string | null };
 
@@ -123,7 +114,9 @@ export const communityHandlers: HandlerMap<ActionsOf<"community">> = {
     const source = await ownCustomImage(db, req.CompShareImageId, ctx.caller);
     if (source.status !== "Available") throw new ApiError("ImageNotPublishable", `image ${source.id} is ${source.status}; it must be Available`);
     if (!source.container) throw new ApiError("ImageNotPublishable", `image ${source.id} was made from a virtual machine; only images of container instances can be published`);
-    if (req.VersionName !== undefined && !VERSION.test(req.VersionName)) throw commonErrors.invalidParam("VersionName", "a version such as v1.0");
+    if (source.derivedFrom) {
+      throw new ApiError("ImageNotPublishable", `image ${source.id} is derived from community image ${source.derivedFrom}, which is not the caller's; it cannot be published again`);
+    }
     const now = clock.now();
     await db.transaction().execute(async (tx) => {
       let groupId = req.GroupId;
@@ -134,7 +127,7 @@ export const communityHandlers: HandlerMap<ActionsOf<"community">> = {
         await insertGroup(tx, { id: groupId, accountId: ctx.caller.accountId, name: req.CommunityImageName ?? source.name, description: req.Description ?? source.description, now });
       }
       const versions = await versionNamesOf(tx, groupId);
-      const version = req.VersionName ?? nextVersion(versions);
+      const version = req.VersionName;
       if (versions.some((v) => v === version)) throw commonErrors.invalidParam("VersionName", `group ${groupId} has ${version} already`);
       const author = await accountNameOrThrow(tx, ctx.caller.accountId);
       await insertVersion(tx, source, {

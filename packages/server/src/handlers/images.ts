@@ -15,6 +15,7 @@ import {
   publishedVersionOf,
   updateImage,
   type ImageChanges,
+  type ImageRecord,
 } from "../store/repositories/images.js";
 import { ownCustomImage } from "./image-lookup.js";
 import { pageOf } from "./instances.js";
@@ -22,6 +23,17 @@ import type { ActionsOf, HandlerMap } from "./registry.js";
 import { toImageModel } from "./views.js";
 
 export const newImageId = (): string => `compshareImage-${randomBytes(6).toString("hex")}`;
+
+/**
+ * A community version's status once its Visibility is set: taken down (0), an Available or
+ * Reviewing version goes Offline; put up again (1), an Offline one is Available if it was
+ * approved once, else back in review. A Rejected version stays Rejected.
+ */
+function visibilityStatus(row: ImageRecord, visibility: number): string | undefined {
+  if (visibility === 0) return row.status === "Available" || row.status === "Reviewing" ? "Offline" : undefined;
+  if (row.status !== "Offline") return undefined;
+  return row.approvedAt > 0 ? "Available" : "Reviewing";
+}
 
 export const imageHandlers: HandlerMap<ActionsOf<"images">> = {
   async DescribeCompShareImages(ctx, req) {
@@ -104,7 +116,7 @@ export const imageHandlers: HandlerMap<ActionsOf<"images">> = {
   async TerminateCompShareCustomImage(ctx, req) {
     const { db, engine } = ctx.services;
     const row = await ownCustomImage(db, req.CompShareImageId, ctx.caller);
-    if (row.status === "Making") throw new ApiError("ImageTaskExists", `image ${row.id} is still being made`);
+    if (row.status === "Making") throw new ApiError("ImageNotReady", `image ${row.id} is still being made; delete it once it is Available or UnAvailable`);
     const params: DeleteImageParams = { imageId: row.id, status: row.status, opId: row.opId };
     await runOnResource(engine, {
       action: "TerminateCompShareCustomImage",
@@ -139,8 +151,7 @@ export const imageHandlers: HandlerMap<ActionsOf<"images">> = {
       supportedGpuTypes: req.SupportedGpuTypes,
       autoStart: req.AutoStart,
       visibility: req.Visibility,
-      // A community version taken down goes Offline; made public again, it is Available.
-      status: req.Visibility !== undefined && row.type === "Community" ? (req.Visibility === 1 ? "Available" : "Offline") : undefined,
+      status: req.Visibility !== undefined && row.type === "Community" ? visibilityStatus(row, req.Visibility) : undefined,
     };
     await updateImage(db, row.id, changes);
     return {};

@@ -104,9 +104,9 @@ export async function hasPublicVersion(db: Executor, groupId: string): Promise<b
   return found !== undefined;
 }
 
-/** The version names a group has (of any status). */
+/** The version names a group has (of any status but Rejected: a rejected version's name may be published again). */
 export async function versionNamesOf(db: Executor, groupId: string): Promise<string[]> {
-  return (await db.selectFrom("images").select("version_name").where("group_id", "=", groupId).execute()).map((v) => v.version_name);
+  return (await db.selectFrom("images").select("version_name").where("group_id", "=", groupId).where("status", "!=", "Rejected").execute()).map((v) => v.version_name);
 }
 
 /** What a new version sets; the rest (owner, OS, size, ports, container…) is its source's. */
@@ -130,7 +130,7 @@ export interface NewVersion {
   now: number;
 }
 
-/** Adds a public, Available community version of the custom image `source`. */
+/** Adds a public community version of the custom image `source`, Reviewing until an operator approves or rejects it. */
 export async function insertVersion(tx: Executor, source: ImageRecord, v: NewVersion): Promise<void> {
   const sw = v.softwares;
   await tx
@@ -145,12 +145,12 @@ export async function insertVersion(tx: Executor, source: ImageRecord, v: NewVer
       size: source.size,
       progress: source.progress,
       ready_at: source.readyAt,
-      failed_reason: source.failedReason,
+      failed_reason: "",
       ports: JSON.stringify(source.ports),
       container: source.container ? 1 : 0,
       host_id: source.hostId,
       type: "Community",
-      status: "Available",
+      status: "Reviewing",
       name: v.name,
       description: v.description,
       source_instance_id: null,
@@ -171,11 +171,29 @@ export async function insertVersion(tx: Executor, source: ImageRecord, v: NewVer
         sw ? { Applications: sw.Applications ?? [], CUDAVersion: sw.CUDAVersion ?? "", Framework: sw.Framework ?? "", FrameworkVersion: sw.FrameworkVersion ?? "" } : source.softwares,
       ),
       is_official: 0,
+      approved_at: 0,
+      derived_from: source.derivedFrom,
       created_at: v.now,
       published_at: v.now,
       updated_at: v.now,
     })
     .execute();
+}
+
+/** A user's community version (not an official one), as the operator reviews it. */
+export async function findUserVersion(db: Executor, id: string): Promise<ImageRecord | undefined> {
+  const row = await db.selectFrom("images").selectAll().where("id", "=", id).where("type", "=", "Community").where("account_id", "is not", null).executeTakeFirst();
+  return row && toImageRecord(row);
+}
+
+/**
+ * The review's verdict on a version still Reviewing: approved, it is Available; rejected, it is
+ * Rejected with the reason. Returns whether the version was still Reviewing.
+ */
+export async function setReviewVerdict(tx: Executor, id: string, verdict: { approve: true } | { approve: false; reason: string }, now: number): Promise<boolean> {
+  const set = verdict.approve ? { status: "Available", approved_at: now, failed_reason: "", updated_at: now } : { status: "Rejected", failed_reason: verdict.reason, updated_at: now };
+  const res = await tx.updateTable("images").set(set).where("id", "=", id).where("type", "=", "Community").where("status", "=", "Reviewing").executeTakeFirst();
+  return Number(res.numUpdatedRows) === 1;
 }
 
 // ---------------------------------------------------------------------------------------------

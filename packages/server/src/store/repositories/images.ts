@@ -61,6 +61,10 @@ export interface ImageRecord {
   publishedAt: number;
   updatedAt: number;
   hostId: string;
+  /** A community version: when it was approved (0: never). */
+  approvedAt: number;
+  /** The community image of another account (or of the platform) this image descends from ('' when none). */
+  derivedFrom: string;
 }
 
 export function toImageRecord(r: ImageRow): ImageRecord {
@@ -100,6 +104,8 @@ export function toImageRecord(r: ImageRow): ImageRecord {
     publishedAt: Number(r.published_at),
     updatedAt: Number(r.updated_at),
     hostId: r.host_id,
+    approvedAt: Number(r.approved_at),
+    derivedFrom: r.derived_from,
   };
 }
 
@@ -146,6 +152,8 @@ export function imageRow(id: string, now: number, set: Partial<Insertable<Images
     published_at: 0,
     updated_at: now,
     host_id: "",
+    approved_at: 0,
+    derived_from: "",
     ...set,
   };
 }
@@ -320,9 +328,18 @@ export interface NewCustomImage {
   now: number;
 }
 
-/** Adds a custom image, Making, from its instance's image. */
+/**
+ * Adds a custom image, Making, from its instance's image. It descends from that image when it is
+ * a community version of someone else (another account, or the platform), else from what that
+ * image descends from: such images are not publishable.
+ */
 export async function insertCustomImage(tx: Executor, c: NewCustomImage): Promise<void> {
-  const source = await tx.selectFrom("images").select(["os_name", "size", "container", "supported_gpu_types"]).where("id", "=", c.sourceImageId).executeTakeFirst();
+  const source = await tx
+    .selectFrom("images")
+    .select(["os_name", "size", "container", "supported_gpu_types", "type", "account_id", "derived_from"])
+    .where("id", "=", c.sourceImageId)
+    .executeTakeFirst();
+  const derivedFrom = source?.type === "Community" && source.account_id !== c.accountId ? c.sourceImageId : (source?.derived_from ?? "");
   await tx
     .insertInto("images")
     .values(
@@ -344,6 +361,7 @@ export async function insertCustomImage(tx: Executor, c: NewCustomImage): Promis
         source_image_id: c.sourceImageId,
         supported_gpu_types: source?.supported_gpu_types ?? "[]",
         container: c.container ? 1 : 0,
+        derived_from: derivedFrom,
       }),
     )
     .execute();
