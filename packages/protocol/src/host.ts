@@ -82,4 +82,6 @@ export interface MachineAccess {
   ip: string;
   sshPort: number;
   sshUser: string;
+  /** The address the machine is reached at from outside, when its host gives it one (the simulated fleet does). */
+  publicIp?: string;
 }

@@ -144,7 +144,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const queue = config.driver === "simulated" ? undefined : new CommandQueue(store.db, clock, sealer);
   const driver =
     opts.driver?.({ store, clock }) ??
-    (queue ? agentDriver(store.db, queue) : new SimulatedDriver(store.db, clock, { bootMs: config.simBootMs, imageMs: config.simImageMs }));
+    (queue ? agentDriver(store.db, queue) : new SimulatedDriver(store.db, clock, { bootMs: config.simBootMs, imageMs: config.simImageMs, publicRange: config.simPublicRange }));
   const metrics = new Metrics({
     streamClients: () => streams.open,
     webhookLag: () => webhookLag(store.db, clock.now()),

@@ -2,6 +2,7 @@
  * Configuration: each setting from a flag, else an environment variable, else its default.
  * Bad values stop the start with a message naming the setting.
  */
+import { addressesOf, DOCUMENTATION_RANGES } from "./drivers/simulated/addresses.js";
 
 export interface Config {
   host: string;
@@ -24,6 +25,8 @@ export interface Config {
   shutdownGraceMs: number;
   simBootMs: number;
   simImageMs: number;
+  /** The simulated fleet's public addresses: comma-separated IPv4 CIDR blocks. */
+  simPublicRange: string;
   /** Largest accepted request body, bytes. */
   bodyLimit: number;
   /** Requests per second per account (0: no limit), and the burst above it. */
@@ -81,6 +84,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: "shutdownGraceMs", env: "OCS_SHUTDOWN_GRACE_S", flag: "shutdown-grace-s", kind: "int", default: 10, describe: "on SIGTERM, how long requests in flight may finish before the rest are closed, seconds" },
   { key: "simBootMs", env: "OCS_SIM_BOOT_MS", flag: "sim-boot-ms", kind: "int", default: 3000, describe: "simulated boot or reboot duration, ms" },
   { key: "simImageMs", env: "OCS_SIM_IMAGE_MS", flag: "sim-image-ms", kind: "int", default: 30000, describe: "simulated custom image duration, ms" },
+  { key: "simPublicRange", env: "OCS_SIM_PUBLIC_RANGE", flag: "sim-public-range", kind: "string", default: DOCUMENTATION_RANGES, describe: "public addresses of simulated instances: comma-separated IPv4 CIDR blocks (default: RFC 5737's documentation ranges)" },
   { key: "bodyLimit", env: "OCS_BODY_LIMIT", flag: "body-limit", kind: "int", default: 1048576, describe: "largest request body, bytes" },
   { key: "rateLimitRps", env: "OCS_RATE_LIMIT_RPS", flag: "rate-limit-rps", kind: "int", default: 200, describe: "requests per second per account, per replica (0: no limit)" },
   { key: "rateLimitBurst", env: "OCS_RATE_LIMIT_BURST", flag: "rate-limit-burst", kind: "int", default: 400, describe: "requests an account may send at once above its rate" },
@@ -133,6 +137,11 @@ export function loadConfig(flags: Record<string, string | undefined> = {}, env: 
   config.metricsAddr ??= "";
   if (config.metricsAddr !== "" && config.metricsAddr !== "off" && !/^(\[[0-9a-fA-F:]+\]|[^:\s]+):\d{1,5}$/.test(config.metricsAddr)) {
     throw new ConfigError(`OCS_METRICS_ADDR (--metrics-addr) must be HOST:PORT (e.g. 127.0.0.1:9464) or off, got ${JSON.stringify(config.metricsAddr)}`);
+  }
+  try {
+    addressesOf(config.simPublicRange);
+  } catch (error) {
+    throw new ConfigError(`OCS_SIM_PUBLIC_RANGE (--sim-public-range): ${(error as Error).message}`);
   }
   if (config.webhookTimeoutMs < 100) throw new ConfigError("OCS_WEBHOOK_TIMEOUT_MS must be at least 100");
   if (config.policyIntervalMs < 100) throw new ConfigError("OCS_POLICY_INTERVAL_MS must be at least 100");

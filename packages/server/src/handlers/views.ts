@@ -13,10 +13,21 @@ export type { StoredDisk } from "../store/repositories/disks.js";
 const seconds = (ms: number): number => Math.floor(ms / 1000);
 
 
-/** `ssh root@10.0.0.2`, or with `-p PORT` when the port is not 22: a command that logs in as shown. */
+/**
+ * `ssh -p 23 root@203.0.113.7`, `ssh ubuntu@203.0.113.8` (no `-p` on 22): a command that logs in
+ * as shown, at the public address when the machine has one. "" without an address, or without SSH
+ * (port 0: a Windows system, reached by remote desktop).
+ */
 export function sshCommand(access: MachineAccess): string {
-  return access.sshPort === 22 ? `ssh ${access.sshUser}@${access.ip}` : `ssh -p ${access.sshPort} ${access.sshUser}@${access.ip}`;
+  const host = access.publicIp || access.ip;
+  if (!host || access.sshPort === 0) return "";
+  return access.sshPort === 22 ? `ssh ${access.sshUser}@${host}` : `ssh -p ${access.sshPort} ${access.sshUser}@${host}`;
 }
+
+/** The elastic IP's bandwidth, Mb: the 2 Gb all instances share (the guide's basic concepts). */
+const SHARED_BANDWIDTH_MB = 2000;
+/** UCloud's weight of an EIP that is the instance's only one (the exit address). */
+const EIP_WEIGHT = 50;
 
 export function toInstanceModel(inst: InstanceRecord, image: ImageRecord | undefined, catalog: Catalog, sealer: Sealer, now: number): Instance {
   const type = catalog.gpuType(inst.gpuType);
@@ -26,8 +37,11 @@ export function toInstanceModel(inst: InstanceRecord, image: ImageRecord | undef
     ip: inst.access.ip ?? "",
     sshPort: inst.access.sshPort ?? 22,
     sshUser: inst.access.sshUser ?? "root",
+    ...(inst.access.publicIp ? { publicIp: inst.access.publicIp } : {}),
   };
-  const at = (scheme: string, port: number): string => (access.ip ? `${scheme}://${access.ip}:${port}` : "");
+  // Software is reached where the world reaches the machine.
+  const host = access.publicIp || access.ip;
+  const at = (scheme: string, port: number): string => (host ? `${scheme}://${host}:${port}` : "");
   const hex = createHash("sha1").update(inst.id).digest("hex");
   const ports = inst.ports;
   const unit = gpuUnitPrice(catalog.data.prices, inst.gpuType, inst.chargeType) ?? 0;
@@ -61,7 +75,7 @@ export function toInstanceModel(inst: InstanceRecord, image: ImageRecord | undef
     CompShareImageStatus: image?.status ?? "",
     CompShareImageBillId: "",
     Password: inst.passwordSealed ? sealer.open(inst.passwordSealed) : "",
-    SshLoginCommand: access.ip ? sshCommand(access) : "",
+    SshLoginCommand: sshCommand(access),
     Remark: inst.remark,
     Tag: inst.tag,
     CPU: inst.cpu,
@@ -106,6 +120,24 @@ export function toInstanceModel(inst: InstanceRecord, image: ImageRecord | undef
         SubnetId: "subnet-default",
         NetworkInterfaceId: "",
       },
+      // The public address, when the machine's host gives one (the simulated fleet does; a real host tells only where SSH is).
+      ...(access.publicIp
+        ? [
+            {
+              IP: access.publicIp,
+              IPId: `eip-${hex.slice(6, 14)}`,
+              IPMode: "IPv4",
+              Type: "Bgp",
+              Bandwidth: SHARED_BANDWIDTH_MB,
+              Weight: EIP_WEIGHT,
+              Default: "",
+              Mac: "",
+              VPCId: "",
+              SubnetId: "",
+              NetworkInterfaceId: "",
+            },
+          ]
+        : []),
     ],
     Softwares: softwares,
     MonitorMessages: {

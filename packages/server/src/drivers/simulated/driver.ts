@@ -6,21 +6,27 @@
  */
 import type { Clock } from "../../clock.js";
 import {
+  claimSimAccess,
   completeSimAction,
   deleteSimImage,
   insertSimImage,
   insertSimMachine,
   powerOffSimMachine,
+  setSimLogin,
   setSimMachineSpec,
+  simAccess,
   simImage,
   simJournal,
   simMachine,
   simMachineSpec,
+  simPublicIps,
   startSimAction,
   type SimMachine,
   type SimOutcome,
 } from "../../store/repositories/simulator.js";
+import { imagesById } from "../../store/repositories/images.js";
 import { setAccess } from "../../store/repositories/instances.js";
+import { loginOf, type Login } from "../../domain/logins.js";
 import type { Db } from "../../store/schema.js";
 import {
   DriverError,
@@ -38,11 +44,17 @@ import {
 } from "../driver.js";
 import { bootIdOf, consoleOf, metricsOf, simulatedAccess } from "./telemetry.js";
 import { takeFault } from "./faults.js";
+import { addressesOf, DOCUMENTATION_RANGES, freeAddress } from "./addresses.js";
 
 export interface SimTimings {
   bootMs: number;
   imageMs: number;
+  /** The public addresses machines are given (OCS_SIM_PUBLIC_RANGE); RFC 5737's documentation ranges when unset. */
+  publicRange?: string;
 }
+
+/** How many times a machine looks for another free address when replicas took the ones it chose. */
+const CLAIM_ATTEMPTS = 20;
 
 /** What each timed action leaves behind when its time is up. */
 const OUTCOME: Record<string, SimOutcome> = {
@@ -69,18 +81,22 @@ const hang = (signal: AbortSignal): Promise<never> =>
 
 export class SimulatedDriver implements Driver {
   readonly name = "simulated";
+  private readonly pool: readonly string[];
 
   constructor(
     private readonly db: Db,
     private readonly clock: Clock,
     private readonly timings: SimTimings,
-  ) {}
+  ) {
+    this.pool = addressesOf(timings.publicRange ?? DOCUMENTATION_RANGES);
+  }
 
   async provision(id: string, spec: MachineSpec, { signal }: DriverCall): Promise<void> {
     return this.faulted("provision", id, signal, async (extra) => {
       await insertSimMachine(this.db, id, spec);
       // The simulated fleet knows where a machine will be as soon as it makes it: the instance shows it while it boots.
-      await setAccess(this.db, id, simulatedAccess(id));
+      await this.claimAccess(id, spec.imageId);
+      await setAccess(this.db, id, simulatedAccess(id, await simAccess(this.db, id)));
       await this.act(id, "provision", this.timings.bootMs / 3 + extra, signal);
     });
   }
@@ -88,6 +104,8 @@ export class SimulatedDriver implements Driver {
   async powerOn(id: string, { signal }: DriverCall): Promise<void> {
     return this.faulted("powerOn", id, signal, async (extra) => {
       const row = await this.current(id);
+      // A machine made before the fleet gave public addresses gets its own at its next boot.
+      await this.claimAccess(id, (await this.spec(id)).imageId);
       if (row.power === "on" && row.action === null) return;
       await this.act(id, "boot", this.timings.bootMs + extra, signal);
     });
@@ -173,6 +191,9 @@ export class SimulatedDriver implements Driver {
       const row = await this.current(id);
       if (row.power === "on") throw new DriverError("reinstall", `machine ${id} is running`);
       await this.setSpec(id, (spec) => ({ ...spec, imageId }));
+      // The new image's login; the address stays the machine's.
+      const login = await this.loginFor(imageId);
+      await setSimLogin(this.db, id, login.user, login.sshPort);
       await this.act(id, "reinstall", this.timings.bootMs + extra, signal);
     });
   }
@@ -257,7 +278,7 @@ export class SimulatedDriver implements Driver {
   async access(id: string, { signal }: DriverCall): Promise<MachineAccess | null> {
     return this.faulted("access", id, signal, async (extra) => {
       await this.delay(extra, signal);
-      return (await this.find(id)) ? simulatedAccess(id) : null;
+      return (await this.find(id)) ? simulatedAccess(id, await simAccess(this.db, id)) : null;
     });
   }
 
@@ -327,6 +348,26 @@ export class SimulatedDriver implements Driver {
   /** Waits out the extra time of a `slow` fault, for methods that have no timed action. */
   private async delay(ms: number, signal: AbortSignal): Promise<void> {
     if (ms > 0) await this.clock.sleep(ms, signal);
+  }
+
+  /** The login an instance of `imageId` has (root on 22 for an image the store does not know). */
+  private async loginFor(imageId: string): Promise<Login> {
+    const image = (await imagesById(this.db, [imageId])).get(imageId);
+    return image ? loginOf(image) : { user: "root", sshPort: 22 };
+  }
+
+  /** Gives the machine a free public address and its image's login, unless it holds them already. */
+  private async claimAccess(id: string, imageId: string): Promise<void> {
+    if (await simAccess(this.db, id)) return;
+    const login = await this.loginFor(imageId);
+    for (let attempt = 0; attempt < CLAIM_ATTEMPTS; attempt++) {
+      const publicIp = freeAddress(id, this.pool, await simPublicIps(this.db));
+      if (!publicIp) throw new DriverError("provision", `no free public address: all ${this.pool.length} of OCS_SIM_PUBLIC_RANGE are held`);
+      if (await claimSimAccess(this.db, id, { publicIp, sshUser: login.user, sshPort: login.sshPort })) return;
+      // Taken meanwhile by another machine (then choose again), or this machine's by another call.
+      if (await simAccess(this.db, id)) return;
+    }
+    throw new DriverError("provision", `no public address claimed after ${CLAIM_ATTEMPTS} attempts`);
   }
 
   private spec(id: string): Promise<MachineSpec> {

@@ -1,10 +1,12 @@
 /**
  * What the simulated fleet shows of its machines: a boot id per boot, a serial console made from
  * the journal of its actions, plausible usage series, and a private address. All of it is derived
- * from the machine id and the clock, so it is the same on every replica and after a restart.
+ * from the machine id and the clock (and the public address from the row the machine holds), so it
+ * is the same on every replica and after a restart.
  */
 import { createHash } from "node:crypto";
 import type { MachineAccess, MachineMetrics, MetricPoint } from "@opencompshare/protocol";
+import type { SimAccess } from "../../store/repositories/simulator.js";
 
 const hash = (...parts: Array<string | number>): Buffer => createHash("sha1").update(parts.join(":")).digest();
 
@@ -20,9 +22,13 @@ function privateIp(id: string): string {
   return `10.${h[0]! % 256}.${h[1]! % 256}.${(h[2]! % 253) + 2}`;
 }
 
-/** Where a simulated machine's SSH server is: its private address, port 22, root. */
-export function simulatedAccess(id: string): MachineAccess {
-  return { ip: privateIp(id), sshPort: 22, sshUser: "root" };
+/**
+ * Where a simulated machine is reached: its private address, and the public address and login it
+ * holds (`held`); a machine that holds none (made before the fleet gave them) shows root on 22.
+ */
+export function simulatedAccess(id: string, held?: SimAccess): MachineAccess {
+  if (!held) return { ip: privateIp(id), sshPort: 22, sshUser: "root" };
+  return { ip: privateIp(id), publicIp: held.publicIp, sshPort: held.sshPort, sshUser: held.sshUser };
 }
 
 const LINES: Record<string, string[]> = {

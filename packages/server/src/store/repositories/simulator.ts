@@ -1,5 +1,5 @@
 /**
- * The simulated fleet's tables (`sim_machines`, `sim_images`, `sim_journal`, `sim_faults`): the
+ * The simulated fleet's tables (`sim_machines`, `sim_access`, `sim_images`, `sim_journal`, `sim_faults`): the
  * one place they are read and written. Rows leave as records (numbers as numbers, the machine's
  * spec parsed); what the simulator does with them — timed actions, their outcomes, when a fault
  * fires — is drivers/simulated/. The reboot's road (the machine read, the action write with its
@@ -106,7 +106,9 @@ export async function startSimAction(db: Db, id: string, action: string, started
 export async function completeSimAction(db: Executor, machine: SimMachine, outcome: SimOutcome): Promise<SimMachine | undefined> {
   const action = machine.action as string;
   if (outcome.gone) {
-    await db.deleteFrom("sim_machines").where("id", "=", machine.id).where("action", "=", action).where("action_until", "=", machine.actionUntil).execute();
+    const gone = await db.deleteFrom("sim_machines").where("id", "=", machine.id).where("action", "=", action).where("action_until", "=", machine.actionUntil).executeTakeFirst();
+    // Its public address is free again once the machine is gone.
+    if (Number(gone.numDeletedRows) > 0) await db.deleteFrom("sim_access").where("machine_id", "=", machine.id).execute();
   } else {
     await db
       .updateTable("sim_machines")
@@ -138,6 +140,43 @@ export async function setSimMachineSpec(db: Executor, id: string, spec: MachineS
 export async function simJournal(db: Executor, machineId: string): Promise<SimJournalEntry[]> {
   const rows = await db.selectFrom("sim_journal").select(["action", "started_at", "until"]).where("machine_id", "=", machineId).orderBy("started_at").execute();
   return rows.map((r) => ({ action: r.action, startedAt: Number(r.started_at), until: Number(r.until) }));
+}
+
+// ——— Access ———
+
+/** Where a simulated machine is reached from outside, and who logs in there. */
+export interface SimAccess {
+  publicIp: string;
+  sshUser: string;
+  sshPort: number;
+}
+
+export async function simAccess(db: Executor, id: string): Promise<SimAccess | undefined> {
+  const row = await db.selectFrom("sim_access").select(["public_ip", "ssh_user", "ssh_port"]).where("machine_id", "=", id).executeTakeFirst();
+  return row ? { publicIp: row.public_ip, sshUser: row.ssh_user, sshPort: Number(row.ssh_port) } : undefined;
+}
+
+/** Every public address a simulated machine holds. */
+export async function simPublicIps(db: Executor): Promise<Set<string>> {
+  return new Set((await db.selectFrom("sim_access").select("public_ip").execute()).map((r) => r.public_ip));
+}
+
+/**
+ * Gives machine `id` its access unless it has one; false when the address is another machine's
+ * (the unique address decides between replicas claiming it at once) or the machine has one already.
+ */
+export async function claimSimAccess(db: Executor, id: string, access: SimAccess): Promise<boolean> {
+  const done = await db
+    .insertInto("sim_access")
+    .values({ machine_id: id, public_ip: access.publicIp, ssh_user: access.sshUser, ssh_port: access.sshPort })
+    .onConflict((oc) => oc.doNothing())
+    .executeTakeFirst();
+  return Number(done.numInsertedOrUpdatedRows ?? 0) > 0;
+}
+
+/** A new login for the machine (its image changed), its address kept. */
+export async function setSimLogin(db: Executor, id: string, sshUser: string, sshPort: number): Promise<void> {
+  await db.updateTable("sim_access").set({ ssh_user: sshUser, ssh_port: sshPort }).where("machine_id", "=", id).execute();
 }
 
 // ——— Images ———
