@@ -7,7 +7,7 @@ export interface AccountsTable {
   created_at: number;
   /** The account's number: CompShare names accounts by integers where images are shared. */
   org_id: number;
-  /** Most instances the account may have at once; 0 means the server's default (OCS_INSTANCE_QUOTA). */
+  /** Most instances the account may have at once, its own (a whitelisted account); 0: none, its level's (accounts/quota.ts). */
   instance_quota: number;
   /** 1 when the network accelerator (CheckCompShareNetOptimizer) is on. */
   net_optimized: number;
@@ -15,6 +15,10 @@ export interface AccountsTable {
   balance_cents: number;
   /** `active`, or `disabled` by `ocs account disable` (its keys are disabled with it). */
   status: Generated<"active" | "disabled">;
+  /** The level an operator set (0-4, `ocs account level`); null: the level follows what the account paid in (accounts/quota.ts). */
+  level_override: number | null;
+  /** 1 when the account may create instances; 0 answers AccountNotVerified (226606). */
+  verified: Generated<number>;
 }
 
 export interface ProjectsTable {
@@ -195,6 +199,10 @@ export interface ImagesTable {
   updated_at: number;
   /** The host that holds a custom image's files ('' for platform images, held everywhere). */
   host_id: string;
+  /** A community version: when it was approved (0: never; `ocs image review`). */
+  approved_at: Generated<number>;
+  /** The community image of another account (or of the platform) the image descends from ('' when none): not publishable. */
+  derived_from: Generated<string>;
 }
 
 /** A machine that runs instances: simulated (from the catalog's fleet) or a host agent. */
@@ -258,6 +266,8 @@ export interface DisksTable {
   paid_amount: number;
   period_start: number;
   expire_time: number;
+  /** Billed by the hour: the end of the last hour an order was made for (billed from creation, attached or not). */
+  billed_until: Generated<number>;
   created_at: number;
   updated_at: number;
 }

@@ -11,6 +11,9 @@ import * as m008 from "./008_console_sessions.js";
 import * as m009 from "./009_webhooks.js";
 import * as m010 from "./010_account_status_key_origin.js";
 import * as m011 from "./011_operation_source.js";
+import * as m012image from "./012_image_review.js";
+import * as m013 from "./013_account_level.js";
+import * as m014 from "./014_money.js";
 import * as m015 from "./015_sim_access.js";
 
 const all: Record<string, Migration> = {
@@ -25,6 +28,9 @@ const all: Record<string, Migration> = {
   "009_webhooks": m009,
   "010_account_status_key_origin": m010,
   "011_operation_source": m011,
+  "012_image_review": m012image,
+  "013_account_level": m013,
+  "014_money": m014,
   "015_sim_access": m015,
 };
 
