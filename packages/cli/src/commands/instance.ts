@@ -1,4 +1,4 @@
-/** `ocs instance …`: list, get, create, the power actions (in batches), and the rest of the lifecycle. */
+/** `ocs instance …`: list, get, ssh, create, the power actions (in batches), and the rest of the lifecycle. */
 import { ChargeTypes } from "@opencompshare/protocol";
 import {
   RetCodeError,
@@ -31,6 +31,7 @@ import { intOption, str, type Command, type Family, type Options, type RunContex
 import { UsageError } from "../io.js";
 import { formatTime, jsonLine, keyValues, Progress, table } from "../output.js";
 import { sizeOf, type Size } from "../sizes.js";
+import { ssh } from "./ssh.js";
 
 const common: Array<[string, Options]> = [["Credentials and output", API_OPTIONS]];
 
@@ -54,7 +55,7 @@ function listRow(i: Instance): string[] {
 
 export function instanceView(i: Instance): string {
   const disks = i.DiskSet.map((d) => `${d.DiskId} ${d.IsBoot === "True" ? "boot" : "data"} ${d.Size} GB ${d.DiskType}`).join("; ");
-  const ips = i.IPSet.map((ip) => `${ip.IP} (${ip.Type})`).join(", ");
+  const ips = i.IPSet.filter((ip) => ip.IP).map((ip) => `${ip.IP} (${ip.Type})`).join(", ");
   return keyValues([
     ["UHostId", i.UHostId],
     ["Name", i.Name],
@@ -393,6 +394,7 @@ export const family: Family = {
   commands: [
     list,
     get,
+    ssh,
     policy,
     consoleOutput,
     create,
