@@ -94,3 +94,9 @@ export function disksOf(inst: Pick<Instance, "DiskSet" | "TotalDiskSpace">): { s
   const boot = set.filter((d) => d.IsBoot === "True");
   return { system: boot.reduce((n, d) => n + d.Size, 0), data: set.filter((d) => d.IsBoot !== "True").map((d) => d.Size), total: set.reduce((n, d) => n + d.Size, 0) };
 }
+
+/** The parts of an SshLoginCommand as the server writes it: `ssh [-p PORT] USER@HOST` (port 22 when none). */
+export function sshLogin(command: string): { user: string; host: string; port: number } | undefined {
+  const m = /^ssh(?: -p (\d{1,5}))? ([^\s@]+)@(\S+)$/.exec(command.trim());
+  return m ? { user: m[2] ?? "", host: m[3] ?? "", port: m[1] ? Number(m[1]) : 22 } : undefined;
+}

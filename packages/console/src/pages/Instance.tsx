@@ -10,7 +10,7 @@ import { MonitorCharts } from "../components/MonitorCharts.js";
 import { StateBadge } from "../components/StateBadge.js";
 import { useLive, type Live } from "../events.js";
 import { useI18n, type Key, type T } from "../i18n/index.js";
-import { disksOf, type Instance as Inst, type Operation } from "../model.js";
+import { disksOf, sshLogin, type Instance as Inst, type Operation } from "../model.js";
 
 const SOURCES = new Set(["api", "console", "policy", "schedule"]);
 
@@ -179,10 +179,36 @@ function diskText(t: T, inst: Inst): string {
   return d.data.length === 0 ? parts.join("") : parts.join(" + ") + t("diskTotal", { total: d.total });
 }
 
+/** The SSH command, and a button that copies it (saying so to assistive technology too). */
+function SshCommand(props: { command: string }) {
+  const { t } = useI18n();
+  const [copied, setCopied] = useState<"" | "copied" | "failed">("");
+  const copy = () => {
+    navigator.clipboard.writeText(props.command).then(
+      () => setCopied("copied"),
+      () => setCopied("failed"),
+    );
+  };
+  return (
+    <>
+      <code class="ssh">{props.command}</code>{" "}
+      <button type="button" class="link" aria-label={t("copySsh")} onClick={copy}>
+        {t("copy")}
+      </button>
+      <span role="status" class="muted">
+        {copied === "copied" ? t("copied") : copied === "failed" ? t("copyFailed") : ""}
+      </span>
+    </>
+  );
+}
+
 function Details(props: { inst: Inst }) {
   const { t, time } = useI18n();
   const i = props.inst;
-  const ip = i.IPSet?.map((x) => x.IP).join(", ");
+  const ips = (i.IPSet ?? []).filter((x) => x.IP);
+  const publicIp = ips.filter((x) => x.Type !== "Private").map((x) => x.IP).join(", ");
+  const privateIp = ips.filter((x) => x.Type === "Private").map((x) => x.IP).join(", ");
+  const login = sshLogin(i.SshLoginCommand ?? "");
   const rows: [Key, string][] = [
     ["colId", i.UHostId],
     ["colZone", `${i.Region} / ${i.Zone}`],
@@ -192,8 +218,9 @@ function Details(props: { inst: Inst }) {
     ["fieldCharge", i.ChargeType],
     ["fieldCreated", time(i.CreateTime)],
     ["fieldExpires", time(i.ExpireTime)],
-    ["fieldIp", ip || "—"],
-    ["fieldSsh", i.SshLoginCommand || "—"],
+    ["fieldPublicIp", publicIp],
+    ["fieldPrivateIp", privateIp],
+    ["fieldLogin", login ? t("loginValue", { user: login.user, port: login.port }) : ""],
   ];
   return (
     <dl class="details">
@@ -203,6 +230,10 @@ function Details(props: { inst: Inst }) {
           <dd>{v || "—"}</dd>
         </div>
       ))}
+      <div>
+        <dt>{t("fieldSsh")}</dt>
+        <dd>{i.SshLoginCommand ? <SshCommand command={i.SshLoginCommand} /> : "—"}</dd>
+      </div>
     </dl>
   );
 }
