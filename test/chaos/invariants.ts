@@ -5,7 +5,7 @@
  * Each is printed with its result.
  */
 import { setTimeout as sleep } from "node:timers/promises";
-import type { Store } from "@opencompshare/server";
+import { auditLedger, type Store } from "@opencompshare/server";
 import { runningOps } from "./crashes.js";
 import { QUIET_MAX_MS, REGION, TRANSITIONAL } from "./settings.js";
 import { accepted, accounts, api, cross, internalErrors, listedForeign, processes, unexpectedExits } from "./state.js";
@@ -167,6 +167,14 @@ export async function invariants(store: Store, quietResult: { quiet: boolean; wa
     if (creator && creator.accountId !== o.account_id) wrongOwner.push(`${o.id} created by ${creator.name} belongs to ${o.account_id}`);
   }
   check("every instance still belongs to the account that created it", wrongOwner.length === 0, wrongOwner.length ? sample(wrongOwner) : "");
+
+  // 6. Money: every balance is the sum of its paid ledger entries, and no prepaid instance was made without its charge.
+  const audit = await auditLedger(db);
+  check(
+    "every balance is the sum of its paid ledger entries, and every prepaid instance has its purchase",
+    audit.unbalanced.length === 0 && audit.unbought.length === 0,
+    `${audit.accounts} accounts${audit.unbalanced.length ? `\n${sample(audit.unbalanced.map((a) => `${a.accountId}: balance ${a.balanceCents} fen, paid entries ${a.paidSumCents}`))}` : ""}${audit.unbought.length ? `\nnot bought: ${sample(audit.unbought)}` : ""}`,
+  );
 
   // And the server itself.
   // A synchronous driver call (deleting an image) that fails by injection answers 8433, nothing

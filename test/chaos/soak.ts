@@ -41,6 +41,8 @@ async function main(): Promise<number> {
     OCS_RECOVERY_INTERVAL_MS: "200",
     OCS_SOFT_TIMEOUT_MS: "1000",
     OCS_LOG_LEVEL: "warn",
+    // Prepaid creates pay their first period at once: enough for the whole soak's creates.
+    OCS_INITIAL_BALANCE: "10000000",
   };
   say(`chaos soak: seed ${SEED} (OCS_CHAOS_SEED=${SEED} to replay the choices), data in ${dataDir}`);
   let store: Store | undefined;
@@ -51,11 +53,11 @@ async function main(): Promise<number> {
     processes.push(live.server);
     say(`server on ${live.server.url}`);
     for (const name of ACCOUNTS) {
-      const { stdout } = await run(process.execPath, [OCS_BIN, "account", "create", name], { env: { ...process.env, OCS_DATA_DIR: dataDir } });
+      const { stdout } = await run(process.execPath, [OCS_BIN, "account", "create", name, "--level", "4"], { env: { ...process.env, OCS_DATA_DIR: dataDir } });
       const c = JSON.parse(stdout) as { AccountId: string; PublicKey: string; PrivateKey: string };
       accounts.push({ name, keys: { PublicKey: c.PublicKey, PrivateKey: c.PrivateKey }, accountId: c.AccountId, created: new Set(), own: new Map(), types: new Map(), images: [] });
     }
-    say(`accounts: ${ACCOUNTS.join(", ")} (ocs account create)`);
+    say(`accounts: ${ACCOUNTS.join(", ")} (ocs account create --level 4)`);
     store = await openStore({ dataDir });
     const db = store;
 

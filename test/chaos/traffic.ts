@@ -104,6 +104,8 @@ export async function step(acct: Account): Promise<void> {
         MachineType: "G",
         CompShareImageId: random() < 0.8 || acct.images.length === 0 ? (pick(PLATFORM_IMAGES) as string) : (pick(acct.images) as string),
         Name: `${acct.name}-${int(0, 999)}`,
+        // Prepaid creates pay at once, pay-as-you-go ones by the hour: the ledger invariant sees both.
+        ChargeType: pick(["Month", "Day", "Postpay", "Postpay"]) as string,
       });
       if (res.retCode === 0) {
         for (const id of res.body.UHostIds as string[]) {
@@ -140,7 +142,8 @@ export async function step(acct: Account): Promise<void> {
       await onInstance(acct, "RebootCompShareInstance", ownIn(acct, "Running") as string);
       return;
     case "terminate": {
-      const id = ownIn(acct, "Running", "Stopped", "Install Fail") as string;
+      // Only a stopped instance may be deleted (a prepaid one is refunded).
+      const id = ownIn(acct, "Stopped", "Install Fail") as string;
       const res = await onInstance(acct, "TerminateCompShareInstance", id);
       if (res.retCode === 0) acct.own.delete(id);
       return;

@@ -17,7 +17,7 @@ describe("ocs admin commands", () => {
   let env: NodeJS.ProcessEnv = {};
   const ocs = (...args: string[]) => run(process.execPath, [OCS_BIN, ...args], { env });
   before(async () => {
-    s = await startServer({ dataDir, keepData: true });
+    s = await startServer({ dataDir, keepData: true, env: { OCS_INITIAL_BALANCE: "10000" } });
     // The same data directory and database as the server, as the README says.
     env = {
       ...process.env,
@@ -80,7 +80,8 @@ describe("ocs admin commands", () => {
     const apiEnv = { ...env, UCLOUD_PUBLIC_KEY: s.keys.PublicKey, UCLOUD_PRIVATE_KEY: s.keys.PrivateKey, UCLOUD_BASE_URL: s.url, OCS_CONFIG: join(dataDir, "none.json") };
     const text = (await run(process.execPath, [OCS_BIN, "instance", "policy", id], { env: apiEnv })).stdout;
     assert.match(text, /ChargeType\s+Day/);
-    assert.match(text, /Balance\s+10000\.00 CNY/);
+    // The Day instance paid its first day (36.73 CNY, the billing guide's price) at Create.
+    assert.match(text, /Balance\s+9963\.27 CNY/);
     assert.match(text, /Timeline\s+expiry/);
     assert.match(text, /NextStep\s+expiry-reminder at /);
     const json = JSON.parse((await run(process.execPath, [OCS_BIN, "instance", "policy", id, "--output", "json"], { env: apiEnv })).stdout) as { NextStep: string; Timeline: string };
@@ -93,7 +94,25 @@ describe("ocs admin commands", () => {
     const lines = (out: string) => out.trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
     const accounts = lines((await ocs("account", "list")).stdout);
     const carol = accounts.find((a) => a.Name === "carol");
-    assert.deepEqual({ ...carol, CreateTime: 0 }, { AccountId: created.AccountId, Name: "carol", AccountNumber: carol?.AccountNumber, Status: "active", ActiveKeys: 1, Instances: 0, CreateTime: 0 });
+    assert.deepEqual(
+      { ...carol, CreateTime: 0 },
+      {
+        AccountId: created.AccountId,
+        Name: "carol",
+        AccountNumber: carol?.AccountNumber,
+        Status: "active",
+        ActiveKeys: 1,
+        Instances: 0,
+        CreateTime: 0,
+        // Made by `ocs account create`: verified, at Level 1 (test/cli/account-levels.test.ts has the rest).
+        Level: 1,
+        LevelFrom: "operator",
+        PaidIn: 0,
+        Verified: true,
+        InstanceLimit: 5,
+        LimitFrom: "level",
+      },
+    );
     assert.ok(accounts.some((a) => a.Name === "default"));
     const listed = await ocs("key", "list", "carol");
     assert.ok(!listed.stdout.includes(created.PrivateKey), "no private key is printed");

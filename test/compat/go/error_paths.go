@@ -163,7 +163,7 @@ func quantityZero() error {
 func terminateAll(ids []string) {
 	for _, id := range ids {
 		if _, err := waitState(c, id, "Running"); err == nil {
-			_, _ = terminate(c, id)
+			_, _ = terminateStopped(c, id)
 		}
 	}
 }

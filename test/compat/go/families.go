@@ -41,6 +41,7 @@ func createNamed(client *sdk, name string, configure func(*ucompshare.CreateComp
 }
 
 func terminateAndWait(client *sdk, id string) {
+	must(stopForTerminate(client, id))
 	must(whenFree(func() error { r, err := terminate(client, id); return client.ok(r, err) }))
 	must(waitGone(client, id))
 }

@@ -105,6 +105,40 @@ func terminate(client *sdk, id string) (*ucompshare.TerminateCompShareInstanceRe
 	return client.TerminateCompShareInstance(req)
 }
 
+// stopForTerminate stops the instance when it runs: CompShare deletes only a Stopped instance.
+// It first waits out a transitional state (a create, start, reboot or stop under way).
+func stopForTerminate(client *sdk, id string) error {
+	var state string
+	err := until(settle(), id+" to settle", func() (bool, error) {
+		h, err := describeOne(client, id)
+		if err != nil || h == nil {
+			return err == nil, err
+		}
+		state = h.State
+		switch state {
+		case "Initializing", "Starting", "Rebooting", "Stopping", "Resizing":
+			return false, nil
+		}
+		return true, nil
+	})
+	if err != nil || state != "Running" {
+		return err
+	}
+	if err := whenFree(func() error { r, err := stop(client, id); return client.ok(r, err) }); err != nil {
+		return err
+	}
+	_, err = waitState(client, id, "Stopped")
+	return err
+}
+
+// terminateStopped is TerminateCompShareInstance as a user must call it: stopped first.
+func terminateStopped(client *sdk, id string) (*ucompshare.TerminateCompShareInstanceResponse, error) {
+	if err := stopForTerminate(client, id); err != nil {
+		return nil, err
+	}
+	return terminate(client, id)
+}
+
 func stopAndWait(client *sdk, id string) error {
 	resp, err := stop(client, id)
 	if err := client.ok(resp, err); err != nil {

@@ -59,7 +59,7 @@ func secondAccountInstance() error {
 
 func secondAccountCleanup() error {
 	b := s.state["b"]
-	resp, err := terminate(other, b)
+	resp, err := terminateStopped(other, b)
 	if err := other.ok(resp, err); err != nil {
 		return err
 	}

@@ -383,6 +383,20 @@ func rename() error {
 
 func terminateIt() error {
 	a := s.state["a"]
+	// CompShare deletes only a Stopped instance: a Running one is refused (8010), naming the rule.
+	if _, err := waitState(c, a, "Running"); err != nil {
+		return err
+	}
+	refused, err := terminate(c, a)
+	if err := expectCode(refused, err, 8010, "InstanceMustBeStopped", ""); err != nil {
+		return err
+	}
+	if !strings.Contains(refused.GetMessage(), "TerminateCompShareInstance needs it to be Stopped") {
+		return fmt.Errorf("the refusal should name the rule: %q", refused.GetMessage())
+	}
+	if err := stopForTerminate(c, a); err != nil {
+		return err
+	}
 	resp, err := terminate(c, a)
 	if err := c.ok(resp, err); err != nil {
 		return err

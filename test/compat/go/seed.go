@@ -67,7 +67,7 @@ func seedOnStopped() error {
 
 func seedOnTerminated() error {
 	id := s.state["seed"]
-	resp, err := terminate(c, id)
+	resp, err := terminateStopped(c, id)
 	if err := c.ok(resp, err); err != nil {
 		return err
 	}

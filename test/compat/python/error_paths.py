@@ -3,7 +3,7 @@
 ResourceNotEnough), a refused Create the SDK retries, and Quantity, a purchase duration rather
 than a number of instances.
 """
-from harness import CREATE, REGION, ZONE, Env, Sdk, equal, expect, expect_error, wait_state
+from harness import terminate_stopped, CREATE, REGION, ZONE, Env, Sdk, equal, expect, expect_error, wait_state
 from session import on_instance, s, sdk
 
 
@@ -76,7 +76,7 @@ def quantity(q):
             for uhost in made:
                 try:
                     wait_state(sdk, uhost, "Running")
-                    sdk.typed("terminate_comp_share_instance", on_instance(uhost))
+                    terminate_stopped(sdk, on_instance(uhost))
                 except Exception:  # noqa: BLE001 - best-effort cleanup
                     pass
 

@@ -16,7 +16,7 @@ from ucloud.core import exc
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 import checks  # noqa: E402  (test/compat/checks.py, shared with the CLI suite)
-from checks import CheckFailed, equal, expect, until  # noqa: E402,F401  (re-exported to the suite)
+from checks import CheckFailed, equal, expect, operator_review, until  # noqa: E402,F401  (re-exported to the suite)
 
 REGION = "cn-wlcb"
 ZONE = "cn-wlcb-01"
@@ -237,6 +237,22 @@ def wait_state(sdk, uhost_id, state, timeout_s=None):
 
 def wait_gone(sdk, uhost_id, timeout_s=None):
     until(lambda: describe_one(sdk, uhost_id) is None, timeout_s or settle_s(), "{} to leave Describe".format(uhost_id))
+
+
+def stop_for_terminate(sdk, uhost_id):
+    """CompShare deletes only a Stopped instance: stops it first when it runs (or is getting there)."""
+    wait = lambda: until(lambda: (describe_one(sdk, uhost_id) or {}).get("State") not in ("Initializing", "Starting", "Rebooting", "Stopping", "Resizing"), settle_s(), "{} to settle".format(uhost_id))
+    wait()
+    h = describe_one(sdk, uhost_id)
+    if h and h["State"] == "Running":
+        when_free(lambda: sdk.typed("stop_comp_share_instance", {"Region": REGION, "Zone": ZONE, "UHostId": uhost_id}))
+        wait_state(sdk, uhost_id, "Stopped")
+
+
+def terminate_stopped(sdk, params):
+    """TerminateCompShareInstance as a user must call it: the instance stopped first."""
+    stop_for_terminate(sdk, params["UHostId"])
+    return when_free(lambda: sdk.typed("terminate_comp_share_instance", params))
 
 
 def create_running(sdk, **extra):

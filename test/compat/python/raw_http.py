@@ -6,6 +6,7 @@ import requests
 from ucloud.core.auth import Credential
 
 from harness import (
+    terminate_stopped,
     CREATE,
     REGION,
     UUID_RE,
@@ -93,7 +94,7 @@ def raw_empty_values():
 
 def raw_cleanup():
     uhost = s.state["raw"]
-    sdk.typed("terminate_comp_share_instance", on_instance(uhost))
+    terminate_stopped(sdk, on_instance(uhost))
     wait_gone(sdk, uhost)
 
 

@@ -7,6 +7,8 @@ import time
 
 import families
 from harness import (
+    stop_for_terminate,
+    terminate_stopped,
     COMFYUI,
     CREATE,
     PYTORCH,
@@ -268,7 +270,7 @@ def stop_scheduler_without_zone():
 def stop_scheduler_cleanup():
     scoped = Sdk(Env.other_public_key, Env.other_private_key, project_id=Env.other_project_id)
     b = s.state["b"]
-    scoped.typed("terminate_comp_share_instance", on_instance(b))
+    terminate_stopped(scoped, on_instance(b))
     wait_gone(scoped, b)
 
 
@@ -346,6 +348,12 @@ def terminate_custom_image():
 
 def terminate():
     a = s.state["a"]
+    # CompShare deletes only a Stopped instance: a Running one is refused, naming the rule, and kept.
+    wait_state(sdk, a, "Running")
+    e = expect_error(lambda: sdk.typed("terminate_comp_share_instance", on_instance(a)), 8010, "InstanceMustBeStopped")
+    expect("is Running; TerminateCompShareInstance needs it to be Stopped" in e.message, "the refusal names the rule: {!r}".format(e.message))
+    equal(describe_one(sdk, a)["State"], "Running", "State after a refused Terminate")
+    stop_for_terminate(sdk, a)
     equal(sdk.typed("terminate_comp_share_instance", on_instance(a))["UHostId"], a, "UHostId")
     # Reclaiming: powered off under the lock (226610), then recycling (226612), then released (8039).
     seen = []

@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 
-from harness import CheckFailed, create_running, describe_one, equal, expect, wait_gone, wait_state
+from harness import terminate_stopped, CheckFailed, create_running, describe_one, equal, expect, wait_gone, wait_state
 from session import on_instance, s, sdk
 
 
@@ -49,7 +49,7 @@ def seed_on_stopped():
 
 def seed_on_terminated():
     uhost = s.state["seed"]
-    sdk.typed("terminate_comp_share_instance", on_instance(uhost))
+    terminate_stopped(sdk, on_instance(uhost))
     wait_gone(sdk, uhost)
     out = run_seed(uhost)
     expect(" RebootCompShareInstance - 8039: InstanceNotFound: " in out, "the seed should print the 8039 error: {!r}".format(out))

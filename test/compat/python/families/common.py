@@ -2,7 +2,7 @@
 second account and of an instance that does not exist, the type checks of JSON numbers, and the
 instance helpers of an account (`create_on`, `terminate_on`).
 """
-from harness import REGION, ZONE, create_running, wait_gone, when_free
+from harness import terminate_stopped, REGION, ZONE, create_running, wait_gone, when_free
 
 
 on = {"Region": REGION, "Zone": ZONE}
@@ -37,7 +37,7 @@ def terminate_on(sdk):
     """`terminate(uhost_id)`: sdk's instance terminated once free, and gone."""
 
     def terminate(uhost_id):
-        when_free(lambda: sdk.typed("terminate_comp_share_instance", inst(uhost_id)))
+        terminate_stopped(sdk, inst(uhost_id))
         wait_gone(sdk, uhost_id)
 
     return terminate

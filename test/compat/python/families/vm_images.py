@@ -3,6 +3,7 @@ scenario.py's instance `a`, a VM reinstalled from an App image, are both ImageNo
 (226617). Run by scenario.py while `a`'s image still exists.
 """
 from harness import (
+    terminate_stopped,
     CREATE,
     PYTORCH,
     ZONE,
@@ -28,7 +29,8 @@ def vm_image_not_publishable(s, sdk):
     def refuse(image):
         try:
             expect_error(
-                lambda: sdk.typed("publish_comp_share_image", {"Zone": ZONE, "CompShareImageId": image, "Price": 0, "CommunityImageName": "py-vm-{}".format(image)}),
+                # VersionName is required and the SDK model lacks it: through invoke.
+                lambda: sdk.invoke("PublishCompShareImage", dict(on, CompShareImageId=image, Price=0, VersionName="v1.0", CommunityImageName="py-vm-{}".format(image))),
                 226617,
                 "ImageNotPublishable",
             )
@@ -60,7 +62,7 @@ def vm_image_not_publishable(s, sdk):
             refuse(image)
             sdk.typed("terminate_comp_share_custom_image", {"Zone": ZONE, "CompShareImageId": image})
         finally:
-            when_free(lambda: sdk.typed("terminate_comp_share_instance", dict(on, UHostId=vm)))
+            terminate_stopped(sdk, dict(on, UHostId=vm))
 
     s.check("PublishCompShareImage of a fresh Ubuntu VM's image: ImageNotPublishable (226617)", fresh)
     s.check("PublishCompShareImage of the image of a VM reinstalled from an App image: ImageNotPublishable (226617)", reinstalled, needs=["image"])
