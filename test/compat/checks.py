@@ -5,6 +5,9 @@ Suite: named checks that print `ok - …` / `not ok - …` (what test/compat/run
 prerequisites, tracks run in threads, and a trailer line `# PREFIX: …` before exiting.
 """
 
+import json
+import os
+import subprocess
 import sys
 import threading
 import time
@@ -35,6 +38,18 @@ def until(fn, timeout_s, what, interval_s=0.05):
         if time.monotonic() > deadline:
             raise CheckFailed("timed out after {:.1f}s waiting for {}".format(timeout_s, what))
         time.sleep(interval_s)
+
+
+def operator_review(image, approve=True, reason=None):
+    """The operator's verdict on a community version in review: `ocs image review IMAGE --approve`
+    or `--reject --reason TEXT`, on the server's data directory (the command line is
+    OCS_COMPAT_REVIEW_COMMAND, a JSON array, from test/compat/run.ts). Returns what it prints."""
+    command = json.loads(os.environ["OCS_COMPAT_REVIEW_COMMAND"])
+    verdict = ["--approve"] if approve else ["--reject", "--reason", reason]
+    done = subprocess.run(command + [image] + verdict, capture_output=True, text=True, timeout=60)
+    if done.returncode != 0:
+        raise CheckFailed("ocs image review {} {}: exit {}: {}".format(image, " ".join(verdict), done.returncode, done.stderr.strip()))
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def settle_budget_s(boot_ms, image_ms):

@@ -366,6 +366,8 @@ async function runAll(work: string): Promise<void> {
       OCS_COMPAT_OTHER_PROJECT_ID: otherAccount.ProjectId,
       OCS_COMPAT_BOOT_MS: String(BOOT_MS),
       OCS_COMPAT_IMAGE_MS: String(IMAGE_MS),
+      // The operator's review of community versions, on the server's own data, none of the caller's OCS_* (checks.py, the Go harness).
+      OCS_COMPAT_REVIEW_COMMAND: JSON.stringify([process.execPath, OCS_BIN, "image", "review", "--data-dir", dataDir, "--database-url", "", "--master-key", ""]),
       PYTHONUNBUFFERED: "1",
       PYTHONDONTWRITEBYTECODE: "1",
     };

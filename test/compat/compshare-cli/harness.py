@@ -31,7 +31,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 import checks  # noqa: E402  (test/compat/checks.py, shared with the SDK suite)
-from checks import CheckFailed, equal, expect  # noqa: E402,F401  (re-exported to the suite)
+from checks import CheckFailed, equal, expect, operator_review  # noqa: E402,F401  (re-exported to the suite)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 WRAPPER = os.path.join(HERE, "compshare_local.py")

@@ -12,6 +12,7 @@ from harness import (
     described,
     equal,
     expect,
+    operator_review,
     settle_s,
     short,
     until,
@@ -103,12 +104,17 @@ def track_images():
     def publish():
         src = st["pub_src"]
         name = "cs-community-{}".format(RUN)
-        cli.ok("image", "publish", src, "--version", "v1", "--name", name, "--description", "published by the suite",
+        # The version's name in the documented format v*.*: "v1" is refused.
+        api_error(cli.run("image", "publish", src, "--version", "v1", "--name", name, *AT, "-y"), 230, "PublishCompShareImage")
+        cli.ok("image", "publish", src, "--version", "v1.0", "--name", name, "--description", "published by the suite",
                "--version-description", "first", "--tag", "PyTorch", *AT, "-y")
         mine = [i for i in image_items("--source", "published").values() if i.get("Name") == name]
         expect(len(mine) == 1, "image list --source published should list the version: {}".format(short(mine)))
-        equal((mine[0].get("VersionName"), mine[0].get("Status"), mine[0].get("Tags")), ("v1", "Available", ["PyTorch"]), "VersionName, Status, Tags")
+        equal((mine[0].get("VersionName"), mine[0].get("Status"), mine[0].get("Tags")), ("v1.0", "Reviewing", ["PyTorch"]), "VersionName, Status, Tags before the review")
         version = mine[0]["CompShareImageId"]
+        expect(version not in image_items("--source", "community"), "image list --source community lists a version in review")
+        operator_review(version)
+        equal([i.get("Status") for i in image_items("--source", "published").values() if i.get("Name") == name], ["Available"], "Status after the review")
         st["version"] = version
         shown = cli.ok("image", "show", version, "--source", "published").get("image") or {}
         expect(shown.get("GroupId"), "the published version has no GroupId: {}".format(short(shown)))

@@ -30,20 +30,39 @@ func selfCommunity(group string) *ucompshare.DescribeSelfCommunityImagesResponse
 
 func publish() error {
 	image := s.state["cimage"]
-	req := c.NewPublishCompShareImageRequest()
-	onZone(req)
-	req.CompShareImageId = ucloud.String(image)
-	req.CommunityImageName = ucloud.String(communityName)
-	req.Price = ucloud.Float64(0)
-	req.Tags = []string{"LLM"}
-	req.Description = ucloud.String("published by the compatibility suite")
-	req.Readme = ucloud.String("# hello")
-	req.AutoStart = ucloud.String("true") // a string in the SDK model
-	req.Softwares = &ucompshare.PublishCompShareImageParamSoftwares{
+	softwares := &ucompshare.PublishCompShareImageParamSoftwares{
 		Applications: []string{"JupyterLab"}, CUDAVersion: ucloud.String("12.4"), Framework: ucloud.String("PyTorch"), FrameworkVersion: ucloud.String("2.4.0"),
 	}
-	resp, err := c.PublishCompShareImage(req)
-	must(c.ok(resp, err))
+	// VersionName is required (the docs) and the SDK model lacks it: the typed method gets 220.
+	typed := c.NewPublishCompShareImageRequest()
+	onZone(typed)
+	typed.CompShareImageId = ucloud.String(image)
+	typed.CommunityImageName = ucloud.String(communityName)
+	typed.Price = ucloud.Float64(0)
+	typed.SetRetryable(false)
+	tr, err := c.PublishCompShareImage(typed)
+	must(expectCode(tr, err, 220, "", "Missing params [VersionName]"))
+	req := &publishRequest{
+		CompShareImageId:   ucloud.String(image),
+		CommunityImageName: ucloud.String(communityName),
+		VersionName:        ucloud.String("v1.0"),
+		Price:              ucloud.Float64(0),
+		Tags:               []string{"LLM"},
+		Description:        ucloud.String("published by the compatibility suite"),
+		Readme:             ucloud.String("# hello"),
+		AutoStart:          ucloud.String("true"), // a string in the SDK model
+		Softwares:          softwares,
+	}
+	onZone(req)
+	req.SetRetryable(false)
+	must(c.call("PublishCompShareImage", req, &emptyResponse{}))
+	// In review until the operator approves it; nobody else lists it meanwhile.
+	for _, g := range selfCommunity("").ImageSetGroup {
+		if g.ImageName == communityName {
+			must(equal([]string{g.Status, g.Data[0].Status}, []string{"UnAvailable", "Reviewing"}, "the group and its version before the review"))
+			must(approve(g.Data[0].CompShareImageId))
+		}
+	}
 	mine := selfCommunity("")
 	var groups []ucompshare.CompshareImageGroup
 	for _, g := range mine.ImageSetGroup {
@@ -76,6 +95,10 @@ func publish() error {
 	for _, x := range selfCommunity(g.GroupId).ImageSetGroup[0].Data {
 		versions = append(versions, x.VersionName)
 		ids = append(ids, x.CompShareImageId)
+		if x.VersionName == "v2.0" {
+			must(equal(x.Status, "Reviewing", "the second version before the review"))
+			must(approve(x.CompShareImageId))
+		}
 	}
 	sort.Strings(versions)
 	sort.Strings(ids)
@@ -86,17 +109,21 @@ func publish() error {
 
 func publishErrors() error {
 	image := s.state["cimage"]
-	try := func(client *sdk, id string) (*ucompshare.PublishCompShareImageResponse, error) {
-		req := client.NewPublishCompShareImageRequest()
+	try := func(client *sdk, id string) (*emptyResponse, error) {
+		req := &publishVersionRequest{CompShareImageId: ucloud.String(id), VersionName: ucloud.String("v9.0"), Price: ucloud.Float64(0)}
 		onZone(req)
-		req.CompShareImageId = ucloud.String(id)
-		req.Price = ucloud.Float64(0)
-		return client.PublishCompShareImage(req)
+		req.SetRetryable(false)
+		resp := &emptyResponse{}
+		return resp, client.invoke("PublishCompShareImage", req, resp)
 	}
 	r, err := try(c, "compshareImage-nope")
 	must(expectCode(r, err, 226614, "ImageNotFound", ""))
 	r, err = try(other, image)
 	must(expectCode(r, err, 226614, "ImageNotFound", ""))
+	malformed := &publishVersionRequest{CompShareImageId: ucloud.String(image), VersionName: ucloud.String("1.0"), Price: ucloud.Float64(0)}
+	onZone(malformed)
+	bad := &emptyResponse{}
+	must(expectPrefix(bad, c.invoke("PublishCompShareImage", malformed, bad), 230, "Params [VersionName] not available"))
 	again := &publishVersionRequest{CompShareImageId: ucloud.String(image), GroupId: ucloud.String(s.state["group"]), VersionName: ucloud.String("v2.0"), Price: ucloud.Float64(0)}
 	onZone(again)
 	resp := &emptyResponse{}

@@ -12,12 +12,12 @@ import (
 // taken down so that the image can be deleted later.
 func refusePublish(image string) error {
 	name := "go-vm-" + image
-	req := c.NewPublishCompShareImageRequest()
+	// VersionName is required and the SDK model lacks it: through InvokeAction.
+	req := &publishRequest{CompShareImageId: ucloud.String(image), Price: ucloud.Float64(0), CommunityImageName: ucloud.String(name), VersionName: ucloud.String("v1.0")}
 	onZone(req)
-	req.CompShareImageId = ucloud.String(image)
-	req.Price = ucloud.Float64(0)
-	req.CommunityImageName = ucloud.String(name)
-	resp, err := c.PublishCompShareImage(req)
+	req.SetRetryable(false)
+	resp := &emptyResponse{}
+	err := c.invoke("PublishCompShareImage", req, resp)
 	if e := expectCode(resp, err, 226617, "ImageNotPublishable", ""); e != nil {
 		for _, g := range selfCommunity("").ImageSetGroup {
 			if g.ImageName == name {

@@ -14,6 +14,7 @@ from harness import (
     equal,
     expect,
     expect_error,
+    operator_review,
     settle_s,
     until,
     when_free,
@@ -131,29 +132,35 @@ def run(s, sdk, other):
 
     def publish():
         image = s.state["cimage"]
-        sdk.typed(
-            "publish_comp_share_image",
-            {
-                "Zone": ZONE,
-                "CompShareImageId": image,
-                "CommunityImageName": community_name,
-                "Price": 0,
-                "Tags": ["LLM"],
-                "Description": "published by the compatibility suite",
-                "Readme": "# hello",
-                "AutoStart": True,  # a Str in the SDK model: sent as "True"
-                "Softwares": {"Applications": ["JupyterLab"], "CUDAVersion": "12.4", "Framework": "PyTorch", "FrameworkVersion": "2.4.0"},
-            },
-        )
+        fields = {
+            "Zone": ZONE,
+            "CompShareImageId": image,
+            "CommunityImageName": community_name,
+            "Price": 0,
+            "Tags": ["LLM"],
+            "Description": "published by the compatibility suite",
+            "Readme": "# hello",
+            "AutoStart": "True",  # a Str in the SDK model
+            "Softwares": {"Applications": ["JupyterLab"], "CUDAVersion": "12.4", "Framework": "PyTorch", "FrameworkVersion": "2.4.0"},
+        }
+        # VersionName is required (the docs), and the SDK model lacks it: its typed method cannot
+        # publish. Through invoke, with VersionName.
+        expect_error(lambda: sdk.typed("publish_comp_share_image", fields), 220, message="Missing params [VersionName]")
+        sdk.invoke("PublishCompShareImage", dict(fields, Region=REGION, VersionName="v1.0"))
         mine = sdk.typed("describe_self_community_images", {"Zone": ZONE})
         groups = [g for g in mine["ImageSetGroup"] if g["ImageName"] == community_name]
         equal(len(groups), 1, "groups named {}".format(community_name))
         g = groups[0]
+        equal((g["Status"], g["Data"][0]["Status"]), ("UnAvailable", "Reviewing"), "the group and its version before the review")
+        equal(other.typed("describe_community_images", {"Zone": ZONE, "Name": community_name})["TotalCount"], 0, "a version in review is not listed")
+        operator_review(g["Data"][0]["CompShareImageId"])
+        mine = sdk.typed("describe_self_community_images", {"Zone": ZONE})
+        g = [g for g in mine["ImageSetGroup"] if g["ImageName"] == community_name][0]
         expect(g["GroupId"].startswith("group-") and g["Status"] == "Available" and g["IsFavorite"] is False, "the group: {}".format({k: g[k] for k in ("GroupId", "Status", "IsFavorite")}))
         equal(len(g["Data"]), 1, "versions of the group")
         v = g["Data"][0]
-        want = {"VersionName": "v1.0", "Status": "Available", "ImageType": "Community", "Visibility": 1, "Price": 0, "AutoStart": True, "Container": "True", "Tags": ["LLM"], "GroupId": g["GroupId"]}
-        equal({k: v[k] for k in want}, want, "the published version")
+        want = {"VersionName": "v1.0", "Status": "Available", "ImageType": "Community", "Visibility": 1, "Price": 0, "AutoStart": True, "Container": "True", "Tags": ["LLM"], "GroupId": g["GroupId"], "FailedReason": ""}
+        equal({k: v[k] for k in want}, want, "the published version, approved")
         equal(v["Softwares"]["Applications"], ["JupyterLab"], "Softwares.Applications")
         expect(is_int(mine["TotalCount"]) and is_int(mine["AvailableTotalCount"]), "counts")
         equal(sdk.raw["CompshareImageGroup"], sdk.raw["ImageSetGroup"], "CompshareImageGroup (docs) vs ImageSetGroup (SDK)")
@@ -164,13 +171,14 @@ def run(s, sdk, other):
         # A second version of the group: GroupId and VersionName are the docs' (not in the SDK model).
         sdk.invoke("PublishCompShareImage", dict(on, CompShareImageId=image, GroupId=g["GroupId"], VersionName="v2.0", VersionDesc="second", Price=0))
         versions = sdk.typed("describe_self_community_images", {"Zone": ZONE, "GroupId": g["GroupId"]})["ImageSetGroup"][0]["Data"]
-        equal(sorted(x["VersionName"] for x in versions), ["v1.0", "v2.0"], "versions after the second publish")
+        equal(sorted((x["VersionName"], x["Status"]) for x in versions), [("v1.0", "Available"), ("v2.0", "Reviewing")], "versions after the second publish")
+        operator_review([x for x in versions if x["VersionName"] == "v2.0"][0]["CompShareImageId"])
         s.state["versions"] = [x["CompShareImageId"] for x in versions]
 
     def publish_errors():
         image = s.state["cimage"]
-        expect_error(lambda: sdk.typed("publish_comp_share_image", {"Zone": ZONE, "CompShareImageId": "compshareImage-nope", "Price": 0}), 226614, "ImageNotFound")
-        expect_error(lambda: other.typed("publish_comp_share_image", {"Zone": ZONE, "CompShareImageId": image, "Price": 0}), 226614, "ImageNotFound")
+        expect_error(lambda: sdk.invoke("PublishCompShareImage", dict(on, CompShareImageId="compshareImage-nope", VersionName="v9.0", Price=0)), 226614, "ImageNotFound")
+        expect_error(lambda: other.invoke("PublishCompShareImage", dict(on, CompShareImageId=image, VersionName="v9.0", Price=0)), 226614, "ImageNotFound")
         expect_error(
             lambda: sdk.invoke("PublishCompShareImage", dict(on, CompShareImageId=image, GroupId=s.state["group"], VersionName="v2.0", Price=0)),
             230,
@@ -259,7 +267,7 @@ def run(s, sdk, other):
     s.check("A custom image of the container instance: Container True", container_image, needs=["container"])
     s.check("UpdateCompShareImage: Description, Tags, Readme (typed), Name (invoke); ImageNotFound", update_image, needs=["cimage"])
     s.check("ModifyCompShareImageShareAccount, DescribeCompShareImageShareAccounts, DescribeCompShareSharingImages", share, needs=["cimage"])
-    s.check("PublishCompShareImage (typed; a second version by invoke); DescribeSelfCommunityImages", publish, needs=["cimage"])
+    s.check("PublishCompShareImage (typed: 220 without VersionName; invoke), in review until approved; DescribeSelfCommunityImages", publish, needs=["cimage"])
     s.check("PublishCompShareImage errors: unknown image, another account's, a version that exists", publish_errors, needs=["cimage", "group"])
     s.check("DescribeCommunityImages and DescribeUserCommunityImages: filters, Tag, Limit, SortCondition", community, needs=["group", "versions"])
     s.check("Create/DeleteCompShareImageFavorite (invoke): IsFavorite and FavoritesCount", favorites, needs=["group"])
