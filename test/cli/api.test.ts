@@ -207,8 +207,13 @@ describe("ocs → server", () => {
     assert.equal((JSON.parse(json.stdout) as { OperationSet: unknown[] }).OperationSet.length, 2);
   });
 
-  it("terminate --wait: gone from the list", async () => {
-    const r = await run("instance", "terminate", a, b, "--wait");
+  it("terminate refuses a running instance; --stop stops it first; --wait: gone from the list", async () => {
+    await poll(async () => (await state(a)) === "Running" && (await state(b)) === "Running");
+    const refused = await run("instance", "terminate", a);
+    assert.equal(refused.code, 1, refused.stdout + refused.stderr);
+    assert.match(refused.stdout, /InstanceMustBeStopped \(RetCode 8010\): instance \S+ is Running; TerminateCompShareInstance needs it to be Stopped/);
+    assert.equal(await state(a), "Running");
+    const r = await run("instance", "terminate", a, b, "--stop", "--wait");
     ok(r);
     assert.deepEqual(rows(r.stdout).map((l) => l[1]), ["ok", "ok"]);
     assert.match(r.stdout, /gone after/);

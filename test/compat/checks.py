@@ -52,6 +52,17 @@ def operator_review(image, approve=True, reason=None):
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def operator_balance(verb, account, cny=None):
+    """The operator's `ocs balance show|set|topup ACCOUNT [CNY]` on the server's data directory
+    (OCS_COMPAT_BALANCE_COMMAND, from test/compat/run.ts). Returns the JSON it prints."""
+    command = json.loads(os.environ["OCS_COMPAT_BALANCE_COMMAND"])
+    args = command[:2] + [command[2], verb] + command[3:] + [account] + ([] if cny is None else [str(cny)])
+    done = subprocess.run(args, capture_output=True, text=True, timeout=60)
+    if done.returncode != 0:
+        raise CheckFailed("ocs balance {} {}: exit {}: {}".format(verb, account, done.returncode, done.stderr.strip()))
+    return json.loads(done.stdout)
+
+
 def settle_budget_s(boot_ms, image_ms):
     """How long any simulated operation may take, with a generous margin for a loaded machine."""
     return 20 + 10 * (boot_ms + image_ms) / 1000

@@ -202,6 +202,9 @@ async function startServer(dataDir: string): Promise<Server | undefined> {
     OCS_PRIVATE_KEY: KEYS.PrivateKey,
     OCS_SIM_BOOT_MS: String(BOOT_MS),
     OCS_SIM_IMAGE_MS: String(IMAGE_MS),
+    // Prepaid creates (the default Month) pay their first period at once: every suite's account
+    // starts with enough for all of its creates.
+    OCS_INITIAL_BALANCE: "1000000",
     // Request lines (info) say which actions each suite reached: see reachedActions.
     OCS_LOG_LEVEL: "info",
   };
@@ -252,15 +255,16 @@ interface Account {
   PrivateKey: string;
 }
 
-async function createAccount(server: Server, name: string): Promise<Account | undefined> {
-  const r = await run(process.execPath, [OCS_BIN, "account", "create", name], { env: server.env });
+/** `ocs account create NAME …`: the suites' accounts are at Level 4 (100 instances), as the default account is; levels.py's are what it names. */
+async function createAccount(server: Server, name: string, options: string[] = ["--level", "4"]): Promise<Account | undefined> {
+  const r = await run(process.execPath, [OCS_BIN, "account", "create", name, ...options], { env: server.env });
   try {
     const account = JSON.parse(r.stdout.trim().split("\n").pop() ?? "") as Account;
     if (r.code === 0 && account.PublicKey && account.PrivateKey && account.ProjectId) return account;
   } catch {
     // reported below
   }
-  fail(`server: 'ocs account create ${name}' failed\n${tail(r.output)}`);
+  fail(`server: 'ocs account create ${[name, ...options].join(" ")}' failed\n${tail(r.output)}`);
   return undefined;
 }
 
@@ -348,7 +352,11 @@ async function runAll(work: string): Promise<void> {
     const otherAccount = await createAccount(server, "compat-other");
     const cliAccount = await createAccount(server, "compat-cli");
     const cliPeer = await createAccount(server, "compat-cli-peer");
-    if (!goAccount || !otherAccount || !cliAccount || !cliPeer) return;
+    // The Python suite's account levels (families/levels.py): Level 0, Level 1 (what `ocs account create` gives), unverified.
+    const level0 = await createAccount(server, "compat-level0", ["--level", "0"]);
+    const level1 = await createAccount(server, "compat-level1", []);
+    const unverified = await createAccount(server, "compat-unverified", ["--unverified"]);
+    if (!goAccount || !otherAccount || !cliAccount || !cliPeer || !level0 || !level1 || !unverified) return;
     for (const [name, account] of [["compat-cli", cliAccount], ["compat-cli-peer", cliPeer]] as const) {
       if (!Number.isInteger(account.AccountNumber)) {
         fail(`server: 'ocs account create ${name}' printed no integer AccountNumber (the CLI suite shares images by it)`);
@@ -368,6 +376,8 @@ async function runAll(work: string): Promise<void> {
       OCS_COMPAT_IMAGE_MS: String(IMAGE_MS),
       // The operator's review of community versions, on the server's own data, none of the caller's OCS_* (checks.py, the Go harness).
       OCS_COMPAT_REVIEW_COMMAND: JSON.stringify([process.execPath, OCS_BIN, "image", "review", "--data-dir", dataDir, "--database-url", "", "--master-key", ""]),
+      // The operator's `ocs balance …` on the same data (checks.py operator_balance).
+      OCS_COMPAT_BALANCE_COMMAND: JSON.stringify([process.execPath, OCS_BIN, "balance", "--data-dir", dataDir, "--database-url", "", "--master-key", ""]),
       PYTHONUNBUFFERED: "1",
       PYTHONDONTWRITEBYTECODE: "1",
     };
@@ -377,6 +387,9 @@ async function runAll(work: string): Promise<void> {
         ...common,
         OCS_COMPAT_PUBLIC_KEY: KEYS.PublicKey,
         OCS_COMPAT_PRIVATE_KEY: KEYS.PrivateKey,
+        OCS_COMPAT_LEVEL0_KEYS: `${level0.PublicKey}:${level0.PrivateKey}`,
+        OCS_COMPAT_LEVEL1_KEYS: `${level1.PublicKey}:${level1.PrivateKey}`,
+        OCS_COMPAT_UNVERIFIED_KEYS: `${unverified.PublicKey}:${unverified.PrivateKey}`,
       }),
       // Go: an account of its own, so that neither suite sees the other's instances.
       runSuite("go", go.suite, [], GO_DIR, {

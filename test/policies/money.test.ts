@@ -115,6 +115,36 @@ describe("money: prepaid creates, refunds, disks, storage, arrears", () => {
     assert.equal((await disksOf(released)).length, before, "the released disk is gone");
   });
 
+  it("a prepaid data disk pays its period at creation, or is refused taking nothing; deleted, it is refunded the rest", async () => {
+    const id = await runningInstance(s, { ChargeType: "Postpay" });
+    const b0 = (await balance(s)).Balance;
+    const made = await s.call("CreateAndAttachCompshareDisk", { ...REGION, UHostId: id, Size: 100, DiskType: "SSDDataDisk", Name: "paid", ChargeType: "Month" });
+    assert.equal(made.body.RetCode, 0, JSON.stringify(made.body));
+    const diskId = made.body.UDiskId as string;
+    // 100 GB × 0.3 CNY per GB-month.
+    assert.equal(Math.round((b0 - (await balance(s)).Balance) * 100) / 100, 30);
+    assert.equal((await ledger(s)).find((e) => e.Kind === "buy" && e.UHostId === diskId)?.Amount, -30);
+    await s.until(async () => (await s.call("DescribeCompshareDisk", { ...REGION, UDiskId: diskId })).body.DiskSet?.[0]?.Status === "InUse");
+    await setBalance(s, 10);
+    const poor = await s.call("CreateAndAttachCompshareDisk", { ...REGION, UHostId: id, Size: 100, DiskType: "SSDDataDisk", Name: "poor", ChargeType: "Month" });
+    await setBalance(s, 5000);
+    assert.equal(poor.body.RetCode, 226622, JSON.stringify(poor.body));
+    const listed = await s.call("DescribeCompshareDisk", { ...REGION, HostId: id });
+    assert.deepEqual((listed.body.DiskSet as Array<{ UDiskId: string }>).map((d) => d.UDiskId), [diskId], "the refused disk was not made");
+    await s.call("StopCompShareInstance", { ...REGION, UHostId: id });
+    await s.until(async () => (await s.state(id)) === "Stopped");
+    assert.equal((await s.call("DetachCompshareDisk", { ...REGION, UHostId: id, UDiskId: diskId })).body.RetCode, 0);
+    await s.until(async () => (await s.call("DescribeCompshareDisk", { ...REGION, UDiskId: diskId })).body.DiskSet?.[0]?.Status === "Available");
+    await s.clock.advance(DAY);
+    const b1 = (await balance(s)).Balance;
+    assert.equal((await s.call("DeleteCompshareDisk", { ...REGION, UDiskId: diskId })).body.RetCode, 0);
+    await s.until(async () => (await s.call("DescribeCompshareDisk", { ...REGION, UDiskId: diskId })).body.TotalCount === 0);
+    const refund = (await ledger(s)).find((e) => e.Kind === "refund" && e.UHostId === diskId);
+    assert.ok(refund && refund.Amount > 0 && refund.Amount < 30, JSON.stringify(refund));
+    assert.equal(Math.round(((await balance(s)).Balance - b1) * 100) / 100, refund.Amount);
+    await assertBalanced(s);
+  });
+
   it("a pay-as-you-go data disk bills each hour from its creation, attached or not", async () => {
     const res = await s.call("DescribeCompshareDisk", { ...REGION, Limit: 100 });
     const kept = (res.body.DiskSet as Array<{ UDiskId: string; Status: string }>).find((d) => d.Status === "Available");

@@ -110,7 +110,7 @@ const operationWait = (client: CompShareClient): WaitSpec => ({
 /** A power action over one or more instances: the batch of the issue. */
 function power(
   name: string,
-  action: "StartCompShareInstance" | "StopCompShareInstance" | "RebootCompShareInstance" | "TerminateCompShareInstance",
+  action: "StartCompShareInstance" | "StopCompShareInstance" | "RebootCompShareInstance",
   summary: string,
   target: (client: CompShareClient) => WaitSpec,
 ): Command {
@@ -130,6 +130,58 @@ function power(
     ),
   };
 }
+
+/**
+ * Stops a running instance and waits until it is Stopped (a transitional one settles first):
+ * CompShare deletes only a Stopped instance.
+ */
+async function stopFirst(ctx: ApiContext, UHostId: string): Promise<void> {
+  const opts = { timeoutMs: ctx.waitTimeoutMs, intervalMs: ctx.pollIntervalMs, signal: ctx.signal };
+  const settled = await waitUntil<InstanceState | undefined>(`${UHostId} to settle`, opts, async (call) => {
+    const found = (await ctx.client.request("DescribeCompShareInstance", { UHostIds: [UHostId] }, { ...ctx.call, ...call })).data.UHostSet[0];
+    const state = found?.State as InstanceState | undefined;
+    const moving = state === "Initializing" || state === "Starting" || state === "Rebooting" || state === "Stopping" || state === "Resizing";
+    return { state, resource: state, verdict: moving ? "pending" : "success" };
+  });
+  if (settled.outcome !== "success") throw new Error(settled.outcome === "timeout" ? `${UHostId} did not settle within the wait timeout` : settled.message);
+  if (settled.resource !== "Running") return;
+  await ctx.client.request("StopCompShareInstance", { UHostId }, ctx.call);
+  const stopped = await waitUntilInstanceState(ctx.client, { ...opts, UHostId, State: "Stopped" });
+  if (stopped.outcome !== "success") throw new Error(stopped.outcome === "timeout" ? `${UHostId} did not stop within the wait timeout` : stopped.message);
+}
+
+const terminate: Command = {
+  name: "terminate",
+  args: "UHOSTID...",
+  minArgs: 1,
+  summary: "Terminate stopped instances; they leave the list when released (--wait waits for that).",
+  details:
+    "CompShare deletes only a Stopped instance: a running one is refused (InstanceMustBeStopped) unless --stop stops it first. " +
+    "Data disks are detached and kept unless --release-disks. A prepaid instance is credited the refund GetCompShareRefundPrice quotes. " +
+    "Several instances are handled at once (--concurrency); one result line each. The exit code is 1 if any failed.",
+  options: [
+    [
+      "Options",
+      {
+        stop: { type: "boolean", describe: "stop a running instance first, and wait until it is Stopped" },
+        "release-disks": { type: "boolean", describe: "delete the attached data disks too (ReleaseUDisk)" },
+        ...WAIT_OPTIONS,
+        ...BATCH_OPTIONS,
+      },
+    ],
+    ...common,
+  ],
+  run: api((ctx) =>
+    perResource(ctx, [...new Set(ctx.args)], {
+      call: async (UHostId) => {
+        if (ctx.values.stop === true) await stopFirst(ctx, UHostId);
+        return ctx.client.request("TerminateCompShareInstance", { UHostId, ...(ctx.values["release-disks"] === true ? { ReleaseUDisk: true } : {}) }, ctx.call);
+      },
+      accepted: "terminate accepted",
+      wait: goneWait(ctx.client),
+    }),
+  ),
+};
 
 /** An action on one instance with options of its own. */
 /** What `resize` was asked for, checked: every size a whole number, memory MB or a size such as 128G. */
@@ -401,7 +453,7 @@ export const family: Family = {
     power("start", "StartCompShareInstance", "Start stopped instances: Starting, then Running.", (c) => stateWait(c, "Running")),
     power("stop", "StopCompShareInstance", "Stop running instances: Stopping, then Stopped.", (c) => stateWait(c, "Stopped")),
     power("reboot", "RebootCompShareInstance", "Reboot running instances: Rebooting, then Running.", (c) => stateWait(c, "Running")),
-    power("terminate", "TerminateCompShareInstance", "Terminate instances; they leave the list when released (--wait waits for that).", goneWait),
+    terminate,
     single(
       "reset-password",
       "Set a new login password (a background task).",

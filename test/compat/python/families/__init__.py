@@ -11,12 +11,12 @@ common holds what the families share.
 
 Called by main.py with its Suite and clients; state is shared through `s.state`.
 """
-from . import billing, bills, catalog, containers, disks, image_review, logins, monitor, not_implemented, projects
+from . import billing, bills, catalog, containers, disks, image_review, levels, logins, money, monitor, not_implemented, projects
 from .vm_images import vm_image_not_publishable
 
 __all__ = ["run", "vm_image_not_publishable"]
 
 
 def run(s, sdk, other):
-    for family in (projects, catalog, billing, monitor, disks, containers, image_review, logins, not_implemented, bills):
+    for family in (projects, catalog, billing, monitor, disks, containers, image_review, logins, not_implemented, bills, money, levels):
         family.run(s, sdk, other)

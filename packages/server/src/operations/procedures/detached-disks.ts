@@ -11,6 +11,8 @@ import type { DiskRow, Tx } from "../../store/schema.js";
 import type { OperationContext } from "../context.js";
 import type { Procedure } from "./common.js";
 import { resizeDisk, type DiskParams } from "./disks.js";
+import { creditRefund } from "../../policies/purchases.js";
+import type { Refund } from "./lifecycle.js";
 
 /** How long the driver may take over a detached disk (what the handlers allowed before these were operations). */
 export const DETACHED_DISK_DRIVER_MS = 30_000;
@@ -39,12 +41,20 @@ export const resizeDetachedDisk: Procedure = {
   },
 };
 
+/** A deletion, and the refund of a prepaid disk's rest of period (fixed at acceptance). */
+export interface DeleteDiskParams extends DiskParams {
+  refund?: Refund;
+}
+
 export const deleteDetachedDisk: Procedure = {
   async run(ctx) {
-    const { diskId } = ctx.params<DiskParams>();
+    const { diskId, refund } = ctx.params<DeleteDiskParams>();
     await ctx.phase("deleting-disk");
     await ctx.drive("deleteDisk", (c) => ctx.driver.deleteDisk(diskId, c), DETACHED_DISK_DRIVER_MS);
-    await ctx.succeed(async (tx, now) => release(ctx, tx, diskId, "Deleting", { status: "Deleted", host_id: null, updated_at: now }));
+    await ctx.succeed(async (tx, now) => {
+      await release(ctx, tx, diskId, "Deleting", { status: "Deleted", host_id: null, updated_at: now });
+      if (refund) await creditRefund(tx, { ...refund, accountId: ctx.op.accountId, now, what: `refund of the rest of ${diskId}'s paid period` });
+    });
   },
   async fail(ctx, error) {
     const { diskId } = ctx.params<DiskParams>();
