@@ -1,7 +1,8 @@
 /**
  * The simulated GPU fleet: the executable specification of the driver interface. Machine state
- * lives in the database (`sim_machines`, `sim_images`), so it survives a crash of the server,
- * and an action in flight completes on its own time even while nobody watches, like hardware.
+ * lives in the database (`sim_machines`, `sim_access`, `sim_images`), so it survives a crash of
+ * the server, and an action in flight completes on its own time even while nobody watches, like
+ * hardware. Each machine holds a public address of OCS_SIM_PUBLIC_RANGE and its image's login.
  * The rows are store/repositories/simulator.ts's; what the machines do is decided here.
  */
 import type { Clock } from "../../clock.js";
