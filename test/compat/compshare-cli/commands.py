@@ -63,7 +63,10 @@ def start_wait(instance):
 
 
 def delete_wait(instance, *extra):
-    """`instance delete -y --wait`, then the instance must leave `instance list`."""
+    """`instance delete -y --wait`, then the instance must leave `instance list`. CompShare deletes
+    only a Stopped instance, and the CLI does not stop one first: a running one is stopped before."""
+    if (listed("--id", instance).get(instance) or {}).get("State") == "Running":
+        stop_wait(instance)
     data = cli.ok("instance", "delete", instance, "-y", "--wait", *WAIT_TIMEOUT, *extra)
     entry = batch_ok(data, instance, "TerminateCompShareInstance")
     equal((entry.get("operation") or {}).get("UHostId"), instance, "operation.UHostId")

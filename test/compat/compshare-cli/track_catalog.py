@@ -170,6 +170,8 @@ def track_catalog():
 
     def delete_pair():
         ids = s.state["pair"]
+        # Only a Stopped instance may be deleted: `instance stop X Y --wait` first.
+        cli.ok("instance", "stop", *ids, "-y", "--wait", *WAIT_TIMEOUT)
         data = cli.ok("instance", "delete", *ids, "-y", "--wait", *WAIT_TIMEOUT)
         for i in ids:
             batch_ok(data, i, "TerminateCompShareInstance")

@@ -255,7 +255,11 @@ def track_lifecycle():
         equal(show(a).get("WithoutGpuSpec"), {"Cpu": 0, "Memory": 0, "Gpu": 0}, "WithoutGpuSpec after a normal start")
 
     def delete():
-        delete_wait(st["a"])
+        a = st["a"]
+        # CompShare deletes only a Stopped instance: delete of a Running one fails (8010) and keeps it.
+        batch_failure(cli.run("instance", "delete", a, "-y"), a, 8010, "TerminateCompShareInstance", "InstanceMustBeStopped")
+        equal(show(a).get("State"), "Running", "State after a refused delete")
+        delete_wait(a)
         usage_error(cli.run("instance", "show", st["a"]), "was not found")
 
     s.check("instance create --wait (4090, 16 CPU, 64GiB, ubuntu2204) reaches Running", create)
