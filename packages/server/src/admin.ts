@@ -1,6 +1,6 @@
 /** Admin access to the same data directory and database as the server, without serving. */
-import { AccountError, createAccount, createKey, findAccount, setKeyStatus, type Credentials, type KeyPair } from "./accounts/accounts.js";
-import { listAccounts, listKeys, setAccountStatus, type AccountView, type KeyView } from "./accounts/inventory.js";
+import { AccountError, CREATED_ACCOUNT, createAccount, createKey, findAccount, setKeyStatus, type AccountStart, type Credentials, type KeyPair } from "./accounts/accounts.js";
+import { changeStanding, listAccounts, listKeys, setAccountStatus, type AccountView, type KeyView, type StandingChange, type StandingView } from "./accounts/inventory.js";
 import { balanceCents, changeBalance, toCny, unpaidCents } from "./policies/ledger.js";
 import { ledgerEntries } from "./store/repositories/ledger.js";
 import { existsSync } from "node:fs";
@@ -14,7 +14,10 @@ import { addHost, knownZone } from "./drivers/agent/registry.js";
 import { reviewVersion, type ReviewView, type Verdict } from "./domain/image-review.js";
 
 export interface Admin {
-  createAccount(name: string): Promise<Credentials>;
+  /** A new account: verified and at Level 1 unless `start` says otherwise. */
+  createAccount(name: string, start?: Partial<AccountStart>): Promise<Credentials>;
+  /** Sets an account's level (`auto`: its top-ups decide), its verification, or its own instance quota (0: none). */
+  changeStanding(account: string, change: StandingChange): Promise<{ AccountId: string; Name: string } & StandingView>;
   createKey(account: string): Promise<KeyPair>;
   setKeyStatus(publicKey: string, status: "active" | "disabled"): Promise<void>;
   listAccounts(): Promise<AccountView[]>;
@@ -94,10 +97,11 @@ export async function withAdmin<T>(config: Config, work: (admin: Admin) => Promi
     if (opts.migrate !== false) await migrate(store.db);
     const sealer = createSealer(loadMasterKey(config.dataDir, config.masterKey));
     return await work({
-      createAccount: (name) => createAccount(store.db, sealer, name, Date.now(), config.initialBalance * 100),
+      createAccount: (name, start) => createAccount(store.db, sealer, name, Date.now(), config.initialBalance * 100, undefined, { ...CREATED_ACCOUNT, ...start }),
+      changeStanding: (account, change) => changeStanding(store.db, account, change, config),
       createKey: (account) => createKey(store.db, sealer, account, Date.now()),
       setKeyStatus: (publicKey, status) => setKeyStatus(store.db, publicKey, status),
-      listAccounts: () => listAccounts(store.db),
+      listAccounts: () => listAccounts(store.db, config),
       listKeys: (account) => listKeys(store.db, account),
       setAccountStatus: (account, status) => setAccountStatus(store.db, account, status),
       migrate: () => migrate(store.db),

@@ -51,8 +51,11 @@ export interface Config {
   driver: "simulated" | "qemu" | "agent";
   /** An agent silent for longer is Unknown to placement. */
   hostLeaseMs: number;
-  /** Most instances an account may have, unless the account has a quota of its own. */
-  instanceQuota: number;
+  /**
+   * When set, the most instances any account may have, instead of its level's (accounts/quota.ts);
+   * an account's own quota (whitelisted) still comes first. Unset: the levels apply.
+   */
+  instanceQuota: number | undefined;
   /** Apply pending migrations at start (false: refuse to start on a schema that is not current, for rolling upgrades after `ocs migrate`). */
   migrate: boolean;
 }
@@ -91,8 +94,8 @@ export const SETTINGS: readonly Setting[] = [
   { key: "logLevel", env: "OCS_LOG_LEVEL", flag: "log-level", kind: "string", default: "info", choices: ["fatal", "error", "warn", "info", "debug", "trace", "silent"], describe: "fatal, error, warn, info, debug, trace or silent" },
   { key: "clockSkewMs", env: "OCS_CLOCK_SKEW_MS", flag: "clock-skew-ms", kind: "int", default: 0, describe: "test knob: skew this process's clock (PostgreSQL replicas correct it)" },
   { key: "driver", env: "OCS_DRIVER", flag: "driver", kind: "string", default: "simulated", choices: ["simulated", "qemu", "agent"], describe: "simulated, qemu (real guests on this host) or agent (hosts run ocs agent)" },
-  { key: "instanceQuota", env: "OCS_INSTANCE_QUOTA", flag: "instance-quota", kind: "int", default: 100, describe: "most instances an account may have (CompShare's level 4), unless set per account" },
-  { key: "initialBalance", env: "OCS_INITIAL_BALANCE", flag: "initial-balance", kind: "int", default: 10000, describe: "balance of a new account, CNY (pay-as-you-go hours are charged from it)" },
+  { key: "instanceQuota", env: "OCS_INSTANCE_QUOTA", flag: "instance-quota", kind: "int", describe: "when set, the most instances any account may have, instead of its level's quota (Level 0-4: 1, 5, 20, 50, 100); an account's own quota still comes first" },
+  { key: "initialBalance", env: "OCS_INITIAL_BALANCE", flag: "initial-balance", kind: "int", default: 10000, describe: "balance of a new account, CNY (prepaid purchases and pay-as-you-go hours are charged from it)" },
   { key: "policyUtcOffsetMin", env: "OCS_POLICY_UTC_OFFSET_MIN", flag: "policy-utc-offset-min", kind: "int", default: 480, describe: "local time of the reclaim rules, minutes east of UTC (CompShare's: China, +480)" },
   { key: "policyIntervalMs", env: "OCS_POLICY_INTERVAL_MS", flag: "policy-interval-ms", kind: "int", default: 10000, describe: "period of the lifecycle policies (billing, renewal, reclaim steps), ms" },
   { key: "eventRetentionHours", env: "OCS_EVENT_RETENTION_HOURS", flag: "event-retention-hours", kind: "int", default: 168, describe: "how long the event log keeps events, hours (a stream resuming from before gets event: reset)" },
@@ -133,6 +136,7 @@ export function loadConfig(flags: Record<string, string | undefined> = {}, env: 
   if (config.port > 65535) throw new ConfigError("OCS_PORT must be at most 65535");
   if (config.lockTtlMs < 1000) throw new ConfigError("OCS_LOCK_TTL_S must be at least 1");
   if (Math.abs(config.policyUtcOffsetMin) > 14 * 60) throw new ConfigError("OCS_POLICY_UTC_OFFSET_MIN must be within ±840 (UTC−14:00 to UTC+14:00)");
+  if (config.instanceQuota !== undefined && config.instanceQuota < 1) throw new ConfigError("OCS_INSTANCE_QUOTA must be at least 1 (unset it for the account levels' quotas)");
   if (config.eventRetentionHours < 1) throw new ConfigError("OCS_EVENT_RETENTION_HOURS must be at least 1");
   config.metricsAddr ??= "";
   if (config.metricsAddr !== "" && config.metricsAddr !== "off" && !/^(\[[0-9a-fA-F:]+\]|[^:\s]+):\d{1,5}$/.test(config.metricsAddr)) {

@@ -44,9 +44,9 @@ describe("RetCodeError", () => {
     });
   });
 
-  it("leaves the symbol unset for a code outside the catalogue, such as CompShare's 226606", async () => {
-    const client = await answering(retCode("DescribeCompShareInstance", 226606, "not verified"));
-    await assert.rejects(client.describeCompShareInstance(), (e: unknown) => e instanceof RetCodeError && e.symbol === undefined && e.retCode === 226606);
+  it("leaves the symbol unset for a code outside the catalogue (226699, none of ours or CompShare's)", async () => {
+    const client = await answering(retCode("DescribeCompShareInstance", 226699, "a code this SDK does not know"));
+    await assert.rejects(client.describeCompShareInstance(), (e: unknown) => e instanceof RetCodeError && e.symbol === undefined && e.retCode === 226699);
   });
 });
 

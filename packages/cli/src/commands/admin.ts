@@ -47,6 +47,17 @@ const accountStatus = (name: "disable" | "enable"): Command => ({
   }),
 });
 
+/** `0`-`4`, or `auto` where allowed; undefined when it is neither. */
+function levelOf(raw: unknown, auto: boolean): 0 | 1 | 2 | 3 | 4 | "auto" | undefined {
+  if (raw === "auto" && auto) return "auto";
+  return typeof raw === "string" && /^[0-4]$/.test(raw) ? (Number(raw) as 0 | 1 | 2 | 3 | 4) : undefined;
+}
+
+const LEVELS_TEXT =
+  "Levels and their quotas (CompShare's): 0 (never topped up) 1 instance, 1 (topped up) 5, 2 20, 3 50, 4 100. " +
+  "Left to its payments (auto), an account is at Level 1 once it has topped up, 2 from 1,000 CNY paid in, 3 from 10,000, 4 from 50,000 (our thresholds). " +
+  "An account's own quota (ocs account quota) comes first; OCS_INSTANCE_QUOTA, when set, replaces the levels' quotas for every account.";
+
 const keyStatus = (name: "disable" | "enable"): Command => ({
   name,
   args: "PUBLICKEY",
@@ -88,16 +99,79 @@ export const accountFamily: Family = {
       args: "NAME",
       minArgs: 1,
       maxArgs: 1,
-      summary: "Create an account with its default project and a key pair; prints them as JSON.",
+      summary: "Create an account with its default project and a key pair; prints them as JSON. It is verified and at Level 1 unless told otherwise.",
+      details: LEVELS_TEXT,
+      options: [
+        [
+          "Standing",
+          {
+            level: { type: "string", value: "0-4|auto", describe: "its level (default 1); auto: what it pays in decides (Level 0 until it tops up)" },
+            unverified: { type: "boolean", describe: "not verified: its creates are refused with 226606 until `ocs account verify`" },
+          },
+        ],
+        ...settings,
+      ],
+      run: admin(async (config, ctx) => {
+        const level = ctx.values.level === undefined ? 1 : levelOf(ctx.values.level, true);
+        if (level === undefined) {
+          ctx.io.stderr.write(`ocs: --level must be 0, 1, 2, 3, 4 or auto, got ${JSON.stringify(ctx.values.level)}\n`);
+          return 2;
+        }
+        const verified = ctx.values.unverified !== true;
+        print(ctx, await withAdmin(config, (a) => a.createAccount(ctx.args[0] as string, { level, verified })));
+        return 0;
+      }),
+    },
+    {
+      name: "level",
+      args: "ACCOUNT LEVEL",
+      minArgs: 2,
+      maxArgs: 2,
+      summary: "Set an account's level, 0 to 4, or auto (what it has paid in decides); prints its standing as JSON.",
+      details: LEVELS_TEXT,
       options: settings,
       run: admin(async (config, ctx) => {
-        print(ctx, await withAdmin(config, (a) => a.createAccount(ctx.args[0] as string)));
+        const level = levelOf(ctx.args[1], true);
+        if (level === undefined) {
+          ctx.io.stderr.write(`ocs: LEVEL must be 0, 1, 2, 3, 4 or auto, got ${JSON.stringify(ctx.args[1])}\n`);
+          return 2;
+        }
+        print(ctx, await withAdmin(config, (a) => a.changeStanding(ctx.args[0] as string, { level })));
+        return 0;
+      }),
+    },
+    {
+      name: "verify",
+      args: "ACCOUNT",
+      minArgs: 1,
+      maxArgs: 1,
+      summary: "Verify an account (an unverified one's creates are refused with 226606); --revoke takes it back. Prints its standing as JSON.",
+      options: [["Verification", { revoke: { type: "boolean", describe: "take the verification back" } }], ...settings],
+      run: admin(async (config, ctx) => {
+        print(ctx, await withAdmin(config, (a) => a.changeStanding(ctx.args[0] as string, { verified: ctx.values.revoke !== true })));
+        return 0;
+      }),
+    },
+    {
+      name: "quota",
+      args: "ACCOUNT N",
+      minArgs: 2,
+      maxArgs: 2,
+      summary: "Give an account a quota of its own, N instances, whatever its level (a whitelisted account); 0 takes it away. Prints its standing as JSON.",
+      options: settings,
+      run: admin(async (config, ctx) => {
+        const raw = ctx.args[1] as string;
+        if (!/^\d{1,9}$/.test(raw)) {
+          ctx.io.stderr.write(`ocs: N must be a whole number of instances (0: none of its own), got ${JSON.stringify(raw)}\n`);
+          return 2;
+        }
+        print(ctx, await withAdmin(config, (a) => a.changeStanding(ctx.args[0] as string, { instanceQuota: Number(raw) })));
         return 0;
       }),
     },
     {
       name: "list",
-      summary: "List the accounts: id, name, number, status, active keys, instances (JSON lines).",
+      summary: "List the accounts: id, name, number, status, active keys, instances, level, verified, instance limit (JSON lines).",
       maxArgs: 0,
       options: settings,
       run: admin(async (config, ctx) => {

@@ -38,7 +38,8 @@ export async function ensureDefaultAccount(
   let created: Credentials | undefined;
   if (!account) {
     const first = pair ? { ...pair, origin: "configured" as const } : { origin: "generated" as const };
-    const made = await createAccount(db, sealer, DEFAULT_ACCOUNT, now, balanceCents, first);
+    // The operator's own account: verified, and at the highest level.
+    const made = await createAccount(db, sealer, DEFAULT_ACCOUNT, now, balanceCents, first, { level: 4, verified: true });
     if (!pair) created = made;
     account = { id: made.AccountId, name: DEFAULT_ACCOUNT, status: "active" };
   }

@@ -4,6 +4,7 @@
  * same free resources that Create reserves from.
  */
 import { commonErrors } from "@opencompshare/protocol";
+import { DATA_DISK_GB, SYSTEM_DISK_GB } from "../catalog/disk-sizes.js";
 import type { GpuType } from "../catalog/schema.js";
 import { rank } from "../domain/placement.js";
 import { checkDisks, checkImageSupports, checkPlatform, offeredType } from "./create.js";
@@ -11,20 +12,17 @@ import { accountLimits } from "../store/repositories/accounts.js";
 import { requireUsableImage } from "./image-lookup.js";
 import type { ActionsOf, HandlerMap, RequestContext } from "./registry.js";
 
-const BOOT_DISK_MAX_GB = 1000;
-const DATA_DISK = { min: 10, max: 1500 };
-
 function platformsOf(type: GpuType): string[] {
   return [...(type.cpuPlatforms.Amd ?? []), ...(type.cpuPlatforms.Intel ?? [])];
 }
 
-/** DescribeAvailableCompShareInstanceTypes' disks of a type: cloud disks, boot and data. */
+/** DescribeAvailableCompShareInstanceTypes' disks of a type: cloud disks, boot and data, with the sizes every action checks (catalog/disk-sizes.ts). */
 function disksOf(type: GpuType) {
   return [
     {
       Name: "cloudDisk",
-      BootDisk: type.diskTypes.map((name) => ({ Name: name, InstantResize: true, MaximalSize: BOOT_DISK_MAX_GB, Features: ["SNAPSHOT"] })),
-      DataDisk: type.diskTypes.map((name) => ({ Name: name, MinimalSize: DATA_DISK.min, MaximalSize: DATA_DISK.max, Features: ["SNAPSHOT"] })),
+      BootDisk: type.diskTypes.map((name) => ({ Name: name, InstantResize: true, MaximalSize: SYSTEM_DISK_GB.max, Features: ["SNAPSHOT"] })),
+      DataDisk: type.diskTypes.map((name) => ({ Name: name, MinimalSize: DATA_DISK_GB.min, MaximalSize: DATA_DISK_GB.max, Features: ["SNAPSHOT"] })),
     },
   ];
 }

@@ -20,8 +20,8 @@ export interface Services {
   /** What the machines are doing, read-only: a handler never changes a machine; an operation does. */
   machines: MachineView;
   log: Logger;
-  /** Limits from the configuration. */
-  limits: { instanceQuota: number };
+  /** Limits from the configuration: OCS_INSTANCE_QUOTA, unset when the account levels' quotas apply (accounts/quota.ts). */
+  limits: { instanceQuota: number | undefined };
   /** The local time of the reclaim rules, minutes east of UTC. */
   policy: { utcOffsetMin: number };
 }

@@ -23,8 +23,19 @@ export interface KeyRecord {
   createdAt: number;
 }
 
+/** What decides whether an account may create instances, and how many (accounts/quota.ts). */
+export interface AccountStanding {
+  verified: boolean;
+  /** The level an operator set (0-4); null: it follows `paidInCents`. */
+  levelOverride: number | null;
+  /** The account's own quota (a whitelisted account); 0: none. */
+  instanceQuota: number;
+  /** The sum of the account's top-ups (`topup` ledger entries), fen. */
+  paidInCents: number;
+}
+
 /** An account with what an operator's list shows of it. */
-export interface AccountSummary extends AccountRecord {
+export interface AccountSummary extends AccountRecord, AccountStanding {
   number: number;
   activeKeys: number;
   instances: number;
@@ -62,8 +73,24 @@ export async function nextAccountNumber(db: Executor): Promise<number> {
 }
 
 /** A new account and its default project. */
-export async function insertAccount(db: Executor, a: { id: string; name: string; number: number; projectId: string; balanceCents: number; now: number }): Promise<void> {
-  await db.insertInto("accounts").values({ id: a.id, name: a.name, created_at: a.now, org_id: a.number, instance_quota: 0, net_optimized: 0, balance_cents: a.balanceCents }).execute();
+export async function insertAccount(
+  db: Executor,
+  a: { id: string; name: string; number: number; projectId: string; balanceCents: number; levelOverride: number | null; verified: boolean; now: number },
+): Promise<void> {
+  await db
+    .insertInto("accounts")
+    .values({
+      id: a.id,
+      name: a.name,
+      created_at: a.now,
+      org_id: a.number,
+      instance_quota: 0,
+      net_optimized: 0,
+      balance_cents: a.balanceCents,
+      level_override: a.levelOverride,
+      verified: a.verified ? 1 : 0,
+    })
+    .execute();
   await db.insertInto("projects").values({ id: a.projectId, account_id: a.id, name: "default", is_default: 1, created_at: a.now }).execute();
 }
 
@@ -107,7 +134,7 @@ export async function setAccountStatus(db: Executor, accountId: string, status: 
   await db.updateTable("accounts").set({ status }).where("id", "=", accountId).execute();
 }
 
-/** Every account, in number order, with its active keys and instances counted. */
+/** Every account, in number order, with its active keys and instances counted and its standing. */
 export async function accountSummaries(db: Executor): Promise<AccountSummary[]> {
   const rows = await db
     .selectFrom("accounts as a")
@@ -117,8 +144,17 @@ export async function accountSummaries(db: Executor): Promise<AccountSummary[]> 
       "a.org_id",
       "a.status",
       "a.created_at",
+      "a.verified",
+      "a.level_override",
+      "a.instance_quota",
       eb.selectFrom("api_keys as k").select((k) => k.fn.countAll().as("n")).whereRef("k.account_id", "=", "a.id").where("k.status", "=", "active").as("keys"),
       eb.selectFrom("instances as i").select((i) => i.fn.countAll().as("n")).whereRef("i.account_id", "=", "a.id").as("instances"),
+      eb
+        .selectFrom("ledger as l")
+        .select(sql<number | string | null>`sum(l.amount_cents)`.as("n"))
+        .whereRef("l.account_id", "=", "a.id")
+        .where("l.kind", "=", "topup")
+        .as("paid_in"),
     ])
     .orderBy("a.org_id")
     .execute();
@@ -130,7 +166,51 @@ export async function accountSummaries(db: Executor): Promise<AccountSummary[]> 
     activeKeys: Number(r.keys ?? 0),
     instances: Number(r.instances ?? 0),
     createdAt: Number(r.created_at),
+    verified: Number(r.verified) === 1,
+    levelOverride: r.level_override === null ? null : Number(r.level_override),
+    instanceQuota: Number(r.instance_quota),
+    paidInCents: Number(r.paid_in ?? 0),
   }));
+}
+
+/** What decides an account's instance quota and whether it may create, or undefined when there is no such account. */
+export async function accountStanding(db: Executor, accountId: string): Promise<AccountStanding | undefined> {
+  const row = await db
+    .selectFrom("accounts as a")
+    .select((eb) => [
+      "a.verified",
+      "a.level_override",
+      "a.instance_quota",
+      eb
+        .selectFrom("ledger as l")
+        .select(sql<number | string | null>`sum(l.amount_cents)`.as("n"))
+        .whereRef("l.account_id", "=", "a.id")
+        .where("l.kind", "=", "topup")
+        .as("paid_in"),
+    ])
+    .where("a.id", "=", accountId)
+    .executeTakeFirst();
+  if (!row) return undefined;
+  return {
+    verified: Number(row.verified) === 1,
+    levelOverride: row.level_override === null ? null : Number(row.level_override),
+    instanceQuota: Number(row.instance_quota),
+    paidInCents: Number(row.paid_in ?? 0),
+  };
+}
+
+/** Sets the level an operator chose (0-4), or clears it (null: the level follows what the account paid in). */
+export async function setLevelOverride(db: Executor, accountId: string, level: number | null): Promise<void> {
+  await db.updateTable("accounts").set({ level_override: level }).where("id", "=", accountId).execute();
+}
+
+export async function setVerified(db: Executor, accountId: string, verified: boolean): Promise<void> {
+  await db.updateTable("accounts").set({ verified: verified ? 1 : 0 }).where("id", "=", accountId).execute();
+}
+
+/** Sets the account's own instance quota (a whitelisted account), or clears it (0). */
+export async function setInstanceQuota(db: Executor, accountId: string, quota: number): Promise<void> {
+  await db.updateTable("accounts").set({ instance_quota: quota }).where("id", "=", accountId).execute();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -229,7 +309,7 @@ export async function lockAccount(tx: Executor, accountId: string): Promise<void
   await tx.updateTable("accounts").set({ balance_cents: sql`balance_cents` }).where("id", "=", accountId).execute();
 }
 
-/** The account's own instance quota (0: the configured default) and its network option. */
+/** The account's own instance quota (0: none, its level's) and its network option. */
 export async function accountLimits(db: Executor, accountId: string): Promise<{ instanceQuota: number; netOptimized: boolean } | undefined> {
   const row = await db.selectFrom("accounts").select(["instance_quota", "net_optimized"]).where("id", "=", accountId).executeTakeFirst();
   return row ? { instanceQuota: Number(row.instance_quota), netOptimized: Number(row.net_optimized) === 1 } : undefined;
