@@ -136,6 +136,12 @@ describe("response contracts (strict)", () => {
 
     await ok("TerminateCompShareCustomImage", { ...REGION, CompShareImageId: imageId });
     await ok("DescribeCompShareInstanceOperations", { ...REGION, UHostId: id, Limit: 100 });
+    // CompShare deletes only a Stopped instance.
+    const described = (await ok("DescribeCompShareInstance", { ...REGION, "UHostIds.0": other })).UHostSet as Array<{ State: string }>;
+    if (described[0]?.State === "Running") {
+      await ok("StopCompShareInstance", { ...REGION, UHostId: other });
+      await untilState(other, "Stopped");
+    }
     await ok("TerminateCompShareInstance", { ...REGION, UHostId: other });
     await s.until(async () => {
       const body = await ok("DescribeCompShareInstance", { ...REGION, "UHostIds.0": other });
