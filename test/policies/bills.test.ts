@@ -180,13 +180,14 @@ describe("DescribeCompShareBills", () => {
         paidAt: at,
       });
     await entry("disk", "bsi-0123456789ab", 1);
-    await entry("storage", null, 2);
+    await entry("storage", accountId, 2);
     await entry("refund", id, 3);
     await entry("something-new", null, 4);
     const kinds = Object.fromEntries((await bills({ BeginTime: Math.floor(at / 1000), EndTime: Math.floor(at / 1000) + 1, Limit: 100 })).BillSet.map((b) => [b.Kind, b]));
     assert.equal(kinds.disk?.ResourceType, "Disk");
     assert.equal(kinds.disk?.ResourceId, "bsi-0123456789ab");
     assert.equal(kinds.storage?.ResourceType, "Image");
+    assert.equal(kinds.storage?.ResourceId, "", "image storage is billed to the account as a whole: no resource id");
     assert.equal(kinds.refund?.ResourceType, "Instance");
     assert.equal(kinds["something-new"]?.ResourceType, "Account");
     assert.equal(kinds["something-new"]?.Amount, -0.04);
@@ -195,6 +196,7 @@ describe("DescribeCompShareBills", () => {
     // By prefix first, then by kind; an unknown resource of an unknown kind is Other.
     assert.equal(resourceTypeOf("hour", "compshareImage-x"), "Image");
     assert.equal(resourceTypeOf("image", ""), "Instance");
+    assert.equal(resourceTypeOf("idle", ""), "Instance");
     assert.equal(resourceTypeOf("system-disk", ""), "Instance");
     assert.equal(resourceTypeOf("later", "thing-1"), "Other");
     assert.equal(resourceTypeOf("toString", ""), "Account", "no inherited property is a kind");

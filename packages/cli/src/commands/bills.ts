@@ -50,7 +50,7 @@ export const family: Family = {
       name: "",
       summary: "List the account's bills, newest first: time, resource, kind, period, amount (CNY), paid or not; then the balance and what is unpaid.",
       details:
-        "Uses DescribeCompShareBills, which opencompshare adds to the CompShare API. A charge is negative and a credit (a top-up, a refund) positive. Kinds: hour (a pay-as-you-go hour), buy and renew (a prepaid period), refund, disk, system-disk, image, storage, topup, set.",
+        "Uses DescribeCompShareBills, which opencompshare adds to the CompShare API. A charge is negative and a credit (a top-up, a refund) positive. Kinds: hour (a pay-as-you-go hour), idle (an hour stopped: the system disk above the free size, a paid image), buy and renew (a prepaid period), refund, disk, storage, opening, topup, set.",
       maxArgs: 0,
       options: [
         [
@@ -59,7 +59,7 @@ export const family: Family = {
             since: { type: "string", value: "TIME", describe: "bills written at or after TIME: Unix seconds, a time ago (24h, 7d) or a date (2026-11-26, 2026-11-26T12:00:00Z)" },
             until: { type: "string", value: "TIME", describe: "bills written before TIME (the same forms)" },
             resource: { type: "string", value: "ID", describe: "only the bills of this instance, disk or image" },
-            kind: { type: "string", value: "KIND", describe: "only bills of this kind (hour, renew, buy, refund, disk, storage, topup, …)" },
+            kind: { type: "string", value: "KIND", describe: "only bills of this kind (hour, idle, buy, renew, refund, disk, storage, topup, …)" },
             unpaid: { type: "boolean", describe: "only what is unpaid" },
             limit: { type: "string", value: "N", describe: "at most N (default 20, at most 100)" },
             offset: { type: "string", value: "N", describe: "skip the first N" },

@@ -19,7 +19,7 @@ export const BillModel = t.object({
   ResourceId: t.string(),
   /** `Instance`, `Disk`, `Image`, or `Account` for entries of no resource (top-ups, a balance set). */
   ResourceType: t.string(),
-  /** The ledger's kind: `hour`, `renew`, `buy`, `refund`, `disk`, `storage`, `system-disk`, `image`, `topup`, `set`, … */
+  /** The ledger's kind: `hour`, `idle`, `buy`, `renew`, `refund`, `disk`, `storage`, `opening`, `topup`, `set`, … */
   Kind: t.string(),
   /** The period billed, Unix seconds; both are CreateTime for a top-up. */
   BeginTime: t.int(),

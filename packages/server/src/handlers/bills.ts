@@ -20,6 +20,7 @@ const KIND_RESOURCE: Readonly<Record<string, string>> = {
   renew: "Instance",
   buy: "Instance",
   refund: "Instance",
+  idle: "Instance",
   "system-disk": "Instance",
   image: "Instance",
   disk: "Disk",
@@ -36,7 +37,8 @@ export function resourceTypeOf(kind: string, resourceId: string): string {
 const payStatusOf = (status: string): string => (status === "unpaid" ? "Unpaid" : status === "paid" ? "Paid" : status);
 
 export function toBillModel(e: LedgerEntry) {
-  const resourceId = e.instanceId ?? "";
+  // An entry of the account as a whole (image storage is billed per account) names no resource.
+  const resourceId = e.instanceId === null || e.instanceId === e.accountId ? "" : e.instanceId;
   return {
     BillId: e.id,
     CreateTime: seconds(e.createdAt),
