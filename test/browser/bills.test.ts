@@ -187,6 +187,22 @@ describe("the console's Bills page", { timeout: 5 * 60_000 }, () => {
     await page.getByRole("heading", { name: "Bills", level: 1 }).waitFor();
   });
 
+  it("fits a phone: the table scrolls in its frame, the page never sideways", async () => {
+    const phone = await browser.newContext({ ...CONTEXT, viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
+    try {
+      const p = await phone.newPage();
+      p.setDefaultTimeout(TIMEOUT);
+      await p.goto(`${s.url}/console/`);
+      await logIn(p);
+      await p.getByRole("link", { name: "Bills" }).click();
+      await untilInPage(p, `document.querySelectorAll("table.bills tbody tr").length === 20`, "the bills on a phone");
+      assert.ok(Number(await p.evaluate("document.documentElement.scrollWidth")) <= 390, "the page does not scroll sideways");
+      await shot(p, "phone-bills.png");
+    } finally {
+      await phone.close();
+    }
+  });
+
   it("shows another account none of these bills, only its own balance", async () => {
     const b = await s.account("bills-b");
     const ctxB = await browser.newContext(CONTEXT);
