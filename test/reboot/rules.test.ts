@@ -89,6 +89,9 @@ describe("RebootCompShareInstance", () => {
 
   it("refuses while the instance is being reclaimed (226612)", async () => {
     const id = await s.running();
+    // Only a Stopped instance may be deleted.
+    assert.equal((await s.call("StopCompShareInstance", { ...REGION, UHostId: id })).body.RetCode, 0);
+    await s.until(async () => (await s.state(id)) === "Stopped");
     await armFault(s.app.store.db, { method: "destroy", instanceId: id, mode: "slow", delayMs: 60_000 });
     assert.equal((await s.call("TerminateCompShareInstance", { ...REGION, UHostId: id })).body.RetCode, 0);
     await s.until(async () => {

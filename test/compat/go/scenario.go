@@ -413,18 +413,18 @@ func terminateIt() error {
 			break
 		}
 	}
-	recycling := false
 	for _, code := range seen {
 		switch code {
-		case 226612:
-			recycling = true
-		case 226610, 8905, 8039:
+		case 226610, 226612, 8905, 8039:
 		default:
 			return fmt.Errorf("codes during terminate: %v", seen)
 		}
 	}
-	if !recycling {
-		return fmt.Errorf("a reboot while the instance is reclaimed should answer InstanceRecycling (226612); codes seen: %v", seen)
+	// A stopped instance's deletion is only the machine's destroy (a third of OCS_SIM_BOOT_MS here):
+	// a probe sees InstanceRecycling (226612) only when it lands in that window. The server's own
+	// suite holds the destroy and checks 226612 every time (test/reboot/rules.test.ts).
+	if len(seen) == 0 || seen[len(seen)-1] != 8039 {
+		return fmt.Errorf("the codes should end with InstanceNotFound once released: %v", seen)
 	}
 	if err := waitGone(c, a); err != nil {
 		return err

@@ -97,7 +97,8 @@ def run(s, sdk, other):
         released_host = create("py-money-release", ChargeType="Postpay", Disks=disks)
         released = data_disk_of(released_host)
         stop_for_terminate(sdk, released_host)
-        when_free(lambda: sdk.typed("terminate_comp_share_instance", dict(inst(released_host), ReleaseUDisk=True)))
+        # The typed model of TerminateCompShareInstance has no ReleaseUDisk (it drops it): invoke, as CompShare's CLI does.
+        when_free(lambda: sdk.invoke("TerminateCompShareInstance", dict(inst(released_host), ReleaseUDisk=True)))
         wait_gone(sdk, released_host)
         until(lambda: disk(released) is None, 30, "the data disk released with the instance to be deleted")
 
