@@ -107,7 +107,8 @@ describe("the web console", { timeout: 10 * 60_000 }, () => {
     assert.equal(await enabled("Start"), false);
     assert.equal(await enabled("Stop"), true);
     assert.equal(await enabled("Reboot"), true);
-    assert.equal(await enabled("Terminate"), true);
+    // CompShare deletes only a Stopped instance.
+    assert.equal(await enabled("Terminate"), false);
     assert.equal(await enabled("Rename"), true);
     assert.equal(await enabled("Reset password"), true);
   });
@@ -274,7 +275,13 @@ describe("the web console", { timeout: 10 * 60_000 }, () => {
     await page.getByRole("link", { name: "All instances" }).click();
   });
 
-  it("terminates after the instance's name is typed", async () => {
+  it("terminates a stopped instance after its name is typed", async () => {
+    assert.equal(await row(page, "beta").getByRole("button", { name: "Terminate", exact: true }).isEnabled(), false, "a Running instance cannot be terminated");
+    await row(page, "beta").getByRole("button", { name: "Stop", exact: true }).click();
+    const stopDialog = page.getByRole("dialog", { name: "Stop beta?" });
+    await stopDialog.getByRole("button", { name: "Stop", exact: true }).click();
+    await stopDialog.waitFor({ state: "hidden" });
+    await advanceUntilShown(s, stateIn(page, "beta", "Stopped"), "beta Stopped");
     await row(page, "beta").getByRole("button", { name: "Terminate", exact: true }).click();
     const dialog = page.getByRole("dialog", { name: "Terminate beta?" });
     const confirm = dialog.getByRole("button", { name: "Terminate", exact: true });
