@@ -31,6 +31,8 @@ async function quoted(s: TestServer, chargeType: string, extra: Record<string, s
   return Math.round((d.Instance! + d.Disks! + d.SystemDisks! + d.CompShareImage!) * 100) / 100;
 }
 
+const diskStatus = async (s: TestServer, id: string) => ((await s.call("DescribeCompshareDisk", { ...REGION, UDiskId: id })).body.DiskSet as Array<{ Status: string }>)[0]?.Status;
+
 const count = async (s: TestServer) => (await s.call("DescribeCompShareInstance", { ...REGION, Limit: 100 })).body.TotalCount as number;
 
 describe("money: prepaid creates, refunds, disks, storage, arrears", () => {
@@ -124,7 +126,7 @@ describe("money: prepaid creates, refunds, disks, storage, arrears", () => {
     // 100 GB × 0.3 CNY per GB-month.
     assert.equal(Math.round((b0 - (await balance(s)).Balance) * 100) / 100, 30);
     assert.equal((await ledger(s)).find((e) => e.Kind === "buy" && e.UHostId === diskId)?.Amount, -30);
-    await s.until(async () => (await s.call("DescribeCompshareDisk", { ...REGION, UDiskId: diskId })).body.DiskSet?.[0]?.Status === "InUse");
+    await s.until(async () => (await diskStatus(s, diskId)) === "InUse");
     await setBalance(s, 10);
     const poor = await s.call("CreateAndAttachCompshareDisk", { ...REGION, UHostId: id, Size: 100, DiskType: "SSDDataDisk", Name: "poor", ChargeType: "Month" });
     await setBalance(s, 5000);
@@ -134,7 +136,7 @@ describe("money: prepaid creates, refunds, disks, storage, arrears", () => {
     await s.call("StopCompShareInstance", { ...REGION, UHostId: id });
     await s.until(async () => (await s.state(id)) === "Stopped");
     assert.equal((await s.call("DetachCompshareDisk", { ...REGION, UHostId: id, UDiskId: diskId })).body.RetCode, 0);
-    await s.until(async () => (await s.call("DescribeCompshareDisk", { ...REGION, UDiskId: diskId })).body.DiskSet?.[0]?.Status === "Available");
+    await s.until(async () => (await diskStatus(s, diskId)) === "Available");
     await s.clock.advance(DAY);
     const b1 = (await balance(s)).Balance;
     assert.equal((await s.call("DeleteCompshareDisk", { ...REGION, UDiskId: diskId })).body.RetCode, 0);
