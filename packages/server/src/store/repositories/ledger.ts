@@ -222,10 +222,7 @@ export async function hourlyDisks(db: Executor, chargeTypes: readonly string[], 
 }
 
 /** Claims the disk's hours up to `end` if it was billed up to `claimedFrom`. */
-export async function claimDiskBilledUntil(tx: Executor, id: string, claimedFrom: number, end: number): Promise<boolean> {
-  const claimed = await tx.updateTable("disks").set({ billed_until: end }).where("id", "=", id).where("billed_until", "=", claimedFrom).executeTakeFirst();
-  return Number(claimed.numUpdatedRows) === 1;
-}
+export const claimDiskBilledUntil = (tx: Executor, id: string, claimedFrom: number, end: number): Promise<boolean> => claimBilled(tx, "disks", id, claimedFrom, end);
 
 /** Prepaid data disks whose period ended by `now` and that still exist: at most `limit`. */
 export async function dueDiskRenewals(db: Executor, now: number, limit: number): Promise<BillableDisk[]> {
@@ -234,15 +231,7 @@ export async function dueDiskRenewals(db: Executor, now: number, limit: number):
 }
 
 /** Claims the renewal of the disk's period that ended at `oldExpiry`. */
-export async function claimDiskRenewal(tx: Executor, id: string, oldExpiry: number, next: { expireTime: number; periodStart: number; paidAmount: number }): Promise<boolean> {
-  const claimed = await tx
-    .updateTable("disks")
-    .set({ expire_time: next.expireTime, period_start: next.periodStart, paid_amount: next.paidAmount })
-    .where("id", "=", id)
-    .where("expire_time", "=", oldExpiry)
-    .executeTakeFirst();
-  return Number(claimed.numUpdatedRows) === 1;
-}
+export const claimDiskRenewal = (tx: Executor, id: string, oldExpiry: number, next: NextPeriod): Promise<boolean> => claimPeriod(tx, "disks", id, oldExpiry, next);
 
 /** Each account's custom images, in GB (what image storage bills): accounts with none are left out. */
 export async function customImageGbByAccount(db: Executor): Promise<Array<{ accountId: string; gb: number }>> {
@@ -308,11 +297,18 @@ export async function hourlyBilled(db: Executor, chargeTypes: readonly string[],
   return rows.map(toBillable);
 }
 
-/** Claims the billing of the hours up to `end` if the instance was billed up to `claimedFrom`: two passes never bill an hour twice. */
-export async function claimBilledUntil(tx: Executor, id: string, claimedFrom: number, end: number): Promise<boolean> {
-  const claimed = await tx.updateTable("instances").set({ billed_until: end }).where("id", "=", id).where("billed_until", "=", claimedFrom).executeTakeFirst();
+/** Billed resources: instances and data disks carry the same billing marks. */
+type Billed = "instances" | "disks";
+
+/** Claims the hours up to `end` if the resource was billed up to `claimedFrom`: two passes never bill an hour twice. */
+async function claimBilled(tx: Executor, table: Billed, id: string, claimedFrom: number, end: number): Promise<boolean> {
+  // Both tables have the columns; the cast picks one for the query builder's types.
+  const claimed = await tx.updateTable(table as "disks").set({ billed_until: end }).where("id", "=", id).where("billed_until", "=", claimedFrom).executeTakeFirst();
   return Number(claimed.numUpdatedRows) === 1;
 }
+
+/** Claims the billing of the hours up to `end` if the instance was billed up to `claimedFrom`. */
+export const claimBilledUntil = (tx: Executor, id: string, claimedFrom: number, end: number): Promise<boolean> => claimBilled(tx, "instances", id, claimedFrom, end);
 
 /** The instance's arrears start at `since`, unless they have started already. */
 export async function markArrears(tx: Executor, id: string, since: number): Promise<void> {
@@ -344,10 +340,20 @@ export async function dueRenewals(db: Executor, now: number, limit: number): Pro
   return rows.map(toBillable);
 }
 
-/** Claims the renewal of the period that ended at `oldExpiry`: the next one is [periodStart, expireTime), paid `paidAmount` (CNY). */
-export async function claimRenewal(tx: Executor, id: string, oldExpiry: number, next: { expireTime: number; periodStart: number; paidAmount: number }): Promise<boolean> {
+/** A prepaid resource's next period [periodStart, expireTime), paid `paidAmount` (CNY). */
+export interface NextPeriod {
+  expireTime: number;
+  periodStart: number;
+  paidAmount: number;
+}
+
+/** Claims the renewal of the instance's period that ended at `oldExpiry`. */
+export const claimRenewal = (tx: Executor, id: string, oldExpiry: number, next: NextPeriod): Promise<boolean> => claimPeriod(tx, "instances", id, oldExpiry, next);
+
+/** Claims the renewal of a resource's period that ended at `oldExpiry` (a compare-and-set on ExpireTime). */
+async function claimPeriod(tx: Executor, table: Billed, id: string, oldExpiry: number, next: NextPeriod): Promise<boolean> {
   const claimed = await tx
-    .updateTable("instances")
+    .updateTable(table as "disks")
     .set({ expire_time: next.expireTime, period_start: next.periodStart, paid_amount: next.paidAmount })
     .where("id", "=", id)
     .where("expire_time", "=", oldExpiry)
