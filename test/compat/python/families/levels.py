@@ -49,12 +49,21 @@ def run(s, sdk, other):
         equal(_count(level0), 1, "instances of the Level 0 account after the refusal")
 
     def level_1():
+        # MaxCount is the docs' and the CLI's parameter (not in the SDK model): only the generic invoke sends it.
+        many = lambda n: level1.invoke("CreateCompShareInstance", dict(CREATE, Region=REGION, MaxCount=n, **POSTPAY))
         expect_error(
-            lambda: create(level1, MaxCount=6, **POSTPAY),
+            lambda: many(6),
             226615,
             message="QuotaExceeded: the account is at Level 1, which allows 5 instances; it has 0, and 6 more do not fit",
         )
         equal(_count(level1), 0, "a refused MaxCount makes none of its instances")
+        equal(len(many(5)["UHostIds"]), 5, "UHostIds of MaxCount 5")
+        expect_error(
+            lambda: create(level1, **POSTPAY),
+            226615,
+            message="QuotaExceeded: the account is at Level 1, which allows 5 instances; it has 5, and 1 more do not fit",
+        )
+        equal(_count(level1), 5, "instances of the Level 1 account after the refusal")
 
     def not_verified():
         expect_error(
@@ -119,7 +128,7 @@ def run(s, sdk, other):
         terminate_stopped(level0, inst(ids[0]))
 
     s.check("levels: a Level 0 account has 1 instance; a 2nd is QuotaExceeded (226615) naming Level 0, and nothing is made", level_0)
-    s.check("levels: a Level 1 account's MaxCount 6 is QuotaExceeded (226615) naming Level 1 and its 5 instances; none is made", level_1)
+    s.check("levels: a Level 1 account's MaxCount 6 is QuotaExceeded (226615) naming Level 1 and its 5 instances, none made; MaxCount 5 fits, a 6th does not", level_1)
     s.check("levels: an unverified account's create is AccountNotVerified (226606); Describe answers", not_verified)
     s.check("sizes: DescribeAvailableCompShareInstanceTypes reports 1000 GB / 10-1500 GB; a create beyond them is 230 naming Disks.N.Size", sizes)
     s.check("sizes: ResizeCompShareInstance to 2000 GB, a bigger data disk, its upgrade price: 230 naming the range; up to 1000 GB it grows", resize_sizes)
