@@ -6,27 +6,13 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { actions, parseWith } from "@opencompshare/protocol";
+import { actions, parseWith, type Bill } from "@opencompshare/protocol";
 import type { Keys } from "../helpers/client.js";
 import { REGION, startServer, type TestServer } from "../helpers/server.js";
 import { resourceTypeOf } from "../../packages/server/src/handlers/bills.js";
 import { insertEntry } from "../../packages/server/src/store/repositories/ledger.js";
 import { balance, HOUR, MIN, runningInstance, setBalance, topUp } from "./helpers.js";
 
-interface Bill {
-  BillId: string;
-  CreateTime: number;
-  ResourceId: string;
-  ResourceType: string;
-  Kind: string;
-  BeginTime: number;
-  EndTime: number;
-  Amount: number;
-  PayStatus: string;
-  PayTime: number;
-  BalanceAfter: number;
-  Remark: string;
-}
 interface Bills {
   TotalCount: number;
   BillSet: Bill[];

@@ -4,6 +4,7 @@
  * period, amount, paid or not. Text only through Preact (escaped); no inline style or script.
  */
 import { useCallback, useEffect, useRef, useState } from "preact/hooks";
+import type { Bill } from "@opencompshare/protocol/web";
 import { ApiFailure, call } from "../api.js";
 import { kindLabel, useBillsT, type BillsKey, type BillsT } from "../i18n/bills.js";
 import { useI18n, type I18n } from "../i18n/index.js";
@@ -11,20 +12,6 @@ import "./bills.css";
 
 export const PAGE_SIZE = 20;
 
-export interface Bill {
-  BillId: string;
-  CreateTime: number;
-  ResourceId: string;
-  ResourceType: string;
-  Kind: string;
-  BeginTime: number;
-  EndTime: number;
-  Amount: number;
-  PayStatus: string;
-  PayTime: number;
-  BalanceAfter: number;
-  Remark: string;
-}
 
 interface BillsAnswer {
   TotalCount: number;

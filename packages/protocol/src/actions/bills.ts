@@ -3,7 +3,7 @@
  * periods and renewals, refunds, disks, image storage, top-ups). This project's extension to
  * the CompShare API; CompShare shows bills only in its web console.
  */
-import { t } from "../schema.js";
+import { t, type Infer } from "../schema.js";
 import { defineAction, limit, offset, optionalScope } from "./contract.js";
 
 /** A bill's payment status, as answered and as the `PayStatus` filter takes it. */
@@ -34,6 +34,9 @@ export const BillModel = t.object({
   BalanceAfter: t.float(),
   Remark: t.string(),
 });
+
+/** A bill as answered: the console and the tests read this type, not a copy of it. */
+export type Bill = Infer<typeof BillModel>;
 
 export const DescribeCompShareBills = defineAction({
   name: "DescribeCompShareBills",

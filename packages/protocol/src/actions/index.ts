@@ -83,6 +83,6 @@ export function findAction(name: string): ActionContract | undefined {
 }
 
 export * from "./contract.js";
-export { BillModel, PayStatuses, type PayStatus } from "./bills.js";
+export { BillModel, PayStatuses, type Bill, type PayStatus } from "./bills.js";
 export { ChargeTypes } from "./instances.js";
 export { WEBHOOK_HEADERS, WebhookDeliveryModel, WebhookModel } from "./webhooks.js";
