@@ -61,6 +61,10 @@ describe("disk sizes", () => {
     assert.equal(await refusal("CreateCompShareInstance", { ...POSTPAY, ...disks(100, data.MaximalSize + 1) }), "Params [Disks.1.Size] not available: a data disk of 10 to 1500 GB");
     assert.equal(await refusal("CreateCompShareInstance", { ...POSTPAY, ...disks(100, (data.MinimalSize as number) - 1) }), "Params [Disks.1.Size] not available: a data disk of 10 to 1500 GB");
     assert.equal((await s.call("DescribeCompShareInstance", REGION)).body.TotalCount, before, "nothing was made");
+    // The price of a Create takes the same sizes.
+    const quote = { GpuType: "4090", Gpu: 1, Cpu: 16, Memory: 65536, ChargeType: "Postpay" };
+    assert.equal(await refusal("GetCompShareInstancePrice", { ...quote, ...disks(100, data.MaximalSize + 1) }), "Params [Disks.1.Size] not available: a data disk of 10 to 1500 GB");
+    assert.equal(await refusal("GetCompShareInstancePrice", { ...quote, ...disks(system.MaximalSize + 1, 100) }), "Params [Disks.0.Size] not available: a system disk of at most 1000 GB");
     const ok = await s.call("CreateCompShareInstance", { ...POSTPAY, ...disks(system.MaximalSize, data.MaximalSize) });
     assert.equal(ok.body.RetCode, 0, JSON.stringify(ok.body));
     const [id] = ok.body.UHostIds as string[];

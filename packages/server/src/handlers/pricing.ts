@@ -9,6 +9,7 @@ import { discounted, expiryOf, PREPAID, quote, remainingShare, total, cents, typ
 import { chargePurchase, creditRefund, refundOf } from "../policies/purchases.js";
 import { imagePricePerHour } from "../store/repositories/ledger.js";
 import { checkSize } from "../catalog/sizes.js";
+import { checkDiskSize } from "../catalog/disk-sizes.js";
 import { findOwnedInstance, casInstance } from "../store/repositories/instances.js";
 import { findUsableImage } from "../store/repositories/images.js";
 import { offeredType } from "./create.js";
@@ -50,6 +51,10 @@ async function quotes(ctx: RequestContext, req: PriceQuery, all: readonly string
   const types = req.ChargeType ? [req.ChargeType] : all.filter((c) => c !== "Spot" || type.spot);
   if (req.ChargeType === "Spot" && !type.spot) throw commonErrors.invalidParam("ChargeType", `Spot instances cannot use ${type.name}`);
   const disks = req.Disks ?? [];
+  // A quote takes the sizes a Create would (catalog/disk-sizes.ts).
+  disks.forEach((d, i) => {
+    if (d.Size !== undefined) checkDiskSize(`Disks.${i}.Size`, d.Size, d.IsBoot === true);
+  });
   const systemDiskGb = disks.find((d) => d.IsBoot)?.Size ?? catalog.data.prices.freeSystemDiskGb;
   const dataDiskGb = disks.filter((d) => !d.IsBoot).reduce((s, d) => s + (d.Size ?? 0), 0);
   let imagePerHour = 0;
