@@ -38,6 +38,8 @@ export interface TestServer {
   until(done: () => Promise<boolean>, stepMs?: number, maxSteps?: number): Promise<void>;
   /** Creates an instance and waits until it is Running. */
   running(keys?: Keys): Promise<string>;
+  /** Stops a Running instance and waits until it is Stopped (CompShare deletes only a Stopped one). */
+  stop(id: string, keys?: Keys): Promise<void>;
   state(id: string, keys?: Keys): Promise<string | undefined>;
   close(): Promise<void>;
 }
@@ -111,6 +113,11 @@ export async function startServer(opts: TestServerOptions = {}): Promise<TestSer
       const id = (res.body.UHostIds as string[])[0] as string;
       await server.until(async () => (await server.state(id, k)) === "Running");
       return id;
+    },
+    async stop(id, k = keys) {
+      const res = await server.call("StopCompShareInstance", { ...REGION, UHostId: id }, k);
+      if (res.body.RetCode !== 0) throw new Error(`stop failed: ${JSON.stringify(res.body)}`);
+      await server.until(async () => (await server.state(id, k)) === "Stopped");
     },
     async close() {
       await app.close();

@@ -60,6 +60,7 @@ describe("GPU capacity", () => {
     assert.equal((await list(s)).total, 1);
 
     // Terminating the first gives its 2 GPUs back: the refused Create now fits.
+    await s.stop(first as string);
     assert.equal((await s.call("TerminateCompShareInstance", { ...REGION, UHostId: first as string })).body.RetCode, 0);
     await s.until(async () => (await list(s)).total === 0);
     assert.equal((await capacity()).get(4), true);

@@ -150,6 +150,7 @@ describe("instance lifecycle", () => {
 
     it("terminates: the instance leaves Describe and later calls answer InstanceNotFound (8039)", async () => {
       const id = await s.running();
+      await s.stop(id);
       const before = (await list(s)).total;
       const res = await s.call("TerminateCompShareInstance", { ...REGION, UHostId: id });
       assert.deepEqual(res.body, { Action: "TerminateCompShareInstanceResponse", RetCode: 0, UHostId: id, InRecycle: "Yes" });
