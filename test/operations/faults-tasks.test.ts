@@ -113,6 +113,7 @@ describe("operation engine under injected driver faults: reinstall, resize, pass
 
   it("(j) destroy fails: terminate Failed, recycling cleared, instance still listed and usable", async () => {
     const id = await s.running();
+    await s.stop(id);
     const usedBefore = await h.gpusUsed();
     await armFault(h.db(), { method: "destroy", mode: "fail", instanceId: id });
     const res = await s.call("TerminateCompShareInstance", { ...REGION, UHostId: id });
@@ -121,7 +122,7 @@ describe("operation engine under injected driver faults: reinstall, resize, pass
     h.assertFailed(op, /injected failure/);
     const inst = await h.instance(id);
     assert.ok(inst, "the instance is still listed");
-    assert.equal(inst.State, "Stopped", "terminate powered it off before the destroy failed");
+    assert.equal(inst.State, "Stopped", "still Stopped after the destroy failed");
     assert.equal(Number((await h.row(id))?.recycling), 0);
     assert.equal(await h.lockHolder(id), null);
     assert.equal(await h.gpusUsed(), usedBefore, "the GPUs stay with the instance");
@@ -129,6 +130,7 @@ describe("operation engine under injected driver faults: reinstall, resize, pass
     const start = await s.call("StartCompShareInstance", { ...REGION, UHostId: id });
     assert.equal(start.body.RetCode, 0, `no longer recycling: ${JSON.stringify(start.body)}`);
     await s.until(async () => (await s.state(id)) === "Running");
+    await s.stop(id);
     const again = await s.call("TerminateCompShareInstance", { ...REGION, UHostId: id });
     assert.equal(again.body.RetCode, 0);
     await s.until(async () => (await h.instance(id)) === undefined);

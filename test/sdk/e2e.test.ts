@@ -95,6 +95,9 @@ describe("SDK → server", () => {
     await client.terminateCompShareCustomImage({ CompShareImageId });
     assert.equal((await client.describeCompShareCustomImages()).ImageSet.some((i) => i.CompShareImageId === CompShareImageId), false);
 
+    // CompShare deletes only a Stopped instance.
+    await client.stopCompShareInstance({ UHostId: id });
+    await s.until(async () => (await state(id)) === "Stopped");
     await client.terminateCompShareInstance({ UHostId: id });
     await s.until(async () => (await state(id)) === undefined);
     const actions = (await client.describeCompShareInstanceOperations({ UHostId: id, Limit: 100 })).OperationSet.map((o) => o.Action);

@@ -252,6 +252,7 @@ describe("waiters that listen to events", () => {
 
   it("waitUntilInstanceGone in events mode: success on instance.released; a client without events() polls", async () => {
     const id = await running();
+    await s.stop(id);
     reset();
     await client.terminateCompShareInstance({ UHostId: id });
     const r = await waitUntilInstanceGone(client, { UHostId: id, mode: "events", intervalMs: 500, timeoutMs: 600_000, ...virtual });

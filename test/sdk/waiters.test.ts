@@ -75,6 +75,7 @@ describe("waiters against the server", () => {
   it("failure: the instance disappears while waited for, with the last state seen", async () => {
     const id = await create();
     assert.equal((await waitUntilInstanceState(client, { UHostId: id, State: "Running", intervalMs: 500, ...virtual })).outcome, "success");
+    await s.stop(id);
     await client.terminateCompShareInstance({ UHostId: id });
     const r = await waitUntilInstanceState(client, { UHostId: id, State: "Rebooting", timeoutMs: 600_000, intervalMs: 250, ...virtual });
     assert.ok(r.outcome === "failure" && r.reason === "gone");
@@ -93,6 +94,7 @@ describe("waiters against the server", () => {
   it("waitUntilInstanceGone: success once a terminated instance is released", async () => {
     const id = await create();
     await waitUntilInstanceState(client, { UHostId: id, State: "Running", intervalMs: 500, ...virtual });
+    await s.stop(id);
     await client.terminateCompShareInstance({ UHostId: id });
     const r = await waitUntilInstanceGone(client, { UHostId: id, timeoutMs: 600_000, intervalMs: 500, ...virtual });
     assert.equal(r.outcome, "success");
