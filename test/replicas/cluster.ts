@@ -38,6 +38,8 @@ export async function startCluster(n: number, env: Record<string, string>): Prom
         OCS_PUBLIC_KEY: keys.PublicKey,
         OCS_PRIVATE_KEY: keys.PrivateKey,
         OCS_LOG_LEVEL: "warn",
+        // Prepaid creates pay their first period at once: enough for the tests' hundreds of instances.
+        OCS_INITIAL_BALANCE: "10000000",
         ...databaseEnv(db),
         ...env,
         ...extraEnv,
