@@ -34,7 +34,8 @@ export const alive = (p: { child: ChildProcess }): boolean => p.child.exitCode =
 export async function spawnReplica(label: string, env: Record<string, string>, port?: number): Promise<ServerProcess> {
   // Registered as soon as it is spawned (the watchdog may fire while it starts); its output once it serves.
   const registered: { entry?: Started } = {};
-  const replica = await spawnServer({ NODE_OPTIONS: FROM_SOURCE, OCS_SHUTDOWN_GRACE_S: String(GRACE_S), ...env }, port, (child) => {
+  // Prepaid creates (the suite's default Month) pay their first period at once: a balance for all of them.
+  const replica = await spawnServer({ NODE_OPTIONS: FROM_SOURCE, OCS_SHUTDOWN_GRACE_S: String(GRACE_S), OCS_INITIAL_BALANCE: "1000000", ...env }, port, (child) => {
     registered.entry = { label, child, output: () => "", exited: new Promise((resolve) => child.on("exit", (code, signal) => resolve(code ?? signal))) };
     processes.push(registered.entry);
   });
