@@ -3,7 +3,6 @@ import { ChargeTypes } from "@opencompshare/protocol";
 import {
   RetCodeError,
   waitUntil,
-  waitUntilInstanceGone,
   waitUntilInstanceState,
   type ApiResult,
   type CompShareClient,
@@ -32,6 +31,7 @@ import { UsageError } from "../io.js";
 import { formatTime, jsonLine, keyValues, Progress, table } from "../output.js";
 import { sizeOf, type Size } from "../sizes.js";
 import { ssh } from "./ssh.js";
+import { terminate } from "./terminate.js";
 
 const common: Array<[string, Options]> = [["Credentials and output", API_OPTIONS]];
 
@@ -83,10 +83,6 @@ const stateWait = (client: CompShareClient, State: InstanceState): WaitSpec => (
   until: (UHostId, opts) => waitUntilInstanceState(client, { ...opts, UHostId, State }),
 });
 
-const goneWait = (client: CompShareClient): WaitSpec => ({
-  target: "gone",
-  until: (UHostId, opts) => waitUntilInstanceGone(client, { ...opts, UHostId }),
-});
 
 /**
  * Waits for the operation record that the accepted request started (this project's extension,
@@ -130,58 +126,6 @@ function power(
     ),
   };
 }
-
-/**
- * Stops a running instance and waits until it is Stopped (a transitional one settles first):
- * CompShare deletes only a Stopped instance.
- */
-async function stopFirst(ctx: ApiContext, UHostId: string): Promise<void> {
-  const opts = { timeoutMs: ctx.waitTimeoutMs, intervalMs: ctx.pollIntervalMs, signal: ctx.signal };
-  const settled = await waitUntil<InstanceState | undefined>(`${UHostId} to settle`, opts, async (call) => {
-    const found = (await ctx.client.request("DescribeCompShareInstance", { UHostIds: [UHostId] }, { ...ctx.call, ...call })).data.UHostSet[0];
-    const state = found?.State as InstanceState | undefined;
-    const moving = state === "Initializing" || state === "Starting" || state === "Rebooting" || state === "Stopping" || state === "Resizing";
-    return { state, resource: state, verdict: moving ? "pending" : "success" };
-  });
-  if (settled.outcome !== "success") throw new Error(settled.outcome === "timeout" ? `${UHostId} did not settle within the wait timeout` : settled.message);
-  if (settled.resource !== "Running") return;
-  await ctx.client.request("StopCompShareInstance", { UHostId }, ctx.call);
-  const stopped = await waitUntilInstanceState(ctx.client, { ...opts, UHostId, State: "Stopped" });
-  if (stopped.outcome !== "success") throw new Error(stopped.outcome === "timeout" ? `${UHostId} did not stop within the wait timeout` : stopped.message);
-}
-
-const terminate: Command = {
-  name: "terminate",
-  args: "UHOSTID...",
-  minArgs: 1,
-  summary: "Terminate stopped instances; they leave the list when released (--wait waits for that).",
-  details:
-    "CompShare deletes only a Stopped instance: a running one is refused (InstanceMustBeStopped) unless --stop stops it first. " +
-    "Data disks are detached and kept unless --release-disks. A prepaid instance is credited the refund GetCompShareRefundPrice quotes. " +
-    "Several instances are handled at once (--concurrency); one result line each. The exit code is 1 if any failed.",
-  options: [
-    [
-      "Options",
-      {
-        stop: { type: "boolean", describe: "stop a running instance first, and wait until it is Stopped" },
-        "release-disks": { type: "boolean", describe: "delete the attached data disks too (ReleaseUDisk)" },
-        ...WAIT_OPTIONS,
-        ...BATCH_OPTIONS,
-      },
-    ],
-    ...common,
-  ],
-  run: api((ctx) =>
-    perResource(ctx, [...new Set(ctx.args)], {
-      call: async (UHostId) => {
-        if (ctx.values.stop === true) await stopFirst(ctx, UHostId);
-        return ctx.client.request("TerminateCompShareInstance", { UHostId, ...(ctx.values["release-disks"] === true ? { ReleaseUDisk: true } : {}) }, ctx.call);
-      },
-      accepted: "terminate accepted",
-      wait: goneWait(ctx.client),
-    }),
-  ),
-};
 
 /** An action on one instance with options of its own. */
 /** What `resize` was asked for, checked: every size a whole number, memory MB or a size such as 128G. */

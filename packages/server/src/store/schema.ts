@@ -1,5 +1,6 @@
 /** The tables, as Kysely sees them. Times are Unix milliseconds; booleans are 0/1 integers. */
 import type { Generated, Insertable, Kysely, Selectable, Transaction } from "kysely";
+import type { SimAccessTable, SimFaultsTable, SimImagesTable, SimJournalTable, SimMachinesTable } from "./simulator-schema.js";
 
 export interface AccountsTable {
   id: string;
@@ -410,48 +411,6 @@ export interface WebhookDeliveriesTable {
   error: string;
   duration_ms: number;
   at: number;
-}
-
-export interface SimMachinesTable {
-  id: string;
-  /** `on`, `off`. */
-  power: string;
-  /** The action in flight (`boot`, `shutdown`, `reboot`, …) or null. */
-  action: string | null;
-  action_until: number;
-  boot_count: number;
-  spec: string;
-}
-
-/** A simulated machine's public address (unique) and the login its image gives. */
-export interface SimAccessTable {
-  machine_id: string;
-  public_ip: string;
-  ssh_user: string;
-  ssh_port: number;
-}
-
-export interface SimImagesTable {
-  id: string;
-  started_at: number;
-  ready_at: number;
-}
-
-export interface SimFaultsTable {
-  id: string;
-  method: string;
-  instance_id: string | null;
-  mode: "fail" | "hang" | "slow" | "late";
-  remaining: number;
-  delay_ms: number;
-}
-
-export interface SimJournalTable {
-  id: string;
-  machine_id: string;
-  action: string;
-  started_at: number;
-  until: number;
 }
 
 export interface Database {

@@ -8,7 +8,8 @@
 import { randomUUID } from "node:crypto";
 import type { MachineSpec } from "@opencompshare/protocol";
 import { prepared, rowsOf } from "../prepared.js";
-import type { Db, Executor, SimFaultsTable } from "../schema.js";
+import type { Db, Executor } from "../schema.js";
+import type { SimFaultsTable } from "../simulator-schema.js";
 
 /** A simulated machine as stored: its power, the action in flight (until when) and its boots. */
 export interface SimMachine {

@@ -1,0 +1,48 @@
+/**
+ * The simulated driver's tables (`sim_*`): its machines, their addresses and logins, the images
+ * it is making, the faults armed for tests, and its journal of actions. Part of the one database
+ * (`schema.ts` lists them with the rest); read and written only in
+ * `repositories/simulator.ts`.
+ */
+
+export interface SimMachinesTable {
+  id: string;
+  /** `on`, `off`. */
+  power: string;
+  /** The action in flight (`boot`, `shutdown`, `reboot`, …) or null. */
+  action: string | null;
+  action_until: number;
+  boot_count: number;
+  spec: string;
+}
+
+/** A simulated machine's public address (unique) and the login its image gives. */
+export interface SimAccessTable {
+  machine_id: string;
+  public_ip: string;
+  ssh_user: string;
+  ssh_port: number;
+}
+
+export interface SimImagesTable {
+  id: string;
+  started_at: number;
+  ready_at: number;
+}
+
+export interface SimFaultsTable {
+  id: string;
+  method: string;
+  instance_id: string | null;
+  mode: "fail" | "hang" | "slow" | "late";
+  remaining: number;
+  delay_ms: number;
+}
+
+export interface SimJournalTable {
+  id: string;
+  machine_id: string;
+  action: string;
+  started_at: number;
+  until: number;
+}
