@@ -76,30 +76,41 @@ export interface Order {
  * order, else unpaid (arrears). Returns whether the period was claimed, and whether it was paid.
  */
 export async function placeOrder(db: Db, o: Order, now: number, claim: (tx: Tx) => Promise<boolean>): Promise<{ claimed: boolean; paid: boolean }> {
-  return db.transaction().execute(async (tx) => {
-    if (!(await claim(tx))) return { claimed: false, paid: true };
-    if (o.cents <= 0) return { claimed: true, paid: true };
-    const after = await repo.debit(tx, o.accountId, o.cents);
-    const paid = after !== undefined;
-    await repo.insertEntry(tx, {
-      id: `${o.kind}:${o.resourceId}:${o.start}`,
-      accountId: o.accountId,
-      instanceId: o.resourceId,
-      kind: o.kind,
-      amountCents: -o.cents,
-      status: paid ? "paid" : "unpaid",
-      periodStart: o.start,
-      periodEnd: o.end,
-      balanceAfterCents: after ?? (await repo.balanceCents(tx, o.accountId)),
-      note: o.note,
-      createdAt: now,
-      paidAt: paid ? now : null,
+  return db
+    .transaction()
+    .execute(async (tx) => {
+      if (!(await claim(tx))) return { claimed: false, paid: true };
+      if (o.cents <= 0) return { claimed: true, paid: true };
+      const after = await repo.debit(tx, o.accountId, o.cents);
+      const paid = after !== undefined;
+      // The order's id names its resource and period: if another pass wrote it first, nothing moves.
+      const inserted = await repo.insertEntryIfNew(tx, {
+        id: `${o.kind}:${o.resourceId}:${o.start}`,
+        accountId: o.accountId,
+        instanceId: o.resourceId,
+        kind: o.kind,
+        amountCents: -o.cents,
+        status: paid ? "paid" : "unpaid",
+        periodStart: o.start,
+        periodEnd: o.end,
+        balanceAfterCents: after ?? (await repo.balanceCents(tx, o.accountId)),
+        note: o.note,
+        createdAt: now,
+        paidAt: paid ? now : null,
+      });
+      if (!inserted) throw new AlreadyBilled();
+      // The first unpaid order of an instance starts its arrears timeline: the end of the hour it bills.
+      if (!paid && (o.kind === "hour" || o.kind === "idle")) await repo.markArrears(tx, o.resourceId, o.end);
+      return { claimed: true, paid };
+    })
+    .catch((error: unknown) => {
+      if (error instanceof AlreadyBilled) return { claimed: false, paid: true };
+      throw error;
     });
-    // The first unpaid order of an instance starts its arrears timeline: the end of the hour it bills.
-    if (!paid && (o.kind === "hour" || o.kind === "idle")) await repo.markArrears(tx, o.resourceId, o.end);
-    return { claimed: true, paid };
-  });
 }
+
+/** Another pass wrote the same order first: the transaction (and its debit) is rolled back. */
+class AlreadyBilled extends Error {}
 
 /** Bills one period [start, end) of a pay-as-you-go instance, once: false when another pass billed it first. */
 async function billPeriod(db: Db, inst: BillableInstance, claimedFrom: number, start: number, end: number, cents: number, now: number, kind = "hour"): Promise<boolean> {

@@ -121,7 +121,16 @@ export async function unpaidCents(db: Executor, filter: { accountId?: string; in
 }
 
 export async function insertEntry(tx: Executor, e: LedgerEntry): Promise<void> {
-  await tx
+  await insertEntryIfNew(tx, e, false);
+}
+
+/**
+ * Inserts the entry unless one with its id exists; true when inserted. On PostgreSQL a concurrent
+ * transaction inserting the same id makes this one wait for it, then insert nothing: a charge with
+ * a deterministic id is written once, however many replicas race for it.
+ */
+export async function insertEntryIfNew(tx: Executor, e: LedgerEntry, skipExisting = true): Promise<boolean> {
+  const insert = tx
     .insertInto("ledger")
     .values({
       id: e.id,
@@ -136,8 +145,9 @@ export async function insertEntry(tx: Executor, e: LedgerEntry): Promise<void> {
       note: e.note,
       created_at: e.createdAt,
       paid_at: e.paidAt,
-    })
-    .execute();
+    });
+  const done = await (skipExisting ? insert.onConflict((oc) => oc.column("id").doNothing()) : insert).executeTakeFirst();
+  return Number(done.numInsertedOrUpdatedRows ?? 0) > 0;
 }
 
 /** Whether an entry with this id exists (charges and credits with deterministic ids happen once). */
