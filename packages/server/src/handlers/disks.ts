@@ -5,9 +5,8 @@
  * deleted by an operation of its own, entered by compare-and-set on its status, and the answer
  * waits for that operation's end (operations/resources.ts).
  */
-import { chargePurchase, refundOf } from "../policies/purchases.js";
+import { chargePurchase, refundDue } from "../policies/purchases.js";
 import type { DeleteDiskParams } from "../operations/procedures/detached-disks.js";
-import type { Refund } from "../operations/procedures/index.js";
 import { ApiError, commonErrors } from "@opencompshare/protocol";
 import { checkDataDiskSize, checkDiskSize } from "../catalog/disk-sizes.js";
 import { diskUnitPrice, expiryOf, PREPAID, cents, remainingShare } from "../catalog/pricing.js";
@@ -214,8 +213,7 @@ export const diskHandlers: HandlerMap<ActionsOf<"disks">> = {
     // Deleting a deleted disk again succeeds, as CompShare documents.
     if (disk.status === "Deleted") return { UDiskId: disk.id };
     // A prepaid disk is refunded the rest of its period, fixed when the deletion is accepted.
-    const amount = refundOf(ctx.services.catalog.data.prices, disk, ctx.services.clock.now());
-    const refund: Refund | undefined = amount > 0 ? { resourceId: disk.id, amount, periodStart: disk.periodStart, periodEnd: disk.expireTime } : undefined;
+    const refund = refundDue(ctx.services.catalog.data.prices, disk, ctx.services.clock.now());
     const params: DeleteDiskParams = { diskId: disk.id, sizeGb: disk.sizeGb, ...(refund ? { refund } : {}) };
     await onDetachedDisk(ctx, disk, "DeleteCompshareDisk", params, "Deleting");
     return { UDiskId: disk.id };

@@ -4,8 +4,8 @@ import { checkDataDiskSize, checkDiskSize, checkSystemDiskSize } from "../catalo
 import { checkSize } from "../catalog/sizes.js";
 import type { MachineSpec } from "../drivers/driver.js";
 import { NO_GPU_SPEC, noGpuRefusal, noGpuTaken, requestedNoGpu } from "../domain/no-gpu.js";
-import type { ReinstallParams, ResetPasswordParams, ResizeParams, StartParams, TerminateParams, DiskParams, Refund } from "../operations/procedures/index.js";
-import { refundOf } from "../policies/purchases.js";
+import type { ReinstallParams, ResetPasswordParams, ResizeParams, StartParams, TerminateParams, DiskParams } from "../operations/procedures/index.js";
+import { refundDue, type Refund } from "../policies/purchases.js";
 import { beginAttachedResize, disksOf, findOwnedDisk, machineDisks, type StoredDisk } from "../store/repositories/disks.js";
 import { lockAccount } from "../store/repositories/accounts.js";
 import { imagesById } from "../store/repositories/images.js";
@@ -148,16 +148,9 @@ export const instanceHandlers: HandlerMap<ActionsOf<"instances">> = {
       instanceId: req.UHostId,
       // The refund is fixed when the deletion is accepted: what GetCompShareRefundPrice quoted then.
       prepare: async (tx, inst, _opId, now) => {
-        const refunds: Refund[] = [];
-        const own = refundOf(prices, inst, now);
-        if (own > 0) refunds.push({ resourceId: inst.id, amount: own, periodStart: inst.periodStart, periodEnd: inst.expireTime });
         // Kept data disks keep their paid period; released ones are refunded with the instance.
-        if (releaseDisks) {
-          for (const d of await disksOf(tx, inst.id)) {
-            const amount = refundOf(prices, d, now);
-            if (amount > 0) refunds.push({ resourceId: d.id, amount, periodStart: d.periodStart, periodEnd: d.expireTime });
-          }
-        }
+        const released = releaseDisks ? await disksOf(tx, inst.id) : [];
+        const refunds = [inst, ...released].map((r) => refundDue(prices, r, now)).filter((r): r is Refund => r !== undefined);
         const params: TerminateParams = { releaseDisks, refunds };
         return { params };
       },

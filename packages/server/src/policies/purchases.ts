@@ -79,6 +79,21 @@ export interface Refundable {
 
 export const refundOf = (prices: Prices, r: Refundable, now: number): number => refund(prices, r.chargeType, r.paidAmount, r.periodStart, r.expireTime, now);
 
+/** A refund fixed when a deletion is accepted, credited when it succeeds. */
+export interface Refund {
+  resourceId: string;
+  /** CNY. */
+  amount: number;
+  periodStart: number;
+  periodEnd: number;
+}
+
+/** The refund a deletion of this prepaid resource owes now, or undefined when there is none. */
+export function refundDue(prices: Prices, r: Refundable & { id: string }, now: number): Refund | undefined {
+  const amount = refundOf(prices, r, now);
+  return amount > 0 ? { resourceId: r.id, amount, periodStart: r.periodStart, periodEnd: r.expireTime } : undefined;
+}
+
 /** Credits a refund (CNY) to the balance, once per resource and period; it pays unpaid orders no sooner than a top-up would. */
 export async function creditRefund(tx: Executor, r: { accountId: string; resourceId: string; amount: number; periodStart: number; periodEnd: number; now: number; what: string }): Promise<void> {
   const fen = toCents(roundCny(r.amount));

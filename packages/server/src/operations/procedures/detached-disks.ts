@@ -11,8 +11,7 @@ import type { DiskRow, Tx } from "../../store/schema.js";
 import type { OperationContext } from "../context.js";
 import type { Procedure } from "./common.js";
 import { resizeDisk, type DiskParams } from "./disks.js";
-import { creditRefund } from "../../policies/purchases.js";
-import type { Refund } from "./lifecycle.js";
+import { creditRefund, type Refund } from "../../policies/purchases.js";
 
 /** How long the driver may take over a detached disk (what the handlers allowed before these were operations). */
 export const DETACHED_DISK_DRIVER_MS = 30_000;

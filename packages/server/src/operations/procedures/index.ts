@@ -13,7 +13,7 @@ import { reboot, start, stop } from "./power.js";
 
 export type { Procedure } from "./common.js";
 export { stateOf } from "./common.js";
-export type { CreateParams, Refund, ReinstallParams, ResetPasswordParams, ResizeParams, TerminateParams } from "./lifecycle.js";
+export type { CreateParams, ReinstallParams, ResetPasswordParams, ResizeParams, TerminateParams } from "./lifecycle.js";
 export type { DeleteImageParams, ImageParams } from "./images.js";
 export type { StartParams } from "./power.js";
 export type { DiskParams } from "./disks.js";

@@ -7,20 +7,12 @@ import { State } from "@opencompshare/protocol";
 import { appendInstanceEvent } from "../../store/repositories/events.js";
 import { casInstance, deleteInstance, holdingsOf, hostOfInstance, sealedPassword } from "../../store/repositories/instances.js";
 import { disksOf, releaseDisksOf } from "../../store/repositories/disks.js";
-import { creditRefund } from "../../policies/purchases.js";
+import { creditRefund, type Refund } from "../../policies/purchases.js";
 import { accessOf, observedState, STATUS_TIMEOUT_MS, type Procedure } from "./common.js";
 
 /** Parameters recorded at acceptance. Secrets in them are sealed. */
 export interface CreateParams {
   spec: MachineSpec;
-}
-/** A refund fixed at acceptance, credited when the deletion succeeds. */
-export interface Refund {
-  resourceId: string;
-  /** CNY. */
-  amount: number;
-  periodStart: number;
-  periodEnd: number;
 }
 export interface TerminateParams {
   /** Delete the attached data disks too (ReleaseUDisk); else they are detached and kept. */
