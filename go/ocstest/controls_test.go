@@ -11,6 +11,7 @@ import (
 // A soft reboot that hangs holds the instance until the soft timeout (60 s of the server's clock),
 // then falls back to a hard reboot, and the instance runs again.
 func TestHungRebootFallsBackToHard(t *testing.T) {
+	t.Parallel()
 	srv := ocstest.Start(t)
 	cs := srv.CompShare()
 	id := createRunning(t, srv, "hung-reboot")
@@ -57,6 +58,7 @@ func TestHungRebootFallsBackToHard(t *testing.T) {
 // While an operation holds an instance, a state-changing call answers 226610
 // (InstanceOperationInProgress): retry it until the instance is free.
 func TestRetryOnOperationInProgress(t *testing.T) {
+	t.Parallel()
 	srv := ocstest.Start(t)
 	cs := srv.CompShare()
 	id := createRunning(t, srv, "busy")
@@ -83,6 +85,7 @@ func TestRetryOnOperationInProgress(t *testing.T) {
 
 // AdvanceCompShareClock moves the server's clock; DescribeCompShareClock reports it; it never goes back.
 func TestAdvanceClock(t *testing.T) {
+	t.Parallel()
 	srv := ocstest.Start(t)
 	before, err := srv.Clock()
 	must(t, err)

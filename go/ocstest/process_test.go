@@ -61,6 +61,7 @@ func (r *recordingTB) log() string {
 
 // The server stops at the end of a test that failed, and the test's log shows the server's.
 func TestCleanupStopsServerOfFailedTest(t *testing.T) {
+	t.Parallel()
 	tb := &recordingTB{TB: t}
 	srv := ocstest.Start(tb)
 	if resp, err := http.Get(srv.BaseURL + "/readyz"); err != nil || resp.StatusCode != 200 {
@@ -106,6 +107,7 @@ func TestStartFailureShowsTheLog(t *testing.T) {
 
 // Without testing mode the test controls do not exist: RetCode 161, as an unknown action.
 func TestWithoutTestingModeTheControlsAre161(t *testing.T) {
+	t.Parallel()
 	srv := ocstest.Start(t, ocstest.WithEnv("OCS_TESTING", "0"))
 	if _, err := srv.Clock(); ocstest.Code(err) != 161 {
 		t.Fatalf("DescribeCompShareClock: %v, want RetCode 161", err)

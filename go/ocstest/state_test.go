@@ -9,6 +9,7 @@ import (
 // A snapshot holds the whole state: an instance terminated after it is back after a restore,
 // and so are the clock and the faults of the moment.
 func TestSnapshotRestore(t *testing.T) {
+	t.Parallel()
 	srv := ocstest.Start(t)
 	id := createRunning(t, srv, "kept")
 	must(t, srv.Snapshot("before"))
@@ -52,6 +53,7 @@ func TestSnapshotRestore(t *testing.T) {
 // A reset is a fresh server with the same operator keys: no instances, faults or clock offset;
 // the snapshots are kept.
 func TestResetKeepsKeys(t *testing.T) {
+	t.Parallel()
 	srv := ocstest.Start(t)
 	createRunning(t, srv, "to-forget")
 	_, err := srv.Fault(ocstest.FaultSpec{Method: "reboot", Mode: "fail"})
