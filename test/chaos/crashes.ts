@@ -7,6 +7,7 @@ import type { Store } from "@opencompshare/server";
 import { armFault, type FaultSpec } from "@opencompshare/server/testing";
 import { spawnServer, type ServerProcess } from "../helpers/process.js";
 import { int, pick, random, weighted } from "./random.js";
+import type { FaultMethod } from "@opencompshare/protocol";
 import { FAULT_METHODS } from "./settings.js";
 import { accounts, live, processes, say, unexpectedExits } from "./state.js";
 
@@ -22,7 +23,7 @@ export async function faults(store: Store, until: number): Promise<number> {
       [20, "hang"],
     ]);
     const spec: FaultSpec = {
-      method: pick(FAULT_METHODS) as string,
+      method: pick(FAULT_METHODS) as FaultMethod,
       mode,
       times: int(1, 2),
       ...(mode === "slow" ? { delayMs: int(300, 3000) } : {}),

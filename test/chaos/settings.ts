@@ -1,6 +1,7 @@
 /** The chaos soak's bounds and settings: how long, how many, what to send and what to break. */
 import { loadCatalog } from "../../packages/server/src/catalog/catalog.js";
 import { sizesOf } from "../../packages/server/src/catalog/sizes.js";
+import type { FaultMethod } from "@opencompshare/protocol";
 import { int } from "./random.js";
 
 export const TRAFFIC_MS = 70_000;
@@ -36,4 +37,4 @@ export const OPERATIONS = new Set([
   "ResizeCompShareInstance",
   "CreateCompShareCustomImage",
 ]);
-export const FAULT_METHODS = ["provision", "powerOn", "powerOff", "reboot", "hardReboot", "status", "snapshot", "buildImage", "reinstall", "resize", "resetPassword", "destroy", "deleteImage"];
+export const FAULT_METHODS: FaultMethod[] = ["provision", "powerOn", "powerOff", "reboot", "hardReboot", "status", "snapshot", "buildImage", "reinstall", "resize", "resetPassword", "destroy", "deleteImage"];

@@ -78,7 +78,7 @@ async function main(): Promise<number> {
     say(`traffic over: ${accepted.length} operations accepted, ${armed} faults armed`);
 
     // The quiet period: no more faults, a final restart, recovery finishes what is left.
-    const leftover = await db.db.deleteFrom("sim_faults").executeTakeFirst();
+    const leftover = await db.db.deleteFrom("machine_faults").executeTakeFirst();
     say(`cleared ${Number(leftover.numDeletedRows)} fault rows`);
     const { exit } = await restart(env, "SIGTERM", db, "final restart");
     const quietResult = await quiet(db);

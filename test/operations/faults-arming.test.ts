@@ -16,7 +16,7 @@ describe("operation engine under injected driver faults: arming", () => {
     await armFault(h.db(), { method: "reboot", mode: "fail", instanceId: id, times: 1 });
     const first = await s.call("RebootCompShareInstance", { ...REGION, UHostId: id });
     h.assertFailed((await h.ended(id, first)).op, /injected failure/);
-    const left = await h.db().selectFrom("sim_faults").select("remaining").where("instance_id", "=", id).executeTakeFirstOrThrow();
+    const left = await h.db().selectFrom("machine_faults").select("remaining").where("instance_id", "=", id).executeTakeFirstOrThrow();
     assert.equal(Number(left.remaining), 0);
     const second = await s.call("RebootCompShareInstance", { ...REGION, UHostId: id });
     assert.equal((await h.ended(id, second)).op.Status, "Succeeded");

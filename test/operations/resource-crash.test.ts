@@ -49,9 +49,9 @@ describe("a crash in the middle of an operation on a detached disk or a custom i
   async function killDuring(method: string, resource: string, action: string, params: Record<string, string | number>, table: "disks" | "images", transitional: string): Promise<void> {
     const server = crash.server;
     assert.ok(server);
-    await sql.run("insert into sim_faults (id, method, instance_id, mode, remaining, delay_ms) values (?, ?, ?, 'hang', 1, 0)", [randomUUID(), method, resource]);
+    await sql.run("insert into machine_faults (id, method, instance_id, mode, remaining, delay_ms) values (?, ?, ?, 'hang', 1, 0)", [randomUUID(), method, resource]);
     const answer = call(server.url, keys, action, { ...REGION, ...params }).catch(() => undefined);
-    await poll(async () => Number((await one("select remaining from sim_faults where instance_id = ?", [resource]))?.remaining) === 0);
+    await poll(async () => Number((await one("select remaining from machine_faults where instance_id = ?", [resource]))?.remaining) === 0);
     assert.equal((await one("select status from operations where instance_id = ?", [resource]))?.status, "running", "killed while it runs");
     assert.equal((await one(`select status from ${table} where id = ?`, [resource]))?.status, transitional);
     assert.equal(await crash.kill9(), "SIGKILL");

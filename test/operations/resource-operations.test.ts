@@ -46,7 +46,7 @@ describe("operations on detached disks and custom images", () => {
 
   /** Until the driver call has taken its armed `hang`: its deadline is on the clock from then on. */
   const hung = (id: string) =>
-    s.until(async () => (await db().selectFrom("sim_faults").select("remaining").where("instance_id", "=", id).executeTakeFirst())?.remaining === 0, 0, 500);
+    s.until(async () => (await db().selectFrom("machine_faults").select("remaining").where("instance_id", "=", id).executeTakeFirst())?.remaining === 0, 0, 500);
 
   /** The request's one operation on `id`, ended as `status`, reported once. */
   async function endedOnce(id: string, answer: Answer, action: string, status: "succeeded" | "failed") {

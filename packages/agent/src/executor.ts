@@ -9,7 +9,8 @@
  *   is written. A command cut short by a crash ("started") runs again when it is redelivered: the
  *   backend's methods join what the machine is already doing, so it does not act twice.
  */
-import { invokeMachine, isMachineMethod, parseMachineArgs, READ_METHODS, type CommandReport, type HostCommand, type MachineSpec } from "@opencompshare/protocol";
+import { invokeMachine, isMachineMethod, underFault, parseMachineArgs, READ_METHODS, type CommandReport, type HostCommand, type MachineSpec } from "@opencompshare/protocol";
+import { setTimeout as delay } from "node:timers/promises";
 import type { Backend } from "./backends/backend.js";
 import { HOST_KEY, type FenceStore } from "./fence-store.js";
 
@@ -25,6 +26,9 @@ export interface ExecutorOptions {
   now?: () => number;
 }
 
+/** Waits `ms` of real time, rejecting when `signal` aborts. */
+const pause = (ms: number, signal: AbortSignal): Promise<void> => delay(ms, undefined, { signal });
+
 const message = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
 export class Executor {
@@ -37,7 +41,9 @@ export class Executor {
     if (!parsed.ok) return { id: cmd.id, epoch: cmd.epoch, ok: false, error: { kind: "refused", message: `${cmd.method}: ${parsed.reason}` } };
     const args = this.adapt(cmd, parsed.args);
     const progress = async (p: unknown) => this.opts.onProgress?.(cmd, p);
-    const call = () => invokeMachine(this.opts.backend, cmd.method, args, signal, progress);
+    // A fault a test armed is applied here, before the backend acts (protocol's faults.ts): a real reboot can hang too.
+    const call = () =>
+      underFault(cmd.fault, signal, { fail: (m) => { throw new Error(m); }, sleep: (ms, s) => pause(ms, s) }, () => invokeMachine(this.opts.backend, cmd.method, args, signal, progress));
     if (READ_METHODS.has(cmd.method)) {
       try {
         return { id: cmd.id, epoch: cmd.epoch, ok: true, value: (await call()) ?? null };

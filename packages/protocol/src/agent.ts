@@ -14,6 +14,7 @@
  * answer, can never make a host act twice.
  */
 
+import { FaultShotSchema, type FaultShot } from "./faults.js";
 import { MACHINE_METHODS, type MachineMethod } from "./machine.js";
 import { t, type Infer, type Schema } from "./schema.js";
 
@@ -108,6 +109,8 @@ export interface HostCommand {
   /** The instance epoch of the operation; 0 for reads and calls made outside an operation. */
   epoch: number;
   args: unknown[];
+  /** A fault a test armed (ArmCompShareFault): the host applies it before it acts (faults.ts). */
+  fault?: FaultShot;
 }
 
 /** A command as the agent receives it: the method one of the contract's, the arguments checked by the executor. */
@@ -118,6 +121,7 @@ export const HostCommandSchema = t.object({
   operationId: t.nullable(name()),
   epoch: count(),
   args: t.array(t.unknown(), { max: 16 }),
+  fault: t.optional(FaultShotSchema),
 });
 
 export const PollRequestSchema = t.object({

@@ -15,5 +15,6 @@ export * from "./models.js";
 export * from "./actions/index.js";
 export * from "./host.js";
 export * from "./machine.js";
+export * from "./faults.js";
 export * from "./agent.js";
 export * from "./events.js";

@@ -13,6 +13,8 @@ import type { Services } from "./handlers/index.js";
 import { loadCatalog } from "./catalog/catalog.js";
 import { syncCatalog } from "./catalog/sync.js";
 import { DatabaseClock, skewedClock, systemClock, type Clock } from "./clock.js";
+import { TestingClock } from "./controls/clock.js";
+import { TestControls } from "./controls/controls.js";
 import { ConfigError, type Config } from "./config.js";
 import type { Driver } from "./drivers/driver.js";
 import { agentDriver } from "./drivers/agent/driver.js";
@@ -120,6 +122,14 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     await store.close();
     throw error;
   }
+  // Testing mode: the clock AdvanceCompShareClock moves, from the offset the database holds.
+  let testingClock: TestingClock | undefined;
+  if (config.testing) {
+    testingClock = new TestingClock(clock, store.db);
+    await testingClock.refresh();
+    clock = testingClock;
+    log.warn("testing mode (OCS_TESTING): the operator's keys may arm faults, move the clock and replace the state; never in production");
+  }
   if (store.engine === "postgres" && !config.masterKey) {
     await store.close();
     throw new ConfigError("OCS_MASTER_KEY is required with PostgreSQL: every replica must seal and open secrets with the same key");
@@ -149,6 +159,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     streamClients: () => streams.open,
     webhookLag: () => webhookLag(store.db, clock.now()),
     ...(store.pool ? { pool: store.pool } : {}),
+    testing: config.testing,
   });
   const deps: RunnerDeps = {
     db: store.db,
@@ -181,6 +192,17 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   };
   const rateLimiter = new RateLimiter(clock, config.rateLimitRps, config.rateLimitBurst);
   const hub = new EventHub({ store, log });
+  if (testingClock) {
+    services.testing = new TestControls({
+      store,
+      clock: testingClock,
+      driver: driver.name,
+      catalog,
+      initialBalanceCents: config.initialBalance * 100,
+      hub,
+      work: { engine, runner, recovery, policies, log },
+    });
+  }
   const streams = eventStreams({ db: store.db, sealer, clock, hub, log });
   const pruneEvents = () => pruneExpiredEvents(store.db, clock, config.eventRetentionHours * 3_600_000);
   const webhooks = new Webhooks({
@@ -230,6 +252,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
         log.info({ address: config.metricsAddr }, "serving /metrics");
       }
       await hub.start();
+      testingClock?.start();
       if (!opts.manualLoops) {
         background = startBackground({
           db: store.db,
@@ -268,6 +291,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
         await recovery.stop();
         await runner.stop();
       }
+      testingClock?.stop();
       await store.close();
       unlockDir?.();
     },

@@ -58,6 +58,11 @@ export interface Config {
   instanceQuota: number | undefined;
   /** Apply pending migrations at start (false: refuse to start on a schema that is not current, for rolling upgrades after `ocs migrate`). */
   migrate: boolean;
+  /**
+   * Testing mode: the test controls (faults, time travel, snapshots; docs/testing.md) answer the
+   * operator's keys. Off unless asked for: they change the clock and the state of every account.
+   */
+  testing: boolean;
 }
 
 interface Setting {
@@ -104,6 +109,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: "metricsAddr", env: "OCS_METRICS_ADDR", flag: "metrics-addr", kind: "string", describe: "where GET /metrics is served: unset on the API's port, HOST:PORT on a port of its own, off for nowhere" },
   { key: "metricsToken", env: "OCS_METRICS_TOKEN", flag: "metrics-token", kind: "string", describe: "when set, /metrics needs Authorization: Bearer <token>" },
   { key: "migrate", env: "OCS_MIGRATE", flag: "migrate", kind: "bool", default: "true", describe: "apply pending migrations at start (false, or ocs serve --no-migrate: refuse a schema that is not current)" },
+  { key: "testing", env: "OCS_TESTING", flag: "testing", kind: "bool", default: "false", describe: "testing mode: the test controls (ArmCompShareFault, AdvanceCompShareClock, snapshots, ResetCompShareState) answer the operator's keys; never in production (docs/testing.md)" },
 ];
 
 export class ConfigError extends Error {}

@@ -48,6 +48,15 @@ export async function doctor(flags: Record<string, string | undefined>, env: Nod
   try {
     config = loadConfig(flags, env);
     checks.push(ok("configuration", `data directory ${config.dataDir}, database ${config.databaseUrl ? "PostgreSQL" : "SQLite"}, driver ${config.driver}`));
+    if (config.testing) {
+      checks.push(
+        warn(
+          "testing mode",
+          "OCS_TESTING is on: the operator's keys may fail machines, move the clock of every account and replace the whole state (docs/testing.md)",
+          "never in production: unset OCS_TESTING (or drop --testing)",
+        ),
+      );
+    }
   } catch (error) {
     checks.push(fail("configuration", (error as Error).message, "correct the setting named above (flag or environment variable); `ocs serve --help` lists them"));
     return checks;

@@ -4,4 +4,4 @@
  * driver's faults: a method of a machine that fails, hangs or is slow, a set number of times.
  */
 export { ManualClock, settle } from "./clock.js";
-export { armFault, clearFaults, type FaultSpec } from "./drivers/simulated/faults.js";
+export { armFault, clearFaults, type FaultSpec } from "./controls/faults.js";

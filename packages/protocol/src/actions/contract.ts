@@ -1,7 +1,7 @@
 /** What defines an Action once, for the server's validation, the SDK's types and the docs. */
 import { t, type AnySchema, type Infer, type ObjectSchema } from "../schema.js";
 
-export type Family = "instances" | "catalog" | "pricing" | "monitoring" | "disks" | "images" | "community" | "projects" | "operations" | "policies" | "webhooks" | "bills";
+export type Family = "instances" | "catalog" | "pricing" | "monitoring" | "disks" | "images" | "community" | "projects" | "operations" | "policies" | "webhooks" | "bills" | "testing";
 
 export interface ActionContract<
   Name extends string = string,
@@ -20,6 +20,11 @@ export interface ActionContract<
   readonly idempotent: boolean;
   /** True for actions this project adds to the CompShare API. */
   readonly extension?: boolean;
+  /**
+   * True for the test controls (actions/testing.ts): answered only by a server in testing mode,
+   * and only to the operator's keys; 161 anywhere else.
+   */
+  readonly testing?: boolean;
 }
 
 export const defineAction = <

@@ -10,6 +10,7 @@ import * as operations from "./operations.js";
 import * as policies from "./policies.js";
 import * as pricing from "./pricing.js";
 import * as projects from "./projects.js";
+import * as testing from "./testing.js";
 import * as webhooks from "./webhooks.js";
 import type { ActionContract } from "./contract.js";
 
@@ -73,6 +74,16 @@ export const actions = {
   DeleteCompShareWebhook: webhooks.DeleteCompShareWebhook,
   DescribeCompShareWebhookDeliveries: webhooks.DescribeCompShareWebhookDeliveries,
   DescribeCompShareBills: bills.DescribeCompShareBills,
+  ArmCompShareFault: testing.ArmCompShareFault,
+  DescribeCompShareFaults: testing.DescribeCompShareFaults,
+  ClearCompShareFaults: testing.ClearCompShareFaults,
+  AdvanceCompShareClock: testing.AdvanceCompShareClock,
+  DescribeCompShareClock: testing.DescribeCompShareClock,
+  SaveCompShareSnapshot: testing.SaveCompShareSnapshot,
+  RestoreCompShareSnapshot: testing.RestoreCompShareSnapshot,
+  DescribeCompShareSnapshots: testing.DescribeCompShareSnapshots,
+  DeleteCompShareSnapshot: testing.DeleteCompShareSnapshot,
+  ResetCompShareState: testing.ResetCompShareState,
 } as const;
 
 export type Actions = typeof actions;
@@ -84,5 +95,6 @@ export function findAction(name: string): ActionContract | undefined {
 
 export * from "./contract.js";
 export { BillModel, PayStatuses, type Bill, type PayStatus } from "./bills.js";
+export { FaultModel, SnapshotModel, MAX_ADVANCE_SECONDS } from "./testing.js";
 export { ChargeTypes } from "./instances.js";
 export { WEBHOOK_HEADERS, WebhookDeliveryModel, WebhookModel } from "./webhooks.js";

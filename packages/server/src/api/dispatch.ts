@@ -10,7 +10,7 @@
  * transport writes it.
  */
 import { performance } from "node:perf_hooks";
-import { commonErrors, findAction, successEnvelope, type ActionContract, type ActionName, type Envelope, type WireParams } from "@opencompshare/protocol";
+import { ApiError, commonErrors, findAction, successEnvelope, type ActionContract, type ActionName, type Envelope, type WireParams } from "@opencompshare/protocol";
 import { handlers, type Services } from "../handlers/index.js";
 import type { Handler } from "../handlers/registry.js";
 import { refusal } from "../http/reply.js";
@@ -69,9 +69,13 @@ export async function dispatch(deps: DispatchDeps, call: Call): Promise<Dispatch
     action = typeof params.Action === "string" ? params.Action : "";
     if (!action) throw commonErrors.missingAction();
     const contract = findAction(action);
-    if (!contract) throw commonErrors.actionNotFound(action);
+    // The test controls do not exist outside testing mode: 161, as for any unknown Action.
+    if (!contract || (contract.testing && !deps.services.testing)) throw commonErrors.actionNotFound(action);
     const who = await call.requester(params);
     account = who.accountId;
+    if (contract.testing) await operatorOnly(deps.services, who, action);
+    // In testing mode replicas share the clock's offset through the database: every call reads it first.
+    await deps.services.testing?.follow();
     deps.rateLimiter.take(account);
     envelope = await run(deps.services, contract, who, params, call.requestId);
   } catch (error) {
@@ -80,6 +84,14 @@ export async function dispatch(deps: DispatchDeps, call: Call): Promise<Dispatch
   }
   deps.metrics.request(action, envelope.RetCode, (performance.now() - started) / 1000);
   return { envelope, action, account };
+}
+
+/** The test controls change the clock and the state of every account: the operator's keys only. */
+async function operatorOnly(services: Services, who: Requester, action: string): Promise<void> {
+  const controls = services.testing;
+  if (!controls || !(await controls.isOperator(who.accountId))) {
+    throw new ApiError("NoPermission", `${action} is a test control: only the operator's (default) account may call it`);
+  }
 }
 
 /** The stages after who asks is known: validate → scope → the Action's handler. */

@@ -15,7 +15,7 @@ export async function syncCatalog(db: Db, catalog: Catalog, now: number, opts: {
   await db.transaction().execute((tx) => writeCatalog(tx, catalog, now, opts));
 }
 
-async function writeCatalog(db: Executor, catalog: Catalog, now: number, opts: { fleet: boolean }): Promise<void> {
+export async function writeCatalog(db: Executor, catalog: Catalog, now: number, opts: { fleet: boolean }): Promise<void> {
   if (opts.fleet) await syncFleet(db, catalog, now);
   for (const img of catalog.data.images) {
     await upsertPlatformImage(

@@ -158,6 +158,17 @@ export class EventHub {
     return this.cursor;
   }
 
+  /**
+   * Follows the log from its head again, after the whole log was replaced (a snapshot restored,
+   * or the state reset in testing mode): the streams open go on from the new head.
+   */
+  async rewind(): Promise<void> {
+    if (this.pumping) await this.pumping;
+    this.cursor = await lastEventId(this.opts.store.db);
+    this.gap = undefined;
+    for (const set of this.subscribers.values()) for (const live of set) live.lastId = this.cursor;
+  }
+
   /** Reads the log now (a write of this process, or a test). */
   wake(): void {
     if (this.closed || !this.started) return;

@@ -11,6 +11,7 @@ import { operationHandlers } from "./operations.js";
 import { policyHandlers } from "./policies.js";
 import { pricingHandlers } from "./pricing.js";
 import { projectHandlers } from "./projects.js";
+import { testingHandlers } from "./testing.js";
 import { webhookHandlers } from "./webhooks.js";
 
 export const handlers: HandlerMap = {
@@ -26,5 +27,6 @@ export const handlers: HandlerMap = {
   ...policyHandlers,
   ...webhookHandlers,
   ...billHandlers,
+  ...testingHandlers,
 };
 export type { Services, RequestContext } from "./registry.js";

@@ -3,6 +3,7 @@ import type { ActionName, Actions, RequestOf, ResponseOf } from "@opencompshare/
 import type { Logger } from "pino";
 import type { Catalog } from "../catalog/catalog.js";
 import type { Clock } from "../clock.js";
+import type { TestControls } from "../controls/controls.js";
 import type { MachineView } from "../drivers/driver.js";
 import type { Fleet } from "../fleet/placement.js";
 import type { Caller, Engine } from "../operations/engine.js";
@@ -24,6 +25,8 @@ export interface Services {
   limits: { instanceQuota: number | undefined };
   /** The local time of the reclaim rules, minutes east of UTC. */
   policy: { utcOffsetMin: number };
+  /** The test controls, in testing mode only (OCS_TESTING=1): without them their Actions answer 161. */
+  testing?: TestControls;
 }
 
 export interface RequestContext {

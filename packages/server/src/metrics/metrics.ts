@@ -27,6 +27,8 @@ export interface GaugeSources {
   webhookLag?: () => Promise<{ events: number; seconds: number }>;
   /** The PostgreSQL pool: connections in all, idle, and requests waiting for one. */
   pool?: () => { total: number; idle: number; waiting: number } | undefined;
+  /** Whether the server runs in testing mode (the test controls answer). */
+  testing?: boolean;
 }
 
 export class Metrics {
@@ -65,7 +67,8 @@ export class Metrics {
 
   constructor(sources: GaugeSources = {}) {
     collectDefaultMetrics({ register: this.registry, prefix: "ocs_" });
-    const { streamClients, webhookLag, pool } = sources;
+    const { streamClients, webhookLag, pool, testing } = sources;
+    new Gauge({ name: "ocs_testing_mode", help: "1 when the server runs in testing mode (OCS_TESTING): its test controls answer", registers: [this.registry] }).set(testing ? 1 : 0);
     if (streamClients) {
       new Gauge({
         name: "ocs_event_stream_clients",

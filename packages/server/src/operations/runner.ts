@@ -45,13 +45,18 @@ export class Runner {
     return this.inflight.size;
   }
 
+  /** The ids of the operations this process is executing. */
+  get runningIds(): string[] {
+    return [...this.inflight.keys()];
+  }
+
   /** Resolves when every operation launched so far has ended (tests, shutdown). */
   async idle(): Promise<void> {
     while (this.inflight.size > 0) await Promise.allSettled([...this.inflight.values()]);
   }
 
   startHeartbeat(): void {
-    const { clock, db, leaseMs, owner } = this.deps;
+    const { clock, leaseMs } = this.deps;
     const signal = this.stopping.signal;
     this.heartbeat = (async () => {
       while (!signal.aborted) {
@@ -60,13 +65,22 @@ export class Runner {
         } catch {
           return;
         }
-        // Only what runs here now: never an operation this process has given up on.
-        const ids = [...this.inflight.keys()];
-        for (let i = 0; i < ids.length; i += RENEW_CHUNK) {
-          await renewLeases(db, ids.slice(i, i + RENEW_CHUNK), owner, clock.now() + leaseMs).catch((error: unknown) => this.deps.log.error({ err: error }, "lease renewal failed"));
-        }
+        await this.renewLeases();
       }
     })();
+  }
+
+  /**
+   * Renews the leases of what runs here now, never of an operation this process has given up on.
+   * The heartbeat calls it; so does an advance of the clock in testing mode, before recovery looks
+   * for leases that have lapsed.
+   */
+  async renewLeases(): Promise<void> {
+    const { clock, db, leaseMs, owner } = this.deps;
+    const ids = [...this.inflight.keys()];
+    for (let i = 0; i < ids.length; i += RENEW_CHUNK) {
+      await renewLeases(db, ids.slice(i, i + RENEW_CHUNK), owner, clock.now() + leaseMs).catch((error: unknown) => this.deps.log.error({ err: error }, "lease renewal failed"));
+    }
   }
 
   /** Stops: aborts driver calls in flight and waits for the runners to wind down. */

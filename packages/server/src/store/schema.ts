@@ -1,6 +1,7 @@
 /** The tables, as Kysely sees them. Times are Unix milliseconds; booleans are 0/1 integers. */
 import type { Generated, Insertable, Kysely, Selectable, Transaction } from "kysely";
-import type { SimAccessTable, SimFaultsTable, SimImagesTable, SimJournalTable, SimMachinesTable } from "./simulator-schema.js";
+import type { SimAccessTable, SimImagesTable, SimJournalTable, SimMachinesTable } from "./simulator-schema.js";
+import type { MachineFaultsTable, TestingClockTable, TestingSnapshotsTable } from "./testing-schema.js";
 
 export interface AccountsTable {
   id: string;
@@ -291,6 +292,8 @@ export interface HostCommandsTable {
   error_message: string | null;
   /** JSON: the latest progress the host reported (an image being built). */
   progress: string | null;
+  /** JSON of the fault (protocol faults.ts) the call was caught by, for the host to apply before it acts; null: none. */
+  fault: string | null;
   deliveries: number;
   created_at: number;
   delivered_at: number | null;
@@ -439,8 +442,10 @@ export interface Database {
   sim_machines: SimMachinesTable;
   sim_access: SimAccessTable;
   sim_images: SimImagesTable;
-  sim_faults: SimFaultsTable;
   sim_journal: SimJournalTable;
+  machine_faults: MachineFaultsTable;
+  testing_clock: TestingClockTable;
+  testing_snapshots: TestingSnapshotsTable;
 }
 
 export type Db = Kysely<Database>;

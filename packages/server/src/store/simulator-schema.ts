@@ -1,6 +1,6 @@
 /**
  * The simulated driver's tables (`sim_*`): its machines, their addresses and logins, the images
- * it is making, the faults armed for tests, and its journal of actions. Part of the one database
+ * it is making and its journal of actions. Part of the one database
  * (`schema.ts` lists them with the rest); read and written only in
  * `repositories/simulator.ts`.
  */
@@ -28,15 +28,6 @@ export interface SimImagesTable {
   id: string;
   started_at: number;
   ready_at: number;
-}
-
-export interface SimFaultsTable {
-  id: string;
-  method: string;
-  instance_id: string | null;
-  mode: "fail" | "hang" | "slow" | "late";
-  remaining: number;
-  delay_ms: number;
 }
 
 export interface SimJournalTable {

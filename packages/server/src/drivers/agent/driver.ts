@@ -8,7 +8,8 @@
  * image, a disk), which is how its host is found. What a call means when its target is on no
  * host is the only thing said per method, below.
  */
-import { MACHINE_CONTRACT, machineProxy, type ImageProgress, type MachineMethod, type MachineStatus } from "@opencompshare/protocol";
+import { faultMethodOf, MACHINE_CONTRACT, machineProxy, type ImageProgress, type MachineMethod, type MachineStatus } from "@opencompshare/protocol";
+import { takeFault } from "../../controls/faults.js";
 import { hostOfDisk } from "../../store/repositories/disks.js";
 import { imageWhereabouts } from "../../store/repositories/images.js";
 import { hostOfInstance as instanceHost } from "../../store/repositories/instances.js";
@@ -82,7 +83,9 @@ export function agentDriver(db: Db, queue: CommandQueue): Driver {
     if (call.signal.aborted) throw call.signal.reason;
     // An image's progress is asked outside any operation, whoever asks.
     const fence = method === "imageProgress" ? undefined : call.fence;
-    const id = await queue.enqueue({ hostId: to.hostId, method, instanceId: to.instanceId, operationId: fence?.operationId ?? null, epoch: fence?.epoch ?? 0, args });
+    // A fault armed by a test travels with the command: the host's agent applies it before it acts.
+    const fault = await takeFault(db, faultMethodOf(method, args), String(args[0]));
+    const id = await queue.enqueue({ hostId: to.hostId, method, instanceId: to.instanceId, operationId: fence?.operationId ?? null, epoch: fence?.epoch ?? 0, args, fault });
     const outcome = await queue.wait(id, call.signal, onProgress as ((p: unknown) => Promise<void>) | undefined);
     if (outcome.status === "done") return outcome.value;
     if (outcome.status === "cancelled") throw new DriverError(method, `the command to host ${to.hostId} was cancelled`);

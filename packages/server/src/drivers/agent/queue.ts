@@ -12,7 +12,7 @@
  */
 import { EventEmitter } from "node:events";
 import { randomUUID } from "node:crypto";
-import type { CommandReport, MachineMethod, HostCommand } from "@opencompshare/protocol";
+import type { CommandReport, FaultShot, MachineMethod, HostCommand } from "@opencompshare/protocol";
 import type { Clock } from "../../clock.js";
 import type { Sealer } from "../../security/secrets.js";
 import { cancelCommand, commandState, commandsToRun, insertCommand, markDelivered, pruneCommands, recordReport } from "../../store/repositories/host-commands.js";
@@ -25,6 +25,8 @@ export interface Enqueue {
   operationId: string | null;
   epoch: number;
   args: unknown[];
+  /** A fault armed by a test, for the host to apply before it acts. */
+  fault?: FaultShot | null;
 }
 
 export type Outcome =
@@ -47,7 +49,8 @@ export class CommandQueue {
 
   async enqueue(e: Enqueue): Promise<string> {
     const id = `cmd-${randomUUID()}`;
-    await insertCommand(this.db, { ...e, id, argsSealed: this.sealer.seal(JSON.stringify(e.args)), now: this.clock.now() });
+    const { fault, ...command } = e;
+    await insertCommand(this.db, { ...command, id, argsSealed: this.sealer.seal(JSON.stringify(e.args)), fault: fault ? JSON.stringify(fault) : null, now: this.clock.now() });
     this.events.emit(`host:${e.hostId}`);
     return id;
   }
@@ -87,7 +90,7 @@ export class CommandQueue {
       const rows = await commandsToRun(this.db, hostId, running, 64);
       if (rows.length > 0) {
         await markDelivered(this.db, rows.map((r) => r.id), this.clock.now());
-        return rows.map(({ argsSealed, ...r }) => ({ ...r, args: JSON.parse(this.sealer.open(argsSealed)) as unknown[] }));
+        return rows.map(({ argsSealed, fault, ...r }) => ({ ...r, args: JSON.parse(this.sealer.open(argsSealed)) as unknown[], ...(fault ? { fault: JSON.parse(fault) as FaultShot } : {}) }));
       }
       const left = until - this.clock.now();
       if (left <= 0 || signal.aborted) return [];

@@ -44,7 +44,8 @@ import {
   type RebootResult,
 } from "../driver.js";
 import { bootIdOf, consoleOf, metricsOf, simulatedAccess } from "./telemetry.js";
-import { takeFault } from "./faults.js";
+import { takeFault } from "../../controls/faults.js";
+import { underFault, type FaultMethod } from "@opencompshare/protocol";
 import { addressesOf, DOCUMENTATION_RANGES, freeAddress } from "./addresses.js";
 
 export interface SimTimings {
@@ -73,12 +74,6 @@ const OUTCOME: Record<string, SimOutcome> = {
 };
 
 const SHOWN_AS: Record<string, PowerState> = { boot: "starting", shutdown: "stopping", reboot: "rebooting" };
-
-const hang = (signal: AbortSignal): Promise<never> =>
-  new Promise((_, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    signal.addEventListener("abort", () => reject(signal.reason), { once: true });
-  });
 
 export class SimulatedDriver implements Driver {
   readonly name = "simulated";
@@ -283,18 +278,10 @@ export class SimulatedDriver implements Driver {
     });
   }
 
-  /**
-   * Runs a call under the armed faults: `fail` throws before it acts, `hang` never returns until
-   * aborted, `slow` makes its action take `delayMs` longer, `late` lets it act and holds its answer
-   * back `delayMs` (a partition after the act: the machine did it, the caller does not know yet).
-   */
-  private async faulted<T>(method: string, id: string, signal: AbortSignal, call: (extraMs: number) => Promise<T>): Promise<T> {
-    const fault = await takeFault(this.db, method, id);
-    if (fault?.mode === "fail") throw new DriverError(method, "injected failure");
-    if (fault?.mode === "hang") await hang(signal);
-    const result = await call(fault?.mode === "slow" ? fault.delayMs : 0);
-    if (fault?.mode === "late") await this.clock.sleep(fault.delayMs, signal);
-    return result;
+  /** Runs a call under the armed faults (protocol's faults.ts says what each mode does). */
+  private async faulted<T>(method: FaultMethod, id: string, signal: AbortSignal, call: (extraMs: number) => Promise<T>): Promise<T> {
+    const shot = await takeFault(this.db, method, id);
+    return underFault(shot, signal, { fail: (message) => { throw new DriverError(method, message); }, sleep: (ms, s) => this.clock.sleep(ms, s) }, call);
   }
 
   private describe(row: SimMachine): MachineStatus {

@@ -15,6 +15,7 @@ import * as m012image from "./012_image_review.js";
 import * as m013 from "./013_account_level.js";
 import * as m014 from "./014_money.js";
 import * as m015 from "./015_sim_access.js";
+import * as m016 from "./016_test_controls.js";
 
 const all: Record<string, Migration> = {
   "001_initial": m001,
@@ -32,6 +33,7 @@ const all: Record<string, Migration> = {
   "013_account_level": m013,
   "014_money": m014,
   "015_sim_access": m015,
+  "016_test_controls": m016,
 };
 
 export const migrationProvider: MigrationProvider = { getMigrations: async () => all };

@@ -18,6 +18,8 @@ export interface NewCommand {
   epoch: number;
   /** The arguments as JSON, sealed. */
   argsSealed: string;
+  /** JSON of the fault the call was caught by (controls/faults.ts); null: none. */
+  fault: string | null;
   now: number;
 }
 
@@ -42,6 +44,8 @@ export interface QueuedCommand {
   operationId: string | null;
   epoch: number;
   argsSealed: string;
+  /** JSON of the fault the host applies before it acts; null: none. */
+  fault: string | null;
 }
 
 export async function insertCommand(db: Executor, c: NewCommand): Promise<void> {
@@ -60,6 +64,7 @@ export async function insertCommand(db: Executor, c: NewCommand): Promise<void> 
       error_kind: null,
       error_message: null,
       progress: null,
+      fault: c.fault,
       deliveries: 0,
       created_at: c.now,
       delivered_at: null,
@@ -94,14 +99,14 @@ export async function cancelCommand(db: Executor, id: string, now: number): Prom
 export async function commandsToRun(db: Executor, hostId: string, running: readonly string[], limit: number): Promise<QueuedCommand[]> {
   let q = db
     .selectFrom("host_commands")
-    .select(["id", "method", "instance_id", "operation_id", "epoch", "args"])
+    .select(["id", "method", "instance_id", "operation_id", "epoch", "args", "fault"])
     .where("host_id", "=", hostId)
     .where("status", "in", [...LIVE])
     .orderBy("created_at")
     .limit(limit);
   if (running.length > 0) q = q.where("id", "not in", [...running]);
   const rows = await q.execute();
-  return rows.map((r) => ({ id: r.id, method: r.method as MachineMethod, instanceId: r.instance_id, operationId: r.operation_id, epoch: Number(r.epoch), argsSealed: r.args }));
+  return rows.map((r) => ({ id: r.id, method: r.method as MachineMethod, instanceId: r.instance_id, operationId: r.operation_id, epoch: Number(r.epoch), argsSealed: r.args, fault: r.fault }));
 }
 
 /** Marks commands handed out (once more) at `now`, those that have not ended meanwhile. */

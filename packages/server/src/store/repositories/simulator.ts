@@ -1,15 +1,13 @@
 /**
- * The simulated fleet's tables (`sim_machines`, `sim_access`, `sim_images`, `sim_journal`, `sim_faults`): the
+ * The simulated fleet's tables (`sim_machines`, `sim_access`, `sim_images`, `sim_journal`): the
  * one place they are read and written. Rows leave as records (numbers as numbers, the machine's
- * spec parsed); what the simulator does with them — timed actions, their outcomes, when a fault
- * fires — is drivers/simulated/. The reboot's road (the machine read, the action write with its
- * journal line, the fault lookup) runs on every driver call: those queries are prepared.
+ * spec parsed); what the simulator does with them — timed actions and their outcomes — is
+ * drivers/simulated/. The reboot's road (the machine read, the action write with its journal line) runs on every driver call: those queries are prepared.
  */
 import { randomUUID } from "node:crypto";
 import type { MachineSpec } from "@opencompshare/protocol";
 import { prepared, rowsOf } from "../prepared.js";
 import type { Db, Executor } from "../schema.js";
-import type { SimFaultsTable } from "../simulator-schema.js";
 
 /** A simulated machine as stored: its power, the action in flight (until when) and its boots. */
 export interface SimMachine {
@@ -39,26 +37,6 @@ export interface SimJournalEntry {
   action: string;
   startedAt: number;
   until: number;
-}
-
-export type SimFaultMode = SimFaultsTable["mode"];
-
-/** A fault to arm: the method it matches, optionally one instance, how many times it fires. */
-export interface NewSimFault {
-  id: string;
-  method: string;
-  instanceId: string | null;
-  mode: SimFaultMode;
-  remaining: number;
-  delayMs: number;
-}
-
-/** An armed fault with shots left. */
-export interface SimFault {
-  id: string;
-  mode: SimFaultMode;
-  delayMs: number;
-  remaining: number;
 }
 
 // ——— Machines ———
@@ -198,45 +176,4 @@ export async function simImage(db: Executor, id: string): Promise<SimImage | und
 
 export async function deleteSimImage(db: Executor, id: string): Promise<void> {
   await db.deleteFrom("sim_images").where("id", "=", id).execute();
-}
-
-// ——— Faults ———
-
-export async function insertSimFault(db: Executor, f: NewSimFault): Promise<void> {
-  await db
-    .insertInto("sim_faults")
-    .values({ id: f.id, method: f.method, instance_id: f.instanceId, mode: f.mode, remaining: f.remaining, delay_ms: f.delayMs })
-    .execute();
-}
-
-export async function deleteSimFaults(db: Executor): Promise<void> {
-  await db.deleteFrom("sim_faults").execute();
-}
-
-/** Asked before every driver call: prepared once. */
-const firstFault = prepared(2, (db, method: string, instanceId: string) =>
-  db
-    .selectFrom("sim_faults")
-    .select(["id", "mode", "delay_ms", "remaining"])
-    .where("method", "=", method)
-    .where("remaining", ">", 0)
-    .where((eb) => eb.or([eb("instance_id", "is", null), eb("instance_id", "=", instanceId)]))
-    .limit(1),
-);
-
-/** The first armed fault with shots left that matches `method` on `instanceId` (or on any instance). */
-export async function firstSimFault(db: Executor, method: string, instanceId: string): Promise<SimFault | undefined> {
-  const [row] = await rowsOf(firstFault(db, method, instanceId));
-  return row ? { id: row.id, mode: row.mode, delayMs: Number(row.delay_ms), remaining: Number(row.remaining) } : undefined;
-}
-
-/** Takes one shot of the fault if it still has `remaining` shots (a compare-and-set); false when another call took it first. */
-export async function takeSimFaultShot(db: Executor, fault: SimFault): Promise<boolean> {
-  const taken = await db
-    .updateTable("sim_faults")
-    .set({ remaining: fault.remaining - 1 })
-    .where("id", "=", fault.id)
-    .where("remaining", "=", fault.remaining)
-    .executeTakeFirst();
-  return Number(taken.numUpdatedRows) === 1;
 }
