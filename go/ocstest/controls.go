@@ -1,5 +1,6 @@
 // The test controls, each an action of the server's testing mode called through the SDK's
 // generic request (NewGenericRequest, InvokeAction), signed like any call.
+
 package ocstest
 
 import (

@@ -1,4 +1,5 @@
 // Instance helpers of the tests, through the SDK's typed CompShare client.
+
 package ocstest_test
 
 import (

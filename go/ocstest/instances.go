@@ -1,4 +1,5 @@
 // Waiting for an instance, through the SDK's typed DescribeCompShareInstance.
+
 package ocstest
 
 import (

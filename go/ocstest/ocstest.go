@@ -2,12 +2,18 @@
 // test controls (faults, time travel, snapshots, reset) through the official Go SDK,
 // github.com/ucloud/ucloud-sdk-go.
 //
-//	func TestReboot(t *testing.T) {
-//		srv := ocstest.Start(t)          // a fresh server, stopped when the test ends
-//		cs := srv.CompShare()            // the SDK's typed CompShare client
-//		...
-//		srv.Advance(8 * 86400)           // a week and a day later, at once
+//	func TestReclaim(t *testing.T) {
+//		srv := ocstest.Start(t) // a fresh server, stopped when the test ends
+//		cs := srv.CompShare()   // the SDK's typed CompShare client, with the operator's keys
+//		// … create an instance with cs, stop it …
+//		if _, err := srv.Advance(8 * 24 * 3600); err != nil { // 8 days later, at once
+//			t.Fatal(err)
+//		}
+//		// … the instance is gone: srv.State(id) == ocstest.Gone
 //	}
+//
+// The test controls answer errors that carry the RetCode (Code(err); 226610 is
+// InstanceOperationInProgress), and Invoke calls any action, ours or CompShare's, by name.
 //
 // Each server has a free port and a data directory of its own (t.TempDir), and is stopped by
 // t.Cleanup even when the test fails. The server is found in this order: OCS_BIN (ocs.js or an

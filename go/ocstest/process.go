@@ -1,4 +1,5 @@
 // The server's process: where the command is, a free port, the log, readiness and the stop.
+
 package ocstest
 
 import (

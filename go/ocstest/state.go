@@ -1,4 +1,5 @@
 // Faults in the machines, and snapshots of the whole state.
+
 package ocstest
 
 // FaultSpec arms a fault (ArmCompShareFault): the next Times calls of Method (on UHostID, or
