@@ -35,7 +35,8 @@ export class RateLimiter {
       bucket = { tokens: this.burst, at: now };
       this.buckets.set(account, bucket);
     }
-    bucket.tokens = Math.min(this.burst, bucket.tokens + ((now - bucket.at) / 1000) * this.rate);
+    // A clock put back (a snapshot restored in testing mode) refills nothing, and takes nothing away.
+    bucket.tokens = Math.min(this.burst, bucket.tokens + (Math.max(0, now - bucket.at) / 1000) * this.rate);
     bucket.at = now;
     if (bucket.tokens < 1) {
       throw new ApiError("RateLimited", `account ${account} exceeds ${this.rate} requests per second (burst ${this.burst}); retry later`);
@@ -45,7 +46,7 @@ export class RateLimiter {
 
   private dropIdle(now: number): void {
     for (const [account, b] of this.buckets) {
-      if (b.tokens + ((now - b.at) / 1000) * this.rate >= this.burst) this.buckets.delete(account);
+      if (b.tokens + (Math.max(0, now - b.at) / 1000) * this.rate >= this.burst) this.buckets.delete(account);
     }
   }
 }

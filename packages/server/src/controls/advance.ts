@@ -45,6 +45,10 @@ const MAX_PASSES = 16;
 const SETTLE_LIMIT_MS = 60_000;
 
 export async function advanceClock(w: DueWork, ms: number): Promise<AdvanceReport> {
+  // Every operation started from here on is the due work's, whoever started it: the background
+  // loops, woken by the jump, may take a step before the passes below do.
+  const already = new Set(w.runner.runningIds);
+  const policiesBefore = w.policies.totals;
   const offsetMs = await w.clock.advance(ms);
   await settle();
   await w.runner.renewLeases();
@@ -56,13 +60,19 @@ export async function advanceClock(w: DueWork, ms: number): Promise<AdvanceRepor
     const policies = await w.policies.pass();
     await w.recovery.pass();
     report.scheduledStops += stops;
-    report.billed += policies.billed;
-    report.renewed += policies.renewed;
-    report.policySteps += policies.steps;
-    const started = w.runner.runningIds.filter((id) => !before.has(id));
+    const started = w.runner.runningIds.filter((id) => !before.has(id) && !already.has(id));
+    for (const id of started) already.add(id);
     report.operationsSettled += await settleWithin(w.runner, started, deadline);
     if (stops === 0 && policies.steps === 0 && started.length === 0) break;
   }
+  // What the loops started meanwhile, outside the passes above.
+  const more = w.runner.runningIds.filter((id) => !already.has(id));
+  report.operationsSettled += await settleWithin(w.runner, more, deadline);
+  // Every pass of this process counts, the policy loop's too (it may have woken first).
+  const policiesAfter = w.policies.totals;
+  report.billed = policiesAfter.billed - policiesBefore.billed;
+  report.renewed = policiesAfter.renewed - policiesBefore.renewed;
+  report.policySteps = policiesAfter.steps - policiesBefore.steps;
   return report;
 }
 

@@ -42,10 +42,11 @@ export function sqliteSnapshots(db: Db, databaseFile: string): SnapshotStore {
           await conn.transaction().execute(async (tx) => {
             // Rows reference each other (projects → accounts): checked at the commit, not row by row.
             await sql`pragma defer_foreign_keys = on`.execute(tx);
-            for (const table of tables) {
-              await sql`delete from main.${sql.raw(quote(table))}`.execute(tx);
-              await sql`insert into main.${sql.raw(quote(table))} select * from snap.${sql.raw(quote(table))}`.execute(tx);
-            }
+            // Every table emptied before any is filled: SQLite counts deferred foreign-key
+            // violations as they happen, and a parent deleted after its children were filled
+            // again would leave the count above zero at the commit.
+            for (const table of tables) await sql`delete from main.${sql.raw(quote(table))}`.execute(tx);
+            for (const table of tables) await sql`insert into main.${sql.raw(quote(table))} select * from snap.${sql.raw(quote(table))}`.execute(tx);
             if (Number(sequences) > 0) {
               await sql`delete from main.sqlite_sequence`.execute(tx);
               await sql`insert into main.sqlite_sequence select * from snap.sqlite_sequence`.execute(tx);

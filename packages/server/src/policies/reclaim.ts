@@ -68,14 +68,35 @@ export function upcoming(inst: PolicyInstance, utcOffsetMin: number): { plan: Pl
 }
 
 export class LifecyclePolicies {
+  /** The passes of this process run one after the other (the loop's, and an advance of the clock's in testing mode). */
+  private queue: Promise<unknown> = Promise.resolve();
+  private readonly done: PolicyReport = { billed: 0, renewed: 0, steps: 0 };
+
   constructor(private readonly deps: PolicyDeps) {}
 
-  /** One pass. Safe to run concurrently with itself and on several replicas. */
-  async pass(): Promise<PolicyReport> {
+  /**
+   * One pass, after any other of this process has ended. Safe on several replicas: each order and
+   * each step is claimed in the database.
+   */
+  pass(): Promise<PolicyReport> {
+    const run = this.queue.then(() => this.passNow());
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** What every pass of this process has done so far: an advance of the clock reports what changed. */
+  get totals(): PolicyReport {
+    return { ...this.done };
+  }
+
+  private async passNow(): Promise<PolicyReport> {
     const { db, catalog, clock } = this.deps;
     const billed = (await billHours(db, catalog, clock.now())) + (await billDiskHours(db, catalog, clock.now())) + (await billImageStorage(db, catalog, clock.now(), this.deps.utcOffsetMin));
     const renewed = (await renewDue(db, catalog, clock.now())) + (await renewDisks(db, catalog, clock.now()));
     const steps = await this.takeDueSteps();
+    this.done.billed += billed;
+    this.done.renewed += renewed;
+    this.done.steps += steps;
     return { billed, renewed, steps };
   }
 
