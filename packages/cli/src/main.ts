@@ -24,6 +24,7 @@ const FAMILIES: Entry[] = [
   { name: "webhook", group: "api", summary: "create URL | list | delete ID | deliveries ID: events POSTed to a URL, signed", load: async () => (await import("./commands/webhook.js")).family },
   { name: "operation", group: "api", summary: "list UHOSTID: the operation records of an instance", load: async () => (await import("./commands/operation.js")).family },
   { name: "bills", group: "api", summary: "the account's bills: charges and credits, paid or unpaid; the balance", load: async () => (await import("./commands/bills.js")).family },
+  { name: "testing", group: "api", summary: "fault | clock | snapshot | reset: test controls of a server in testing mode (OCS_TESTING=1)", load: async () => (await import("./commands/testing/index.js")).family },
   { name: "configure", group: "api", summary: "store credentials in a named profile; `configure list` shows them", load: async () => (await import("./commands/configure.js")).family },
   { name: "serve", group: "server", summary: "serve the CompShare API (npm start runs this)", load: async () => (await import("./commands/admin.js")).serveFamily },
   { name: "account", group: "server", summary: "create NAME | list | disable ACCOUNT | enable ACCOUNT: the accounts", load: async () => (await import("./commands/admin.js")).accountFamily },

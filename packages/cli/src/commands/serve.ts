@@ -4,6 +4,10 @@
  */
 import { ConfigError, createApp, type Config } from "@opencompshare/server";
 
+/** Printed at the start of a server in testing mode (OCS_TESTING): anyone with the operator's keys can rewrite its world. */
+export const TESTING_WARNING =
+  "WARNING: testing mode is on (OCS_TESTING): the operator's keys can arm faults, move the clock forward, and save, restore or reset the whole state of every account. Never in production.";
+
 /** After the close, anything still holding the process (a stray timer or socket) is not waited for. */
 const EXIT_SLACK_MS = 1000;
 
@@ -32,6 +36,7 @@ export async function serve(config: Config): Promise<number> {
   if (config.driver === "qemu") process.stderr.write("ocs: running this host's machines with QEMU\n");
   const origin = `http://${address.address}:${address.port}`;
   process.stderr.write(`ocs: serving on ${origin}\n`);
+  if (config.testing) process.stderr.write(`ocs: ${TESTING_WARNING}\n`);
   // Browsers take the console's Secure cookie from loopback over http; elsewhere put HTTPS in front.
   const local = address.address === "127.0.0.1" || address.address === "::1" || address.address === "0.0.0.0";
   process.stderr.write(`ocs: the console: ${local ? `http://127.0.0.1:${address.port}` : origin}/console\n`);
