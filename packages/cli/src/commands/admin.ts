@@ -13,6 +13,11 @@ export const SETTING_OPTIONS: Options = Object.fromEntries(
   ]),
 );
 const settings: Array<[string, Options]> = [["Server settings (each also read from its environment variable)", SETTING_OPTIONS]];
+/** `ocs serve --testing`: a switch there, as the docs write it (OCS_TESTING=1 the same); a value elsewhere. */
+const serveSettings: Array<[string, Options]> = [
+  ["Server settings (each also read from its environment variable)", Object.fromEntries(Object.entries(SETTING_OPTIONS).filter(([flag]) => flag !== "testing"))],
+  ["Testing", { testing: { type: "boolean", describe: "testing mode: the test controls answer the operator's keys; never in production (OCS_TESTING=1; default off; docs/testing.md)" } }],
+];
 
 const print = (ctx: RunContext, value: unknown) => ctx.io.stdout.write(JSON.stringify(value) + "\n");
 
@@ -21,7 +26,8 @@ const admin =
   (run: (config: Config, ctx: RunContext) => Promise<number>) =>
   async (ctx: RunContext): Promise<number> => {
     try {
-      return await run(loadConfig(ctx.values as Record<string, string | undefined>, ctx.io.env), ctx);
+      const flags = { ...ctx.values, testing: ctx.values.testing === true ? "true" : ctx.values.testing } as Record<string, string | undefined>;
+      return await run(loadConfig(flags, ctx.io.env), ctx);
     } catch (error) {
       if (error instanceof ConfigError || error instanceof AccountError || error instanceof HostError || error instanceof BackupError) {
         ctx.io.stderr.write(`ocs: ${error.message}\n`);
@@ -83,7 +89,7 @@ export const serveFamily: Family = {
       maxArgs: 0,
       options: [
         ["Upgrades", { "no-migrate": { type: "boolean", describe: "apply no migration: refuse to start unless the schema is current (run `ocs migrate` first; OCS_MIGRATE=false)" } }],
-        ...settings,
+        ...serveSettings,
       ],
       run: admin((config, ctx) => serve(ctx.values["no-migrate"] === true ? { ...config, migrate: false } : config)),
     },

@@ -25,6 +25,8 @@ export function sqliteSnapshots(db: Db, databaseFile: string): SnapshotStore {
       rmSync(fresh, { force: true });
       await backupSqlite(databaseFile, fresh);
       renameSync(fresh, target);
+      // The copy's check opened it in WAL mode: its side files keep the old name.
+      for (const side of ["-wal", "-shm"]) rmSync(`${fresh}${side}`, { force: true });
       return statSync(target).size;
     },
 
@@ -59,7 +61,7 @@ export function sqliteSnapshots(db: Db, databaseFile: string): SnapshotStore {
     },
 
     async remove(name) {
-      rmSync(fileOf(name), { force: true });
+      for (const side of ["", "-wal", "-shm"]) rmSync(`${fileOf(name)}${side}`, { force: true });
     },
   };
 }
