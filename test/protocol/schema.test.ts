@@ -216,9 +216,11 @@ describe("the Action contracts", () => {
     }
   });
 
-  it("marks as not idempotent exactly the actions a resend could repeat: the Create* that make something, a publish, a charge switch", () => {
+  it("marks as not idempotent exactly the actions a resend could repeat: the Create* that make something, a publish, a charge switch, and the test controls that arm, move the clock or save", () => {
     // Adding a favorite twice leaves one favorite: that Create is safe to resend.
-    const repeats = (key: string) => (key.startsWith("Create") && key !== "CreateCompShareImageFavorite") || key === "PublishCompShareImage" || key === "SwitchChargeType";
+    // A resent advance would move the clock twice; a resent arm would arm a second fault; a resent save would find its own snapshot.
+    const controls = ["ArmCompShareFault", "AdvanceCompShareClock", "SaveCompShareSnapshot"];
+    const repeats = (key: string) => (key.startsWith("Create") && key !== "CreateCompShareImageFavorite") || key === "PublishCompShareImage" || key === "SwitchChargeType" || controls.includes(key);
     for (const [key, contract] of entries) {
       assert.equal(contract.idempotent, !repeats(key), key);
     }

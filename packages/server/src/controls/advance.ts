@@ -6,7 +6,8 @@
  * 2. This process renews the leases of what it runs, so recovery does not take its own live
  *    operations for orphans.
  * 3. Passes of the stop scheduler, the lifecycle policies (billing, renewals, the reclaim
- *    timeline) and recovery run until one takes no step (bounded: a timeline has a few steps),
+ *    timeline) and recovery run until one does nothing (bounded: a timeline has a few steps, and
+ *    a pass bills at most 48 hours of each resource),
  *    and the operations each pass started are waited for, so that "advance 7 days and a bit"
  *    answers after the instance is gone.
  */
@@ -39,8 +40,11 @@ export interface AdvanceReport {
   operationsSettled: number;
 }
 
-/** The most passes one advance runs: more than any timeline has steps. */
-const MAX_PASSES = 16;
+/**
+ * The most passes one advance runs: more than any timeline has steps, and enough for the hours a
+ * pass bills at most (48 per resource) to cover about 128 days. Beyond, the policy loop bills the rest.
+ */
+const MAX_PASSES = 64;
 /** How long, in real time, an advance waits for the operations its passes started. */
 const SETTLE_LIMIT_MS = 60_000;
 
@@ -63,7 +67,7 @@ export async function advanceClock(w: DueWork, ms: number): Promise<AdvanceRepor
     const started = w.runner.runningIds.filter((id) => !before.has(id) && !already.has(id));
     for (const id of started) already.add(id);
     report.operationsSettled += await settleWithin(w.runner, started, deadline);
-    if (stops === 0 && policies.steps === 0 && started.length === 0) break;
+    if (stops === 0 && policies.steps === 0 && policies.billed === 0 && policies.renewed === 0 && started.length === 0) break;
   }
   // What the loops started meanwhile, outside the passes above.
   const more = w.runner.runningIds.filter((id) => !already.has(id));

@@ -36,7 +36,7 @@ export function printedJson(ctx: ApiContext, res: unknown): boolean {
 }
 
 const HINTS: Record<number, string> = {
-  161: "the test controls answer only on a server in testing mode: start it with OCS_TESTING=1 (ocs serve --testing true), never in production",
+  161: "the test controls answer only on a server in testing mode: start it with OCS_TESTING=1 (ocs serve --testing), never in production",
   299: "the test controls answer only the keys of the server's operator (its default account)",
 };
 
