@@ -26,7 +26,7 @@ import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { actions } from "@opencompshare/protocol";
@@ -189,7 +189,7 @@ interface Server {
   exited: Promise<number | null>;
 }
 
-async function startServer(dataDir: string): Promise<Server | undefined> {
+async function startServer(dataDir: string, extra: NodeJS.ProcessEnv = {}): Promise<Server | undefined> {
   const port = await freePort();
   // None of the caller's OCS_* settings (a database URL, a catalog…): this server is the suite's own.
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("OCS_")));
@@ -207,8 +207,9 @@ async function startServer(dataDir: string): Promise<Server | undefined> {
     OCS_INITIAL_BALANCE: "1000000",
     // Request lines (info) say which actions each suite reached: see reachedActions.
     OCS_LOG_LEVEL: "info",
+    ...extra,
   };
-  const log = join(dataDir, "..", "server.log");
+  const log = join(dataDir, "..", `${basename(dataDir)}-server.log`);
   const out = createWriteStream(log);
   const child = spawn(process.execPath, [OCS_BIN, "serve"], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
   child.stdout?.pipe(out);
@@ -414,6 +415,7 @@ async function runAll(work: string): Promise<void> {
     current = undefined;
   }
   if (!suiteAccounts) return;
+  await runTimeSuite(work, python);
   const reached = reachedActions(server.log, suiteAccounts);
   const all = Object.keys(actions);
   for (const suite of ["python", "go", "compshare-cli"]) {
@@ -422,6 +424,37 @@ async function runAll(work: string): Promise<void> {
     console.log(`# ${suite} called ${all.length - missing.length} of the server's ${all.length} actions${missing.length ? `; not: ${missing.join(", ")}` : ""}`);
   }
   console.log(`# the second account, shared by python and go, called: ${[...(reached.other ?? [])].sort().join(", ")}`);
+}
+
+/**
+ * Money that moves with time (python/time_money.py), through the official Python SDK, against a
+ * server of its own in testing mode: its AdvanceCompShareClock would move the other suites' time.
+ */
+async function runTimeSuite(work: string, python: string): Promise<void> {
+  const dataDir = join(work, "time-data");
+  mkdirSync(dataDir);
+  const server = await startServer(dataDir, { OCS_TESTING: "1" });
+  if (!server) return;
+  current = server;
+  try {
+    await runSuite("python-time", python, ["time_money.py"], PY_DIR, {
+      ...process.env,
+      OCS_COMPAT_BASE_URL: server.url,
+      OCS_COMPAT_PUBLIC_KEY: KEYS.PublicKey,
+      OCS_COMPAT_PRIVATE_KEY: KEYS.PrivateKey,
+      // The harness names a second account; this suite uses none.
+      OCS_COMPAT_OTHER_PUBLIC_KEY: KEYS.PublicKey,
+      OCS_COMPAT_OTHER_PRIVATE_KEY: KEYS.PrivateKey,
+      OCS_COMPAT_OTHER_PROJECT_ID: "",
+      OCS_COMPAT_BOOT_MS: String(BOOT_MS),
+      OCS_COMPAT_IMAGE_MS: String(IMAGE_MS),
+      PYTHONUNBUFFERED: "1",
+      PYTHONDONTWRITEBYTECODE: "1",
+    });
+  } finally {
+    await stopServer(server);
+    current = undefined;
+  }
 }
 
 /** The server while it runs, killed if the runner is interrupted. */
