@@ -41,7 +41,7 @@ describe("faults applied by a host's agent", () => {
     await s.until(async () => (await s.state(id)) === "Running", 50);
     return id;
   };
-  const operation = async (id: string, requestId: string) => {
+  const operation = async (id: string, requestId: string | null) => {
     const ops = await s.call("DescribeCompShareInstanceOperations", { ...REGION, UHostId: id });
     return (ops.body.OperationSet as Array<{ RequestId: string; Status: string; ErrorMessage: string }>).find((o) => o.RequestId === requestId);
   };

@@ -53,6 +53,16 @@ describe("ocs doctor", () => {
     assert.match(text.stdout, /^OK {4}configuration/m);
   });
 
+  it("warns when testing mode is on, and still exits 0", async () => {
+    const r = await run({ OCS_TESTING: "1" });
+    assert.equal(r.code, 0, JSON.stringify(r.checks));
+    const testing = check(r.checks, "testing mode");
+    assert.equal(testing.status, "warn");
+    assert.match(testing.detail, /OCS_TESTING is on/);
+    assert.match(testing.fix ?? "", /never in production/);
+    assert.equal((await run({})).checks.find((c) => c.name === "testing mode"), undefined, "no such check when it is off");
+  });
+
   it("a bad setting", async () => {
     const r = await run({ OCS_PORT: "abc" });
     assert.equal(r.code, 1);
