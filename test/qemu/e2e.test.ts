@@ -95,7 +95,8 @@ describe("real guests through the control plane (TCG)", { timeout: 40 * 60_000 }
     const built = await guestImage();
     images = imagesDir(root, built.folder);
     python = await pythonVenv(join(ROOT_DIR, "test/compat/python/requirements.txt"), "python", (l) => console.log(`# python: ${l}`));
-    server = await spawnServer({ ...env, OCS_DRIVER: "agent", OCS_LOG_LEVEL: "warn" });
+    // Testing mode: the hung reboot below is armed over the wire, and the host's agent applies it.
+    server = await spawnServer({ ...env, OCS_DRIVER: "agent", OCS_LOG_LEVEL: "warn", OCS_TESTING: "1" });
     const added = await ocs(["host", "add", "gpu-host-1"], env);
     assert.equal(added.code, 0, added.stderr);
     token = (JSON.parse(added.stdout) as { Token: string }).Token;
@@ -197,6 +198,30 @@ describe("real guests through the control plane (TCG)", { timeout: 40 * 60_000 }
     assert.deepEqual(reboots.map((o) => o.Status), ["Succeeded", "Succeeded"], "the SDK's reboot and this one, each once");
     const guest = await sshLogin(root, login.port, login.user, "E2e-second-pass", "cat /proc/sys/kernel/random/boot_id");
     assert.ok(guest.output.includes(after.at(-1) as string), guest.output);
+  });
+
+  it("a fault armed over the wire hangs the real soft reboot at the host; past the soft timeout the hard reboot boots the guest once", { timeout: TEST_MS }, async () => {
+    const before = bootIds(serial(id));
+    const downs = (text: string) => text.split("ocs-guest: shutdown").length;
+    const downsBefore = downs(serial(id));
+    await api("ArmCompShareFault", { Method: "reboot", Mode: "hang", UHostId: id });
+    await api("RebootCompShareInstance", { ...ZONE, UHostId: id });
+    await until("the soft reboot reached the host", async () => {
+      const faults = (await api("DescribeCompShareFaults")).FaultSet as Array<{ Fired: number }>;
+      return faults[0]?.Fired === 1;
+    });
+    await sleep(3000);
+    assert.equal(downs(serial(id)), downsBefore, "hung at the host: the guest was never asked to shut down");
+    assert.equal((await describeOne(id)).State, "Rebooting");
+    // The soft timeout (60 s by default) passes on the server's clock: the hard reboot follows.
+    await api("AdvanceCompShareClock", { Seconds: 61 });
+    await until("Running again", async () => (await describeOne(id)).State === "Running");
+    const after = bootIds(serial(id));
+    assert.equal(after.length, before.length + 1, "exactly one new boot");
+    assert.ok(!before.includes(after.at(-1) as string), "a new boot id");
+    const ops = (await api("DescribeCompShareInstanceOperations", { ...ZONE, UHostId: id })).OperationSet as Array<{ Action: string; Status: string }>;
+    assert.equal(ops[0]?.Status, "Succeeded");
+    await api("ClearCompShareFaults");
   });
 
   it("a guest powered off from inside is recorded Stopped (from the agent's heartbeat, once settled for 30 s)", { timeout: TEST_MS }, async () => {
