@@ -4,7 +4,6 @@
  * state (compare-and-set on the expected state), and records the operation. Then the runner
  * takes over. Either all of it happens or none of it does.
  */
-import { randomUUID } from "node:crypto";
 import { ApiError, RULES, type MutatingAction } from "@opencompshare/protocol";
 import { check, lockHeldError } from "../domain/guard.js";
 import { appendEvent } from "../store/repositories/events.js";
@@ -12,6 +11,7 @@ import { casInstance, guardFields, guardSnapshot, insertInstance, type GuardInst
 import type { Executor, InstanceRow, OperationRow, OperationSource, Tx } from "../store/schema.js";
 import type { RunnerDeps } from "./context.js";
 import { acquireLock, createLock, heldLock } from "./lock.js";
+import { newOperationId } from "./operation-id.js";
 import { insertOperation, type OperationRecord } from "../store/repositories/operations.js";
 import type { Runner } from "./runner.js";
 import type { OperationAction } from "./procedures/index.js";
@@ -47,7 +47,6 @@ export interface AcceptInput {
 
 const notFound = (id: string) => new ApiError("InstanceNotFound", `instance ${id} does not exist`);
 
-export const newOperationId = (): string => `op-${randomUUID()}`;
 
 export function newOperationRow(deps: RunnerDeps, fields: {
   id: string;

@@ -10,7 +10,8 @@
  * still do: the handler waits for the operation, which runs (and is recovered) like any other.
  */
 import type { Tx } from "../store/schema.js";
-import { newOperationId, newOperationRow, type Caller, type Engine } from "./engine.js";
+import { newOperationRow, type Caller, type Engine } from "./engine.js";
+import { newOperationId } from "./operation-id.js";
 import type { OperationAction } from "./procedures/index.js";
 import { insertOperation, operationOutcome } from "../store/repositories/operations.js";
 
