@@ -18,7 +18,8 @@ describe("response contracts (strict)", () => {
   const checked = new Map<string, number>();
 
   before(async () => {
-    s = await startServer();
+    // Testing mode: the test controls are part of the contract too.
+    s = await startServer({ env: { OCS_TESTING: "1" } });
   });
   after(async () => {
     await s.close();
@@ -148,6 +149,18 @@ describe("response contracts (strict)", () => {
       return body.TotalCount === 0;
     });
     await ok("DescribeCompShareInstance", REGION);
+
+    // The test controls, each answered and decoded strictly (nothing runs now: snapshots may be taken).
+    const fault = await ok("ArmCompShareFault", { Method: "status", Mode: "slow", DelayMs: 1, Times: 2, Message: "m" });
+    await ok("DescribeCompShareFaults", {});
+    await ok("ClearCompShareFaults", { FaultId: fault.FaultId as string });
+    await ok("AdvanceCompShareClock", { Seconds: 1.5 });
+    await ok("DescribeCompShareClock", {});
+    await ok("SaveCompShareSnapshot", { Name: "contract" });
+    await ok("DescribeCompShareSnapshots", {});
+    await ok("RestoreCompShareSnapshot", { Name: "contract" });
+    await ok("DeleteCompShareSnapshot", { Name: "contract" });
+    await ok("ResetCompShareState", {});
 
     // Every action of the contract list was answered successfully and checked at least once.
     assert.deepEqual(

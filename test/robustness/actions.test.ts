@@ -28,7 +28,7 @@ import {
   type Encoding,
 } from "./support.js";
 
-/** Runs per Action; 18 Actions, on each engine. */
+/** Runs per Action, on each engine. */
 const RUNS = 150;
 
 /** The ids the generators draw from: real ones (the caller's and another account's) and made-up ones. */
@@ -203,7 +203,7 @@ function caseArb(contract: ActionContract): fc.Arbitrary<Case> {
       return schemaOf(key).optional ? fc.option(valid, { nil: undefined, freq: 2 }) : valid;
     }),
   );
-  const mutation: fc.Arbitrary<Mutation> = fc.nat(declared.length - 1).chain((field) => {
+  const mutation: fc.Arbitrary<Mutation> = fc.nat(Math.max(0, declared.length - 1)).chain((field) => {
     const key = declared[field] as string;
     const schema = schemaOf(key);
     return fc.record({
@@ -213,8 +213,11 @@ function caseArb(contract: ActionContract): fc.Arbitrary<Case> {
       list: flatListArb(key),
     });
   });
-  const mutations = fc.oneof({ weight: 1, arbitrary: fc.constant<Mutation[]>([]) }, { weight: 2, arbitrary: fc.array(mutation, { minLength: 1, maxLength: 3 }) });
-  const extra = fc.oneof({ weight: 3, arbitrary: fc.constant<Field[]>([]) }, { weight: 1, arbitrary: extraArb(declared) });
+  // An Action without parameters (the test controls that only read) has nothing to mutate.
+  const mutations =
+    declared.length === 0 ? fc.constant<Mutation[]>([]) : fc.oneof({ weight: 1, arbitrary: fc.constant<Mutation[]>([]) }, { weight: 2, arbitrary: fc.array(mutation, { minLength: 1, maxLength: 3 }) });
+  // Undeclared keys are built on declared ones; an Action without parameters gets them on Region.
+  const extra = fc.oneof({ weight: 3, arbitrary: fc.constant<Field[]>([]) }, { weight: 1, arbitrary: extraArb(declared.length > 0 ? declared : ["Region"]) });
   return fc.record({
     fields: fc.tuple(base, mutations, extra).map(([values, muts, more]) => {
       const fields = new Map<string, Field[]>();
@@ -297,7 +300,7 @@ describe("every Action under arbitrary parameters", () => {
     assert.equal(res.body.RetCode, 0, JSON.stringify(res.body));
   }
 
-  for (const contract of Object.values(actions) as ActionContract[]) {
+  for (const contract of (Object.values(actions) as ActionContract[]).filter((c) => !c.testing)) {
     it(`${contract.name}: HTTP 200, its envelope, a RetCode, never 8433 (${RUNS} runs)`, async () => {
       await replenish();
       await fc.assert(
@@ -333,6 +336,28 @@ describe("every Action under arbitrary parameters", () => {
     });
   }
 
+  it("the test controls do not exist outside testing mode: 161 whatever their parameters", async () => {
+    for (const contract of (Object.values(actions) as ActionContract[]).filter((c) => c.testing)) {
+      await fc.assert(
+        fc.asyncProperty(caseArb(contract), async (c) => {
+          let signed;
+          try {
+            signed = signedRequest(contract.name, objectOf(c.fields), keys, c.encoding);
+          } catch {
+            fc.pre(false);
+            return;
+          }
+          const res = await raw(s.url, signed.request);
+          const oversized = signed.size > s.config.bodyLimit;
+          const retCode = checkAnswer(res, { action: contract.name, input: { action: contract.name, params: c.fields }, oversized });
+          if (!oversized) assert.equal(retCode, 161, `${contract.name}: ${res.text.slice(0, 300)}`);
+        }),
+        fcParams(30),
+      );
+    }
+    await stillServes();
+  });
+
   it("another account's instance is still there and untouched", async () => {
     const theirs = pools.foreign[0] as string;
     const db = s.app.store.db;
@@ -341,4 +366,39 @@ describe("every Action under arbitrary parameters", () => {
     const ops = await db.selectFrom("operations").select("action").where("instance_id", "=", theirs).execute();
     assert.deepEqual(ops.map((o) => o.action), ["CreateCompShareInstance"]);
   });
+});
+
+describe("the test controls under arbitrary parameters, in testing mode", () => {
+  let s: TestServer;
+
+  before(async () => {
+    s = await startServer({ env: { ...NO_RATE_LIMIT, OCS_TESTING: "1", OCS_LOG_LEVEL: "warn" } });
+  });
+  after(async () => {
+    await s.close();
+  });
+
+  for (const contract of (Object.values(actions) as ActionContract[]).filter((c) => c.testing)) {
+    it(`${contract.name}: HTTP 200, its envelope, a RetCode, never 8433 (${RUNS} runs)`, async () => {
+      await fc.assert(
+        fc.asyncProperty(caseArb(contract), async (c) => {
+          let signed;
+          try {
+            signed = signedRequest(contract.name, objectOf(c.fields), s.keys, c.encoding);
+          } catch {
+            fc.pre(false);
+            return;
+          }
+          const res = await raw(s.url, signed.request);
+          const input = { action: contract.name, encoding: c.encoding, params: c.fields };
+          const retCode = checkAnswer(res, { action: contract.name, input, oversized: signed.size > s.config.bodyLimit });
+          assert.ok(!AUTH_REFUSALS.has(retCode), `the operator's signed request was refused with ${retCode}\n${res.text.slice(0, 300)}`);
+          if (c.advanceMs > 0) await s.clock.advance(c.advanceMs);
+        }),
+        fcParams(RUNS),
+      );
+      const res = await s.call("DescribeCompShareClock");
+      assert.equal(res.body.RetCode, 0, JSON.stringify(res.body));
+    });
+  }
 });
