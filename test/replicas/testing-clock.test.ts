@@ -2,13 +2,14 @@
  * Testing mode on two replicas of one PostgreSQL database: the clock's offset is a row of the
  * database, so an advance on one replica is the time of the other at once; a reclaim the advance
  * makes due is done before the answer, whichever replica then looks; a snapshot saved through one
- * replica is restored through the other.
+ * replica is restored through the other, and the other's event stream follows the restored log.
  */
 import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
 import { call } from "../helpers/client.js";
 import type { ServerProcess } from "../helpers/process.js";
 import { CREATE, REGION } from "../helpers/server.js";
+import { clientOf, read } from "../events/helpers.js";
 import { startCluster, type Cluster } from "./cluster.js";
 
 const DAY = 86_400;
@@ -49,9 +50,15 @@ describe("testing mode on two replicas", () => {
     assert.ok((reclaimed.PolicySteps as number) >= 1, JSON.stringify(reclaimed));
     assert.equal(await state(a), undefined, "reclaimed: replica a no longer lists it");
 
-    // The snapshot saved through a comes back through b, with its clock.
+    // The snapshot saved through a comes back through b, with its clock; a stream open on a follows
+    // the replaced log: the next events (their ids below what a had read) reach it.
+    const onA = read(clientOf(a.url, (c as Cluster).keys));
+    await onA.until(() => true);
     await ok(b, "RestoreCompShareSnapshot", { Name: "stopped" });
     assert.equal(await state(a), "Stopped");
     assert.equal((await ok(a, "DescribeCompShareClock")).OffsetSeconds, 3660);
+    await ok(b, "StartCompShareInstance", { ...REGION, UHostId: id });
+    await onA.until((items) => items.some((e) => e.Kind === "instance.state" && "State" in e && e.State === "Running" && e.UHostId === id), "the restarted instance's events on replica a");
+    await onA.close();
   });
 });

@@ -124,6 +124,8 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   }
   // Testing mode: the clock AdvanceCompShareClock moves, from the offset the database holds.
   let testingClock: TestingClock | undefined;
+  // What clients sign by (a stream URL's Expires): the clock before testing mode moves it.
+  const wallClock = clock;
   if (config.testing) {
     testingClock = new TestingClock(clock, store.db);
     await testingClock.refresh();
@@ -203,7 +205,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       work: { engine, runner, recovery, policies, log },
     });
   }
-  const streams = eventStreams({ db: store.db, sealer, clock, hub, log });
+  const streams = eventStreams({ db: store.db, sealer, clock, wallClock, hub, log });
   const pruneEvents = () => pruneExpiredEvents(store.db, clock, config.eventRetentionHours * 3_600_000);
   const webhooks = new Webhooks({
     db: store.db,
@@ -253,6 +255,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       }
       await hub.start();
       testingClock?.start();
+      services.testing?.start();
       if (!opts.manualLoops) {
         background = startBackground({
           db: store.db,
@@ -292,6 +295,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
         await runner.stop();
       }
       testingClock?.stop();
+      await services.testing?.close();
       await store.close();
       unlockDir?.();
     },

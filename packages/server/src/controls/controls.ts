@@ -2,13 +2,15 @@
  * The test controls of a server in testing mode (OCS_TESTING=1; docs/testing.md), in one place:
  * the clock (clock.ts), faults (faults.ts), snapshots (snapshots.ts) and the reset (reset.ts).
  * handlers/testing.ts answers their Actions; api/dispatch.ts answers 161 for them when the server
- * has no controls, and 299 to any key but the operator's.
+ * has no controls, and 299 to any key but the operator's. On PostgreSQL a restore or a reset is
+ * announced (NOTIFY) so that every replica's clock and event fan-out follow the replaced state.
  */
+import { sql } from "kysely";
 import type { Catalog } from "../catalog/catalog.js";
 import { systemClock } from "../clock.js";
 import { DEFAULT_ACCOUNT } from "../accounts/default-account.js";
 import type { EventHub } from "../events/hub.js";
-import type { Store } from "../store/store.js";
+import type { Listening, Store } from "../store/store.js";
 import { advanceClock, type AdvanceReport, type DueWork } from "./advance.js";
 import type { TestingClock } from "./clock.js";
 import { resetState } from "./reset.js";
@@ -29,15 +31,29 @@ export interface ControlsDeps {
   work?: Omit<DueWork, "db" | "clock">;
 }
 
+/** PostgreSQL: told when a replica replaced the state, so that every replica follows it. */
+export const STATE_CHANNEL = "ocs_testing_state";
+
 export class TestControls {
   private readonly snapshots: SnapshotStore;
   private readonly guard: StateGuard;
   private operatorId: string | undefined;
+  private listening: Listening | undefined;
 
   constructor(private readonly deps: ControlsDeps) {
     const { store } = deps;
     this.snapshots = store.engine === "sqlite" ? sqliteSnapshots(store.db, store.location) : postgresSnapshots(store.db);
     this.guard = { db: store.db, realClock: systemClock, driver: deps.driver };
+  }
+
+  /** PostgreSQL: listens for another replica's restore or reset. */
+  start(): void {
+    const { store } = this.deps;
+    if (store.listen) this.listening = store.listen(STATE_CHANNEL, { notified: () => void this.afterReplace().catch(() => undefined), connected: () => undefined });
+  }
+
+  async close(): Promise<void> {
+    await this.listening?.close();
   }
 
   get clock(): TestingClock {
@@ -71,6 +87,7 @@ export class TestControls {
   async restore(name: string): Promise<void> {
     await restoreSnapshot(this.guard, this.snapshots, name);
     await this.afterReplace();
+    await this.announce();
   }
 
   list(): Promise<SnapshotRecord[]> {
@@ -87,11 +104,17 @@ export class TestControls {
     // The time of a fresh server: the clock without its offset.
     await resetState({ db: store.db, engine: store.engine, catalog, fleet: driver === "simulated", initialBalanceCents }, this.deps.clock.now() - this.deps.clock.offsetMs);
     await this.afterReplace();
+    await this.announce();
   }
 
   /** After the state was replaced: the clock follows the offset it holds, the event fan-out its log. */
   private async afterReplace(): Promise<void> {
     await this.deps.clock.refresh();
     await this.deps.hub.rewind();
+  }
+
+  /** Tells the other replicas (PostgreSQL) that the state was replaced: they follow it too. */
+  private async announce(): Promise<void> {
+    if (this.deps.store.engine === "postgres") await sql`select pg_notify(${STATE_CHANNEL}, '')`.execute(this.deps.store.db);
   }
 }

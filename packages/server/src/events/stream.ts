@@ -36,6 +36,11 @@ export interface StreamDeps {
   db: Db;
   sealer: Sealer;
   clock: Clock;
+  /**
+   * The clock a signed URL's `Expires` is read against: the client signs it by its own wall
+   * clock, so in testing mode (where the server's clock runs ahead) the real one, not `clock`.
+   */
+  wallClock?: Clock;
   hub: EventHub;
   log: Logger;
 }
@@ -128,7 +133,7 @@ export function eventStreams(deps: StreamDeps): EventStreams {
       const params: WireParams = Object.fromEntries(new URL(req.url ?? "/", "http://x").searchParams);
       const account = await authenticate(deps.db, deps.sealer, params);
       const expires = Number(params.Expires);
-      const now = Math.floor(deps.clock.now() / 1000);
+      const now = Math.floor((deps.wallClock ?? deps.clock).now() / 1000);
       if (params.Expires === undefined) throw commonErrors.missingParams(["Expires"]);
       if (!Number.isInteger(expires) || expires <= now) throw bad("Expires", "the signed URL has expired; sign a new one");
       if (expires > now + MAX_EXPIRES_S) throw bad("Expires", `at most ${MAX_EXPIRES_S} s ahead`);
