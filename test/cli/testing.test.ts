@@ -6,6 +6,7 @@
  * RetCode 161 shown and the way to turn it on, and `ocs serve` warns only in testing mode.
  */
 import assert from "node:assert/strict";
+import type { Fault } from "@opencompshare/protocol";
 import { after, before, describe, it } from "node:test";
 import { CompShareClient } from "@opencompshare/sdk";
 import { formatDuration, parseDuration } from "../../packages/cli/src/commands/testing/clock.js";
@@ -14,17 +15,6 @@ import { poll } from "../helpers/process.js";
 import { ocs, rows, type Run } from "./run-ocs.js";
 import { startTestingServer, type TestingServer } from "./testing-server.js";
 
-interface Fault {
-  FaultId: string;
-  Method: string;
-  Mode: string;
-  UHostId: string;
-  Times: number;
-  Remaining: number;
-  Fired: number;
-  DelayMs: number;
-  Message: string;
-}
 interface Clock {
   Time: number;
   TimeMs: number;

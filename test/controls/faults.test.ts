@@ -6,21 +6,12 @@
  * the reboot ends hard, with a new boot.
  */
 import assert from "node:assert/strict";
+import type { Fault } from "@opencompshare/protocol";
 import { describe, it } from "node:test";
 import { REGION } from "../helpers/server.js";
 import { serverForSuite } from "../helpers/suite.js";
 import { helpers } from "../operations/helpers.js";
 
-interface Fault {
-  FaultId: string;
-  Method: string;
-  Mode: string;
-  UHostId: string;
-  Times: number;
-  Remaining: number;
-  Fired: number;
-  Message: string;
-}
 
 describe("faults armed over the wire", () => {
   const s = serverForSuite({ env: { OCS_TESTING: "1", OCS_SOFT_TIMEOUT_MS: "30000", OCS_LOCK_TTL_S: "300" } });

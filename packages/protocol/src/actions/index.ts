@@ -95,6 +95,6 @@ export function findAction(name: string): ActionContract | undefined {
 
 export * from "./contract.js";
 export { BillModel, PayStatuses, type Bill, type PayStatus } from "./bills.js";
-export { FaultModel, SnapshotModel, MAX_ADVANCE_SECONDS } from "./testing.js";
+export { FaultModel, SnapshotModel, MAX_ADVANCE_SECONDS, type Fault } from "./testing.js";
 export { ChargeTypes } from "./instances.js";
 export { WEBHOOK_HEADERS, WebhookDeliveryModel, WebhookModel } from "./webhooks.js";

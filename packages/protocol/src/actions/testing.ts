@@ -7,7 +7,7 @@
  * answer 161, as an Action that does not exist does (docs/testing.md).
  */
 import { FAULT_METHODS, FAULT_MODES } from "../faults.js";
-import { t } from "../schema.js";
+import { t, type Infer } from "../schema.js";
 import { defineAction } from "./contract.js";
 
 /** A snapshot's name: what a file or a schema may be named after. */
@@ -36,6 +36,9 @@ export const FaultModel = t.object({
   /** Unix seconds, by the server's clock. */
   CreateTime: t.int(),
 });
+
+/** A fault as DescribeCompShareFaults answers it: the tests and clients read this type, not a copy. */
+export type Fault = Infer<typeof FaultModel>;
 
 export const SnapshotModel = t.object({
   Name: t.string(),
