@@ -1,7 +1,7 @@
 /**
  * AdvanceCompShareClock: the server's clock moves forward by the seconds asked, never back, and
  * the due work of the new time is done before the answer: hours billed, a stopped pay-as-you-go
- * instance reclaimed after its 7 days, a prepaid one renewed. DescribeCompShareClock agrees.
+ * instance reclaimed after its 7 days, a prepaid one renewed, a scheduled stop taken. DescribeCompShareClock agrees.
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
@@ -17,6 +17,7 @@ interface AdvanceAnswer {
   Billed: number;
   Renewed: number;
   PolicySteps: number;
+  ScheduledStops: number;
   OperationsSettled: number;
 }
 
@@ -108,7 +109,18 @@ describe("AdvanceCompShareClock", () => {
     assert.ok((await bills("renew")).some((b) => b.ResourceId === id));
   });
 
+  it("takes a scheduled stop whose time the advance passed: Stopped when the answer comes", async () => {
+    const id = await s.running();
+    const now = (await clock()).Time;
+    const scheduled = await s.call("UpdateCompShareStopScheduler", { ...REGION, UHostId: id, SchedulerStopTime: now + 3600 });
+    assert.equal(scheduled.body.RetCode, 0, JSON.stringify(scheduled.body));
+    const r = await advance(2 * 3600);
+    assert.equal(r.ScheduledStops, 1, JSON.stringify(r));
+    assert.ok(r.OperationsSettled >= 1, JSON.stringify(r));
+    assert.equal(await s.state(id), "Stopped");
+  });
+
   it("only goes forward: the offset after all of this is the sum of the advances", async () => {
-    assert.equal((await clock()).OffsetSeconds, 90.5 + 3 * 3600 + 7 * DAY + 3600 + DAY + 60);
+    assert.equal((await clock()).OffsetSeconds, 90.5 + 3 * 3600 + 7 * DAY + 3600 + DAY + 60 + 2 * 3600);
   });
 });
