@@ -37,7 +37,8 @@ export async function snapshotsSaved(db: Executor): Promise<SnapshotRecord[]> {
 }
 
 export async function snapshotSaved(db: Executor, name: string): Promise<SnapshotRecord | undefined> {
-  return (await snapshotsSaved(db)).find((s) => s.name === name);
+  const r = await db.selectFrom("testing_snapshots").selectAll().where("name", "=", name).executeTakeFirst();
+  return r ? { name: r.name, createdAt: Number(r.created_at), size: Number(r.size) } : undefined;
 }
 
 export async function recordSnapshot(db: Executor, s: SnapshotRecord): Promise<void> {
