@@ -49,35 +49,37 @@ const MAX_PASSES = 64;
 const SETTLE_LIMIT_MS = 60_000;
 
 export async function advanceClock(w: DueWork, ms: number): Promise<AdvanceReport> {
-  // Every operation started from here on is the due work's, whoever started it: the background
+  // Every operation launched from here on is the due work's, whoever launched it: the background
   // loops, woken by the jump, may take a step before the passes below do.
-  const already = new Set(w.runner.runningIds);
+  const launched = w.runner.watchLaunches();
   const policiesBefore = w.policies.totals;
-  const offsetMs = await w.clock.advance(ms);
-  await settle();
-  await w.runner.renewLeases();
-  const report: AdvanceReport = { offsetMs, billed: 0, renewed: 0, policySteps: 0, scheduledStops: 0, operationsSettled: 0 };
-  const deadline = systemClock.now() + SETTLE_LIMIT_MS;
-  for (let pass = 0; pass < MAX_PASSES; pass++) {
-    const before = new Set(w.runner.runningIds);
-    const stops = await runDueStops(w.db, w.clock, w.engine, w.log);
-    const policies = await w.policies.pass();
-    await w.recovery.pass();
-    report.scheduledStops += stops;
-    const started = w.runner.runningIds.filter((id) => !before.has(id) && !already.has(id));
-    for (const id of started) already.add(id);
-    report.operationsSettled += await settleWithin(w.runner, started, deadline);
-    if (stops === 0 && policies.steps === 0 && policies.billed === 0 && policies.renewed === 0 && started.length === 0) break;
+  try {
+    const offsetMs = await w.clock.advance(ms);
+    await settle();
+    await w.runner.renewLeases();
+    const report: AdvanceReport = { offsetMs, billed: 0, renewed: 0, policySteps: 0, scheduledStops: 0, operationsSettled: 0 };
+    const deadline = systemClock.now() + SETTLE_LIMIT_MS;
+    for (let pass = 0; pass < MAX_PASSES; pass++) {
+      const before = launched.ids.size;
+      const stops = await runDueStops(w.db, w.clock, w.engine, w.log);
+      const policies = await w.policies.pass();
+      await w.recovery.pass();
+      report.scheduledStops += stops;
+      await settleWithin(w.runner, [...launched.ids], deadline);
+      const started = launched.ids.size - before;
+      if (stops === 0 && policies.steps === 0 && policies.billed === 0 && policies.renewed === 0 && started === 0) break;
+    }
+    // Every launch since the jump counts, the loops' too, once it has ended.
+    report.operationsSettled = await settleWithin(w.runner, [...launched.ids], deadline);
+    // Every pass of this process counts, the policy loop's too (it may have woken first).
+    const policiesAfter = w.policies.totals;
+    report.billed = policiesAfter.billed - policiesBefore.billed;
+    report.renewed = policiesAfter.renewed - policiesBefore.renewed;
+    report.policySteps = policiesAfter.steps - policiesBefore.steps;
+    return report;
+  } finally {
+    launched.stop();
   }
-  // What the loops started meanwhile, outside the passes above.
-  const more = w.runner.runningIds.filter((id) => !already.has(id));
-  report.operationsSettled += await settleWithin(w.runner, more, deadline);
-  // Every pass of this process counts, the policy loop's too (it may have woken first).
-  const policiesAfter = w.policies.totals;
-  report.billed = policiesAfter.billed - policiesBefore.billed;
-  report.renewed = policiesAfter.renewed - policiesBefore.renewed;
-  report.policySteps = policiesAfter.steps - policiesBefore.steps;
-  return report;
 }
 
 /** Waits for `ids` to end, until `deadline` (real time); answers how many ended. */

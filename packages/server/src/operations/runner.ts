@@ -21,6 +21,7 @@ export class Runner {
   private readonly stopping = new AbortController();
   private readonly calls = new InflightCalls();
   private heartbeat: Promise<void> | undefined;
+  private readonly launchWatchers = new Set<Set<string>>();
 
   constructor(readonly deps: RunnerDeps) {}
 
@@ -29,6 +30,18 @@ export class Runner {
     if (this.inflight.has(op.id) || this.stopping.signal.aborted) return;
     const done = this.execute(op, lockExpiresAt).finally(() => this.inflight.delete(op.id));
     this.inflight.set(op.id, done);
+    for (const watcher of this.launchWatchers) watcher.add(op.id);
+  }
+
+  /**
+   * Collects the ids of every operation launched from now until `stop()`, however fast each ends:
+   * an advance of the testing clock counts what it started this way, not by looking at what is
+   * still running (a quick one may already be over).
+   */
+  watchLaunches(): { ids: ReadonlySet<string>; stop(): void } {
+    const ids = new Set<string>();
+    this.launchWatchers.add(ids);
+    return { ids, stop: () => this.launchWatchers.delete(ids) };
   }
 
   isRunning(opId: string): boolean {
