@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { MachineSpec } from "@opencompshare/protocol";
-import { Abandoned, MachineQueue, Preempted } from "../../packages/agent/src/backends/qemu/machine-queue.js";
+import { Abandoned, MachineQueue, Preempted } from "../../packages/agent/src/backends/common/machine-queue.js";
 import { diskNodeName, qemuArgs, type LaunchInput } from "../../packages/agent/src/backends/qemu/command-line.js";
 import { guestIpv4 } from "../../packages/agent/src/backends/qemu/guest-agent.js";
 
@@ -16,7 +16,7 @@ function input(over: Partial<LaunchInput> = {}): LaunchInput {
   return {
     id: "vm-1",
     spec: SPEC,
-    image: { id: "img", name: "img", osName: "x", kernel: "/i/vmlinuz", initrd: "/i/initrd.img", disk: "/i/disk.qcow2", cmdline: "quiet", sshUser: "root", sizeGb: 2 },
+    image: { id: "img", kind: "vm", name: "img", osName: "x", kernel: "/i/vmlinuz", initrd: "/i/initrd.img", disk: "/i/disk.qcow2", cmdline: "quiet", sshUser: "root", sizeGb: 2 },
     accel: "kvm",
     files: { bootDisk: "/s/boot.qcow2", qmpSocket: "/s/qmp.sock", qgaSocket: "/s/qga.sock", serialLog: "/s/serial.log", pidfile: "/s/qemu.pid" },
     sshBind: "127.0.0.1",

@@ -119,7 +119,7 @@ export class Agent {
         memory: this.opts.capacity?.memory ?? facts.memory,
         accelerator: facts.accelerator,
         gpus,
-        images: images.map((i) => ({ id: i.id, name: i.name, osName: i.osName, sizeGb: i.sizeGb })),
+        images: images.map((i) => ({ id: i.id, name: i.name, osName: i.osName, sizeGb: i.sizeGb, ...(i.kind === "container" ? { container: true } : {}) })),
       },
       signal,
     );

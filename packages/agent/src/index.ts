@@ -1,7 +1,8 @@
 /** @opencompshare/agent: the `ocs agent` host daemon. */
 export { Agent, AGENT_VERSION, parseEmulated, type AgentLog, type AgentOptions, type GpuMode } from "./agent.js";
-export type { Backend, BootImage, HostFacts } from "./backends/backend.js";
+export type { Backend, BootImage, ContainerImage, HostFacts, HostImage } from "./backends/backend.js";
 export { QemuBackend, type QemuBackendOptions } from "./backends/qemu/index.js";
+export { PodmanBackend, type PodmanBackendOptions } from "./backends/podman/index.js";
 export { Executor, type ExecutorOptions } from "./executor.js";
 export { FenceStore, HOST_KEY, type CommandRecord, type FenceRecord } from "./fence-store.js";
 export * as gpu from "./gpu/index.js";

@@ -44,6 +44,8 @@ export const AgentImageSchema = t.object({
   name: name(),
   osName: name(),
   sizeGb: amount(),
+  /** An OCI image podman runs (a base image: ImageType App, Container "True"); absent or false: a disk QEMU boots. */
+  container: t.optional(t.bool()),
 });
 export type AgentImage = Infer<typeof AgentImageSchema>;
 

@@ -40,7 +40,7 @@ export class MemoryBackend implements Backend {
   /** Boots that really happened, by machine. */
   readonly boots = new Map<string, string[]>();
   readonly images_: BootImage[] = [
-    { id: "compshareImage-ubuntu2204", name: "Ubuntu", osName: "Ubuntu 22.04", kernel: "/k", initrd: "/i", disk: "/d", cmdline: "", sshUser: "root", sizeGb: 50 },
+    { id: "compshareImage-ubuntu2204", kind: "vm", name: "Ubuntu", osName: "Ubuntu 22.04", kernel: "/k", initrd: "/i", disk: "/d", cmdline: "", sshUser: "root", sizeGb: 50 },
   ];
 
   constructor(public actionMs = 20) {}

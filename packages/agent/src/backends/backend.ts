@@ -11,12 +11,23 @@
  */
 import type { MachineMethods } from "@opencompshare/protocol";
 
-/** A bootable image on this host: a qcow2 base disk, with a kernel and initramfs booted directly or its own bootloader. */
-export interface BootImage {
+/** An image a host can boot, whichever backend boots it: what the host registers with the control plane. */
+export interface HostImage {
   /** The CompShareImageId. */
   id: string;
   name: string;
   osName: string;
+  /** `vm`: a disk QEMU boots; `container`: an OCI image podman runs. */
+  kind: "vm" | "container";
+  /** The login the image offers over SSH. */
+  sshUser: string;
+  /** Size of the base disk (or of the image's layers), GB. */
+  sizeGb: number;
+}
+
+/** A bootable disk image on this host: a qcow2 base disk, with a kernel and initramfs booted directly or its own bootloader. */
+export interface BootImage extends HostImage {
+  kind: "vm";
   /** Absolute paths on this host; empty: the disk boots with its own bootloader (BIOS). */
   kernel: string;
   initrd: string;
@@ -24,10 +35,20 @@ export interface BootImage {
   disk: string;
   /** Kernel command line (the console and root are added by the backend). */
   cmdline: string;
-  /** The login the image offers over SSH. */
-  sshUser: string;
-  /** Size of the base disk, GB. */
-  sizeGb: number;
+}
+
+/** A container image: an OCI image in a registry, run by podman. */
+export interface ContainerImage extends HostImage {
+  kind: "container";
+  /** Where it is pulled from: `registry/repository:tag`. */
+  reference: string;
+}
+
+/** Where a backend writes what it does (the agent's logger). */
+export interface BackendLog {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
 }
 
 /** What a host is: reported at registration. */
@@ -50,8 +71,8 @@ export type Backend = MachineMethods<AbortSignal> & {
   close?(): Promise<void>;
   /** Host facts: CPUs, memory, accelerator. */
   facts(signal: AbortSignal): Promise<HostFacts>;
-  /** The images this host can boot (platform images it was given, and custom images it made). */
-  images(signal: AbortSignal): Promise<BootImage[]>;
+  /** The images this host can boot (platform images it was given, and custom images it made or can pull). */
+  images(signal: AbortSignal): Promise<HostImage[]>;
   /** The machines this backend knows on this host, by id (after a restart: what it found). */
   machines(signal: AbortSignal): Promise<string[]>;
 };

@@ -22,7 +22,7 @@ import { backendContext, type QemuBackendOptions } from "./options.js";
 import { boot, hardOff, hardReboot, softOff, softReboot } from "./power.js";
 import { recover } from "./recovery.js";
 import { MachineRuntime, type BackendContext } from "./runtime.js";
-import { abortable, sleep, throwIfAborted } from "./waits.js";
+import { abortable, sleep, throwIfAborted } from "../common/waits.js";
 
 const GB = 1024 ** 3;
 

@@ -11,7 +11,7 @@ import type { BootImage } from "../backend.js";
 import type { BuildRecord } from "./images.js";
 import { readdirSync, rmSync } from "node:fs";
 import type { BackendContext, MachineRuntime } from "./runtime.js";
-import { sleep } from "./waits.js";
+import { sleep } from "../common/waits.js";
 
 const GB = 1024 ** 3;
 /** How often a build in flight is looked at. */

@@ -12,7 +12,7 @@
  */
 import { randomInt } from "node:crypto";
 import { connect, type Socket } from "node:net";
-import { Mutex, abortReason, sleep, withTimeout } from "./waits.js";
+import { Mutex, abortReason, sleep, withTimeout } from "../common/waits.js";
 
 /** An error the guest agent answered a command with. */
 export class GuestAgentError extends Error {

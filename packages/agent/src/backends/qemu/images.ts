@@ -5,12 +5,13 @@
  * made by snapshots. A folder is an image only once its image.json exists: a build in flight has
  * a `build.json` and a partial disk, and image.json is written last, atomically.
  */
-import { closeSync, existsSync, fsyncSync, linkSync, copyFileSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { existsSync, linkSync, copyFileSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { writeDurably } from "../common/durable.js";
 import type { BootImage } from "../backend.js";
 
-/** image.json as stored: a BootImage with paths relative to its folder (kernel and initrd empty for a disk that boots itself). */
-export type ImageFile = BootImage;
+/** image.json as stored: a BootImage with paths relative to its folder (kernel and initrd empty for a disk that boots itself; no `kind`: a VM). */
+export type ImageFile = Omit<BootImage, "kind"> & { kind?: "vm" | "container" };
 
 /** A custom image's build, as recorded in its build.json. */
 export interface BuildRecord {
@@ -30,25 +31,6 @@ export interface BuildRecord {
 
 /** Image ids name folders: letters, digits, `.`, `_` and `-`, not starting with a dot. */
 const ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
-
-/** Writes a file durably: a temporary file, fsync, rename over the old one, fsync of the folder. */
-export function writeDurably(path: string, text: string, mode = 0o644): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  const fd = openSync(tmp, "w", mode);
-  try {
-    writeSync(fd, text);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, path);
-  const dir = openSync(dirname(path), "r");
-  try {
-    fsyncSync(dir);
-  } finally {
-    closeSync(dir);
-  }
-}
 
 /** The image folders under the images directory. */
 export class ImageStore {
@@ -86,8 +68,11 @@ export class ImageStore {
     } catch {
       return undefined;
     }
+    // A container image's folder is podman's (backends/podman), not a disk QEMU boots.
+    if (file.kind === "container") return undefined;
     return {
       id,
+      kind: "vm",
       name: file.name ?? id,
       osName: file.osName ?? "",
       // No kernel: the disk boots with its own bootloader (a cloud image, a CUDA image).
@@ -143,6 +128,7 @@ export class ImageStore {
     }
     const file: ImageFile = {
       id,
+      kind: "vm",
       name: id,
       osName: source.osName,
       kernel: source.kernel ? "vmlinuz" : "",

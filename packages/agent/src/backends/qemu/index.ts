@@ -2,5 +2,5 @@
 export { QemuBackend } from "./backend.js";
 export type { QemuBackendOptions } from "./options.js";
 /** The logger the backend writes to (pino-compatible), and what guestExec returns. */
-export type { BackendLog } from "./runtime.js";
+export type { BackendLog } from "../backend.js";
 export type { ExecResult } from "./guest-agent.js";

@@ -7,7 +7,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
 import type { MachineSpec, PowerMode } from "@opencompshare/protocol";
-import { writeDurably } from "./images.js";
+import { writeDurably } from "../common/durable.js";
 
 /** A boot or reboot that was asked for and has not been seen to complete yet. */
 export interface PendingBoot {

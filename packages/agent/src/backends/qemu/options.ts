@@ -6,7 +6,8 @@ import { isIP } from "node:net";
 import { join, resolve } from "node:path";
 import { ImageStore } from "./images.js";
 import { QemuImg } from "./qemu-img.js";
-import type { BackendContext, BackendLog } from "./runtime.js";
+import type { BackendLog } from "../backend.js";
+import type { BackendContext } from "./runtime.js";
 
 /** How a QemuBackend is set up. */
 export interface QemuBackendOptions {

@@ -14,7 +14,7 @@ import { qemuArgs } from "./command-line.js";
 import { GuestAgentError } from "./guest-agent.js";
 import type { PendingBoot } from "./machine.js";
 import type { MachineRuntime } from "./runtime.js";
-import { sleep, throwIfAborted } from "./waits.js";
+import { sleep, throwIfAborted } from "../common/waits.js";
 
 /** How long a soft action waits for guest-ping before it uses ACPI instead (TCG guests can be slow to answer). */
 const AGENT_PROBE_MS = 3000;

@@ -1,7 +1,7 @@
 /** qemu-img: overlays on a base image, empty data disks, growing a disk, and flattening copies with progress. */
 import { execFile, spawn } from "node:child_process";
 import { promisify } from "node:util";
-import { abortReason } from "./waits.js";
+import { abortReason } from "../common/waits.js";
 
 const run = promisify(execFile);
 const GB = 1024 ** 3;

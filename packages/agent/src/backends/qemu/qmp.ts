@@ -4,7 +4,7 @@
  * a time, so the backend keeps one client per machine.
  */
 import { connect, type Socket } from "node:net";
-import { abortReason, withTimeout } from "./waits.js";
+import { abortReason, withTimeout } from "../common/waits.js";
 
 /** An asynchronous QMP event (`SHUTDOWN`, `RESET`, `JOB_STATUS_CHANGE`, …). */
 export interface QmpEvent {

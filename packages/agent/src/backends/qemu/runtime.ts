@@ -5,7 +5,8 @@
  * while the agent was down), finishes an ACPI fake reboot whose power-off it missed, and notices
  * a QEMU that exited on its own. Everything it learns is written to machine.json first.
  */
-import { MachineQueue } from "./machine-queue.js";
+import type { BackendLog } from "../backend.js";
+import { MachineQueue } from "../common/machine-queue.js";
 import { GuestAgent } from "./guest-agent.js";
 import type { ImageStore } from "./images.js";
 import { processAlive, type MachineDir, type MachineRecord, type PendingBoot } from "./machine.js";
@@ -13,14 +14,9 @@ import { MetricsRing } from "./metrics.js";
 import type { QemuImg } from "./qemu-img.js";
 import { QmpClient, type QmpEvent } from "./qmp.js";
 import { SerialLog } from "./serial.js";
-import { abortable, sleep, throwIfAborted } from "./waits.js";
+import { abortable, sleep, throwIfAborted } from "../common/waits.js";
 
 /** A pino-compatible logger (only these methods are used). */
-export interface BackendLog {
-  info(obj: object, msg: string): void;
-  warn(obj: object, msg: string): void;
-  error(obj: object, msg: string): void;
-}
 
 /** What every machine runtime shares with the backend. */
 export interface BackendContext {

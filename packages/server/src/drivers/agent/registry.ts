@@ -123,12 +123,13 @@ export async function heartbeat(db: Db, hostId: string, hb: Heartbeat, now: numb
 
 /**
  * What images the host can boot now. An image the catalog does not know becomes a platform
- * System image, so that a host's own images (such as `npm run guest-image`'s) are listed with
- * no further step.
+ * image, so that a host's own images are listed with no further step: a disk (`npm run
+ * guest-image`'s) a System image, a container image (`npm run base-image`'s) a base image (App,
+ * Container "True").
  */
 async function syncImages(tx: Executor, hostId: string, ids: readonly string[], now: number, described: Registration["images"] = []): Promise<void> {
   for (const img of described) {
-    await insertImageIfMissing(tx, imageRow(img.id, now, { name: img.name, description: img.name, os_name: img.osName, size: img.sizeGb, author: "CompShare", is_official: 1 }));
+    await insertImageIfMissing(tx, imageRow(img.id, now, { name: img.name, description: img.name, os_name: img.osName, size: img.sizeGb, author: "CompShare", is_official: 1, ...(img.container ? { type: "App", container: 1 } : {}) }));
   }
   const have = await hostImageIds(tx, hostId);
   const want = new Set(ids);

@@ -1,0 +1,460 @@
+/**
+ * PodmanBackend: the Backend interface with one podman container per machine, as CompShare runs
+ * its base and community images: root on port 23. State lives under `stateDir` (containers/<id>/
+ * and container-builds/), podman's storage under its own root; a new PodmanBackend on the same
+ * folders finds its containers (conmon keeps them running while the agent is down) and finishes a
+ * start or reboot the previous one was in the middle of. Each machine's actions run in its own
+ * queue, with joining and preemption as the machine contract says.
+ */
+import { rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { cpus, totalmem } from "node:os";
+import { join } from "node:path";
+import type { ImageProgress, MachineAccess, MachineDisk, MachineMetrics, MachineSpec, MachineStatus, PowerMode, RebootResult } from "@opencompshare/protocol";
+import type { Backend, HostFacts, HostImage } from "../backend.js";
+import { abortable, throwIfAborted } from "../common/waits.js";
+import { ContainerBuilds } from "./builds.js";
+import { ContainerRuntime } from "./container.js";
+import { ContainerDir, listContainers } from "./container-dir.js";
+import { ContainerImages } from "./images.js";
+import { installInit } from "./init-script.js";
+import { ContainerMetrics } from "./metrics.js";
+import { podmanContext, type PodmanBackendOptions, type PodmanContext } from "./options.js";
+import { PodmanError } from "./podman-cli.js";
+
+/** Asks the OS for a free TCP port on `bind`. */
+function ephemeralPort(bind: string): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const srv = createServer();
+    srv.once("error", reject);
+    srv.listen(0, bind, () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolvePort(port));
+    });
+  });
+}
+
+const NO_DISKS = "data disks of container instances are not supported by the podman backend yet";
+
+export class PodmanBackend implements Backend {
+  readonly name = "podman";
+  private readonly ctx: PodmanContext;
+  private readonly root: string;
+  private readonly runtimes = new Map<string, ContainerRuntime>();
+  private readonly images_: ContainerImages;
+  private readonly builds: ContainerBuilds;
+  private readonly metrics_ = new ContainerMetrics();
+  private readonly ready: Promise<void>;
+  private closed = false;
+
+  constructor(opts: PodmanBackendOptions) {
+    this.ctx = podmanContext(opts);
+    this.root = join(this.ctx.stateDir, "containers");
+    installInit(this.ctx.initDir);
+    this.images_ = new ContainerImages(this.ctx.imagesDir, this.ctx.registry, this.ctx.log);
+    this.builds = new ContainerBuilds(this.ctx);
+    this.ready = this.recover();
+    this.ready.catch((error: unknown) => this.ctx.log.error({ err: String(error) }, "recovery failed"));
+  }
+
+  /** Finishes what a previous agent left in flight: starts and reboots, and image builds. */
+  private async recover(): Promise<void> {
+    const signal = new AbortController().signal;
+    for (const id of listContainers(this.root)) {
+      const rt = this.runtime(id);
+      const rec = rt.dir.read();
+      if (!rec?.pending) continue;
+      const state = await rt.inspect(signal);
+      rt.observe(state);
+      const pending = rt.dir.read()?.pending;
+      if (!pending) continue;
+      this.ctx.log.warn({ machine: id, action: pending.action }, "finishing a start the previous agent did not see end");
+      void rt.queue.run({ key: "boot", shownAs: pending.action === "boot" ? "starting" : "rebooting", work: (s) => rt.boot(pending, s) }, signal).catch((error: unknown) => {
+        this.ctx.log.error({ machine: id, err: String(error) }, "could not finish the start");
+      });
+    }
+    this.builds.resume();
+  }
+
+  private runtime(id: string): ContainerRuntime {
+    let rt = this.runtimes.get(id);
+    if (!rt) {
+      rt = new ContainerRuntime(new ContainerDir(this.root, id), this.ctx);
+      this.runtimes.set(id, rt);
+    }
+    return rt;
+  }
+
+  private async existing(id: string, signal: AbortSignal): Promise<ContainerRuntime> {
+    throwIfAborted(signal);
+    await abortable(this.ready, signal);
+    if (this.closed) throw new Error("the podman backend is closed");
+    ContainerDir.check(id);
+    const rt = this.runtime(id);
+    if (!rt.dir.exists()) throw new Error(`machine ${id} does not exist`);
+    return rt;
+  }
+
+  /** The runtime of a machine that exists or is being provisioned, without making one for any other id. */
+  private known(id: string): ContainerRuntime | undefined {
+    const rt = this.runtimes.get(id);
+    if (rt) return rt;
+    try {
+      ContainerDir.check(id);
+    } catch {
+      return undefined;
+    }
+    return new ContainerDir(this.root, id).exists() ? this.runtime(id) : undefined;
+  }
+
+  private async allocatePort(): Promise<number> {
+    const taken = new Set(listContainers(this.root).map((id) => this.runtime(id).dir.read()?.sshPort));
+    for (let i = 0; i < 50; i++) {
+      const port = await ephemeralPort(this.ctx.sshBind);
+      if (!taken.has(port)) return port;
+    }
+    throw new Error("no free port for SSH");
+  }
+
+  async facts(signal: AbortSignal): Promise<HostFacts> {
+    await abortable(this.ready, signal);
+    // Containers run on the host's kernel, at native speed.
+    return { cpus: cpus().length, memory: Math.floor(totalmem() / 1024 / 1024), accelerator: "kvm" };
+  }
+
+  async images(signal: AbortSignal): Promise<HostImage[]> {
+    await abortable(this.ready, signal);
+    return this.images_.list(signal);
+  }
+
+  async machines(signal: AbortSignal): Promise<string[]> {
+    await abortable(this.ready, signal);
+    return listContainers(this.root);
+  }
+
+  /** Whether this backend runs the image (a platform container image, or a custom one in the registry). */
+  async hasImage(imageId: string, signal: AbortSignal): Promise<boolean> {
+    return (await this.images_.get(imageId, signal)) !== undefined || this.builds.get(imageId) !== undefined;
+  }
+
+  async provision(id: string, spec: MachineSpec, signal: AbortSignal): Promise<void> {
+    throwIfAborted(signal);
+    await abortable(this.ready, signal);
+    ContainerDir.check(id);
+    const rt = this.runtime(id);
+    if (rt.dir.exists()) return;
+    await rt.queue.run(
+      {
+        key: "provision",
+        shownAs: "busy",
+        work: async (s) => {
+          if (rt.dir.exists()) return;
+          const image = await this.images_.get(spec.imageId, s);
+          if (!image) throw new Error(`image ${spec.imageId} is not on this host nor in the registry`);
+          if ((spec.dataDisks ?? []).length > 0) throw new Error(NO_DISKS);
+          rmSync(rt.dir.dir, { recursive: true, force: true });
+          await rt.pull(image, s);
+          const sshPort = await this.allocatePort();
+          await rt.create({ spec, reference: image.reference, sshPort }, s);
+          rt.dir.write({ id, spec, reference: image.reference, sshPort, bootIds: [], bootCount: 0, createdAt: Date.now() });
+          this.ctx.log.info({ machine: id, image: spec.imageId, cpu: spec.cpu, memory: spec.memory }, "container provisioned");
+        },
+      },
+      signal,
+    );
+  }
+
+  // Each action enters the machine's queue before it looks at podman (a look is a process, and a
+  // settle() or a joining call asked meanwhile must find the action in flight).
+  async powerOn(id: string, signal: AbortSignal): Promise<void> {
+    const rt = await this.existing(id, signal);
+    await rt.queue.run(
+      {
+        key: "boot",
+        shownAs: "starting",
+        work: async (s) => {
+          const state = await rt.inspect(s);
+          rt.observe(state);
+          if (state?.running && !rt.record().pending) return;
+          await rt.boot({ action: "boot", mode: "hard", ...from(rt), startedAt: Date.now() }, s);
+        },
+      },
+      signal,
+    );
+  }
+
+  async powerOff(id: string, mode: PowerMode, signal: AbortSignal): Promise<void> {
+    const rt = await this.existing(id, signal);
+    const stopped = async (): Promise<void> => {
+      if ((await rt.inspect(signal))?.running) throw new Error(`machine ${id} is still running`);
+    };
+    const work = (sig: "TERM" | "KILL") => async (s: AbortSignal) => {
+      await rt.stop(sig, s);
+      rt.dir.update((r) => {
+        delete r.pending;
+      });
+    };
+    if (mode === "soft") {
+      await rt.queue.run({ key: "off-soft", shownAs: "stopping", joins: ["off-hard"], afterPreempt: stopped, work: work("TERM") }, signal);
+    } else {
+      await rt.queue.run(
+        {
+          key: "off-hard",
+          shownAs: "stopping",
+          preempts: ["off-soft", "boot", "reboot-soft", "reboot-hard", "password", "snapshot"],
+          keepWhenAbandoned: true,
+          work: work("KILL"),
+        },
+        signal,
+      );
+    }
+  }
+
+  async reboot(id: string, mode: PowerMode, fromBootCount: number, signal: AbortSignal): Promise<RebootResult> {
+    const rt = await this.existing(id, signal);
+    let alreadyBooted = rt.bootedSince(fromBootCount);
+    if (!alreadyBooted) {
+      // Compare, then act, again when the queue runs the work: a soft reboot in flight may finish meanwhile.
+      const work = (sig: "TERM" | "KILL") => async (s: AbortSignal) => {
+        const state = await rt.inspect(s);
+        rt.observe(state);
+        if (rt.bootedSince(fromBootCount)) {
+          alreadyBooted = true;
+          return;
+        }
+        if (!state?.running) throw new Error(`machine ${id} is not running`);
+        // Recorded before the stop: an agent killed between the stop and the start finishes the reboot when it comes back.
+        const pending = { action: "reboot" as const, mode, ...from(rt), startedAt: Date.now() };
+        rt.dir.update((r) => {
+          r.pending = pending;
+        });
+        await rt.stop(sig, s);
+        await rt.boot(pending, s);
+      };
+      const rebooted = async (): Promise<void> => {
+        if (!rt.bootedSince(fromBootCount)) throw new Error(`machine ${id} did not boot again`);
+      };
+      if (mode === "soft") await rt.queue.run({ key: "reboot-soft", shownAs: "rebooting", joins: ["reboot-hard"], afterPreempt: rebooted, work: work("TERM") }, signal);
+      else await rt.queue.run({ key: "reboot-hard", shownAs: "rebooting", preempts: ["reboot-soft", "off-soft"], work: work("KILL") }, signal);
+    }
+    if (alreadyBooted) this.ctx.log.info({ machine: id, mode, fromBootCount }, "reboot asked of a machine that has booted since: not done again");
+    return { alreadyBooted };
+  }
+
+  async status(id: string, signal: AbortSignal): Promise<MachineStatus> {
+    await abortable(this.ready, signal);
+    const rt = this.known(id);
+    if (!rt) return { power: "absent", bootCount: 0 };
+    if (!rt.dir.exists()) return rt.queue.shownAs() ? { power: "busy", bootCount: 0 } : { power: "absent", bootCount: 0 };
+    const state = await rt.inspect(signal);
+    const bootId = rt.observe(state);
+    const rec = rt.record();
+    const base: MachineStatus = state?.running && bootId ? { power: "running", bootCount: rec.bootCount, bootId } : { power: "stopped", bootCount: rec.bootCount };
+    const shown = rt.queue.shownAs();
+    if (shown) return { ...base, power: shown };
+    if (!state?.running) return { ...base, power: "stopped" };
+    if (rec.pending || !bootId) return { ...base, power: rec.pending?.action === "reboot" ? "rebooting" : "starting" };
+    return base;
+  }
+
+  async settle(id: string, signal: AbortSignal): Promise<MachineStatus> {
+    await abortable(this.ready, signal);
+    const rt = this.known(id);
+    if (!rt) return { power: "absent", bootCount: 0 };
+    await rt.queue.settled(signal);
+    return this.status(id, signal);
+  }
+
+  async snapshot(id: string, imageId: string, signal: AbortSignal): Promise<void> {
+    const rt = await this.existing(id, signal);
+    ContainerDir.check(imageId);
+    await rt.queue.run(
+      {
+        key: `snapshot:${imageId}`,
+        work: async (s) => {
+          const build = this.builds.get(imageId);
+          if (build && build.state !== "failed") return;
+          if (this.images_.platform(imageId)) throw new Error(`image ${imageId} is a platform image`);
+          if (!(await rt.inspect(s))) await rt.create(rt.record(), s);
+          await this.builds.start(imageId, id, rt.dir.container, s);
+        },
+      },
+      signal,
+    );
+  }
+
+  async buildImage(imageId: string, signal: AbortSignal, onProgress?: (p: ImageProgress) => Promise<void>): Promise<void> {
+    await abortable(this.ready, signal);
+    await this.builds.wait(imageId, signal, onProgress);
+    this.images_.invalidate();
+  }
+
+  async imageProgress(imageId: string, signal: AbortSignal): Promise<ImageProgress> {
+    await abortable(this.ready, signal);
+    return this.builds.progress(imageId);
+  }
+
+  async deleteImage(imageId: string, signal: AbortSignal): Promise<void> {
+    await abortable(this.ready, signal);
+    ContainerDir.check(imageId);
+    if (this.images_.platform(imageId)) throw new Error(`image ${imageId} is a platform image: it is not deleted through the backend`);
+    // Containers made from it keep their own copy of its layers; the registry's goes.
+    await this.builds.forget(imageId);
+    await this.ctx.registry?.deleteCustom(imageId, signal);
+    this.images_.invalidate();
+    this.ctx.log.info({ image: imageId }, "image deleted");
+  }
+
+  async reinstall(id: string, imageId: string, signal: AbortSignal): Promise<void> {
+    const rt = await this.existing(id, signal);
+    await rt.queue.run(
+      {
+        key: `reinstall:${imageId}`,
+        shownAs: "busy",
+        work: async (s) => {
+          if ((await rt.inspect(s))?.running) throw new Error(`machine ${id} is running: reinstall needs it stopped`);
+          const image = await this.images_.get(imageId, s);
+          if (!image) throw new Error(`image ${imageId} is not on this host nor in the registry`);
+          await rt.pull(image, s);
+          const rec = rt.record();
+          await rt.create({ ...rec, reference: image.reference }, s);
+          rt.dir.update((r) => {
+            r.spec = { ...r.spec, imageId };
+            r.reference = image.reference;
+          });
+          await this.releaseImage(rec.reference, s);
+          this.ctx.log.info({ machine: id, image: imageId }, "container reinstalled from a fresh copy of the image");
+        },
+      },
+      signal,
+    );
+  }
+
+  async resize(id: string, spec: MachineSpec, signal: AbortSignal): Promise<void> {
+    const rt = await this.existing(id, signal);
+    await rt.queue.run(
+      {
+        key: "resize",
+        shownAs: "busy",
+        work: async (s) => {
+          if ((await rt.inspect(s))?.running) throw new Error(`machine ${id} is running: resize needs it stopped`);
+          // Applied at the next start (podman update of the running container).
+          rt.dir.update((r) => {
+            r.spec = { ...spec, imageId: r.spec.imageId, dataDisks: r.spec.dataDisks };
+          });
+          this.ctx.log.info({ machine: id, cpu: spec.cpu, memory: spec.memory }, "container resized (from its next start)");
+        },
+      },
+      signal,
+    );
+  }
+
+  async resetPassword(id: string, password: string, signal: AbortSignal): Promise<void> {
+    const rt = await this.existing(id, signal);
+    await rt.queue.run(
+      {
+        key: "password",
+        work: async (s) => {
+          if (!(await rt.inspect(s))?.running) {
+            rt.dir.setPendingPassword(password);
+            this.ctx.log.info({ machine: id }, "password recorded for the next start");
+            return;
+          }
+          await rt.setPassword(password, s);
+          rt.dir.clearPendingPassword();
+        },
+      },
+      signal,
+    );
+  }
+
+  async destroy(id: string, signal: AbortSignal): Promise<void> {
+    throwIfAborted(signal);
+    await abortable(this.ready, signal);
+    const rt = this.known(id);
+    if (!rt) return;
+    await rt.queue.run(
+      {
+        key: "destroy",
+        shownAs: "busy",
+        preempts: rt.queue.keys(),
+        keepWhenAbandoned: true,
+        work: async (s) => {
+          const reference = rt.dir.read()?.reference;
+          await this.ctx.podman.run(["rm", "--force", "--time", "0", "--ignore", rt.dir.container], s);
+          if (reference) await this.releaseImage(reference, s);
+          rt.dir.remove();
+          this.metrics_.forget(id);
+          this.ctx.log.info({ machine: id }, "container destroyed");
+        },
+      },
+      signal,
+    );
+    if (this.runtimes.get(id) === rt) this.runtimes.delete(id);
+  }
+
+  /** Removes an image from this host's storage once no container uses it (the registry keeps it). */
+  private async releaseImage(reference: string, signal: AbortSignal): Promise<void> {
+    await this.ctx.podman.run(["rmi", "--ignore", reference], signal).catch((error: unknown) => {
+      if (!(error instanceof PodmanError && /in use|being used|has dependent/i.test(error.stderr))) throw error;
+    });
+  }
+
+  async attachDisk(id: string, _disk: MachineDisk, signal: AbortSignal): Promise<void> {
+    await this.existing(id, signal);
+    throw new Error(NO_DISKS);
+  }
+
+  async detachDisk(id: string, _diskId: string, signal: AbortSignal): Promise<void> {
+    await this.existing(id, signal);
+    throw new Error(NO_DISKS);
+  }
+
+  async resizeDisk(_diskId: string, _sizeGb: number, _signal: AbortSignal): Promise<void> {
+    throw new Error(NO_DISKS);
+  }
+
+  async deleteDisk(_diskId: string, _signal: AbortSignal): Promise<void> {
+    throw new Error(NO_DISKS);
+  }
+
+  async consoleOutput(id: string, bytes: number, signal: AbortSignal): Promise<string> {
+    const rt = await this.existing(id, signal);
+    const log = await this.ctx.podman.run(["logs", "--tail", "5000", rt.dir.container], signal).catch(() => "");
+    return bytes > 0 && log.length > bytes ? log.slice(-bytes) : log;
+  }
+
+  async metrics(id: string, seconds: number, signal: AbortSignal): Promise<MachineMetrics> {
+    const rt = await this.existing(id, signal);
+    if ((await rt.inspect(signal))?.running) await this.metrics_.sample(this.ctx.podman, id, rt.dir.container, signal);
+    return this.metrics_.series(id, seconds);
+  }
+
+  async access(id: string, signal: AbortSignal): Promise<MachineAccess | null> {
+    const rt = await this.existing(id, signal);
+    if (!(await rt.inspect(signal))?.running) return null;
+    const rec = rt.record();
+    const sshUser = this.images_.platform(rec.spec.imageId)?.sshUser ?? "root";
+    return { ip: this.ctx.sshHost, sshPort: rec.sshPort, sshUser };
+  }
+
+  /** Runs a command in the running container (diagnostics and tests). Not part of the Backend interface. */
+  async exec(id: string, argv: string[], signal: AbortSignal): Promise<string> {
+    const rt = await this.existing(id, signal);
+    return this.ctx.podman.run(["exec", rt.dir.container, ...argv], signal);
+  }
+
+  /** Lets go of the machines as a crash of the agent would: the containers go on (conmon). */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.ready.catch(() => undefined);
+    this.builds.close();
+    this.runtimes.clear();
+  }
+}
+
+/** The boot id a start begins from (it is done once the container reports another). */
+function from(rt: ContainerRuntime): { fromBootId?: string } {
+  const last = rt.record().bootIds.at(-1);
+  return last ? { fromBootId: last } : {};
+}

@@ -1,0 +1,195 @@
+/**
+ * One container instance at run time: its state directory, its action queue (one action at a
+ * time, joining and preempting as for QEMU machines), and the steps power actions are made of.
+ * What podman says (`inspect`) and what the container wrote (its boot id) are read before acting;
+ * memory is never trusted over them.
+ */
+import { mkdirSync } from "node:fs";
+import type { MachineSpec } from "@opencompshare/protocol";
+import { MachineQueue } from "../common/machine-queue.js";
+import { sleep, throwIfAborted } from "../common/waits.js";
+import type { ContainerImage } from "../backend.js";
+import type { ContainerDir} from "./container-dir.js";
+import { type ContainerRecord, type PendingStart } from "./container-dir.js";
+import { INIT_MOUNT, INIT_PATH, RUN_MOUNT, SSH_PORT } from "./init-script.js";
+import type { PodmanContext } from "./options.js";
+import { PodmanError, type ContainerState } from "./podman-cli.js";
+
+const POLL_MS = 100;
+
+export class ContainerRuntime {
+  readonly queue = new MachineQueue();
+
+  constructor(
+    readonly dir: ContainerDir,
+    private readonly ctx: PodmanContext,
+  ) {}
+
+  get id(): string {
+    return this.dir.id;
+  }
+
+  record(): ContainerRecord {
+    return this.dir.record();
+  }
+
+  async inspect(signal: AbortSignal): Promise<ContainerState | undefined> {
+    return this.ctx.podman.inspect(this.dir.container, signal);
+  }
+
+  /**
+   * Records a boot the container reported and the record does not hold yet (a new boot id while
+   * it runs), and clears a pending start it satisfies. Answers the current boot id when it runs.
+   */
+  observe(state: ContainerState | undefined): string | undefined {
+    if (!state?.running) return undefined;
+    const id = this.dir.currentBootId();
+    if (!id) return undefined;
+    const rec = this.dir.read();
+    if (!rec) return id;
+    const fresh = rec.bootIds.at(-1) !== id && !rec.bootIds.includes(id);
+    const satisfied = rec.pending && rec.pending.fromBootId !== id;
+    if (fresh || satisfied) {
+      this.dir.update((r) => {
+        if (fresh) {
+          r.bootIds.push(id);
+          r.bootCount += 1;
+        }
+        if (r.pending && r.pending.fromBootId !== id) delete r.pending;
+      });
+      if (fresh) this.ctx.log.info({ machine: this.id, bootId: id }, "container booted");
+    }
+    return id;
+  }
+
+  /** Whether the container has booted since boot count `from`. */
+  bootedSince(from: number): boolean {
+    return this.record().bootCount > from;
+  }
+
+  /** Pulls the image when this host lacks it. */
+  async pull(image: ContainerImage, signal: AbortSignal): Promise<void> {
+    const { podman, registry } = this.ctx;
+    if (await podman.imageExists(image.reference, signal)) return;
+    const tls = registry && image.reference.startsWith(`${registry.host}/`) ? [registry.tlsFlag] : [];
+    this.ctx.log.info({ machine: this.id, reference: image.reference }, "pulling the image");
+    await podman.run(["pull", "--quiet", ...tls, image.reference], signal);
+  }
+
+  /** Makes the container from the record (a leftover of an unfinished attempt is removed first). */
+  async create(rec: Pick<ContainerRecord, "spec" | "reference" | "sshPort">, signal: AbortSignal): Promise<void> {
+    const { podman } = this.ctx;
+    await podman.run(["rm", "--force", "--time", "0", "--ignore", this.dir.container], signal);
+    mkdirSync(this.dir.runDir, { recursive: true });
+    await podman.run(
+      [
+        "create",
+        "--name",
+        this.dir.container,
+        "--hostname",
+        this.id,
+        "--label",
+        `${this.ctx.label}=${this.id}`,
+        "--entrypoint",
+        INIT_PATH,
+        "--volume",
+        `${this.ctx.initDir}:${INIT_MOUNT}:ro`,
+        "--volume",
+        `${this.dir.runDir}:${RUN_MOUNT}`,
+        "--publish",
+        `${this.ctx.sshBind}:${rec.sshPort}:${SSH_PORT}`,
+        ...limits(rec.spec),
+        ...this.ctx.runArgs,
+        rec.reference,
+      ],
+      signal,
+    );
+  }
+
+  /** Starts the container and waits for its new boot id; then applies the spec's limits and a waiting password. */
+  async boot(pending: PendingStart, signal: AbortSignal): Promise<void> {
+    this.dir.update((r) => {
+      r.pending = pending;
+    });
+    const before = await this.inspect(signal);
+    if (!before) await this.create(this.record(), signal);
+    if (!before?.running) {
+      this.dir.clearBootId();
+      await this.ctx.podman.run(["start", this.dir.container], signal);
+    }
+    await this.waitBooted(pending.fromBootId, signal);
+    await this.applyLimits(signal);
+    await this.applyPendingPassword(signal);
+  }
+
+  /** Waits until the container runs with a boot id other than `from`, and records it. */
+  async waitBooted(from: string | undefined, signal: AbortSignal): Promise<void> {
+    const started = Date.now();
+    const deadline = started + this.ctx.bootWaitMs;
+    for (;;) {
+      const state = await this.inspect(signal);
+      const id = this.observe(state);
+      if (id && id !== from) return;
+      // Stopped for longer than a start takes to show: its init ended.
+      if (state && !state.running && Date.now() - started > 2000) {
+        const logs = await this.ctx.podman.run(["logs", "--tail", "5", this.dir.container], signal).catch(() => "");
+        throw new Error(`container ${this.id} exited while starting: ${logs.trim().split("\n").at(-1) ?? ""}`);
+      }
+      if (Date.now() > deadline) throw new Error(`container ${this.id} did not report a boot id within ${Math.round(this.ctx.bootWaitMs / 1000)} s`);
+      await sleep(POLL_MS, signal);
+    }
+  }
+
+  /** Sends `signal` to PID 1 (TERM: a soft stop; KILL: a hard one) and waits until the container has stopped. */
+  async stop(sig: "TERM" | "KILL", signal: AbortSignal): Promise<void> {
+    const state = await this.inspect(signal);
+    if (!state?.running) return;
+    await this.ctx.podman.run(["kill", "--signal", sig, this.dir.container], signal).catch((error: unknown) => {
+      // It stopped between the look and the kill.
+      if (!(error instanceof PodmanError && /not running|no such container/i.test(error.stderr))) throw error;
+    });
+    for (;;) {
+      const now = await this.inspect(signal);
+      if (!now?.running) return;
+      await sleep(POLL_MS, signal);
+    }
+  }
+
+  /**
+   * The spec's CPU and memory for the running container (`podman update`): a resize of a stopped
+   * container applies here, at its next start. Podman 4.3 cannot update a stopped container.
+   */
+  private async applyLimits(signal: AbortSignal): Promise<void> {
+    const state = await this.inspect(signal);
+    if (!state?.running) return;
+    const spec = this.record().spec;
+    const want = { nanoCpus: spec.cpu * 1e9, memory: spec.memory * 1024 * 1024 };
+    if (spec.cpu === 0 || spec.memory === 0) return;
+    if (state.nanoCpus === want.nanoCpus && state.memory === want.memory) return;
+    await this.ctx.podman.run(["update", ...limits(spec), this.dir.container], signal);
+  }
+
+  /** A password recorded while the container was stopped, set now that it runs. */
+  private async applyPendingPassword(signal: AbortSignal): Promise<void> {
+    const password = this.dir.takePendingPassword();
+    if (password === undefined) return;
+    await this.setPassword(password, signal);
+    this.dir.clearPendingPassword();
+  }
+
+  /** Sets root's password through chpasswd in the running container (the password goes through stdin). */
+  async setPassword(password: string, signal: AbortSignal): Promise<void> {
+    throwIfAborted(signal);
+    if (/[\r\n]/.test(password)) throw new Error("a password may not hold a line break");
+    await this.ctx.podman.run(["exec", "--interactive", this.dir.container, "chpasswd"], signal, `root:${password}\n`);
+    this.ctx.log.info({ machine: this.id }, "root password set");
+  }
+}
+
+/** `podman create`/`update` limits of a spec (none for a zero size). */
+function limits(spec: MachineSpec): string[] {
+  const out: string[] = [];
+  if (spec.cpu > 0) out.push("--cpus", String(spec.cpu));
+  if (spec.memory > 0) out.push("--memory", `${spec.memory}m`);
+  return out;
+}

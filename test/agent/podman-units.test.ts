@@ -1,0 +1,84 @@
+/**
+ * The podman backend's parts that need no podman: how the registry setting is read, where custom
+ * images go, how an images folder holding both kinds is read by each backend, and the init every
+ * container starts with. The backend itself runs on real containers in `npm run test:podman`.
+ */
+import assert from "node:assert/strict";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, describe, it } from "node:test";
+import { ContainerImages } from "../../packages/agent/src/backends/podman/images.js";
+import { installInit } from "../../packages/agent/src/backends/podman/init-script.js";
+import { Registry } from "../../packages/agent/src/backends/podman/registry.js";
+import { ImageStore } from "../../packages/agent/src/backends/qemu/images.js";
+import { registryTarget } from "../../scripts/base-image/build.js";
+
+const root = mkdtempSync(join(tmpdir(), "ocs-podman-units-"));
+after(() => rmSync(root, { recursive: true, force: true }));
+const quiet = { warn: () => undefined };
+
+describe("the registry setting", () => {
+  it("reads http:// as plain HTTP, and a bare host (with or without a prefix) as HTTPS", () => {
+    const local = new Registry("http://127.0.0.1:5000");
+    assert.equal(local.tls, false);
+    assert.equal(local.tlsFlag, "--tls-verify=false");
+    assert.equal(local.customReference("compshareImage-AbC"), "127.0.0.1:5000/ocs/custom:compshareImage-AbC");
+    const remote = new Registry("registry.example.com/team/");
+    assert.equal(remote.tls, true);
+    assert.equal(remote.customReference("img-1"), "registry.example.com/team/ocs/custom:img-1");
+    assert.deepEqual(registryTarget("http://127.0.0.1:5000/"), { host: "127.0.0.1:5000", tls: false });
+    assert.deepEqual(registryTarget("registry.example.com"), { host: "registry.example.com", tls: true });
+  });
+});
+
+describe("an images folder with both kinds", () => {
+  const dir = join(root, "images");
+  const write = (id: string, body: object) => {
+    mkdirSync(join(dir, id), { recursive: true });
+    writeFileSync(join(dir, id, "image.json"), JSON.stringify(body));
+  };
+  write("vm-1", { name: "VM", osName: "Debian", kernel: "vmlinuz", initrd: "initrd.img", disk: "disk.qcow2", cmdline: "", sshUser: "root", sizeGb: 2 });
+  write("ct-1", { kind: "container", reference: "127.0.0.1:5000/ocs/base-debian12:latest", name: "Base", osName: "Debian 12", sizeGb: 1 });
+  write("broken", { kind: "container" });
+
+  it("QEMU boots the disks and leaves the container images alone", () => {
+    const store = new ImageStore(dir);
+    assert.deepEqual(
+      store.list().map((i) => [i.id, i.kind]),
+      [["vm-1", "vm"]],
+    );
+    assert.equal(store.get("ct-1"), undefined);
+  });
+
+  it("podman runs the container images (root by default), and without a registry has no custom ones", async () => {
+    const images = new ContainerImages(dir, undefined, quiet);
+    const list = await images.list(new AbortController().signal);
+    assert.deepEqual(list, [{ id: "ct-1", kind: "container", reference: "127.0.0.1:5000/ocs/base-debian12:latest", name: "Base", osName: "Debian 12", sshUser: "root", sizeGb: 1 }]);
+    assert.equal(await images.get("vm-1", new AbortController().signal), undefined);
+    assert.equal(images.custom("x"), undefined);
+  });
+
+  it("a registry that does not answer takes no image away and fails nothing", async () => {
+    const images = new ContainerImages(dir, new Registry("http://127.0.0.1:1"), quiet);
+    assert.deepEqual(
+      (await images.list(new AbortController().signal)).map((i) => i.id),
+      ["ct-1"],
+    );
+  });
+});
+
+describe("the container init", () => {
+  it("is written once, executable, and writes a boot id and its console line before it runs sshd on port 23", () => {
+    const dir = join(root, "init");
+    installInit(dir);
+    installInit(dir);
+    const path = join(dir, "ocs-init");
+    assert.equal(statSync(path).mode & 0o777, 0o755);
+    const text = readFileSync(path, "utf8");
+    assert.match(text, /^#!\/bin\/sh\n/);
+    assert.match(text, /\/run\/ocs\/boot-id/);
+    assert.match(text, /echo "ocs-boot-id: \$id"/);
+    assert.match(text, /exec \/usr\/sbin\/sshd -D -e -p 23 /);
+  });
+});
