@@ -7,7 +7,6 @@
  */
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, renameSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { cpus, totalmem } from "node:os";
 import { join, resolve } from "node:path";
 import type { ImageProgress, MachineAccess, MachineDisk, MachineMetrics, MachineSpec, MachineStatus, PowerMode, RebootResult } from "@opencompshare/protocol";
@@ -17,7 +16,10 @@ import { effectiveSize } from "./command-line.js";
 import { DataDisks } from "./disks.js";
 import type { ExecResult } from "./guest-agent.js";
 import { ImageStore } from "./images.js";
-import { MachineDir, listMachines } from "./machine.js";
+import { allocatePort } from "../common/ports.js";
+import { listRecords as listMachines } from "../common/record-dir.js";
+import { Runtimes } from "../common/runtimes.js";
+import { MachineDir } from "./machine.js";
 import { backendContext, type QemuBackendOptions } from "./options.js";
 import { boot, hardOff, hardReboot, softOff, softReboot } from "./power.js";
 import { recover } from "./recovery.js";
@@ -26,24 +28,12 @@ import { abortable, sleep, throwIfAborted } from "../common/waits.js";
 
 const GB = 1024 ** 3;
 
-/** Asks the OS for a free TCP port on `bind`. */
-function ephemeralPort(bind: string): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, bind, () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolvePort(port));
-    });
-  });
-}
-
 /** The Backend of a QEMU host: one daemonized QEMU process per machine. */
 export class QemuBackend implements Backend {
   readonly name = "qemu";
   private readonly ctx: BackendContext;
   private readonly machinesRoot: string;
-  private readonly runtimes = new Map<string, MachineRuntime>();
+  private readonly runtimes: Runtimes<MachineRuntime>;
   private readonly builds: ImageBuilds;
   private readonly disks: DataDisks;
   private readonly ready: Promise<void>;
@@ -53,19 +43,14 @@ export class QemuBackend implements Backend {
     const stateDir = resolve(opts.stateDir);
     this.machinesRoot = join(stateDir, "machines");
     this.ctx = backendContext(opts, (bind) => this.allocatePort(bind));
-    this.disks = new DataDisks(this.ctx, this.machinesRoot, (id) => this.runtime(id));
-    this.builds = new ImageBuilds(this.ctx, (machineId) => (listMachines(this.machinesRoot).includes(machineId) ? this.runtime(machineId) : undefined));
-    this.ready = recover(this.machinesRoot, this.ctx, (id) => this.runtime(id), this.builds);
+    this.runtimes = new Runtimes(
+      (id) => new MachineRuntime(new MachineDir(this.machinesRoot, id), this.ctx),
+      (id) => new MachineDir(this.machinesRoot, id).exists(),
+    );
+    this.disks = new DataDisks(this.ctx, this.machinesRoot, (id) => this.runtimes.get(id));
+    this.builds = new ImageBuilds(this.ctx, (machineId) => (listMachines(this.machinesRoot).includes(machineId) ? this.runtimes.get(machineId) : undefined));
+    this.ready = recover(this.machinesRoot, this.ctx, (id) => this.runtimes.get(id), this.builds);
     this.ready.catch((error: unknown) => this.ctx.log.error({ err: String(error) }, "recovery failed"));
-  }
-
-  private runtime(id: string): MachineRuntime {
-    let rt = this.runtimes.get(id);
-    if (!rt) {
-      rt = new MachineRuntime(new MachineDir(this.machinesRoot, id), this.ctx);
-      this.runtimes.set(id, rt);
-    }
-    return rt;
   }
 
   /** The runtime of a machine that exists; throws otherwise. */
@@ -74,25 +59,20 @@ export class QemuBackend implements Backend {
     await abortable(this.ready, signal);
     if (this.closed) throw new Error("the QEMU backend is closed");
     MachineDir.check(id);
-    const rt = this.runtime(id);
+    const rt = this.runtimes.get(id);
     if (!rt.dir.exists()) throw new Error(`machine ${id} does not exist`);
     return rt;
   }
 
   private async allocatePort(bind: string): Promise<number> {
-    const taken = new Set(listMachines(this.machinesRoot).map((id) => this.runtime(id).dir.read()?.sshPort));
-    for (let i = 0; i < 50; i++) {
-      const port = await ephemeralPort(bind);
-      if (!taken.has(port)) return port;
-    }
-    throw new Error("no free port for SSH forwarding");
+    return allocatePort(bind, new Set(listMachines(this.machinesRoot).map((id) => this.runtimes.get(id).dir.read()?.sshPort)));
   }
 
   async facts(signal: AbortSignal): Promise<HostFacts> {
     await abortable(this.ready, signal);
     let accelerator = this.ctx.accel;
     for (const id of listMachines(this.machinesRoot)) {
-      const rt = this.runtime(id);
+      const rt = this.runtimes.get(id);
       if (!rt.pid()) continue;
       const kvm = await rt
         .qmp(signal)
@@ -114,11 +94,25 @@ export class QemuBackend implements Backend {
     return listMachines(this.machinesRoot);
   }
 
+  async hasImage(imageId: string, signal: AbortSignal): Promise<boolean> {
+    await abortable(this.ready, signal);
+    return this.ctx.images.get(imageId) !== undefined || this.ctx.images.build(imageId) !== undefined;
+  }
+
+  async hasDisk(diskId: string, signal: AbortSignal): Promise<boolean> {
+    await abortable(this.ready, signal);
+    try {
+      return existsSync(this.disks.diskPath(diskId));
+    } catch {
+      return false;
+    }
+  }
+
   async provision(id: string, spec: MachineSpec, signal: AbortSignal): Promise<void> {
     throwIfAborted(signal);
     await abortable(this.ready, signal);
     MachineDir.check(id);
-    const rt = this.runtime(id);
+    const rt = this.runtimes.get(id);
     if (rt.dir.exists()) return;
     await rt.queue.run(
       {
@@ -220,7 +214,7 @@ export class QemuBackend implements Backend {
 
   async status(id: string, signal: AbortSignal): Promise<MachineStatus> {
     await abortable(this.ready, signal);
-    const rt = this.known(id);
+    const rt = this.runtimes.known(id);
     const rec = rt?.dir.read();
     if (!rt) return { power: "absent", bootCount: 0 };
     // Being provisioned: there is no machine.json yet.
@@ -236,21 +230,9 @@ export class QemuBackend implements Backend {
     return { ...base, power: "running" };
   }
 
-  /** The runtime of a machine that exists or has an action in flight (a provision), without making one for any other id. */
-  private known(id: string): MachineRuntime | undefined {
-    const rt = this.runtimes.get(id);
-    if (rt) return rt;
-    try {
-      MachineDir.check(id);
-    } catch {
-      return undefined;
-    }
-    return new MachineDir(this.machinesRoot, id).exists() ? this.runtime(id) : undefined;
-  }
-
   async settle(id: string, signal: AbortSignal): Promise<MachineStatus> {
     await abortable(this.ready, signal);
-    const rt = this.known(id);
+    const rt = this.runtimes.known(id);
     if (!rt) return { power: "absent", bootCount: 0 };
     for (;;) {
       await rt.queue.settled(signal);
@@ -301,7 +283,7 @@ export class QemuBackend implements Backend {
   async deleteImage(imageId: string, signal: AbortSignal): Promise<void> {
     await abortable(this.ready, signal);
     ImageStore.check(imageId);
-    const users = listMachines(this.machinesRoot).filter((m) => this.runtime(m).dir.read()?.spec.imageId === imageId);
+    const users = listMachines(this.machinesRoot).filter((m) => this.runtimes.get(m).dir.read()?.spec.imageId === imageId);
     if (users.length > 0) throw new Error(`image ${imageId} is the base disk of machine(s) ${users.join(", ")}: reinstall or destroy them first`);
     if (!this.ctx.images.build(imageId) && this.ctx.images.get(imageId)) throw new Error(`image ${imageId} is a platform image: it is not deleted through the backend`);
     await this.builds.cancel(imageId);
@@ -388,7 +370,7 @@ export class QemuBackend implements Backend {
     } catch {
       return;
     }
-    const rt = this.runtime(id);
+    const rt = this.runtimes.get(id);
     if (!existsSync(rt.dir.dir)) return;
     await rt.queue.run(
       {
@@ -405,7 +387,7 @@ export class QemuBackend implements Backend {
       },
       signal,
     );
-    if (this.runtimes.get(id) === rt) this.runtimes.delete(id);
+    this.runtimes.forget(id, rt);
     rt.close();
   }
 

@@ -9,7 +9,7 @@ import { existsSync, renameSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { MachineDisk } from "@opencompshare/protocol";
 import { HOTPLUG_PORTS, diskDeviceId, diskNodeName, diskSerial, rootPortId } from "./command-line.js";
-import { listMachines } from "./machine.js";
+import { listRecords as listMachines } from "../common/record-dir.js";
 import { QmpError } from "./qmp.js";
 import type { BackendContext, MachineRuntime } from "./runtime.js";
 

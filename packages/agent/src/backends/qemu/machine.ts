@@ -1,13 +1,12 @@
 /**
- * A machine's state directory, `${stateDir}/machines/<id>/`: machine.json (the spec, the SSH
- * port, every boot id the guest reported, the boot count, and the action in flight), QEMU's
- * pidfile and sockets, the serial log, and the boot disk. machine.json is written with fsync
- * and renamed into place, so what it says survives a crash of the agent or of the host.
+ * A QEMU machine's state directory, `${stateDir}/machines/<id>/` (a RecordDir): machine.json (the
+ * spec, the SSH port, every boot id the guest reported, the boot count, and the action in
+ * flight), QEMU's pidfile and sockets, the serial log, and the boot disk.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, unlinkSync } from "node:fs";
+import { readFileSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
 import type { MachineSpec, PowerMode } from "@opencompshare/protocol";
-import { writeDurably } from "../common/durable.js";
+import { RecordDir } from "../common/record-dir.js";
 
 /** A boot or reboot that was asked for and has not been seen to complete yet. */
 export interface PendingBoot {
@@ -37,29 +36,8 @@ export interface MachineRecord {
   createdAt: number;
 }
 
-/** How many boot ids machine.json keeps. */
-const KEEP_BOOT_IDS = 1000;
-
 /** The paths and durable files of one machine's state directory. */
-export class MachineDir {
-  readonly dir: string;
-
-  constructor(
-    root: string,
-    readonly id: string,
-  ) {
-    MachineDir.check(id);
-    this.dir = join(root, id);
-  }
-
-  /** Throws unless `id` can name a machine folder. */
-  static check(id: string): void {
-    if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(id)) throw new Error(`machine id ${JSON.stringify(id)} is not valid (letters, digits, . _ -)`);
-  }
-
-  get json(): string {
-    return join(this.dir, "machine.json");
-  }
+export class MachineDir extends RecordDir<MachineRecord> {
   get pidfile(): string {
     return join(this.dir, "qemu.pid");
   }
@@ -74,38 +52,6 @@ export class MachineDir {
   }
   get bootDisk(): string {
     return join(this.dir, "boot.qcow2");
-  }
-  /** A password waiting for the next boot (mode 0600; removed once applied). */
-  get pendingPassword(): string {
-    return join(this.dir, "password.pending");
-  }
-
-  exists(): boolean {
-    return existsSync(this.json);
-  }
-
-  read(): MachineRecord | undefined {
-    try {
-      return JSON.parse(readFileSync(this.json, "utf8")) as MachineRecord;
-    } catch {
-      return undefined;
-    }
-  }
-
-  /** Writes machine.json durably. */
-  write(record: MachineRecord): void {
-    mkdirSync(this.dir, { recursive: true });
-    if (record.bootIds.length > KEEP_BOOT_IDS) record.bootIds = record.bootIds.slice(-KEEP_BOOT_IDS);
-    writeDurably(this.json, `${JSON.stringify(record, null, 2)}\n`);
-  }
-
-  /** Reads, changes and writes machine.json; throws when the machine does not exist. */
-  update(change: (r: MachineRecord) => void): MachineRecord {
-    const r = this.read();
-    if (!r) throw new Error(`machine ${this.id} does not exist`);
-    change(r);
-    this.write(r);
-    return r;
   }
 
   /**
@@ -134,30 +80,6 @@ export class MachineDir {
     }
   }
 
-  /** Stores a password for the next boot, readable by the agent's user only. */
-  setPendingPassword(password: string): void {
-    writeDurably(this.pendingPassword, password, 0o600);
-  }
-
-  takePendingPassword(): string | undefined {
-    try {
-      return readFileSync(this.pendingPassword, "utf8");
-    } catch {
-      return undefined;
-    }
-  }
-
-  clearPendingPassword(): void {
-    rmSync(this.pendingPassword, { force: true });
-  }
-
-  /** Moves the directory aside and removes it (status is `absent` from the rename on). */
-  remove(): void {
-    if (!existsSync(this.dir)) return;
-    const trash = join(this.dir, "..", `.deleted-${this.id}-${process.pid}-${Date.now()}`);
-    renameSync(this.dir, trash);
-    rmSync(trash, { recursive: true, force: true });
-  }
 }
 
 /** True when `pid` is a live (not zombie) qemu-system process whose command line has `socket`. */
@@ -183,21 +105,5 @@ export function processAlive(pid: number): boolean {
     return state !== "Z" && state !== "X";
   } catch {
     return false;
-  }
-}
-
-/** The machine ids under `root` (folders with a machine.json). */
-export function listMachines(root: string): string[] {
-  if (!existsSync(root)) return [];
-  return readdirSync(root)
-    .filter((name) => !name.startsWith(".") && existsSync(join(root, name, "machine.json")))
-    .sort();
-}
-
-/** Removes leftovers of interrupted removals (`.deleted-*`) under `root`. */
-export function sweepDeleted(root: string): void {
-  if (!existsSync(root)) return;
-  for (const name of readdirSync(root)) {
-    if (name.startsWith(".deleted-")) rmSync(join(root, name), { recursive: true, force: true });
   }
 }

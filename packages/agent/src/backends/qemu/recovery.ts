@@ -4,7 +4,7 @@
  */
 import { mkdirSync } from "node:fs";
 import type { ImageBuilds } from "./builds.js";
-import { listMachines, sweepDeleted } from "./machine.js";
+import { listRecords as listMachines, sweepDeleted } from "../common/record-dir.js";
 import type { BackendContext, MachineRuntime } from "./runtime.js";
 
 /** Finds what a previous agent left: running machines (pidfile, QMP), builds in flight, half-removed folders. */
