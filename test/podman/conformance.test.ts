@@ -12,7 +12,7 @@ import { after } from "node:test";
 import { FenceStore, PodmanBackend } from "@opencompshare/agent";
 import { describeDriverConformance, realTime } from "../conformance/driver-suite.js";
 import { executorDriver } from "../qemu/executor-driver.js";
-import { PODMAN_RUN_ARGS, PODMAN_RUNTIME, podman, podmanWorld, removeStorage, type PodmanWorld } from "./helpers.js";
+import { PODMAN_RUN_ARGS, PODMAN_RUNTIME, podman, podmanWorld, removeStorage, unmountUnder, type PodmanWorld } from "./helpers.js";
 
 const SUITE_IMAGES = ["compshareImage-ubuntu2204", "compshareImage-other"];
 const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
@@ -40,6 +40,7 @@ describeDriverConformance("podman backend through the agent's executor (real con
       await backend.close();
       const names = (await podman(storage as string, ["ps", "--all", "--format", "{{.Names}}"])).split("\n").filter(Boolean);
       if (names.length > 0) await podman(storage as string, ["rm", "--force", "--time", "0", ...names]);
+      await unmountUnder(stateDir);
       rmSync(stateDir, { recursive: true, force: true });
     },
   };

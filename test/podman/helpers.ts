@@ -5,7 +5,7 @@
  * settings this machine needs (`OCS_PODMAN_RUNTIME`, `OCS_PODMAN_RUN_ARGS`, as the agent reads them).
  */
 import { execFile, spawn, type ChildProcess } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -88,6 +88,7 @@ export async function podmanWorld(ids: readonly string[] = []): Promise<PodmanWo
     reference,
     async close() {
       await registry.stop();
+      await unmountUnder(root);
       rmSync(root, { recursive: true, force: true });
     },
   };
@@ -111,3 +112,13 @@ export async function removeStorage(storage: string): Promise<void> {
 }
 
 export { BASE_IMAGE_ID };
+
+/** Unmounts whatever is mounted under `dir` (deepest first): what a test's machines left mounted (their data disks). */
+export async function unmountUnder(dir: string): Promise<void> {
+  const points = readFileSync("/proc/self/mountinfo", "utf8")
+    .split("\n")
+    .map((line) => line.split(" ")[4] ?? "")
+    .filter((p) => p === dir || p.startsWith(`${dir}/`))
+    .sort((a, b) => b.length - a.length);
+  for (const p of points) await run("umount", [p]).catch(() => undefined);
+}

@@ -7,7 +7,6 @@
  * queue, with joining and preemption as the machine contract says.
  */
 import { rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
 import type { ImageProgress, MachineAccess, MachineDisk, MachineMetrics, MachineSpec, MachineStatus, PowerMode, RebootResult } from "@opencompshare/protocol";
@@ -15,32 +14,23 @@ import type { Backend, HostFacts, HostImage } from "../backend.js";
 import { abortable, throwIfAborted } from "../common/waits.js";
 import { ContainerBuilds } from "./builds.js";
 import { ContainerRuntime } from "./container.js";
-import { ContainerDir, listContainers } from "./container-dir.js";
+import { allocatePort } from "../common/ports.js";
+import { listRecords as listContainers, RecordDir, sweepDeleted } from "../common/record-dir.js";
+import { Runtimes } from "../common/runtimes.js";
+import { ContainerDir } from "./container-dir.js";
+import { attachDisk, deleteDisk, detachDisk } from "./disk-actions.js";
+import { DISK_MOUNT } from "./disks.js";
 import { ContainerImages } from "./images.js";
 import { installInit } from "./init-script.js";
 import { ContainerMetrics } from "./metrics.js";
 import { podmanContext, type PodmanBackendOptions, type PodmanContext } from "./options.js";
 import { PodmanError } from "./podman-cli.js";
 
-/** Asks the OS for a free TCP port on `bind`. */
-function ephemeralPort(bind: string): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, bind, () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolvePort(port));
-    });
-  });
-}
-
-const NO_DISKS = "data disks of container instances are not supported by the podman backend yet";
-
 export class PodmanBackend implements Backend {
   readonly name = "podman";
   private readonly ctx: PodmanContext;
   private readonly root: string;
-  private readonly runtimes = new Map<string, ContainerRuntime>();
+  private readonly runtimes: Runtimes<ContainerRuntime>;
   private readonly images_: ContainerImages;
   private readonly builds: ContainerBuilds;
   private readonly metrics_ = new ContainerMetrics();
@@ -50,6 +40,10 @@ export class PodmanBackend implements Backend {
   constructor(opts: PodmanBackendOptions) {
     this.ctx = podmanContext(opts);
     this.root = join(this.ctx.stateDir, "containers");
+    this.runtimes = new Runtimes(
+      (id) => new ContainerRuntime(new ContainerDir(this.root, id), this.ctx),
+      (id) => new ContainerDir(this.root, id).exists(),
+    );
     installInit(this.ctx.initDir);
     this.images_ = new ContainerImages(this.ctx.imagesDir, this.ctx.registry, this.ctx.log);
     this.builds = new ContainerBuilds(this.ctx);
@@ -60,8 +54,9 @@ export class PodmanBackend implements Backend {
   /** Finishes what a previous agent left in flight: starts and reboots, and image builds. */
   private async recover(): Promise<void> {
     const signal = new AbortController().signal;
+    sweepDeleted(this.root);
     for (const id of listContainers(this.root)) {
-      const rt = this.runtime(id);
+      const rt = this.runtimes.get(id);
       const rec = rt.dir.read();
       if (!rec?.pending) continue;
       const state = await rt.inspect(signal);
@@ -76,44 +71,18 @@ export class PodmanBackend implements Backend {
     this.builds.resume();
   }
 
-  private runtime(id: string): ContainerRuntime {
-    let rt = this.runtimes.get(id);
-    if (!rt) {
-      rt = new ContainerRuntime(new ContainerDir(this.root, id), this.ctx);
-      this.runtimes.set(id, rt);
-    }
-    return rt;
-  }
-
   private async existing(id: string, signal: AbortSignal): Promise<ContainerRuntime> {
     throwIfAborted(signal);
     await abortable(this.ready, signal);
     if (this.closed) throw new Error("the podman backend is closed");
-    ContainerDir.check(id);
-    const rt = this.runtime(id);
+    RecordDir.check(id);
+    const rt = this.runtimes.get(id);
     if (!rt.dir.exists()) throw new Error(`machine ${id} does not exist`);
     return rt;
   }
 
-  /** The runtime of a machine that exists or is being provisioned, without making one for any other id. */
-  private known(id: string): ContainerRuntime | undefined {
-    const rt = this.runtimes.get(id);
-    if (rt) return rt;
-    try {
-      ContainerDir.check(id);
-    } catch {
-      return undefined;
-    }
-    return new ContainerDir(this.root, id).exists() ? this.runtime(id) : undefined;
-  }
-
   private async allocatePort(): Promise<number> {
-    const taken = new Set(listContainers(this.root).map((id) => this.runtime(id).dir.read()?.sshPort));
-    for (let i = 0; i < 50; i++) {
-      const port = await ephemeralPort(this.ctx.sshBind);
-      if (!taken.has(port)) return port;
-    }
-    throw new Error("no free port for SSH");
+    return allocatePort(this.ctx.sshBind, new Set(listContainers(this.root).map((id) => this.runtimes.get(id).dir.read()?.sshPort)));
   }
 
   async facts(signal: AbortSignal): Promise<HostFacts> {
@@ -137,11 +106,16 @@ export class PodmanBackend implements Backend {
     return (await this.images_.get(imageId, signal)) !== undefined || this.builds.get(imageId) !== undefined;
   }
 
+  async hasDisk(diskId: string, signal: AbortSignal): Promise<boolean> {
+    await abortable(this.ready, signal);
+    return this.ctx.disks.exists(diskId);
+  }
+
   async provision(id: string, spec: MachineSpec, signal: AbortSignal): Promise<void> {
     throwIfAborted(signal);
     await abortable(this.ready, signal);
-    ContainerDir.check(id);
-    const rt = this.runtime(id);
+    RecordDir.check(id);
+    const rt = this.runtimes.get(id);
     if (rt.dir.exists()) return;
     await rt.queue.run(
       {
@@ -151,7 +125,8 @@ export class PodmanBackend implements Backend {
           if (rt.dir.exists()) return;
           const image = await this.images_.get(spec.imageId, s);
           if (!image) throw new Error(`image ${spec.imageId} is not on this host nor in the registry`);
-          if ((spec.dataDisks ?? []).length > 0) throw new Error(NO_DISKS);
+          if ((spec.dataDisks ?? []).length > 1) throw new Error(`a container takes one data disk, at ${DISK_MOUNT}; asked for ${spec.dataDisks?.length}`);
+          for (const d of spec.dataDisks ?? []) await this.ctx.disks.ensure(d, s);
           rmSync(rt.dir.dir, { recursive: true, force: true });
           await rt.pull(image, s);
           const sshPort = await this.allocatePort();
@@ -243,7 +218,7 @@ export class PodmanBackend implements Backend {
 
   async status(id: string, signal: AbortSignal): Promise<MachineStatus> {
     await abortable(this.ready, signal);
-    const rt = this.known(id);
+    const rt = this.runtimes.known(id);
     if (!rt) return { power: "absent", bootCount: 0 };
     if (!rt.dir.exists()) return rt.queue.shownAs() ? { power: "busy", bootCount: 0 } : { power: "absent", bootCount: 0 };
     const state = await rt.inspect(signal);
@@ -259,7 +234,7 @@ export class PodmanBackend implements Backend {
 
   async settle(id: string, signal: AbortSignal): Promise<MachineStatus> {
     await abortable(this.ready, signal);
-    const rt = this.known(id);
+    const rt = this.runtimes.known(id);
     if (!rt) return { power: "absent", bootCount: 0 };
     await rt.queue.settled(signal);
     return this.status(id, signal);
@@ -267,7 +242,7 @@ export class PodmanBackend implements Backend {
 
   async snapshot(id: string, imageId: string, signal: AbortSignal): Promise<void> {
     const rt = await this.existing(id, signal);
-    ContainerDir.check(imageId);
+    RecordDir.check(imageId);
     await rt.queue.run(
       {
         key: `snapshot:${imageId}`,
@@ -296,7 +271,7 @@ export class PodmanBackend implements Backend {
 
   async deleteImage(imageId: string, signal: AbortSignal): Promise<void> {
     await abortable(this.ready, signal);
-    ContainerDir.check(imageId);
+    RecordDir.check(imageId);
     if (this.images_.platform(imageId)) throw new Error(`image ${imageId} is a platform image: it is not deleted through the backend`);
     // Containers made from it keep their own copy of its layers; the registry's goes.
     await this.builds.forget(imageId);
@@ -371,7 +346,7 @@ export class PodmanBackend implements Backend {
   async destroy(id: string, signal: AbortSignal): Promise<void> {
     throwIfAborted(signal);
     await abortable(this.ready, signal);
-    const rt = this.known(id);
+    const rt = this.runtimes.known(id);
     if (!rt) return;
     await rt.queue.run(
       {
@@ -383,6 +358,8 @@ export class PodmanBackend implements Backend {
           const reference = rt.dir.read()?.reference;
           await this.ctx.podman.run(["rm", "--force", "--time", "0", "--ignore", rt.dir.container], s);
           if (reference) await this.releaseImage(reference, s);
+          // Unmounted first: the data disk is kept, and must never be inside what is removed.
+          await this.ctx.disks.unmount(rt.dir.cloudDir, s, true);
           rt.dir.remove();
           this.metrics_.forget(id);
           this.ctx.log.info({ machine: id }, "container destroyed");
@@ -390,7 +367,7 @@ export class PodmanBackend implements Backend {
       },
       signal,
     );
-    if (this.runtimes.get(id) === rt) this.runtimes.delete(id);
+    this.runtimes.forget(id, rt);
   }
 
   /** Removes an image from this host's storage once no container uses it (the registry keeps it). */
@@ -400,22 +377,27 @@ export class PodmanBackend implements Backend {
     });
   }
 
-  async attachDisk(id: string, _disk: MachineDisk, signal: AbortSignal): Promise<void> {
-    await this.existing(id, signal);
-    throw new Error(NO_DISKS);
+  async attachDisk(id: string, disk: MachineDisk, signal: AbortSignal): Promise<void> {
+    await attachDisk(await this.existing(id, signal), this.ctx, disk, this.holders(disk.id), signal);
   }
 
-  async detachDisk(id: string, _diskId: string, signal: AbortSignal): Promise<void> {
-    await this.existing(id, signal);
-    throw new Error(NO_DISKS);
+  async detachDisk(id: string, diskId: string, signal: AbortSignal): Promise<void> {
+    await detachDisk(await this.existing(id, signal), this.ctx, diskId, signal);
   }
 
-  async resizeDisk(_diskId: string, _sizeGb: number, _signal: AbortSignal): Promise<void> {
-    throw new Error(NO_DISKS);
+  async resizeDisk(diskId: string, sizeGb: number, signal: AbortSignal): Promise<void> {
+    await abortable(this.ready, signal);
+    if (!(await this.ctx.disks.grow(diskId, sizeGb, signal))) this.ctx.log.warn({ disk: diskId, sizeGb }, "the disk's file system grows at its next mount: this agent may not resize a mounted one (CAP_SYS_RESOURCE)");
   }
 
-  async deleteDisk(_diskId: string, _signal: AbortSignal): Promise<void> {
-    throw new Error(NO_DISKS);
+  async deleteDisk(diskId: string, signal: AbortSignal): Promise<void> {
+    await abortable(this.ready, signal);
+    await deleteDisk(this.ctx, this.holders(diskId), diskId, signal);
+  }
+
+  /** The machines the disk is attached to. */
+  private holders(diskId: string): string[] {
+    return listContainers(this.root).filter((m) => this.runtimes.get(m).dir.read()?.spec.dataDisks?.some((d) => d.id === diskId));
   }
 
   async consoleOutput(id: string, bytes: number, signal: AbortSignal): Promise<string> {

@@ -11,6 +11,7 @@ import { sleep, throwIfAborted } from "../common/waits.js";
 import type { ContainerImage } from "../backend.js";
 import type { ContainerDir} from "./container-dir.js";
 import { type ContainerRecord, type PendingStart } from "./container-dir.js";
+import { DISK_MOUNT } from "./disks.js";
 import { INIT_MOUNT, INIT_PATH, RUN_MOUNT, SSH_PORT } from "./init-script.js";
 import type { PodmanContext } from "./options.js";
 import { PodmanError, type ContainerState } from "./podman-cli.js";
@@ -81,6 +82,7 @@ export class ContainerRuntime {
     const { podman } = this.ctx;
     await podman.run(["rm", "--force", "--time", "0", "--ignore", this.dir.container], signal);
     mkdirSync(this.dir.runDir, { recursive: true });
+    await this.ctx.disks.share(this.dir.cloudDir, signal);
     await podman.run(
       [
         "create",
@@ -96,6 +98,9 @@ export class ContainerRuntime {
         `${this.ctx.initDir}:${INIT_MOUNT}:ro`,
         "--volume",
         `${this.dir.runDir}:${RUN_MOUNT}`,
+        // What the host mounts on cloud/ (the data disk) appears inside, also while it runs.
+        "--volume",
+        `${this.dir.cloudDir}:${DISK_MOUNT}:rslave`,
         "--publish",
         `${this.ctx.sshBind}:${rec.sshPort}:${SSH_PORT}`,
         ...limits(rec.spec),
@@ -113,6 +118,8 @@ export class ContainerRuntime {
     });
     const before = await this.inspect(signal);
     if (!before) await this.create(this.record(), signal);
+    // After a reboot of the host its mounts are gone: the shared folder and the disk again.
+    await this.mountDisk(signal);
     if (!before?.running) {
       this.dir.clearBootId();
       await this.ctx.podman.run(["start", this.dir.container], signal);
@@ -120,6 +127,13 @@ export class ContainerRuntime {
     await this.waitBooted(pending.fromBootId, signal);
     await this.applyLimits(signal);
     await this.applyPendingPassword(signal);
+  }
+
+  /** Mounts the machine's data disk, if it has one, on its shared folder. */
+  async mountDisk(signal: AbortSignal): Promise<void> {
+    const disk = this.record().spec.dataDisks?.[0];
+    if (disk) await this.ctx.disks.mount(disk.id, this.dir.cloudDir, signal);
+    else await this.ctx.disks.share(this.dir.cloudDir, signal);
   }
 
   /** Waits until the container runs with a boot id other than `from`, and records it. */
@@ -140,19 +154,19 @@ export class ContainerRuntime {
     }
   }
 
-  /** Sends `signal` to PID 1 (TERM: a soft stop; KILL: a hard one) and waits until the container has stopped. */
+  /**
+   * Sends `signal` to PID 1 (TERM: a soft stop; KILL: a hard one) and waits until the container
+   * has stopped; then its data disk is unmounted (mounted again, and grown if it was, at the start).
+   */
   async stop(sig: "TERM" | "KILL", signal: AbortSignal): Promise<void> {
-    const state = await this.inspect(signal);
-    if (!state?.running) return;
-    await this.ctx.podman.run(["kill", "--signal", sig, this.dir.container], signal).catch((error: unknown) => {
-      // It stopped between the look and the kill.
-      if (!(error instanceof PodmanError && /not running|no such container/i.test(error.stderr))) throw error;
-    });
-    for (;;) {
-      const now = await this.inspect(signal);
-      if (!now?.running) return;
-      await sleep(POLL_MS, signal);
+    if ((await this.inspect(signal))?.running) {
+      await this.ctx.podman.run(["kill", "--signal", sig, this.dir.container], signal).catch((error: unknown) => {
+        // It stopped between the look and the kill.
+        if (!(error instanceof PodmanError && /not running|no such container/i.test(error.stderr))) throw error;
+      });
+      while ((await this.inspect(signal))?.running) await sleep(POLL_MS, signal);
     }
+    await this.ctx.disks.unmount(this.dir.cloudDir, signal);
   }
 
   /**

@@ -9,6 +9,7 @@ import { mkdirSync } from "node:fs";
 import { isIP } from "node:net";
 import { join, resolve } from "node:path";
 import type { BackendLog } from "../backend.js";
+import { ContainerDisks } from "./disks.js";
 import { PodmanCli } from "./podman-cli.js";
 import { Registry } from "./registry.js";
 
@@ -38,6 +39,7 @@ export interface PodmanBackendOptions {
 export interface PodmanContext {
   podman: PodmanCli;
   registry: Registry | undefined;
+  disks: ContainerDisks;
   stateDir: string;
   imagesDir: string;
   /** The folder mounted read-only at /usr/lib/ocs in every container (the init). */
@@ -75,6 +77,7 @@ export function podmanContext(opts: PodmanBackendOptions): PodmanContext {
   return {
     podman: new PodmanCli(opts.podmanBinary ?? "podman", global),
     registry: opts.registry ? new Registry(opts.registry) : undefined,
+    disks: new ContainerDisks(stateDir),
     stateDir,
     imagesDir: resolve(opts.imagesDir),
     initDir: join(stateDir, "podman-init"),
