@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { ContainerImages } from "../../packages/agent/src/backends/podman/images.js";
 import { installInit } from "../../packages/agent/src/backends/podman/init-script.js";
+import { hasSysResource } from "../../packages/agent/src/host-checks.js";
 import { Registry } from "../../packages/agent/src/backends/podman/registry.js";
 import { ImageStore } from "../../packages/agent/src/backends/qemu/images.js";
 import { registryTarget } from "../../scripts/base-image/build.js";
@@ -80,5 +81,13 @@ describe("the container init", () => {
     assert.match(text, /\/run\/ocs\/boot-id/);
     assert.match(text, /echo "ocs-boot-id: \$id"/);
     assert.match(text, /exec \/usr\/sbin\/sshd -D -e -p 23 /);
+  });
+});
+
+describe("the doctor's reading of the agent's capabilities", () => {
+  it("finds CAP_SYS_RESOURCE (bit 24) in CapEff, or its absence (podman's default ulimits are then refused)", () => {
+    assert.equal(hasSysResource("Name:\tnode\nCapEff:\t000001ffffffffff\n"), true);
+    assert.equal(hasSysResource("Name:\tnode\nCapEff:\t000001fffeffffff\n"), false);
+    assert.equal(hasSysResource("Name:\tnode\n"), false);
   });
 });

@@ -6,6 +6,7 @@
 import { join } from "node:path";
 import { GpuInventory } from "./gpu/index.js";
 import { parseEmulated, type GpuMode } from "./agent.js";
+import { Registry } from "./backends/podman/registry.js";
 
 export interface AgentSettings {
   server: string | undefined;
@@ -24,6 +25,17 @@ export interface AgentSettings {
   capacity: string | undefined;
   /** The most vCPUs and memory a guest really gets: `none`, or `CPUS,MEMORY_MB` (a small test box); unset: see startAgent. */
   guestMax: string | undefined;
+  /** What runs machines here: `auto` (QEMU and podman, each when installed), `qemu`, `podman`, or `qemu,podman`. */
+  backends: string;
+  /** The OCI registry of container images (`http://127.0.0.1:5000`, or a host for HTTPS). */
+  registry: string | undefined;
+  podman: string;
+  /** The OCI runtime podman uses (`runc` where crun refuses the host's cgroups). */
+  podmanRuntime: string | undefined;
+  /** Extra `podman create` arguments, space-separated (`--ulimit nofile=1024:1024` where the agent lacks CAP_SYS_RESOURCE). */
+  podmanRunArgs: string | undefined;
+  /** Podman's storage root for this agent's containers; unset: `<state-dir>/podman`. */
+  podmanRoot: string | undefined;
 }
 
 export interface AgentSetting {
@@ -46,6 +58,12 @@ export const AGENT_SETTINGS: readonly AgentSetting[] = [
   { key: "qemu", env: "OCS_QEMU", flag: "qemu", default: "qemu-system-x86_64", describe: "the QEMU binary" },
   { key: "heartbeatMs", env: "OCS_AGENT_HEARTBEAT_MS", flag: "heartbeat-ms", default: "10000", describe: "how often the agent heartbeats, ms" },
   { key: "capacity", env: "OCS_AGENT_CAPACITY", flag: "capacity", describe: "what the host offers to placement: auto (its CPUs and memory) or CPUS,MEMORY_MB (default auto; with emulated GPUs, what those GPUs are sold with)" },
+  { key: "backends", env: "OCS_AGENT_BACKENDS", flag: "backends", default: "auto", describe: "what runs machines: auto (QEMU for system images and podman for container images, each when installed), qemu, podman, or qemu,podman" },
+  { key: "registry", env: "OCS_REGISTRY", flag: "registry", describe: "the OCI registry of container images: http://HOST:PORT (plain HTTP) or HOST[/PREFIX] (HTTPS); custom images of containers are pushed there" },
+  { key: "podman", env: "OCS_PODMAN", flag: "podman", default: "podman", describe: "the podman binary" },
+  { key: "podmanRuntime", env: "OCS_PODMAN_RUNTIME", flag: "podman-runtime", describe: "the OCI runtime podman runs containers with, such as runc (`ocs doctor` says when crun cannot run here)" },
+  { key: "podmanRunArgs", env: "OCS_PODMAN_RUN_ARGS", flag: "podman-run-args", describe: "extra podman create arguments, space-separated, such as --ulimit nofile=1024:1024 --ulimit nproc=4096:4096 (`ocs doctor` says when they are needed)" },
+  { key: "podmanRoot", env: "OCS_PODMAN_ROOT", flag: "podman-root", describe: "podman's storage root for this agent's containers (default <state-dir>/podman)" },
   { key: "guestMax", env: "OCS_AGENT_GUEST_MAX", flag: "guest-max", describe: "the most a guest really gets: none, or CPUS,MEMORY_MB (default none; with emulated GPUs, 1,1024)" },
 ];
 
@@ -79,6 +97,17 @@ export function loadAgentSettings(flags: Record<string, string | undefined>, env
   if (settings.bridge !== undefined && !/^[A-Za-z0-9_.-]{1,15}$/.test(settings.bridge)) throw new AgentSettingsError(`OCS_AGENT_BRIDGE (--bridge) must be a network interface name such as br0, got ${JSON.stringify(settings.bridge)}`);
   if (settings.capacity !== undefined && settings.capacity !== "auto") parseSize(settings.capacity, "OCS_AGENT_CAPACITY (--capacity)");
   if (settings.guestMax !== undefined && settings.guestMax !== "none") parseSize(settings.guestMax, "OCS_AGENT_GUEST_MAX (--guest-max)");
+  const chosen = settings.backends.split(",").map((b) => b.trim());
+  if (settings.backends !== "auto" && (chosen.length === 0 || chosen.some((b) => b !== "qemu" && b !== "podman") || new Set(chosen).size !== chosen.length)) {
+    throw new AgentSettingsError(`OCS_AGENT_BACKENDS (--backends) must be auto, qemu, podman or qemu,podman, got ${JSON.stringify(settings.backends)}`);
+  }
+  if (settings.registry !== undefined) {
+    try {
+      new Registry(settings.registry);
+    } catch (error) {
+      throw new AgentSettingsError(`OCS_REGISTRY (--registry): ${(error as Error).message}`);
+    }
+  }
   const hb = Number(settings.heartbeatMs);
   if (!Number.isInteger(hb) || hb < 100) throw new AgentSettingsError(`OCS_AGENT_HEARTBEAT_MS (--heartbeat-ms) must be an integer of at least 100, got ${JSON.stringify(settings.heartbeatMs)}`);
   settings.heartbeatMs = hb;

@@ -1,10 +1,10 @@
 /**
- * Builds an agent from its settings: the QEMU backend on this host (with the accelerator the
- * probe chose), the GPUs it offers, and the link to the control plane.
+ * Builds an agent from its settings: the backends of this host (QEMU with the accelerator the
+ * probe chose, podman, or both), the GPUs it offers, and the link to the control plane.
  */
 import { Agent, type AgentLog } from "./agent.js";
+import { chosenBackends, makeBackend } from "./backends/choose.js";
 import { ImageStore } from "./backends/qemu/images.js";
-import { QemuBackend } from "./backends/qemu/index.js";
 import { probeAccelerator } from "./host-facts.js";
 import { gpuMode, parseSize, type AgentSettings } from "./settings.js";
 
@@ -33,8 +33,10 @@ export async function chooseAccelerator(settings: AgentSettings, log: AgentLog):
 
 export async function startAgent(opts: StartAgentOptions): Promise<Agent> {
   const { settings, log } = opts;
-  const accel = await chooseAccelerator(settings, log);
-  const backend = new QemuBackend({ stateDir: settings.stateDir, imagesDir: settings.imagesDir, accel, qemuBinary: settings.qemu, sshHost: settings.sshHost, ...(settings.bridge ? { bridge: settings.bridge } : {}), log });
+  const kinds = chosenBackends(settings);
+  const accel = kinds.includes("qemu") ? await chooseAccelerator(settings, log) : "tcg";
+  const backend = makeBackend(settings, kinds, accel, log);
+  log.info({ backends: kinds }, `machines here run with ${kinds.join(" and ")}`);
   const gpus = await gpuMode(settings, opts.emulateWhenNone === true, (msg) => log.warn({}, msg));
   // Emulated GPUs (a box without GPUs trying the real path, or a test host) are offered with what
   // such GPUs are sold with, and each guest runs small: no more than the box can hold many times over.

@@ -80,6 +80,12 @@ export class MemoryBackend implements Backend {
   async images(): Promise<BootImage[]> {
     return this.images_;
   }
+  async hasImage(imageId: string): Promise<boolean> {
+    return this.images_.some((i) => i.id === imageId);
+  }
+  async hasDisk(diskId: string): Promise<boolean> {
+    return [...this.machinesById.values()].some((m) => m.disks.some((d) => d.id === diskId));
+  }
   async machines(): Promise<string[]> {
     return [...this.machinesById.keys()];
   }

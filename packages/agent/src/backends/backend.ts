@@ -75,4 +75,8 @@ export type Backend = MachineMethods<AbortSignal> & {
   images(signal: AbortSignal): Promise<HostImage[]>;
   /** The machines this backend knows on this host, by id (after a restart: what it found). */
   machines(signal: AbortSignal): Promise<string[]>;
+  /** Whether this backend holds the image: it can boot it, or it is building it or built it. */
+  hasImage(imageId: string, signal: AbortSignal): Promise<boolean>;
+  /** Whether this backend holds the data disk. */
+  hasDisk(diskId: string, signal: AbortSignal): Promise<boolean>;
 };
