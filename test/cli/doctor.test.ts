@@ -120,6 +120,11 @@ describe("ocs doctor", () => {
     const qemu = await run({ OCS_DRIVER: "qemu", OCS_QEMU: join(root, "no-qemu-here") });
     assert.equal(qemu.code, 1);
     assert.match(qemu.checks.find((c) => c.name === "driver" && c.status === "fail")?.detail ?? "", /no-qemu-here does not run/);
+    const podman = await run({ OCS_DRIVER: "local", OCS_AGENT_BACKENDS: "podman", OCS_PODMAN: join(root, "no-podman-here") });
+    assert.equal(podman.code, 1);
+    const nopodman = podman.checks.find((c) => c.name === "podman" && c.status === "fail");
+    assert.match(nopodman?.detail ?? "", /no-podman-here does not run/);
+    assert.match(nopodman?.fix ?? "", /apt-get install podman runc/);
     const agents = await run({ OCS_DRIVER: "agent" });
     assert.equal(agents.code, 1);
     assert.match(check(agents.checks, "agents").detail, /no host is registered/);

@@ -1,6 +1,6 @@
 /**
  * The composition root: config → store → secrets → catalog → driver → operations → HTTP →
- * background loops → (with OCS_DRIVER=qemu) this host's agent. Nothing else wires components
+ * background loops → (with OCS_DRIVER=local) this host's agent. Nothing else wires components
  * together; `ocs serve` only prints what it started and waits for a signal.
  */
 import { randomUUID } from "node:crypto";
@@ -82,7 +82,7 @@ export interface App {
   createdCredentials: Credentials | undefined;
   /** Adds (or re-keys) an agent host; returns its token. */
   addHost(name: string, zone?: string): Promise<string>;
-  /** Recovers, starts the loops, serves; with OCS_DRIVER=qemu then starts this host's agent. */
+  /** Recovers, starts the loops, serves; with OCS_DRIVER=local then starts this host's agent. */
   listen(): Promise<AddressInfo>;
   /**
    * Stops within the shutdown grace: this host's agent, then the event streams and long-polls

@@ -48,7 +48,7 @@ export interface Config {
   /** Test knob: this process's clock runs this far ahead (negative: behind). */
   clockSkewMs: number;
   /** `simulated` (the default), `qemu` (an agent in this process runs real guests), `agent` (hosts run `ocs agent`). */
-  driver: "simulated" | "qemu" | "agent";
+  driver: "simulated" | "local" | "agent";
   /** An agent silent for longer is Unknown to placement. */
   hostLeaseMs: number;
   /**
@@ -98,7 +98,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: "rateLimitBurst", env: "OCS_RATE_LIMIT_BURST", flag: "rate-limit-burst", kind: "int", default: 400, describe: "requests an account may send at once above its rate" },
   { key: "logLevel", env: "OCS_LOG_LEVEL", flag: "log-level", kind: "string", default: "info", choices: ["fatal", "error", "warn", "info", "debug", "trace", "silent"], describe: "fatal, error, warn, info, debug, trace or silent" },
   { key: "clockSkewMs", env: "OCS_CLOCK_SKEW_MS", flag: "clock-skew-ms", kind: "int", default: 0, describe: "test knob: skew this process's clock (PostgreSQL replicas correct it)" },
-  { key: "driver", env: "OCS_DRIVER", flag: "driver", kind: "string", default: "simulated", choices: ["simulated", "qemu", "agent"], describe: "simulated, qemu (real guests on this host) or agent (hosts run ocs agent)" },
+  { key: "driver", env: "OCS_DRIVER", flag: "driver", kind: "string", default: "simulated", choices: ["simulated", "local", "qemu", "agent"], describe: "simulated, local (real machines on this host: QEMU and podman, each when installed; qemu is another name for it) or agent (hosts run ocs agent)" },
   { key: "instanceQuota", env: "OCS_INSTANCE_QUOTA", flag: "instance-quota", kind: "int", describe: "when set, the most instances any account may have, instead of its level's quota (Level 0-4: 1, 5, 20, 50, 100); an account's own quota still comes first" },
   { key: "initialBalance", env: "OCS_INITIAL_BALANCE", flag: "initial-balance", kind: "int", default: 10000, describe: "balance of a new account, CNY (prepaid purchases and pay-as-you-go hours are charged from it)" },
   { key: "policyUtcOffsetMin", env: "OCS_POLICY_UTC_OFFSET_MIN", flag: "policy-utc-offset-min", kind: "int", default: 480, describe: "local time of the reclaim rules, minutes east of UTC (CompShare's: China, +480)" },
@@ -137,6 +137,8 @@ export function loadConfig(flags: Record<string, string | undefined> = {}, env: 
     }
   }
   const config = out as unknown as Config;
+  // `qemu` was this mode's name when QEMU was its only backend.
+  if ((config.driver as string) === "qemu") config.driver = "local";
   config.lockTtlMs *= 1000;
   config.shutdownGraceMs *= 1000;
   if (config.port > 65535) throw new ConfigError("OCS_PORT must be at most 65535");

@@ -6,6 +6,7 @@
  * the master key (present, and opening the keys stored); the clock against the database's; the
  * driver (the QEMU binaries) or the agent hosts (reporting within their lease); the port.
  */
+import { onPath, podmanChecks, type AgentSettings } from "@opencompshare/agent";
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { connect } from "node:net";
@@ -18,6 +19,7 @@ import { openStore, pendingMigrations, ping } from "./store/db.js";
 import type { Store } from "./store/store.js";
 import { anySealedKey } from "./store/repositories/accounts.js";
 import { agentHosts } from "./store/repositories/hosts.js";
+import { localHostSettings } from "./local-host.js";
 
 export interface Check {
   name: string;
@@ -180,19 +182,34 @@ async function clockCheck(config: Config, store: Store): Promise<Check> {
 async function driverChecks(config: Config, store: Store, env: NodeJS.ProcessEnv): Promise<Check[]> {
   const name = "driver";
   if (config.driver === "simulated") return [ok(name, "simulated: no real machines")];
-  if (config.driver === "qemu") {
+  if (config.driver === "local") {
+    let settings: AgentSettings;
+    try {
+      settings = localHostSettings(config, env) as AgentSettings;
+    } catch (error) {
+      return [fail(name, (error as Error).message, "correct the agent setting it names (docs/driver.md)")];
+    }
+    const auto = settings.backends === "auto";
+    const kinds = settings.backends.split(",");
+    // Under `auto`, a backend is checked when it is installed, or when its binary was named.
+    const qemu = auto ? env.OCS_QEMU !== undefined || onPath(settings.qemu, env) : kinds.includes("qemu");
+    const podman = auto ? env.OCS_PODMAN !== undefined || onPath(settings.podman, env) : kinds.includes("podman");
+    if (!qemu && !podman) return [fail(name, "neither QEMU nor podman is installed: this host can run no machine", "apt-get install qemu-system-x86 qemu-utils (system images), or podman runc (container images)")];
     const checks: Check[] = [];
-    for (const [binary, where] of [
-      [env.OCS_QEMU ?? "qemu-system-x86_64", "or set OCS_QEMU to its path"],
-      ["qemu-img", "and put qemu-img on PATH"],
-    ] as const) {
-      const run = spawnSync(binary, ["--version"], { encoding: "utf8", timeout: 10_000 });
-      if (run.error || run.status !== 0) {
-        checks.push(fail(name, `${binary} does not run: ${run.error?.message ?? run.stderr.trim()}`, `install QEMU (apt-get install qemu-system-x86 qemu-utils) ${where}`));
-      } else {
-        checks.push(ok(name, `${binary}: ${run.stdout.split("\n")[0]}`));
+    if (qemu) {
+      for (const [binary, where] of [
+        [settings.qemu, "or set OCS_QEMU to its path"],
+        ["qemu-img", "and put qemu-img on PATH"],
+      ] as const) {
+        const run = spawnSync(binary, ["--version"], { encoding: "utf8", timeout: 10_000 });
+        if (run.error || run.status !== 0) {
+          checks.push(fail(name, `${binary} does not run: ${run.error?.message ?? run.stderr.trim()}`, `install QEMU (apt-get install qemu-system-x86 qemu-utils) ${where}`));
+        } else {
+          checks.push(ok(name, `${binary}: ${run.stdout.split("\n")[0]}`));
+        }
       }
     }
+    if (podman) checks.push(...(await podmanChecks(settings)));
     return checks;
   }
   const hosts = await agentHosts(store.db);

@@ -1,5 +1,5 @@
 /**
- * `ocs serve`: runs the server (composed by the server's createApp, with OCS_DRIVER=qemu this
+ * `ocs serve`: runs the server (composed by the server's createApp, with OCS_DRIVER=local this
  * host's agent too) until SIGTERM or SIGINT, then stops within the shutdown grace and exits 0.
  */
 import { ConfigError, createApp, type Config } from "@opencompshare/server";
@@ -33,7 +33,7 @@ export async function serve(config: Config): Promise<number> {
       : `\nDefault account created; its key pair is in ${where} (mode 0600).\n\n`;
     process.stderr.write(text);
   }
-  if (config.driver === "qemu") process.stderr.write("ocs: running this host's machines with QEMU\n");
+  if (config.driver === "local") process.stderr.write("ocs: running this host's machines (QEMU and podman, each when installed; OCS_AGENT_BACKENDS chooses)\n");
   const origin = `http://${address.address}:${address.port}`;
   process.stderr.write(`ocs: serving on ${origin}\n`);
   if (config.testing) process.stderr.write(`ocs: ${TESTING_WARNING}\n`);

@@ -11,6 +11,8 @@ import {
   addGpu,
   addHostImage,
   agentTokenHash,
+  anyPlatformContainerImage,
+  customContainerImageIds,
   gpusOf,
   hostImageIds,
   hostKind,
@@ -125,7 +127,7 @@ export async function heartbeat(db: Db, hostId: string, hb: Heartbeat, now: numb
  * What images the host can boot now. An image the catalog does not know becomes a platform
  * image, so that a host's own images are listed with no further step: a disk (`npm run
  * guest-image`'s) a System image, a container image (`npm run base-image`'s) a base image (App,
- * Container "True").
+ * Container "True"). A host that runs containers is also offered every custom container image.
  */
 async function syncImages(tx: Executor, hostId: string, ids: readonly string[], now: number, described: Registration["images"] = []): Promise<void> {
   for (const img of described) {
@@ -133,6 +135,9 @@ async function syncImages(tx: Executor, hostId: string, ids: readonly string[], 
   }
   const have = await hostImageIds(tx, hostId);
   const want = new Set(ids);
+  // A host that runs containers can run every custom container image: they are in the registry,
+  // and it pulls what it lacks (the host does not list them; the registry is theirs).
+  if (await anyPlatformContainerImage(tx, ids)) for (const id of await customContainerImageIds(tx)) want.add(id);
   for (const id of have) if (!want.has(id)) await removeHostImage(tx, hostId, id);
   const present = new Set(have);
   for (const id of want) if (!present.has(id)) await addHostImage(tx, hostId, id);

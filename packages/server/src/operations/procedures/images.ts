@@ -5,8 +5,8 @@
  * delete is idempotent (an image already gone is gone).
  */
 import type { Procedure } from "./common.js";
-import { addHostImage, removeImageFromHosts } from "../../store/repositories/hosts.js";
-import { markImageAvailable, markImageFailed, removeDeletedImage, restoreDeleting, setImageHost, setImageProgress } from "../../store/repositories/images.js";
+import { addHostImage, offerToContainerHosts, removeImageFromHosts } from "../../store/repositories/hosts.js";
+import { imagesById, markImageAvailable, markImageFailed, removeDeletedImage, restoreDeleting, setImageHost, setImageProgress } from "../../store/repositories/images.js";
 import { hostOfInstance } from "../../store/repositories/instances.js";
 
 export interface ImageParams {
@@ -46,6 +46,8 @@ export const makeImage: Procedure = {
         await setImageHost(tx, imageId, hostId);
         await addHostImage(tx, hostId, imageId);
       }
+      // A container's image is in the registry: every host that runs containers can pull it.
+      if ((await imagesById(tx, [imageId])).get(imageId)?.container) await offerToContainerHosts(tx, imageId);
     });
   },
   async fail(ctx, error) {

@@ -330,3 +330,36 @@ export async function removeImageFromHosts(db: Executor, imageId: string): Promi
 export async function removeHostImage(db: Executor, hostId: string, imageId: string): Promise<void> {
   await db.deleteFrom("host_images").where("host_id", "=", hostId).where("image_id", "=", imageId).execute();
 }
+
+/**
+ * The custom container images a host that runs containers can run: each is in the registry, and
+ * such a host pulls what it lacks. Those Available now, of any account.
+ */
+export async function customContainerImageIds(db: Executor): Promise<string[]> {
+  return (await db.selectFrom("images").select("id").where("account_id", "is not", null).where("container", "=", 1).where("status", "=", "Available").execute()).map((r) => r.id);
+}
+
+/** Whether any of `imageIds` is a platform container image (a host that lists one runs containers). */
+export async function anyPlatformContainerImage(db: Executor, imageIds: readonly string[]): Promise<boolean> {
+  if (imageIds.length === 0) return false;
+  const row = await db.selectFrom("images").select("id").where("id", "in", [...imageIds]).where("container", "=", 1).where("account_id", "is", null).limit(1).executeTakeFirst();
+  return row !== undefined;
+}
+
+/** Every host that runs containers can run `imageId`, a custom container image just made (it is in the registry). */
+export async function offerToContainerHosts(db: Executor, imageId: string): Promise<void> {
+  await db
+    .insertInto("host_images")
+    .columns(["host_id", "image_id"])
+    .expression((eb) =>
+      eb
+        .selectFrom("host_images as hi")
+        .innerJoin("images as i", "i.id", "hi.image_id")
+        .where("i.container", "=", 1)
+        .where("i.account_id", "is", null)
+        .select((e) => ["hi.host_id", e.val(imageId).as("image_id")])
+        .distinct(),
+    )
+    .onConflict((oc) => oc.doNothing())
+    .execute();
+}
