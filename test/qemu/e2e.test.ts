@@ -13,7 +13,7 @@
  *   npm run test:qemu
  */
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -21,7 +21,8 @@ import { after, before, describe, it } from "node:test";
 import { IMAGE_ID } from "../../scripts/guest-image/build.js";
 import { pythonVenv } from "../compat/venv.js";
 import { call, type Keys } from "../helpers/client.js";
-import { OCS_BIN, poll, spawnServer, type ServerProcess } from "../helpers/process.js";
+import { bootIds, spawnAgent, type AgentProcess } from "../helpers/agent-process.js";
+import { poll, spawnServer, type ServerProcess } from "../helpers/process.js";
 import { ocs } from "../cli/run-ocs.js";
 import { guestImage, imagesDir, killQemusUnder, qemuPidsUnder, sshLogin } from "./helpers.js";
 
@@ -29,23 +30,13 @@ const KEYS: Keys = { PublicKey: "e2e-public-key", PrivateKey: "e2e-private-key" 
 const ZONE = { Region: "cn-wlcb", Zone: "cn-wlcb-01" };
 const TEST_MS = 600_000;
 const ROOT_DIR = new URL("../..", import.meta.url).pathname;
-const BOOT_ID = /ocs-boot-id: ([0-9a-f-]{36})/g;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** The boot ids on a console, in order. */
-const bootIds = (text: string): string[] => [...text.matchAll(BOOT_ID)].map((m) => m[1] as string);
 
 /** `ssh -p PORT root@HOST`, as Describe shows it. */
 function parseLogin(command: string): { port: number; user: string; host: string } {
   const m = /^ssh -p (\d+) (\w+)@([\d.]+)$/.exec(command);
   assert.ok(m, `SshLoginCommand: ${command}`);
   return { port: Number(m[1]), user: m[2] as string, host: m[3] as string };
-}
-
-interface AgentProcess {
-  child: ChildProcess;
-  output: () => string;
-  exited: Promise<number | string | null>;
 }
 
 describe("real guests through the control plane (TCG)", { timeout: 40 * 60_000 }, () => {
@@ -77,17 +68,7 @@ describe("real guests through the control plane (TCG)", { timeout: 40 * 60_000 }
     }
   };
 
-  function startAgent(): AgentProcess {
-    const child = spawn(process.execPath, [OCS_BIN, "agent", "--server", server.url, "--token", token, "--state-dir", agentState, "--images-dir", images, "--accel", "tcg", "--gpus", "emulated:4090x8", "--heartbeat-ms", "1000"], {
-      env: { ...process.env, OCS_LOG_LEVEL: "warn" },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let out = "";
-    child.stdout?.on("data", (d: Buffer) => (out += d.toString()));
-    child.stderr?.on("data", (d: Buffer) => (out += d.toString()));
-    const exited = new Promise<number | string | null>((resolve) => child.on("exit", (code, signal) => resolve(code ?? signal)));
-    return { child, output: () => out, exited };
-  }
+  const startAgent = (): AgentProcess => spawnAgent(["--server", server.url, "--token", token, "--state-dir", agentState, "--images-dir", images, "--accel", "tcg", "--gpus", "emulated:4090x8", "--heartbeat-ms", "1000"]);
 
   process.once("exit", () => killQemusUnder(root));
 
