@@ -56,8 +56,8 @@ describe("the README, followed as a new user does", () => {
     assert.ok(!(await eslint.isPathIgnored("packages/server/src/app.ts")), "the lint still reads the sources");
   });
 
-  it("the QEMU section stands alone: the server's address and keys come before its first call", () => {
-    const qemu = section("### Real guests on this machine (QEMU)");
+  it("the real-machines section stands alone: the server's address and keys come before its first call", () => {
+    const qemu = section("### Real machines on this machine (QEMU and podman)");
     const configure = qemu.search(/ocs configure [^\n]*(\\\n[^\n]*)*--base-url http:\/\/127\.0\.0\.1:8080/);
     const firstCall = qemu.search(/npx ocs instance /);
     assert.ok(configure >= 0, "it runs ocs configure with --base-url");
@@ -69,7 +69,7 @@ describe("the README, followed as a new user does", () => {
   });
 
   it("SSH takes the decoded password, and the README says which is which", () => {
-    const qemu = section("### Real guests on this machine (QEMU)");
+    const qemu = section("### Real machines on this machine (QEMU and podman)");
     const [, clear, encoded] = /base64\.b64encode\(b"([^"]+)"\)\.decode\(\)` is `([^`]+)`/.exec(qemu) ?? [];
     assert.ok(clear && encoded, "an example of the encoding");
     assert.equal(Buffer.from(clear, "utf8").toString("base64"), encoded);
