@@ -20,8 +20,11 @@ const ENGINE_FREE = ["test/protocol/", "test/docs/", "test/security/file-modes",
  * console's server side runs on both in test/console/, and across replicas in test/replicas/).
  */
 const BROWSER = ["test/browser/"];
-/** Real guests under QEMU: their own suite, `npm run test:qemu`, not part of `npm test`. */
-const OWN_SUITES = ["test/qemu/"];
+/**
+ * Real guests under QEMU and real containers under podman: their own suites (`npm run test:qemu`,
+ * `npm run test:podman`, both run by CI), not part of `npm test`.
+ */
+const OWN_SUITES = ["test/qemu/", "test/podman/"];
 /** Several replicas need a shared database: PostgreSQL only. */
 const POSTGRES_ONLY = ["test/replicas/"];
 

@@ -1,5 +1,5 @@
 /**
- * Images: a snapshot leaves the machine as it was; buildImage reports its progress from 0 to 100,
+ * Images: a snapshot leaves the machine as it was; buildImage reports its progress up to 100 (from 0, or from where a copy already started is),
  * is joined when in flight and safe to call again; deleteImage is idempotent.
  */
 import assert from "node:assert/strict";
@@ -33,8 +33,12 @@ export function describeImages(c: Conformance): void {
       return imageId;
     }
 
-    it("reports progress from 0 to 100 through onProgress and imageProgress", async () => {
+    it("reports progress from where the copy is to 100 through onProgress and imageProgress", async () => {
       const imageId = await snapshotted();
+      // The QEMU backend starts the copy with the snapshot, so it may be past 0 by now; a driver that
+      // starts it only with buildImage does not know the image yet, and its first report is then 0.
+      const before = await withoutTime(c.driver.imageProgress(imageId, never()), "imageProgress").catch(() => ({ percent: 0 }));
+      assert.ok(before.percent < 100, "the copy of a whole boot disk is not done the moment it starts");
       const reported: ImageProgress[] = [];
       const build = track(
         c.driver.buildImage(imageId, never(), async (p) => {
@@ -43,7 +47,8 @@ export function describeImages(c: Conformance): void {
       );
       await flush();
       assert.ok(reported.length >= 1, "onProgress should be called before any clock time passes");
-      assert.equal(reported[0]?.percent, 0);
+      assert.ok((reported[0]?.percent ?? -1) >= before.percent, "the first report is not behind the build");
+      assert.ok((reported[0]?.percent ?? 100) < 100, "the first report comes before the build is done");
       const sampled: ImageProgress[] = [];
       while (!build.done) {
         sampled.push(await withoutTime(c.driver.imageProgress(imageId, never()), "imageProgress"));

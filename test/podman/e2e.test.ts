@@ -3,11 +3,11 @@
  * serve` (OCS_DRIVER=agent) and two `ocs agent` processes on this machine, each with its own
  * podman storage root (two hosts), and one docker-registry serving both.
  *
- * 1. Create from the base image on host 1; SSH in as root on port 23 with the password; write a file.
+ * 1. Create from the base image (on whichever host placement picks); SSH in as root on port 23 with the password; write a file.
  * 2. Reboot: a new /run/ocs/boot-id, and one more `ocs-boot-id:` line on the console.
- * 3. A custom image (commit + push); an instance of it on host 2, pulled from the registry: the file is there.
+ * 3. A custom image (commit + push); an instance of it on the other host, pulled from the registry: the file is there.
  * 4. CompShare's own CLI, `compshare instance ssh`, runs a command in the container.
- * 5. `kill -9` of host 1's agent in the middle of a reboot: one reboot operation, one new boot.
+ * 5. `kill -9` of the first instance's agent in the middle of a reboot: one reboot operation, one new boot.
  * 6. Terminate both and delete the image: nothing is left in either storage root, nor in the registry.
  *
  *   npm run test:podman
@@ -124,6 +124,13 @@ describe("container instances through the control plane (podman, two hosts, one 
   let first = "";
   let second = "";
   let image = "";
+  /** The host (0 or 1) whose storage holds the container of instance `id`: placement picks it. */
+  let firstHost = 0;
+  const hostOf = async (id: string): Promise<number> => {
+    const on = await Promise.all([0, 1].map(async (i) => (await podman(storage(i), ["ps", "--all", "--format", "{{.Names}}"])).split("\n").includes(`ocs-${id}`)));
+    assert.equal(on.filter(Boolean).length, 1, `instance ${id} has its container on exactly one host: ${JSON.stringify(on)}`);
+    return on.indexOf(true);
+  };
 
   it("creates from the base image; root logs in on port 23 with the password; a reboot gives a new /run/ocs/boot-id", { timeout: TEST_MS }, async () => {
     const listed = ((await api("DescribeCompShareImages", { ...ZONE, ImageType: "App" })).ImageSet as Array<Record<string, unknown>>).find((i) => i.CompShareImageId === BASE_IMAGE_ID);
@@ -131,6 +138,7 @@ describe("container instances through the control plane (podman, two hosts, one 
     const t0 = Date.now();
     first = await create(BASE_IMAGE_ID, "podman-e2e-1");
     console.log(`# create to Running: ${Date.now() - t0} ms`);
+    firstHost = await hostOf(first);
     const before = await ssh(first, "cat /run/ocs/boot-id; echo made-here > /root/e2e-file");
     assert.match(before, /^[0-9a-f-]{36}$/m);
     assert.equal(bootIds(await consoleOf(first)).at(-1), before.split("\n")[0]);
@@ -146,18 +154,16 @@ describe("container instances through the control plane (podman, two hosts, one 
     assert.deepEqual(ids.slice(-2), [before.split("\n")[0], bootId], "the console shows both boots");
   });
 
-  it("a custom image of it, pushed to the registry, starts on host 2 with the file in it", { timeout: TEST_MS }, async () => {
+  it("a custom image of it, pushed to the registry, starts on the other host with the file in it", { timeout: TEST_MS }, async () => {
     const t0 = Date.now();
     image = (await api("CreateCompShareCustomImage", { ...ZONE, UHostId: first, Name: "podman-e2e-image" })).CompShareImageId as string;
     await until("the custom image is Available", async () => ((await api("DescribeCompShareCustomImages", { ...ZONE, CompShareImageId: image })).ImageSet as Array<{ Status: string }>)[0]?.Status === "Available");
     console.log(`# custom image of the base image: ${Date.now() - t0} ms`);
     const tags = (await (await fetch(`${world.registry.url}/v2/ocs/custom/tags/list`)).json()) as { tags: string[] };
     assert.ok(tags.tags.includes(image), JSON.stringify(tags));
-    // Host 1 gave its only GPU to the first instance: the second goes to host 2, which pulls the image.
+    // The first instance's host gave it its only GPU: the second goes to the other host, which pulls the image.
     second = await create(image, "podman-e2e-2");
-    const names = (i: number) => podman(storage(i), ["ps", "--all", "--format", "{{.Names}}"]);
-    assert.ok((await names(1)).includes(`ocs-${second}`), "the second instance runs on host 2");
-    assert.ok(!(await names(0)).includes(`ocs-${second}`));
+    assert.equal(await hostOf(second), 1 - firstHost, "the second instance runs on the other host");
     assert.equal(await ssh(second, "cat /root/e2e-file"), "made-here");
   });
 
@@ -199,11 +205,11 @@ describe("container instances through the control plane (podman, two hosts, one 
     const before = bootIds(await consoleOf(first));
     await api("RebootCompShareInstance", { ...ZONE, UHostId: first });
     // The soft stop is under way: the container is going down or down.
-    await until("the container goes down for the reboot", async () => !(await podman(storage(0), ["ps", "--format", "{{.Names}}"])).includes(`ocs-${first}`), 60_000);
-    const killed = agents[0] as AgentProcess;
+    await until("the container goes down for the reboot", async () => !(await podman(storage(firstHost), ["ps", "--format", "{{.Names}}"])).includes(`ocs-${first}`), 60_000);
+    const killed = agents[firstHost] as AgentProcess;
     killed.child.kill("SIGKILL");
     assert.equal(await killed.exited, "SIGKILL");
-    agents[0] = startAgent(0);
+    agents[firstHost] = startAgent(firstHost);
     await until("Running again", async () => {
       const ops = (await api("DescribeCompShareInstanceOperations", { ...ZONE, UHostId: first })).OperationSet as Array<{ Action: string; Status: string }>;
       return ops[0]?.Status === "Succeeded" && (await describeOne(first)).State === "Running";

@@ -28,8 +28,12 @@ interface QmpJob {
 
 /** The custom image builds of a host: starting, following, completing and cancelling them. */
 export class ImageBuilds {
-  /** The highest percent seen per image (progress never goes back). */
-  private readonly percent = new Map<string, number>();
+  /**
+   * The highest percent seen per image (progress never goes back), with the total it gave when it
+   * was seen: elapsed time at that moment over the fraction done. Kept until the next look, so two
+   * questions between looks get the same total, and the time a look is stale never skews it.
+   */
+  private readonly percent = new Map<string, { percent: number; totalMs?: number }>();
   /** Watchers in flight, per image. */
   private readonly watchers = new Map<string, Promise<void>>();
   /** Offline copies in flight, per image (abort to cancel). */
@@ -46,7 +50,7 @@ export class ImageBuilds {
     const jobId = `ocs-image-${imageId}`;
     const record: BuildRecord = { imageId, kind: "online", machineId: rt.id, sourceImageId: source.id, jobId, state: "running", startedAt: Date.now() };
     this.ctx.images.saveBuild(record);
-    this.percent.set(imageId, 0);
+    this.percent.set(imageId, { percent: 0 });
     const qmp = await rt.qmp(signal);
     try {
       await qmp.execute(
@@ -74,7 +78,7 @@ export class ImageBuilds {
   startOffline(rt: MachineRuntime, imageId: string, source: BootImage): void {
     const record: BuildRecord = { imageId, kind: "offline", machineId: rt.id, sourceImageId: source.id, state: "running", startedAt: Date.now() };
     this.ctx.images.saveBuild(record);
-    this.percent.set(imageId, 0);
+    this.percent.set(imageId, { percent: 0 });
     this.queueOfflineCopy(rt, record);
     this.watch(imageId);
   }
@@ -91,7 +95,7 @@ export class ImageBuilds {
         rmSync(partial, { force: true });
         this.ctx.log.info({ machine: rt.id, image: record.imageId }, "image copy started (qemu-img convert)");
         try {
-          await this.ctx.qemuImg.convert(rt.dir.bootDisk, partial, (p) => this.bump(record.imageId, Math.min(99, p)), both, this.ctx.imageCopyRate);
+          await this.ctx.qemuImg.convert(rt.dir.bootDisk, partial, (p) => this.bump(record, Math.min(99, p)), both, this.ctx.imageCopyRate);
           await this.complete(record);
         } catch (error) {
           // Closing the backend is an agent going away: the next one starts the copy again.
@@ -168,7 +172,7 @@ export class ImageBuilds {
       this.fail(record, "the copy job is gone (QEMU restarted?)");
       return;
     }
-    if (job["total-progress"] > 0) this.bump(record.imageId, Math.min(99, (job["current-progress"] / job["total-progress"]) * 100));
+    if (job["total-progress"] > 0) this.bump(record, Math.min(99, (job["current-progress"] / job["total-progress"]) * 100));
     if (job.status !== "concluded") return;
     const qmp = await rt.qmp();
     await qmp.execute("job-dismiss", { id: record.jobId }).catch(() => undefined);
@@ -189,7 +193,7 @@ export class ImageBuilds {
     const info = await this.ctx.qemuImg.info(this.ctx.images.partialDisk(record.imageId));
     this.ctx.images.finish(record.imageId, source, Math.ceil(info.virtualSize / GB));
     this.ctx.images.saveBuild({ ...record, state: "done", finishedAt: Date.now() });
-    this.bump(record.imageId, 100);
+    this.bump(record, 100);
     this.ctx.log.info({ image: record.imageId, machine: record.machineId, ms: Date.now() - record.startedAt }, "image complete");
   }
 
@@ -199,8 +203,12 @@ export class ImageBuilds {
     this.ctx.log.warn({ image: record.imageId, machine: record.machineId, error }, "image build failed");
   }
 
-  private bump(imageId: string, percent: number): void {
-    this.percent.set(imageId, Math.max(this.percent.get(imageId) ?? 0, Math.round(percent * 10) / 10));
+  private bump(record: BuildRecord, seen: number): void {
+    const percent = Math.round(seen * 10) / 10;
+    const last = this.percent.get(record.imageId);
+    if (last && last.percent >= percent) return;
+    const elapsed = Math.max(1, Date.now() - record.startedAt);
+    this.percent.set(record.imageId, { percent, totalMs: percent > 0 ? Math.round((elapsed * 100) / percent) : undefined });
   }
 
   /** How far the build of `imageId` has come; throws for an unknown or failed image. */
@@ -212,9 +220,11 @@ export class ImageBuilds {
     }
     if (record.state === "failed") throw new Error(`image ${imageId} failed: ${record.error ?? "unknown error"}`);
     if (record.state === "done") return { percent: 100, totalMs: Math.max(1, (record.finishedAt ?? record.startedAt) - record.startedAt), remainingMs: 0 };
-    const percent = Math.min(99, this.percent.get(imageId) ?? 0);
+    const seen = this.percent.get(imageId);
+    const percent = Math.min(99, seen?.percent ?? 0);
     const elapsed = Math.max(1, Date.now() - record.startedAt);
-    const totalMs = percent > 0 ? Math.round((elapsed * 100) / percent) : elapsed + 60_000;
+    // Past its estimate the build is late: its total is at least the time it has taken.
+    const totalMs = seen?.totalMs !== undefined ? Math.max(seen.totalMs, elapsed) : elapsed + 60_000;
     return { percent, totalMs, remainingMs: Math.max(0, totalMs - elapsed) };
   }
 
