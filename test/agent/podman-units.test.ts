@@ -1,6 +1,6 @@
 /**
  * The podman backend's parts that need no podman: how the registry setting is read, where custom
- * images go, how an images folder holding both kinds is read by each backend, and the init every
+ * images go, the CDI names of GPUs, how an images folder holding both kinds is read by each backend, and the init every
  * container starts with. The backend itself runs on real containers in `npm run test:podman`.
  */
 import assert from "node:assert/strict";
@@ -8,6 +8,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync }
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
+import { GpuCdi } from "../../packages/agent/src/backends/podman/cdi.js";
 import { ContainerImages } from "../../packages/agent/src/backends/podman/images.js";
 import { installInit } from "../../packages/agent/src/backends/podman/init-script.js";
 import { hasSysResource } from "../../packages/agent/src/host-checks.js";
@@ -89,5 +90,35 @@ describe("the doctor's reading of the agent's capabilities", () => {
     assert.equal(hasSysResource("Name:\tnode\nCapEff:\t000001ffffffffff\n"), true);
     assert.equal(hasSysResource("Name:\tnode\nCapEff:\t000001fffeffffff\n"), false);
     assert.equal(hasSysResource("Name:\tnode\n"), false);
+  });
+});
+
+describe("the CDI names of a machine's GPUs", () => {
+  const uuids = new Map([["0000:01:00.0", "GPU-8c2b1d7e-0000-4000-8000-000000000001"]]);
+  it("a real GPU is nvidia.com/gpu=UUID; an emulated one is left out without stand-ins", () => {
+    const cdi = new GpuCdi({ stateDir: join(root, "cdi-a"), uuidOf: (pci) => uuids.get(pci) });
+    assert.deepEqual(cdi.devices(["0000:01:00.0", "emulated:3"]), ["nvidia.com/gpu=GPU-8c2b1d7e-0000-4000-8000-000000000001"]);
+    assert.deepEqual(cdi.devices([]), []);
+  });
+  it("a real GPU nvidia-smi does not list (no UUID) is an error, never a container without it", () => {
+    const cdi = new GpuCdi({ stateDir: join(root, "cdi-b"), uuidOf: (pci) => uuids.get(pci) });
+    assert.throws(() => cdi.devices(["0000:02:00.0"]), /GPU 0000:02:00.0: its UUID is unknown/);
+  });
+  it("with stand-ins, emulated GPU N is device N of this agent's own kind; two agents' kinds and files differ", () => {
+    const nodes = join(root, "nodes");
+    mkdirSync(nodes, { recursive: true });
+    writeFileSync(join(nodes, "nvidia0"), "");
+    const specDir = join(root, "cdi-specs");
+    const a = new GpuCdi({ stateDir: join(root, "agent-1"), emulatedNodesDir: nodes, specDir });
+    const b = new GpuCdi({ stateDir: join(root, "agent-2"), emulatedNodesDir: nodes, specDir });
+    assert.deepEqual(a.devices(["emulated:0"]), [`${a.emulatedKind}=0`]);
+    assert.notEqual(a.emulatedKind, b.emulatedKind);
+    assert.notEqual(a.specFile, b.specFile);
+    a.writeEmulatedSpec(1);
+    const spec = JSON.parse(readFileSync(a.specFile, "utf8")) as { cdiVersion: string; kind: string };
+    assert.deepEqual([spec.cdiVersion, spec.kind], ["0.5.0", a.emulatedKind]);
+    assert.throws(() => b.writeEmulatedSpec(2), /nvidia1 does not exist/);
+    a.removeEmulatedSpec();
+    a.removeEmulatedSpec();
   });
 });

@@ -57,6 +57,11 @@ describe("qemu command line", () => {
     assert.ok(!values(args, "-device").some((d) => d.startsWith("vfio-pci")));
   });
 
+  it("emulated GPUs (no PCI function): placed, never passed through, so TCG runs the machine", () => {
+    const args = qemuArgs(input({ accel: "tcg", spec: { ...SPEC, gpuDevices: ["emulated:0", "emulated:1"] } }));
+    assert.ok(!values(args, "-device").some((d) => d.startsWith("vfio-pci")));
+  });
+
   it("TCG: emulated CPU; GPU passthrough is refused; commas in paths are escaped", () => {
     const args = qemuArgs(input({ accel: "tcg", spec: { ...SPEC, gpuDevices: [] }, files: { ...input().files, serialLog: "/s/a,b.log" } }));
     assert.deepEqual(values(args, "-accel"), ["tcg"]);

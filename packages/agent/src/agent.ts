@@ -74,7 +74,6 @@ export class Agent {
     this.executor = new Executor({
       backend: opts.backend,
       fences: this.fences,
-      emulatedDevices: new Set(this.emulated),
       ...(opts.guestMax ? { guestMax: opts.guestMax } : {}),
       onProgress: (cmd, p) => this.progress(cmd, p),
     });

@@ -19,8 +19,6 @@ export interface ExecutorOptions {
   fences: FenceStore;
   /** Called with the progress of a long command (an image build). */
   onProgress?: (command: HostCommand, progress: unknown) => void;
-  /** GPU devices the backend must not pass through (emulated GPUs). */
-  emulatedDevices?: ReadonlySet<string>;
   /** The most vCPUs and memory (MB) a guest really gets. */
   guestMax?: { cpus: number; memory: number };
   now?: () => number;
@@ -83,22 +81,14 @@ export class Executor {
   }
 
   /**
-   * The machine spec as this host runs it: without the emulated GPUs (offered for placement, never
-   * passed through), and within the guest limit of a small test box.
+   * The machine spec as this host runs it: within the guest limit of a small test box. Its GPUs
+   * stay as placed; each backend passes what it can (VFIO: PCI functions; CDI: real GPUs, and
+   * emulated ones only as stand-in nodes).
    */
   private adapt(cmd: HostCommand, args: unknown[]): unknown[] {
-    if (cmd.method !== "provision" && cmd.method !== "resize") return args;
-    const emulated = this.opts.emulatedDevices ?? new Set<string>();
     const max = this.opts.guestMax;
+    if ((cmd.method !== "provision" && cmd.method !== "resize") || !max) return args;
     const [id, spec, ...rest] = args as [string, MachineSpec, ...unknown[]];
-    return [
-      id,
-      {
-        ...spec,
-        gpuDevices: (spec.gpuDevices ?? []).filter((d) => !emulated.has(d)),
-        ...(max ? { cpu: Math.min(spec.cpu, max.cpus), memory: Math.min(spec.memory, max.memory) } : {}),
-      },
-      ...rest,
-    ];
+    return [id, { ...spec, cpu: Math.min(spec.cpu, max.cpus), memory: Math.min(spec.memory, max.memory) }, ...rest];
   }
 }

@@ -36,6 +36,10 @@ export interface AgentSettings {
   podmanRunArgs: string | undefined;
   /** Podman's storage root for this agent's containers; unset: `<state-dir>/podman`. */
   podmanRoot: string | undefined;
+  /** Stand-in device nodes (`nvidia0`…) that emulated GPUs reach containers as; unset: emulated GPUs reach none. */
+  podmanGpuNodes: string | undefined;
+  /** Where the agent writes the CDI spec of its emulated GPUs (default /var/run/cdi, which podman 4.3 reads). */
+  cdiSpecDir: string | undefined;
 }
 
 export interface AgentSetting {
@@ -64,6 +68,8 @@ export const AGENT_SETTINGS: readonly AgentSetting[] = [
   { key: "podmanRuntime", env: "OCS_PODMAN_RUNTIME", flag: "podman-runtime", describe: "the OCI runtime podman runs containers with, such as runc (`ocs doctor` says when crun cannot run here)" },
   { key: "podmanRunArgs", env: "OCS_PODMAN_RUN_ARGS", flag: "podman-run-args", describe: "extra podman create arguments, space-separated, such as --ulimit nofile=1024:1024 --ulimit nproc=4096:4096 (`ocs doctor` says when they are needed)" },
   { key: "podmanRoot", env: "OCS_PODMAN_ROOT", flag: "podman-root", describe: "podman's storage root for this agent's containers (default <state-dir>/podman)" },
+  { key: "podmanGpuNodes", env: "OCS_PODMAN_GPU_NODES", flag: "podman-gpu-nodes", describe: "a folder of stand-in device nodes nvidia0… that emulated GPUs reach containers as, through a CDI spec of the agent's (no real GPU is passed)" },
+  { key: "cdiSpecDir", env: "OCS_CDI_SPEC_DIR", flag: "cdi-spec-dir", describe: "where the agent writes the CDI spec of its emulated GPUs (default /var/run/cdi, a folder podman reads)" },
   { key: "guestMax", env: "OCS_AGENT_GUEST_MAX", flag: "guest-max", describe: "the most a guest really gets: none, or CPUS,MEMORY_MB (default none; with emulated GPUs, 1,1024)" },
 ];
 

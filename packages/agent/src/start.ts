@@ -35,9 +35,9 @@ export async function startAgent(opts: StartAgentOptions): Promise<Agent> {
   const { settings, log } = opts;
   const kinds = chosenBackends(settings);
   const accel = kinds.includes("qemu") ? await chooseAccelerator(settings, log) : "tcg";
-  const backend = makeBackend(settings, kinds, accel, log);
-  log.info({ backends: kinds }, `machines here run with ${kinds.join(" and ")}`);
   const gpus = await gpuMode(settings, opts.emulateWhenNone === true, (msg) => log.warn({}, msg));
+  const backend = makeBackend(settings, kinds, accel, log, gpus);
+  log.info({ backends: kinds }, `machines here run with ${kinds.join(" and ")}`);
   // Emulated GPUs (a box without GPUs trying the real path, or a test host) are offered with what
   // such GPUs are sold with, and each guest runs small: no more than the box can hold many times over.
   const smallBox = gpus.kind === "emulated";

@@ -5,6 +5,7 @@
  */
 import { accessSync, constants } from "node:fs";
 import { delimiter, isAbsolute, join } from "node:path";
+import type { GpuMode } from "../agent.js";
 import type { AgentSettings } from "../settings.js";
 import type { Backend, BackendLog } from "./backend.js";
 import { HostBackends } from "./host-backends.js";
@@ -38,7 +39,7 @@ export function chosenBackends(settings: AgentSettings, env: NodeJS.ProcessEnv =
 }
 
 /** The Backend of this host: one backend, or every one offered, behind HostBackends. */
-export function makeBackend(settings: AgentSettings, kinds: readonly BackendKind[], accel: "kvm" | "tcg", log: BackendLog): Backend {
+export function makeBackend(settings: AgentSettings, kinds: readonly BackendKind[], accel: "kvm" | "tcg", log: BackendLog, gpus: GpuMode = { kind: "none" }): Backend {
   const backends: Backend[] = kinds.map((kind) =>
     kind === "qemu"
       ? new QemuBackend({ stateDir: settings.stateDir, imagesDir: settings.imagesDir, accel, qemuBinary: settings.qemu, sshHost: settings.sshHost, ...(settings.bridge ? { bridge: settings.bridge } : {}), log })
@@ -52,6 +53,10 @@ export function makeBackend(settings: AgentSettings, kinds: readonly BackendKind
           ...(settings.podmanRuntime ? { runtime: settings.podmanRuntime } : {}),
           ...(settings.podmanRunArgs ? { runArgs: settings.podmanRunArgs.split(/\s+/).filter(Boolean) } : {}),
           ...(settings.podmanRoot ? { storageRoot: settings.podmanRoot } : {}),
+          ...(gpus.kind === "emulated" ? { emulatedGpus: gpus.count } : {}),
+          ...(settings.podmanGpuNodes ? { gpuNodesDir: settings.podmanGpuNodes } : {}),
+          ...(settings.cdiSpecDir ? { cdiSpecDir: settings.cdiSpecDir } : {}),
+          ...(gpus.kind === "auto" ? { gpuUuid: (pci: string) => gpus.inventory.list().find((g) => g.pciAddress === pci)?.uuid } : {}),
         }),
   );
   return backends.length === 1 ? (backends[0] as Backend) : new HostBackends(backends);

@@ -45,10 +45,16 @@ export class PodmanBackend implements Backend {
       (id) => new ContainerDir(this.root, id).exists(),
     );
     installInit(this.ctx.initDir);
+    this.ctx.cdi.writeEmulatedSpec(opts.emulatedGpus ?? 0);
     this.images_ = new ContainerImages(this.ctx.imagesDir, this.ctx.registry, this.ctx.log);
     this.builds = new ContainerBuilds(this.ctx);
     this.ready = this.recover();
     this.ready.catch((error: unknown) => this.ctx.log.error({ err: String(error) }, "recovery failed"));
+  }
+
+  /** The CDI spec this backend writes for its emulated GPUs (when it has stand-ins for them). */
+  get cdiSpecFile(): string {
+    return this.ctx.cdi.specFile;
   }
 
   /** Finishes what a previous agent left in flight: starts and reboots, and image builds. */
@@ -130,8 +136,8 @@ export class PodmanBackend implements Backend {
           rmSync(rt.dir.dir, { recursive: true, force: true });
           await rt.pull(image, s);
           const sshPort = await this.allocatePort();
-          await rt.create({ spec, reference: image.reference, sshPort }, s);
-          rt.dir.write({ id, spec, reference: image.reference, sshPort, bootIds: [], bootCount: 0, createdAt: Date.now() });
+          const devices = await rt.create({ spec, reference: image.reference, sshPort }, s);
+          rt.dir.write({ id, spec, reference: image.reference, sshPort, devices, bootIds: [], bootCount: 0, createdAt: Date.now() });
           this.ctx.log.info({ machine: id, image: spec.imageId, cpu: spec.cpu, memory: spec.memory }, "container provisioned");
         },
       },
@@ -432,6 +438,7 @@ export class PodmanBackend implements Backend {
     await this.ready.catch(() => undefined);
     this.builds.close();
     this.runtimes.clear();
+    this.ctx.cdi.removeEmulatedSpec();
   }
 }
 

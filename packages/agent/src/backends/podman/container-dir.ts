@@ -25,6 +25,8 @@ export interface ContainerRecord {
   reference: string;
   /** The host port published to the container's port 23. */
   sshPort: number;
+  /** The CDI devices (GPUs) the container was made with; podman cannot change them on a container. */
+  devices?: string[];
   bootIds: string[];
   bootCount: number;
   pending?: PendingStart;

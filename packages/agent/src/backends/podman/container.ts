@@ -6,11 +6,11 @@
  */
 import { mkdirSync } from "node:fs";
 import type { MachineSpec } from "@opencompshare/protocol";
+import { effectiveSize } from "../common/effective-size.js";
 import { MachineQueue } from "../common/machine-queue.js";
 import { sleep, throwIfAborted } from "../common/waits.js";
 import type { ContainerImage } from "../backend.js";
-import type { ContainerDir} from "./container-dir.js";
-import { type ContainerRecord, type PendingStart } from "./container-dir.js";
+import type { ContainerDir, ContainerRecord, PendingStart } from "./container-dir.js";
 import { DISK_MOUNT } from "./disks.js";
 import { INIT_MOUNT, INIT_PATH, RUN_MOUNT, SSH_PORT } from "./init-script.js";
 import type { PodmanContext } from "./options.js";
@@ -77,9 +77,18 @@ export class ContainerRuntime {
     await podman.run(["pull", "--quiet", ...tls, image.reference], signal);
   }
 
-  /** Makes the container from the record (a leftover of an unfinished attempt is removed first). */
-  async create(rec: Pick<ContainerRecord, "spec" | "reference" | "sshPort">, signal: AbortSignal): Promise<void> {
+  /** The CDI devices the spec asks for now (none in no-GPU mode). */
+  private wantedDevices(spec: MachineSpec): string[] {
+    return this.ctx.cdi.devices(effectiveSize(spec).gpus);
+  }
+
+  /**
+   * Makes the container from the record (a leftover of an unfinished attempt is removed first),
+   * and records the devices it was made with (when the record exists: provision writes it after).
+   */
+  async create(rec: Pick<ContainerRecord, "spec" | "reference" | "sshPort">, signal: AbortSignal): Promise<string[]> {
     const { podman } = this.ctx;
+    const devices = this.wantedDevices(rec.spec);
     await podman.run(["rm", "--force", "--time", "0", "--ignore", this.dir.container], signal);
     mkdirSync(this.dir.runDir, { recursive: true });
     await this.ctx.disks.share(this.dir.cloudDir, signal);
@@ -104,11 +113,41 @@ export class ContainerRuntime {
         "--publish",
         `${this.ctx.sshBind}:${rec.sshPort}:${SSH_PORT}`,
         ...limits(rec.spec),
+        // The GPUs, by CDI name (fixed when the container is made: see remake).
+        ...devices.flatMap((d) => ["--device", d]),
         ...this.ctx.runArgs,
         rec.reference,
       ],
       signal,
     );
+    if (this.dir.exists()) {
+      this.dir.update((r) => {
+        r.devices = devices;
+      });
+    }
+    return devices;
+  }
+
+  /**
+   * Podman cannot change a container's devices, so a stopped container whose GPUs changed (a
+   * resize, no-GPU mode, or back) is made again with its files: committed to an image of its own,
+   * which the record then names, and made from it. In that order a crash at any step loses
+   * nothing: the next start commits again, or makes the container from the committed image.
+   */
+  private async remake(signal: AbortSignal): Promise<void> {
+    const { podman } = this.ctx;
+    const kept = `localhost/ocs-kept/${this.id}:latest`;
+    await podman.run(["commit", "--quiet", this.dir.container, kept], signal);
+    const previous = this.record().reference;
+    this.dir.update((r) => {
+      r.reference = kept;
+    });
+    await this.create(this.record(), signal);
+    this.ctx.log.info({ machine: this.id, devices: this.record().devices }, "container made again with its files: its GPUs changed");
+    if (previous !== kept) {
+      // The image it came from is no longer its own (the registry keeps it); in use elsewhere, it stays.
+      await podman.run(["rmi", "--ignore", previous], signal).catch(() => undefined);
+    }
   }
 
   /** Starts the container and waits for its new boot id; then applies the spec's limits and a waiting password. */
@@ -116,7 +155,12 @@ export class ContainerRuntime {
     this.dir.update((r) => {
       r.pending = pending;
     });
-    const before = await this.inspect(signal);
+    let before = await this.inspect(signal);
+    const rec = this.record();
+    if (before && !before.running && !sameDevices(rec.devices ?? [], this.wantedDevices(rec.spec))) {
+      await this.remake(signal);
+      before = await this.inspect(signal);
+    }
     if (!before) await this.create(this.record(), signal);
     // After a reboot of the host its mounts are gone: the shared folder and the disk again.
     await this.mountDisk(signal);
@@ -177,8 +221,9 @@ export class ContainerRuntime {
     const state = await this.inspect(signal);
     if (!state?.running) return;
     const spec = this.record().spec;
-    const want = { nanoCpus: spec.cpu * 1e9, memory: spec.memory * 1024 * 1024 };
-    if (spec.cpu === 0 || spec.memory === 0) return;
+    const size = effectiveSize(spec);
+    const want = { nanoCpus: size.cpu * 1e9, memory: size.memory * 1024 * 1024 };
+    if (size.cpu === 0 || size.memory === 0) return;
     if (state.nanoCpus === want.nanoCpus && state.memory === want.memory) return;
     await this.ctx.podman.run(["update", ...limits(spec), this.dir.container], signal);
   }
@@ -200,10 +245,15 @@ export class ContainerRuntime {
   }
 }
 
-/** `podman create`/`update` limits of a spec (none for a zero size). */
+function sameDevices(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+/** `podman create`/`update` limits of a spec: the size it starts with (none for a zero size). */
 function limits(spec: MachineSpec): string[] {
+  const { cpu, memory } = effectiveSize(spec);
   const out: string[] = [];
-  if (spec.cpu > 0) out.push("--cpus", String(spec.cpu));
-  if (spec.memory > 0) out.push("--memory", `${spec.memory}m`);
+  if (cpu > 0) out.push("--cpus", String(cpu));
+  if (memory > 0) out.push("--memory", `${memory}m`);
   return out;
 }

@@ -9,6 +9,7 @@ import { mkdirSync } from "node:fs";
 import { isIP } from "node:net";
 import { join, resolve } from "node:path";
 import type { BackendLog } from "../backend.js";
+import { GpuCdi } from "./cdi.js";
 import { ContainerDisks } from "./disks.js";
 import { PodmanCli } from "./podman-cli.js";
 import { Registry } from "./registry.js";
@@ -33,6 +34,14 @@ export interface PodmanBackendOptions {
   log?: BackendLog;
   /** How long a start waits for the container's boot id (default 60 s). */
   bootWaitMs?: number;
+  /** How many emulated GPUs the host offers (`emulated:0`…); they reach containers only with `gpuNodesDir`. */
+  emulatedGpus?: number;
+  /** Stand-in device nodes for the emulated GPUs (`nvidia0`…): see cdi.ts. */
+  gpuNodesDir?: string;
+  /** Where the emulated GPUs' CDI spec is written (default /var/run/cdi). */
+  cdiSpecDir?: string;
+  /** PCI address → UUID of the host's real GPUs, for their CDI names (`nvidia.com/gpu=UUID`). */
+  gpuUuid?: (pciAddress: string) => string | null | undefined;
 }
 
 /** What the backend's parts share. */
@@ -51,6 +60,8 @@ export interface PodmanContext {
   bootWaitMs: number;
   /** The label every container of this agent carries, with its machine id as value. */
   label: string;
+  /** The CDI devices of the machines' GPUs. */
+  cdi: GpuCdi;
 }
 
 const SILENT: BackendLog = { info: () => undefined, warn: () => undefined, error: () => undefined };
@@ -87,5 +98,11 @@ export function podmanContext(opts: PodmanBackendOptions): PodmanContext {
     log: opts.log ?? SILENT,
     bootWaitMs: opts.bootWaitMs ?? 60_000,
     label: "opencompshare.machine",
+    cdi: new GpuCdi({
+      stateDir,
+      ...(opts.gpuNodesDir ? { emulatedNodesDir: opts.gpuNodesDir } : {}),
+      ...(opts.cdiSpecDir ? { specDir: opts.cdiSpecDir } : {}),
+      ...(opts.gpuUuid ? { uuidOf: opts.gpuUuid } : {}),
+    }),
   };
 }

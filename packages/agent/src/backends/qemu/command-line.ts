@@ -10,6 +10,8 @@
 import { createHash } from "node:crypto";
 import type { MachineDisk, MachineSpec } from "@opencompshare/protocol";
 import type { BootImage } from "../backend.js";
+import { effectiveSize as startSize } from "../common/effective-size.js";
+import { tryNormalizePciAddress } from "../../gpu/pci.js";
 
 /** Spare PCIe root ports, for data disks hot-plugged while the machine runs. */
 export const HOTPLUG_PORTS = 4;
@@ -59,10 +61,13 @@ export function kernelCmdline(image: BootImage): string {
   return ["console=ttyS0", "root=/dev/vda", "rw", image.cmdline.trim()].filter(Boolean).join(" ");
 }
 
-/** CPU and memory the machine starts with: the no-GPU ones when it starts without GPUs. */
+/**
+ * CPU and memory the machine starts with (the no-GPU ones when it starts without GPUs), and the
+ * GPUs VFIO passes: PCI functions only. An emulated GPU (`emulated:N`) has no function to pass.
+ */
 export function effectiveSize(spec: MachineSpec): { cpu: number; memory: number; gpus: string[] } {
-  if (spec.withoutGpu) return { cpu: spec.withoutGpu.cpu, memory: spec.withoutGpu.memory, gpus: [] };
-  return { cpu: spec.cpu, memory: spec.memory, gpus: spec.gpuDevices ?? [] };
+  const size = startSize(spec);
+  return { ...size, gpus: size.gpus.filter((d) => tryNormalizePciAddress(d) !== null) };
 }
 
 /** The virtio-blk serial of a data disk (QEMU allows 20 bytes); the guest sees it in /sys/block/vdX/serial. */
