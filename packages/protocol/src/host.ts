@@ -38,7 +38,10 @@ export const MachineSpecSchema = t.object({
   imageId: t.string({ maxLength: 128 }),
   /** Boot disk size, GB. */
   diskGb: t.int({ min: 0 }),
-  /** The host's GPUs given to this machine (PCI addresses, `0000:01:00.0`), chosen by placement. */
+  /**
+   * The host's GPUs given to this machine, chosen by placement: PCI addresses (`0000:01:00.0`), or
+   * `emulated:N` on a host offering emulated GPUs. Each backend passes what it can of them.
+   */
   gpuDevices: t.optional(t.array(t.string({ maxLength: 64 }), { max: 64 })),
   /** Data disks attached to the machine. */
   dataDisks: t.optional(t.array(MachineDiskSchema, { max: 64 })),
