@@ -4,6 +4,7 @@
  * database in it), else an embedded server started here for the run and stopped after.
  *
  *   node --import tsx --conditions=source scripts/test.ts [files…]    (default: every *.test.ts)
+ *   OCS_TEST_CONCURRENCY=N runs N files at once (default: node's, one fewer than the CPUs)
  */
 import { spawn } from "node:child_process";
 import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
@@ -55,7 +56,9 @@ function run(files: string[], env: Record<string, string>, label: string): Promi
   return new Promise((resolve) => {
     if (files.length === 0) return resolve({ pass: 0, fail: 0 });
     process.stdout.write(`\n=== ${label}: ${files.length} files ===\n`);
-    const child = spawn(process.execPath, ["--test", "--test-reporter=spec", ...files], {
+    // OCS_TEST_CONCURRENCY runs that many files at once (node's default: one fewer than the CPUs).
+    const concurrency = process.env.OCS_TEST_CONCURRENCY ? [`--test-concurrency=${process.env.OCS_TEST_CONCURRENCY}`] : [];
+    const child = spawn(process.execPath, ["--test", "--test-reporter=spec", ...concurrency, ...files], {
       cwd: root,
       env: { ...process.env, ...env, NODE_OPTIONS: FROM_SOURCE },
       stdio: ["ignore", "pipe", "inherit"],
