@@ -24,7 +24,6 @@ import { ContainerImages } from "./images.js";
 import { installInit } from "./init-script.js";
 import { ContainerMetrics } from "./metrics.js";
 import { podmanContext, type PodmanBackendOptions, type PodmanContext } from "./options.js";
-import { PodmanError } from "./podman-cli.js";
 
 export class PodmanBackend implements Backend {
   readonly name = "podman";
@@ -303,7 +302,7 @@ export class PodmanBackend implements Backend {
             r.spec = { ...r.spec, imageId };
             r.reference = image.reference;
           });
-          await this.releaseImage(rec.reference, s);
+          await this.ctx.podman.releaseImage(rec.reference, s);
           this.ctx.log.info({ machine: id, image: imageId }, "container reinstalled from a fresh copy of the image");
         },
       },
@@ -363,7 +362,7 @@ export class PodmanBackend implements Backend {
         work: async (s) => {
           const reference = rt.dir.read()?.reference;
           await this.ctx.podman.run(["rm", "--force", "--time", "0", "--ignore", rt.dir.container], s);
-          if (reference) await this.releaseImage(reference, s);
+          if (reference) await this.ctx.podman.releaseImage(reference, s);
           // Unmounted first: the data disk is kept, and must never be inside what is removed.
           await this.ctx.disks.unmount(rt.dir.cloudDir, s, true);
           rt.dir.remove();
@@ -374,13 +373,6 @@ export class PodmanBackend implements Backend {
       signal,
     );
     this.runtimes.forget(id, rt);
-  }
-
-  /** Removes an image from this host's storage once no container uses it (the registry keeps it). */
-  private async releaseImage(reference: string, signal: AbortSignal): Promise<void> {
-    await this.ctx.podman.run(["rmi", "--ignore", reference], signal).catch((error: unknown) => {
-      if (!(error instanceof PodmanError && /in use|being used|has dependent/i.test(error.stderr))) throw error;
-    });
   }
 
   async attachDisk(id: string, disk: MachineDisk, signal: AbortSignal): Promise<void> {

@@ -144,9 +144,11 @@ export class ContainerRuntime {
     });
     await this.create(this.record(), signal);
     this.ctx.log.info({ machine: this.id, devices: this.record().devices }, "container made again with its files: its GPUs changed");
+    // The image it came from is no longer its own. Failing to remove it must not fail the start.
     if (previous !== kept) {
-      // The image it came from is no longer its own (the registry keeps it); in use elsewhere, it stays.
-      await podman.run(["rmi", "--ignore", previous], signal).catch(() => undefined);
+      await podman.releaseImage(previous, signal).catch((error: unknown) => {
+        this.ctx.log.warn({ machine: this.id, reference: previous, err: String(error) }, "could not remove the image the container was made from");
+      });
     }
   }
 

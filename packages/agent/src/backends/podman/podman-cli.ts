@@ -87,6 +87,13 @@ export class PodmanCli {
     );
   }
 
+  /** Removes an image from this host's storage unless a container or image still uses it (the registry keeps it). */
+  async releaseImage(reference: string, signal: AbortSignal): Promise<void> {
+    await this.run(["rmi", "--ignore", reference], signal).catch((error: unknown) => {
+      if (!(error instanceof PodmanError && /in use|being used|has dependent/i.test(error.stderr))) throw error;
+    });
+  }
+
   /** The container's state, or undefined when it does not exist. */
   async inspect(name: string, signal: AbortSignal): Promise<ContainerState | undefined> {
     let out: string;

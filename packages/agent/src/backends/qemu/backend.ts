@@ -12,7 +12,7 @@ import { join, resolve } from "node:path";
 import type { ImageProgress, MachineAccess, MachineDisk, MachineMetrics, MachineSpec, MachineStatus, PowerMode, RebootResult } from "@opencompshare/protocol";
 import type { Backend, BootImage, HostFacts } from "../backend.js";
 import { ImageBuilds } from "./builds.js";
-import { effectiveSize } from "./command-line.js";
+import { guestSize } from "./command-line.js";
 import { DataDisks } from "./disks.js";
 import type { ExecResult } from "./guest-agent.js";
 import { ImageStore } from "./images.js";
@@ -422,7 +422,7 @@ export class QemuBackend implements Backend {
     const rt = await this.existing(id, signal);
     const pid = rt.pid();
     if (pid) rt.metrics.sample(pid, 500);
-    const size = effectiveSize(rt.record().spec);
+    const size = guestSize(rt.record().spec);
     return rt.metrics.series(seconds, size.cpu, size.memory);
   }
 

@@ -33,7 +33,7 @@ export class ImageBuilds {
    * was seen: elapsed time at that moment over the fraction done. Kept until the next look, so two
    * questions between looks get the same total, and the time a look is stale never skews it.
    */
-  private readonly percent = new Map<string, { percent: number; totalMs?: number }>();
+  private readonly seen = new Map<string, { percent: number; totalMs?: number }>();
   /** Watchers in flight, per image. */
   private readonly watchers = new Map<string, Promise<void>>();
   /** Offline copies in flight, per image (abort to cancel). */
@@ -50,7 +50,7 @@ export class ImageBuilds {
     const jobId = `ocs-image-${imageId}`;
     const record: BuildRecord = { imageId, kind: "online", machineId: rt.id, sourceImageId: source.id, jobId, state: "running", startedAt: Date.now() };
     this.ctx.images.saveBuild(record);
-    this.percent.set(imageId, { percent: 0 });
+    this.seen.set(imageId, { percent: 0 });
     const qmp = await rt.qmp(signal);
     try {
       await qmp.execute(
@@ -78,7 +78,7 @@ export class ImageBuilds {
   startOffline(rt: MachineRuntime, imageId: string, source: BootImage): void {
     const record: BuildRecord = { imageId, kind: "offline", machineId: rt.id, sourceImageId: source.id, state: "running", startedAt: Date.now() };
     this.ctx.images.saveBuild(record);
-    this.percent.set(imageId, { percent: 0 });
+    this.seen.set(imageId, { percent: 0 });
     this.queueOfflineCopy(rt, record);
     this.watch(imageId);
   }
@@ -205,10 +205,10 @@ export class ImageBuilds {
 
   private bump(record: BuildRecord, seen: number): void {
     const percent = Math.round(seen * 10) / 10;
-    const last = this.percent.get(record.imageId);
+    const last = this.seen.get(record.imageId);
     if (last && last.percent >= percent) return;
     const elapsed = Math.max(1, Date.now() - record.startedAt);
-    this.percent.set(record.imageId, { percent, totalMs: percent > 0 ? Math.round((elapsed * 100) / percent) : undefined });
+    this.seen.set(record.imageId, { percent, totalMs: percent > 0 ? Math.round((elapsed * 100) / percent) : undefined });
   }
 
   /** How far the build of `imageId` has come; throws for an unknown or failed image. */
@@ -220,7 +220,7 @@ export class ImageBuilds {
     }
     if (record.state === "failed") throw new Error(`image ${imageId} failed: ${record.error ?? "unknown error"}`);
     if (record.state === "done") return { percent: 100, totalMs: Math.max(1, (record.finishedAt ?? record.startedAt) - record.startedAt), remainingMs: 0 };
-    const seen = this.percent.get(imageId);
+    const seen = this.seen.get(imageId);
     const percent = Math.min(99, seen?.percent ?? 0);
     const elapsed = Math.max(1, Date.now() - record.startedAt);
     // Past its estimate the build is late: its total is at least the time it has taken.
@@ -258,7 +258,7 @@ export class ImageBuilds {
         await sleep(100);
       }
     }
-    this.percent.delete(imageId);
+    this.seen.delete(imageId);
   }
 
   close(): void {

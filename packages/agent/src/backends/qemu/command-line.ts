@@ -10,7 +10,7 @@
 import { createHash } from "node:crypto";
 import type { MachineDisk, MachineSpec } from "@opencompshare/protocol";
 import type { BootImage } from "../backend.js";
-import { effectiveSize as startSize } from "../common/effective-size.js";
+import { effectiveSize } from "../common/effective-size.js";
 import { tryNormalizePciAddress } from "../../gpu/pci.js";
 
 /** Spare PCIe root ports, for data disks hot-plugged while the machine runs. */
@@ -65,8 +65,8 @@ export function kernelCmdline(image: BootImage): string {
  * CPU and memory the machine starts with (the no-GPU ones when it starts without GPUs), and the
  * GPUs VFIO passes: PCI functions only. An emulated GPU (`emulated:N`) has no function to pass.
  */
-export function effectiveSize(spec: MachineSpec): { cpu: number; memory: number; gpus: string[] } {
-  const size = startSize(spec);
+export function guestSize(spec: MachineSpec): { cpu: number; memory: number; gpus: string[] } {
+  const size = effectiveSize(spec);
   return { ...size, gpus: size.gpus.filter((d) => tryNormalizePciAddress(d) !== null) };
 }
 
@@ -82,7 +82,7 @@ function blockdev(nodeName: string, path: string): string {
 /** The argv (without the binary) that starts the machine. */
 export function qemuArgs(input: LaunchInput): string[] {
   const { spec, image, files } = input;
-  const size = effectiveSize(spec);
+  const size = guestSize(spec);
   if (size.gpus.length > 0 && input.accel !== "kvm") throw new Error("GPU passthrough (vfio-pci) needs accel kvm");
   const args = [
     "-name",
