@@ -274,6 +274,9 @@ describe("the reclaim policy and the instance lock", () => {
     const t0 = (await policyOf(s, id)).ArrearsSince * 1000;
     await advanceTo(s, t0 + HOUR - 2 * MIN);
     assert.equal((await s.call("RebootCompShareInstance", { ...REGION, UHostId: id })).body.RetCode, 0);
+    // The clock stands still until the reboot reaches the driver: its first look (a status call
+    // bounded by 10 s of the clock) must not run out on a busy machine while the test moves time.
+    await s.until(async () => (await historyOf(s, id)).at(-1)?.Phase === "rebooting", 0);
     const lockBefore = await s.app.store.db.selectFrom("instance_locks").selectAll().where("instance_id", "=", id).executeTakeFirstOrThrow();
     await advanceTo(s, t0 + HOUR + 1000, 1000);
     await s.app.policies.pass();

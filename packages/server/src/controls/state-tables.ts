@@ -23,5 +23,8 @@ export async function migrationsOf(db: Executor, qualified: string): Promise<str
   return rows.rows.map((r) => r.name);
 }
 
+/** An SQL string literal. */
+export const literal = (text: string): string => `'${text.replaceAll("'", "''")}'`;
+
 /** An SQL identifier, quoted. */
 export const quote = (name: string): string => `"${name.replaceAll('"', '""')}"`;

@@ -49,28 +49,37 @@ export interface HostQuery {
   imageId?: string;
 }
 
+/** Rows a multi-row insert carries at most: well under SQLite's and PostgreSQL's bound on bound values. */
+const ROWS_PER_INSERT = 500;
+
+const hostRow = (h: NewHost) => ({
+  id: h.id,
+  kind: h.kind,
+  zone: h.zone,
+  gpu_type: h.gpuType,
+  cpu_platform: h.cpuPlatform,
+  cpus: h.cpus,
+  memory_mb: h.memoryMb,
+  used_cpus: 0,
+  used_memory_mb: 0,
+  state: "Ready",
+  token_hash: h.tokenHash,
+  boot_id: "",
+  accelerator: h.accelerator,
+  facts: "{}",
+  registered_at: h.kind === "agent" ? 0 : h.now,
+  last_seen: h.kind === "agent" ? 0 : h.now,
+});
+
 export async function insertHost(db: Executor, h: NewHost): Promise<void> {
-  await db
-    .insertInto("hosts")
-    .values({
-      id: h.id,
-      kind: h.kind,
-      zone: h.zone,
-      gpu_type: h.gpuType,
-      cpu_platform: h.cpuPlatform,
-      cpus: h.cpus,
-      memory_mb: h.memoryMb,
-      used_cpus: 0,
-      used_memory_mb: 0,
-      state: "Ready",
-      token_hash: h.tokenHash,
-      boot_id: "",
-      accelerator: h.accelerator,
-      facts: "{}",
-      registered_at: h.kind === "agent" ? 0 : h.now,
-      last_seen: h.kind === "agent" ? 0 : h.now,
-    })
-    .execute();
+  await insertHosts(db, [h]);
+}
+
+/** Many new hosts, in a few statements (a fleet's sync writes hundreds). */
+export async function insertHosts(db: Executor, hosts: NewHost[]): Promise<void> {
+  for (let i = 0; i < hosts.length; i += ROWS_PER_INSERT) {
+    await db.insertInto("hosts").values(hosts.slice(i, i + ROWS_PER_INSERT).map(hostRow)).execute();
+  }
 }
 
 /** The kind of host `id`, or undefined when there is none. */
@@ -101,8 +110,19 @@ export async function hostSeenOf(db: Executor, instanceId: string): Promise<{ ho
 }
 
 /** The ids of the hosts of one kind. */
-export async function hostIds(db: Executor, kind: HostKind): Promise<string[]> {
-  return (await db.selectFrom("hosts").select("id").where("kind", "=", kind).execute()).map((r) => r.id);
+/** A host's size and state, as a fleet's sync compares them with what it wants. */
+export interface HostSize {
+  id: string;
+  cpus: number;
+  memoryMb: number;
+  cpuPlatform: string;
+  state: string;
+}
+
+/** Every host of `kind`, with its size and state. */
+export async function hostSizes(db: Executor, kind: HostKind): Promise<HostSize[]> {
+  const rows = await db.selectFrom("hosts").select(["id", "cpus", "memory_mb", "cpu_platform", "state"]).where("kind", "=", kind).execute();
+  return rows.map((r) => ({ id: r.id, cpus: r.cpus, memoryMb: r.memory_mb, cpuPlatform: r.cpu_platform, state: r.state }));
 }
 
 export async function setHostToken(db: Executor, id: string, tokenHash: string, zone: string): Promise<void> {
@@ -178,9 +198,36 @@ export async function gpusOf(db: Executor, hostId: string): Promise<HostGpu[]> {
   return rows.map(toGpu);
 }
 
+/** A GPU of a host, where it sits and what it is. */
+export interface PlacedGpu {
+  hostId: string;
+  device: string;
+  idx: number;
+  model: string;
+}
+
 /** Adds a healthy, free GPU. */
 export async function addGpu(db: Executor, hostId: string, gpu: { device: string; idx: number; model: string }): Promise<void> {
-  await db.insertInto("host_gpus").values({ host_id: hostId, device: gpu.device, idx: gpu.idx, model: gpu.model, healthy: 1, health: "{}", instance_id: null }).execute();
+  await addGpus(db, [{ hostId, ...gpu }]);
+}
+
+/** Adds healthy, free GPUs, in a few statements. */
+export async function addGpus(db: Executor, gpus: PlacedGpu[]): Promise<void> {
+  for (let i = 0; i < gpus.length; i += ROWS_PER_INSERT) {
+    const rows = gpus.slice(i, i + ROWS_PER_INSERT).map((g) => ({ host_id: g.hostId, device: g.device, idx: g.idx, model: g.model, healthy: 1, health: "{}", instance_id: null }));
+    await db.insertInto("host_gpus").values(rows).execute();
+  }
+}
+
+/** The GPUs of every host of `kind`, and the instance each is given to. */
+export async function gpusOfKind(db: Executor, kind: HostKind): Promise<Array<PlacedGpu & { instanceId: string | null }>> {
+  const rows = await db
+    .selectFrom("host_gpus as g")
+    .innerJoin("hosts as h", "h.id", "g.host_id")
+    .select(["g.host_id", "g.device", "g.idx", "g.model", "g.instance_id"])
+    .where("h.kind", "=", kind)
+    .execute();
+  return rows.map((r) => ({ hostId: r.host_id, device: r.device, idx: r.idx, model: r.model, instanceId: r.instance_id }));
 }
 
 /** A GPU's slot and model, as the host reports them now. */
