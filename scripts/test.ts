@@ -14,8 +14,23 @@ import { fileURLToPath } from "node:url";
 import { startEmbeddedPostgres, type EmbeddedServer } from "./embedded-postgres.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
-/** Pure code: the engine does not matter, one run is enough. */
-const ENGINE_FREE = ["test/protocol/", "test/docs/", "test/security/file-modes", "test/cli/endpoint", "test/sdk/unit", "test/agent/gpu/", "test/agent/guest-agent", "test/policies/timeline", "test/cli/doctor", "test/cli/usage-errors", "test/deploy/"];
+/**
+ * One run is enough: pure code, and the CLI's client side (what it parses, sends and shows,
+ * against handlers that the other suites run on both engines). The CLI suites that reach the
+ * database themselves (admin and account commands, backup, migrate, serve and its shutdown) run
+ * on both.
+ */
+const ENGINE_FREE = [
+  "test/protocol/",
+  "test/docs/",
+  "test/security/file-modes",
+  "test/sdk/unit",
+  "test/agent/gpu/",
+  "test/agent/guest-agent",
+  "test/policies/timeline",
+  "test/deploy/",
+  ...["endpoint", "doctor", "usage-errors", "api", "bills", "configure", "events", "help", "output", "ssh", "testing", "webhook"].map((name) => `test/cli/${name}.test.ts`),
+];
 /**
  * The console in a real browser: what it checks is the page, so one engine is enough (the
  * console's server side runs on both in test/console/, and across replicas in test/replicas/).

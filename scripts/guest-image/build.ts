@@ -7,7 +7,8 @@
  *   node --import tsx scripts/guest-image/build.ts [--out DIR] [--force]
  *
  * The output folder (default `${OCS_DATA_DIR:-./data}/images/compshareImage-ocs-debian12/`)
- * holds `vmlinuz`, `initrd.img`, `disk.qcow2` and `image.json`. Downloads and unpacked packages
+ * holds the kernel (`vmlinux`, unpacked for a PVH boot: kernel.ts; `vmlinuz` when it cannot
+ * be), `initrd.img`, `disk.qcow2` and `image.json`. Downloads and unpacked packages
  * are cached in `${OCS_DATA_DIR:-./data}/images/.cache/`; a build whose inputs have not changed
  * is skipped (`--force` rebuilds). The guest's root password is `opencompshare` unless the
  * kernel command line of its first boot has `ocs.password=BASE64` (see README.md here).
@@ -20,6 +21,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { download, extract, kernelPackage, resolve as resolvePackages, type Package } from "./apt.js";
 import { cpioGzip } from "./cpio.js";
+import { unpackPvhKernel } from "./kernel.js";
 import { DEFAULT_ROOT_PASSWORD } from "./guest-files.js";
 import { INITRD_MODULES, buildRootfs, initramfsEntries, moduleIndex, withDependencies } from "./rootfs.js";
 import type { ImageFile } from "../../packages/agent/src/backends/qemu/images.js";
@@ -81,11 +83,11 @@ function inputsDigest(packages: Package[]): string {
 }
 
 function checkTools(): void {
-  for (const tool of ["apt-get", "apt-cache", "dpkg-deb", "mkfs.ext4", "qemu-img"]) {
+  for (const tool of ["apt-get", "apt-cache", "dpkg-deb", "mkfs.ext4", "qemu-img", "xz"]) {
     try {
       execFileSync("sh", ["-c", `command -v ${tool}`], { stdio: "ignore", env: { ...process.env, PATH: `${process.env.PATH ?? ""}:/usr/sbin:/sbin` } });
     } catch {
-      const hint = tool === "mkfs.ext4" ? " (apt-get install e2fsprogs)" : tool === "qemu-img" ? " (apt-get install qemu-utils)" : "";
+      const hint = { "mkfs.ext4": " (apt-get install e2fsprogs)", "qemu-img": " (apt-get install qemu-utils)", xz: " (apt-get install xz-utils)" }[tool] ?? "";
       throw new Error(`${tool} is not installed${hint}`);
     }
   }
@@ -160,7 +162,13 @@ export async function buildGuestImage(opts: BuildOptions): Promise<ImageJson> {
     log(`disk.qcow2 (${kib(join(work, "disk.qcow2"))})`);
 
     const vmlinuz = join(tree(kernelPkg), "boot", `vmlinuz-${kver}`);
-    copyFileSync(vmlinuz, join(work, "vmlinuz"));
+    if (await unpackPvhKernel(vmlinuz, join(work, "vmlinux"))) {
+      image.kernel = "vmlinux";
+      log(`kernel unpacked for a PVH boot (${kib(join(work, "vmlinux"))})`);
+    } else {
+      copyFileSync(vmlinuz, join(work, "vmlinuz"));
+      log("kernel: the bzImage (no XZ payload with a PVH entry to unpack)");
+    }
     writeFileSync(join(work, "image.json"), `${JSON.stringify(image, null, 2)}\n`);
 
     mkdirSync(opts.out, { recursive: true });
@@ -168,7 +176,9 @@ export async function buildGuestImage(opts: BuildOptions): Promise<ImageJson> {
       log(`replacing ${join(opts.out, "disk.qcow2")}: machines with overlays on the old disk must be reinstalled`);
     }
     rmSync(stampPath, { force: true });
-    for (const f of ["vmlinuz", "initrd.img", "disk.qcow2", "image.json"]) renameSync(join(work, f), join(opts.out, f));
+    // The kernel of a previous build may have had the other name.
+    for (const f of ["vmlinux", "vmlinuz"]) rmSync(join(opts.out, f), { force: true });
+    for (const f of [image.kernel, "initrd.img", "disk.qcow2", "image.json"]) renameSync(join(work, f), join(opts.out, f));
     writeFileSync(stampPath, `${digest}\n`);
     log(`done: ${opts.out}`);
     return image;

@@ -1,6 +1,7 @@
 /**
  * Just enough of the ELF64 format to assemble a guest: the shared libraries a binary needs
- * (DT_NEEDED in `.dynamic`) and the fields of a kernel module's `.modinfo` section.
+ * (DT_NEEDED in `.dynamic`), the fields of a kernel module's `.modinfo` section, and whether a
+ * kernel has a PVH entry point.
  */
 import { readFileSync } from "node:fs";
 
@@ -13,6 +14,9 @@ interface Section {
 }
 
 const SHT_DYNAMIC = 6;
+const SHT_NOTE = 7;
+/** XEN_ELFNOTE_PHYS32_ENTRY: the 32-bit entry point QEMU's `-kernel` starts a PVH kernel at. */
+const XEN_ELFNOTE_PHYS32_ENTRY = 18;
 const DT_NEEDED = 1;
 
 /** The section headers of an ELF64 little-endian file, with their names resolved. */
@@ -77,3 +81,21 @@ export function moduleInfo(path: string): Array<[string, string]> {
     .filter((f) => f.includes("="))
     .map((f) => [f.slice(0, f.indexOf("=")), f.slice(f.indexOf("=") + 1)] as [string, string]);
 }
+
+/** Whether an uncompressed kernel (vmlinux) has a PVH entry point: a "Xen" note of type 18. */
+export function hasPvhEntry(path: string): boolean {
+  const buf = readFileSync(path);
+  for (const note of sections(buf, path).filter((s) => s.type === SHT_NOTE)) {
+    for (let at = note.offset; at + 12 <= note.offset + note.size; ) {
+      const namesz = buf.readUInt32LE(at);
+      const descsz = buf.readUInt32LE(at + 4);
+      const type = buf.readUInt32LE(at + 8);
+      const name = buf.toString("latin1", at + 12, at + 12 + Math.max(0, namesz - 1));
+      if (name === "Xen" && type === XEN_ELFNOTE_PHYS32_ENTRY) return true;
+      at += 12 + align4(namesz) + align4(descsz);
+    }
+  }
+  return false;
+}
+
+const align4 = (n: number): number => (n + 3) & ~3;

@@ -40,7 +40,7 @@ describe("the README, followed as a new user does", () => {
     const made = [
       ...venvs.map((v) => `${v}/lib/python3.11/site-packages/urllib3/contrib/emscripten/emscripten_fetch_worker.js`),
       "data/ocs.db",
-      "data/images/ocs-debian12/vmlinuz",
+      "data/images/ocs-debian12/vmlinux",
       // `go build` in test/compat/go names its binary after the module.
       "test/compat/go/go",
       "test/compat/go/seed/seed",

@@ -34,7 +34,7 @@ export function imagesDir(root: string, imageFolder: string): string {
       ...image,
       id: NOACPI_IMAGE_ID,
       name: "Debian 12 (ocs guest, no ACPI, no agent)",
-      kernel: join(imageFolder, "vmlinuz"),
+      kernel: join(imageFolder, image.kernel as string),
       initrd: join(imageFolder, "initrd.img"),
       disk: join(imageFolder, "disk.qcow2"),
       cmdline: "ocs.noacpi=1 ocs.noga=1",

@@ -1,14 +1,18 @@
 /**
  * The QEMU backend's pure parts, without booting anything: the QEMU command line built from a
  * spec, the guest's addresses as its agent lists them, and the per-machine action queue
- * (joining, cutting short, giving up).
+ * (joining, cutting short, giving up); and the guest image's kernel, unpacked for a PVH boot.
  */
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, it } from "node:test";
 import type { MachineSpec } from "@opencompshare/protocol";
 import { Abandoned, MachineQueue, Preempted } from "../../packages/agent/src/backends/common/machine-queue.js";
 import { diskNodeName, qemuArgs, type LaunchInput } from "../../packages/agent/src/backends/qemu/command-line.js";
 import { guestIpv4 } from "../../packages/agent/src/backends/qemu/guest-agent.js";
+import { hasPvhEntry } from "../../scripts/guest-image/elf.js";
+import { guestImage } from "./helpers.js";
 
 const SPEC: MachineSpec = { cpu: 8, memory: 32768, gpu: 2, gpuType: "4090", imageId: "img", diskGb: 50, gpuDevices: ["0000:01:00.0", "0000:02:00.0"] };
 
@@ -190,5 +194,18 @@ describe("machine action queue", () => {
     assert.equal(w.aborted(), undefined);
     w.finish();
     await q.settled(new AbortController().signal);
+  });
+});
+
+describe("the guest image's kernel", () => {
+  it("is Debian's kernel unpacked to an ELF with a PVH entry point (no decompression at each boot)", async () => {
+    const { folder } = await guestImage();
+    const image = JSON.parse(readFileSync(join(folder, "image.json"), "utf8")) as { kernel: string };
+    assert.equal(image.kernel, "vmlinux");
+    const kernel = join(folder, image.kernel);
+    assert.equal(readFileSync(kernel).readUInt32BE(0), 0x7f454c46, "an ELF file");
+    assert.equal(hasPvhEntry(kernel), true);
+    // An ELF without the note (node itself) has none.
+    assert.equal(hasPvhEntry(process.execPath), false);
   });
 });

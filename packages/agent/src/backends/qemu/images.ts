@@ -114,7 +114,7 @@ export class ImageStore {
     const folder = this.folder(id);
     renameSync(this.partialDisk(id), join(folder, "disk.qcow2"));
     for (const [from, name] of [
-      [source.kernel, "vmlinuz"],
+      [source.kernel, "kernel"],
       [source.initrd, "initrd.img"],
     ] as const) {
       if (!from) continue;
@@ -131,7 +131,7 @@ export class ImageStore {
       kind: "vm",
       name: id,
       osName: source.osName,
-      kernel: source.kernel ? "vmlinuz" : "",
+      kernel: source.kernel ? "kernel" : "",
       initrd: source.initrd ? "initrd.img" : "",
       disk: "disk.qcow2",
       cmdline: source.cmdline,
