@@ -3,7 +3,8 @@
  * mounted at /cloud, attached while running, kept on detach, moved to another machine, grown
  * online, never deleted while attached, kept when the machine is destroyed); a password set while
  * stopped, applied at the next start; the console's boot-id lines; a resize applied at the next
- * start; and a new backend on the same folders finishing a reboot the previous one left half done.
+ * start; published ports, changed at the next start; and a new backend on the same folders
+ * finishing a reboot the previous one left half done.
  */
 import assert from "node:assert/strict";
 import { existsSync, mkdtempSync } from "node:fs";
@@ -88,6 +89,47 @@ describe("the podman backend on real containers", { timeout: 15 * 60_000 }, () =
     assert.equal((await podman(join(stateDir, "podman"), ["container", "inspect", "--format", "{{.HostConfig.Memory}}", "ocs-pw-a"])).trim(), String(512 * 1024 * 1024), "created with 512 MB");
     assert.equal(await sh("pw-a", "cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max"), String(768 * 1024 * 1024), "runs with 768 MB after the resize");
     await backend.destroy("pw-a", never());
+  });
+
+  it("publishes the spec's ports on host ports of their own; a change applies at the next start, and a port kept keeps its host port", async () => {
+    await backend.provision("ports-a", { ...SPEC, ports: [8000] }, never());
+    await backend.powerOn("ports-a", never());
+    const serve = async (port: number) => {
+      // A server detached from the exec (setsid), answering with the port it serves.
+      await sh("ports-a", `mkdir -p /srv/${port} && echo served-${port} > /srv/${port}/index.html && setsid python3 -m http.server ${port} --directory /srv/${port} >/dev/null 2>&1 < /dev/null &`);
+    };
+    const fetchFrom = async (hostPort: number): Promise<string> => {
+      for (let i = 0; ; i++) {
+        try {
+          return (await (await fetch(`http://127.0.0.1:${hostPort}/`)).text()).trim();
+        } catch (error) {
+          if (i > 100) throw error;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      }
+    };
+    await serve(8000);
+    const first = (await backend.access("ports-a", never()))?.ports ?? [];
+    assert.equal(first.length, 1);
+    assert.equal(first[0]?.port, 8000);
+    const host8000 = first[0]?.hostPort as number;
+    assert.notEqual(host8000, (await backend.access("ports-a", never()))?.sshPort);
+    assert.equal(await fetchFrom(host8000), "served-8000");
+
+    // Another port: recorded now, published from the next start; 8000 keeps its host port.
+    await backend.powerOff("ports-a", "soft", never());
+    await backend.resize("ports-a", { ...SPEC, ports: [8000, 8001] }, never());
+    await backend.powerOn("ports-a", never());
+    const second = (await backend.access("ports-a", never()))?.ports ?? [];
+    assert.deepEqual(second.map((p) => p.port), [8000, 8001]);
+    assert.equal(second[0]?.hostPort, host8000, "a port kept keeps its host port");
+    await serve(8000);
+    await serve(8001);
+    assert.equal(await fetchFrom(host8000), "served-8000");
+    assert.equal(await fetchFrom(second[1]?.hostPort as number), "served-8001");
+    // The container was made again with its files: what was written before is there.
+    assert.equal(await sh("ports-a", "cat /srv/8000/index.html"), "served-8000");
+    await backend.destroy("ports-a", never());
   });
 
   it("a new backend on the same folders finishes a reboot the previous one left between the stop and the start", async () => {

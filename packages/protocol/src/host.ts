@@ -47,6 +47,13 @@ export const MachineSpecSchema = t.object({
   dataDisks: t.optional(t.array(MachineDiskSchema, { max: 64 })),
   /** Start without GPUs, with the no-GPU CPU and memory (CompShare's 无卡模式). */
   withoutGpu: t.optional(t.object({ cpu: t.int({ min: 0 }), memory: t.int({ min: 0 }) })),
+  /**
+   * The machine's own TCP ports that its host publishes, besides SSH: the software its image
+   * serves (JupyterLab's 8888…) and the instance's HttpPorts and TcpPorts. A container's host
+   * publishes each on a port of its own (MachineAccess.ports); a virtual machine is reached at
+   * its own address.
+   */
+  ports: t.optional(t.array(t.int({ min: 1, max: 65535 }), { max: 128 })),
 });
 export type MachineSpec = Infer<typeof MachineSpecSchema>;
 
@@ -87,4 +94,11 @@ export interface MachineAccess {
   sshUser: string;
   /** The address the machine is reached at from outside, when its host gives it one (the simulated fleet does). */
   publicIp?: string;
+  /** Where the spec's ports are published: the machine's port, and the host's at `ip` (absent: the same port). */
+  ports?: PublishedPort[];
+}
+
+export interface PublishedPort {
+  port: number;
+  hostPort: number;
 }

@@ -18,6 +18,7 @@ import { checkDiskSize } from "../catalog/disk-sizes.js";
 import { insertDisk, newDiskId, nextDevice, type StoredDisk } from "../store/repositories/disks.js";
 import type { ImageRecord } from "../store/repositories/images.js";
 import type { InstanceRow } from "../store/schema.js";
+import { machinePorts } from "../domain/software-ports.js";
 import { requireUsableImage } from "./image-lookup.js";
 import type { RequestContext } from "./registry.js";
 import { hostPlatform } from "../store/repositories/hosts.js";
@@ -216,6 +217,8 @@ export async function createInstances(ctx: RequestContext, req: CreateRequest): 
           gpuDevices: placed.devices,
           dataDisks: stored.filter((s) => !s.IsBoot).map((s) => ({ id: s.DiskId, sizeGb: s.Size })),
         };
+        const ports = machinePorts({ instanceType: row.instance_type, ports: {} }, image, catalog);
+        if (ports.length > 0) spec.ports = ports;
         built.push({ row, params: { spec } satisfies CreateParams });
       }
       return built;

@@ -1,9 +1,11 @@
 /** Handlers of the instance lifecycle actions. Rules live in domain/, execution in operations/. */
 import { ApiError, commonErrors, State } from "@opencompshare/protocol";
+import type { Catalog } from "../catalog/catalog.js";
 import { checkDataDiskSize, checkDiskSize, checkSystemDiskSize } from "../catalog/disk-sizes.js";
 import { checkSize } from "../catalog/sizes.js";
 import type { MachineSpec } from "../drivers/driver.js";
 import { NO_GPU_SPEC, noGpuRefusal, noGpuTaken, requestedNoGpu } from "../domain/no-gpu.js";
+import { machinePorts, publishes } from "../domain/software-ports.js";
 import type { ReinstallParams, ResetPasswordParams, ResizeParams, StartParams, TerminateParams, DiskParams } from "../operations/procedures/index.js";
 import { refundDue, type Refund } from "../policies/purchases.js";
 import { beginAttachedResize, disksOf, findOwnedDisk, machineDisks, type StoredDisk } from "../store/repositories/disks.js";
@@ -36,9 +38,15 @@ export const refuseRecycling = (inst: InstanceRecord): void => {
   if (inst.recycling) throw new ApiError("InstanceRecycling", `instance ${inst.id} is being reclaimed`);
 };
 
-/** The machine an instance should be: its size, image, boot disk, GPUs and data disks. */
-export async function specOf(db: Executor, inst: Pick<InstanceRecord, "id" | "cpu" | "memory" | "gpu" | "gpuType" | "imageId" | "disks">, devices: string[]): Promise<MachineSpec> {
+/** The machine an instance should be: its size, image, boot disk, GPUs, data disks and published ports. */
+export async function specOf(
+  db: Executor,
+  catalog: Catalog,
+  inst: Pick<InstanceRecord, "id" | "cpu" | "memory" | "gpu" | "gpuType" | "imageId" | "disks" | "ports" | "instanceType">,
+  devices: string[],
+): Promise<MachineSpec> {
   const boot = inst.disks.find((d) => d.IsBoot);
+  const ports = machinePorts(inst, (await imagesById(db, [inst.imageId])).get(inst.imageId), catalog);
   return {
     cpu: inst.cpu,
     memory: inst.memory,
@@ -48,6 +56,7 @@ export async function specOf(db: Executor, inst: Pick<InstanceRecord, "id" | "cp
     diskGb: boot?.Size ?? 0,
     gpuDevices: devices,
     dataDisks: machineDisks(await disksOf(db, inst.id)),
+    ...(ports.length > 0 ? { ports } : {}),
   };
 }
 
@@ -75,8 +84,9 @@ async function startInstance(ctx: RequestContext, req: { UHostId: string; Withou
         if (refusal) throw refusal;
         await takeNoGpuSlot(tx, inst);
       }
-      const resize = noGpu !== inst.machineWithoutGpu;
-      const full = await specOf(tx, inst, await fleet.devicesOf(tx, inst.id));
+      const full = await specOf(tx, catalog, inst, await fleet.devicesOf(tx, inst.id));
+      // Sized for the other mode, or publishing other ports than its instance has now: resized before it powers on.
+      const resize = noGpu !== inst.machineWithoutGpu || !publishes(inst.access, full.ports ?? []);
       const params: StartParams = { withoutGpu: noGpu, ...(resize ? { spec: noGpu ? noGpuMachine(full) : full } : {}) };
       return { instance: { no_gpu_slot: noGpu ? inst.accountId : null }, params };
     },
@@ -173,7 +183,7 @@ export const instanceHandlers: HandlerMap<ActionsOf<"instances">> = {
       prepare: async (tx, inst) => {
         const image = await requireUsableImage(tx, req.CompShareImageId, ctx.caller);
         checkImageSupports(image, inst.gpuType);
-        const params: ReinstallParams = { imageId: image.id, spec: await specOf(tx, inst, await fleet.devicesOf(tx, inst.id)) };
+        const params: ReinstallParams = { imageId: image.id, spec: await specOf(tx, ctx.services.catalog, inst, await fleet.devicesOf(tx, inst.id)) };
         if (req.Password) params.passwordSealed = ctx.services.sealer.seal(req.Password);
         return { params };
       },
@@ -240,7 +250,7 @@ export const instanceHandlers: HandlerMap<ActionsOf<"instances">> = {
           if (!added) throw new ApiError("ResourceNotEnough", `the host of instance ${inst.id} has not ${grow.gpu} more ${inst.gpuType} GPUs, ${grow.cpu} CPUs and ${grow.memoryMb} MB free`);
           devices = [...devicesBefore, ...added];
         }
-        const spec = await specOf(tx, { ...inst, cpu: after.cpu, memory: after.memory, gpu: after.gpu, disks }, devices);
+        const spec = await specOf(tx, catalog, { ...inst, cpu: after.cpu, memory: after.memory, gpu: after.gpu, disks }, devices);
         const params: ResizeParams = { before, after, devicesBefore, devices, spec };
         // A compute resize sizes the instance with its GPUs again.
         return { params, instance: compute ? { without_gpu: 0 } : {} };

@@ -4,6 +4,7 @@ import { State, type Image, type Instance, type MachineAccess } from "@opencomps
 import type { Catalog } from "../catalog/catalog.js";
 import { gpuUnitPrice, cents } from "../catalog/pricing.js";
 import { NO_GPU_SPEC, supportsNoGpu } from "../domain/no-gpu.js";
+import { softwaresOf, urlOf } from "../domain/software-ports.js";
 import type { Sealer } from "../security/secrets.js";
 import type { ImageRecord } from "../store/repositories/images.js";
 import type { InstanceRecord } from "../store/repositories/instances.js";
@@ -39,19 +40,10 @@ export function toInstanceModel(inst: InstanceRecord, image: ImageRecord | undef
     sshUser: inst.access.sshUser ?? "root",
     ...(inst.access.publicIp ? { publicIp: inst.access.publicIp } : {}),
   };
-  // Software is reached where the world reaches the machine.
-  const host = access.publicIp || access.ip;
-  const at = (scheme: string, port: number): string => (host ? `${scheme}://${host}:${port}` : "");
   const hex = createHash("sha1").update(inst.id).digest("hex");
-  const ports = inst.ports;
   const unit = gpuUnitPrice(catalog.data.prices, inst.gpuType, inst.chargeType) ?? 0;
-  const applications = image?.softwares.Applications ?? [];
-  const softwarePorts = new Map(catalog.data.softwarePorts.map((p) => [p.Software, p.Port]));
-  const softwares = [
-    ...applications.filter((a) => softwarePorts.has(a)).map((a) => ({ Name: a, URL: at("http", softwarePorts.get(a) as number) })),
-    ...(ports.HttpPorts ?? []).map((p) => ({ Name: `HTTP:${p}`, URL: at("http", p) })),
-    ...(ports.TcpPorts ?? []).map((p) => ({ Name: `TCP:${p}`, URL: at("tcp", p) })),
-  ];
+  // Software is reached where the world reaches the machine (a container's: the host's ports publishing it).
+  const softwares = softwaresOf(inst, image, catalog).map((sw) => ({ Name: sw.name, URL: urlOf(inst.access, sw, inst.instanceType === "Container") }));
   return {
     UHostId: inst.id,
     Name: inst.name,

@@ -1,4 +1,4 @@
-/** Host ports for the machines' SSH servers. */
+/** Host ports for the machines' SSH servers and the ports containers publish. */
 import { createServer } from "node:net";
 
 /** Asks the OS for a free TCP port on `bind`. */
@@ -19,5 +19,5 @@ export async function allocatePort(bind: string, taken: ReadonlySet<number | und
     const port = await ephemeralPort(bind);
     if (!taken.has(port)) return port;
   }
-  throw new Error("no free port for SSH");
+  throw new Error(`no free host port on ${bind}`);
 }

@@ -40,7 +40,7 @@ export class PodmanBackend implements Backend {
     this.ctx = podmanContext(opts);
     this.root = join(this.ctx.stateDir, "containers");
     this.runtimes = new Runtimes(
-      (id) => new ContainerRuntime(new ContainerDir(this.root, id), this.ctx),
+      (id) => new ContainerRuntime(new ContainerDir(this.root, id), this.ctx, () => this.allocatePort()),
       (id) => new ContainerDir(this.root, id).exists(),
     );
     installInit(this.ctx.initDir);
@@ -86,8 +86,13 @@ export class PodmanBackend implements Backend {
     return rt;
   }
 
+  /** A free host port: none that a container of this host holds, for SSH or a published port. */
   private async allocatePort(): Promise<number> {
-    return allocatePort(this.ctx.sshBind, new Set(listContainers(this.root).map((id) => this.runtimes.get(id).dir.read()?.sshPort)));
+    const held = listContainers(this.root).flatMap((id) => {
+      const rec = this.runtimes.get(id).dir.read();
+      return rec ? [rec.sshPort, ...(rec.published ?? []).map((p) => p.hostPort)] : [];
+    });
+    return allocatePort(this.ctx.sshBind, new Set(held));
   }
 
   async facts(signal: AbortSignal): Promise<HostFacts> {
@@ -135,8 +140,8 @@ export class PodmanBackend implements Backend {
           rmSync(rt.dir.dir, { recursive: true, force: true });
           await rt.pull(image, s);
           const sshPort = await this.allocatePort();
-          const devices = await rt.create({ spec, reference: image.reference, sshPort }, s);
-          rt.dir.write({ id, spec, reference: image.reference, sshPort, devices, bootIds: [], bootCount: 0, createdAt: Date.now() });
+          const { devices, published } = await rt.create({ spec, reference: image.reference, sshPort }, s);
+          rt.dir.write({ id, spec, reference: image.reference, sshPort, devices, published, bootIds: [], bootCount: 0, createdAt: Date.now() });
           this.ctx.log.info({ machine: id, image: spec.imageId, cpu: spec.cpu, memory: spec.memory }, "container provisioned");
         },
       },
@@ -415,7 +420,7 @@ export class PodmanBackend implements Backend {
     if (!(await rt.inspect(signal))?.running) return null;
     const rec = rt.record();
     const sshUser = this.images_.platform(rec.spec.imageId)?.sshUser ?? "root";
-    return { ip: this.ctx.sshHost, sshPort: rec.sshPort, sshUser };
+    return { ip: this.ctx.sshHost, sshPort: rec.sshPort, sshUser, ...(rec.published?.length ? { ports: rec.published } : {}) };
   }
 
   /** Runs a command in the running container (diagnostics and tests). Not part of the Backend interface. */

@@ -6,7 +6,7 @@
  */
 import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import type { MachineSpec, PowerMode } from "@opencompshare/protocol";
+import type { MachineSpec, PowerMode, PublishedPort } from "@opencompshare/protocol";
 import { RecordDir } from "../common/record-dir.js";
 
 /** A start or reboot asked for and not yet seen to complete (a restarted agent finishes it). */
@@ -27,6 +27,8 @@ export interface ContainerRecord {
   sshPort: number;
   /** The CDI devices (GPUs) the container was made with; podman cannot change them on a container. */
   devices?: string[];
+  /** The spec's ports as the container publishes them (host ports at `--ssh-host`); fixed when it is made, as its devices. */
+  published?: PublishedPort[];
   bootIds: string[];
   bootCount: number;
   pending?: PendingStart;

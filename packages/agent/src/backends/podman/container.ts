@@ -5,7 +5,7 @@
  * memory is never trusted over them.
  */
 import { mkdirSync } from "node:fs";
-import type { MachineSpec } from "@opencompshare/protocol";
+import type { MachineSpec, PublishedPort } from "@opencompshare/protocol";
 import { effectiveSize } from "../common/effective-size.js";
 import { MachineQueue } from "../common/machine-queue.js";
 import { sleep, throwIfAborted } from "../common/waits.js";
@@ -24,6 +24,8 @@ export class ContainerRuntime {
   constructor(
     readonly dir: ContainerDir,
     private readonly ctx: PodmanContext,
+    /** A free host port that no container of this host holds. */
+    private readonly freePort: () => Promise<number>,
   ) {}
 
   get id(): string {
@@ -83,12 +85,32 @@ export class ContainerRuntime {
   }
 
   /**
-   * Makes the container from the record (a leftover of an unfinished attempt is removed first),
-   * and records the devices it was made with (when the record exists: provision writes it after).
+   * Where the spec's ports are published: on the host ports they had (a remake keeps the URLs),
+   * or on free ones.
    */
-  async create(rec: Pick<ContainerRecord, "spec" | "reference" | "sshPort">, signal: AbortSignal): Promise<string[]> {
+  private async publishedPorts(rec: Pick<ContainerRecord, "spec" | "sshPort" | "published">): Promise<PublishedPort[]> {
+    const out: PublishedPort[] = [];
+    // Not yet in any record (a provision writes it after): not to be handed out twice here.
+    const mine = new Set([rec.sshPort, ...(rec.published ?? []).map((p) => p.hostPort)]);
+    for (const port of rec.spec.ports ?? []) {
+      const kept = rec.published?.find((p) => p.port === port)?.hostPort;
+      let hostPort = kept ?? (await this.freePort());
+      while (kept === undefined && mine.has(hostPort)) hostPort = await this.freePort();
+      mine.add(hostPort);
+      out.push({ port, hostPort });
+    }
+    return out;
+  }
+
+  /**
+   * Makes the container from the record (a leftover of an unfinished attempt is removed first),
+   * and records the devices and ports it was made with (when the record exists: provision writes
+   * it after).
+   */
+  async create(rec: Pick<ContainerRecord, "spec" | "reference" | "sshPort" | "published">, signal: AbortSignal): Promise<{ devices: string[]; published: PublishedPort[] }> {
     const { podman } = this.ctx;
     const devices = this.wantedDevices(rec.spec);
+    const published = await this.publishedPorts(rec);
     await podman.run(["rm", "--force", "--time", "0", "--ignore", this.dir.container], signal);
     mkdirSync(this.dir.runDir, { recursive: true });
     await this.ctx.disks.share(this.dir.cloudDir, signal);
@@ -112,6 +134,7 @@ export class ContainerRuntime {
         `${this.dir.cloudDir}:${DISK_MOUNT}:rslave`,
         "--publish",
         `${this.ctx.sshBind}:${rec.sshPort}:${SSH_PORT}`,
+        ...published.flatMap((p) => ["--publish", `${this.ctx.sshBind}:${p.hostPort}:${p.port}`]),
         ...limits(rec.spec),
         // The GPUs, by CDI name (fixed when the container is made: see remake).
         ...devices.flatMap((d) => ["--device", d]),
@@ -123,14 +146,15 @@ export class ContainerRuntime {
     if (this.dir.exists()) {
       this.dir.update((r) => {
         r.devices = devices;
+        r.published = published;
       });
     }
-    return devices;
+    return { devices, published };
   }
 
   /**
-   * Podman cannot change a container's devices, so a stopped container whose GPUs changed (a
-   * resize, no-GPU mode, or back) is made again with its files: committed to an image of its own,
+   * Podman cannot change a container's devices or published ports, so a stopped container whose
+   * GPUs changed (a resize, no-GPU mode, or back) or whose ports did is made again with its files: committed to an image of its own,
    * which the record then names, and made from it. In that order a crash at any step loses
    * nothing: the next start commits again, or makes the container from the committed image.
    */
@@ -143,7 +167,7 @@ export class ContainerRuntime {
       r.reference = kept;
     });
     await this.create(this.record(), signal);
-    this.ctx.log.info({ machine: this.id, devices: this.record().devices }, "container made again with its files: its GPUs changed");
+    this.ctx.log.info({ machine: this.id, devices: this.record().devices, ports: this.record().published }, "container made again with its files: its GPUs or ports changed");
     // The image it came from is no longer its own. Failing to remove it must not fail the start.
     if (previous !== kept) {
       await podman.releaseImage(previous, signal).catch((error: unknown) => {
@@ -159,7 +183,8 @@ export class ContainerRuntime {
     });
     let before = await this.inspect(signal);
     const rec = this.record();
-    if (before && !before.running && !sameDevices(rec.devices ?? [], this.wantedDevices(rec.spec))) {
+    const changed = !sameList(rec.devices ?? [], this.wantedDevices(rec.spec)) || !sameList((rec.published ?? []).map((p) => p.port), rec.spec.ports ?? []);
+    if (before && !before.running && changed) {
       await this.remake(signal);
       before = await this.inspect(signal);
     }
@@ -247,7 +272,7 @@ export class ContainerRuntime {
   }
 }
 
-function sameDevices(a: readonly string[], b: readonly string[]): boolean {
+function sameList<T>(a: readonly T[], b: readonly T[]): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);
 }
 

@@ -92,7 +92,7 @@ export class SimulatedDriver implements Driver {
       await insertSimMachine(this.db, id, spec);
       // The simulated fleet knows where a machine will be as soon as it makes it: the instance shows it while it boots.
       await this.claimAccess(id, spec.imageId);
-      await setAccess(this.db, id, simulatedAccess(id, await simAccess(this.db, id)));
+      await setAccess(this.db, id, simulatedAccess(id, await simAccess(this.db, id), spec.ports));
       await this.act(id, "provision", this.timings.bootMs / 3 + extra, signal);
     });
   }
@@ -274,7 +274,7 @@ export class SimulatedDriver implements Driver {
   async access(id: string, { signal }: DriverCall): Promise<MachineAccess | null> {
     return this.faulted("access", id, signal, async (extra) => {
       await this.delay(extra, signal);
-      return (await this.find(id)) ? simulatedAccess(id, await simAccess(this.db, id)) : null;
+      return (await this.find(id)) ? simulatedAccess(id, await simAccess(this.db, id), (await this.spec(id)).ports) : null;
     });
   }
 

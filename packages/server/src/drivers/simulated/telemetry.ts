@@ -26,9 +26,11 @@ function privateIp(id: string): string {
  * Where a simulated machine is reached: its private address, and the public address and login it
  * holds (`held`); a machine that holds none (made before the fleet gave them) shows root on 22.
  */
-export function simulatedAccess(id: string, held?: SimAccess): MachineAccess {
-  if (!held) return { ip: privateIp(id), sshPort: 22, sshUser: "root" };
-  return { ip: privateIp(id), publicIp: held.publicIp, sshPort: held.sshPort, sshUser: held.sshUser };
+export function simulatedAccess(id: string, held?: SimAccess, ports: readonly number[] = []): MachineAccess {
+  // A simulated machine has an address of its own: its ports are published as themselves.
+  const published = ports.length > 0 ? { ports: ports.map((port) => ({ port, hostPort: port })) } : {};
+  if (!held) return { ip: privateIp(id), sshPort: 22, sshUser: "root", ...published };
+  return { ip: privateIp(id), publicIp: held.publicIp, sshPort: held.sshPort, sshUser: held.sshUser, ...published };
 }
 
 const LINES: Record<string, string[]> = {
