@@ -26,6 +26,7 @@ describe("the registry setting", () => {
     assert.equal(local.tls, false);
     assert.equal(local.tlsFlag, "--tls-verify=false");
     assert.equal(local.customReference("compshareImage-AbC"), "127.0.0.1:5000/ocs/custom:compshareImage-AbC");
+    assert.equal(local.communityReference("compshareImage-AbC"), "127.0.0.1:5000/ocs/community:compshareImage-AbC");
     const remote = new Registry("registry.example.com/team/");
     assert.equal(remote.tls, true);
     assert.equal(remote.customReference("img-1"), "registry.example.com/team/ocs/custom:img-1");
@@ -58,7 +59,7 @@ describe("an images folder with both kinds", () => {
     const list = await images.list(new AbortController().signal);
     assert.deepEqual(list, [{ id: "ct-1", kind: "container", reference: "127.0.0.1:5000/ocs/base-debian12:latest", name: "Base", osName: "Debian 12", sshUser: "root", sizeGb: 1 }]);
     assert.equal(await images.get("vm-1", new AbortController().signal), undefined);
-    assert.equal(images.custom("x"), undefined);
+    assert.equal(await images.get("x", new AbortController().signal), undefined);
   });
 
   it("a registry that does not answer takes no image away and fails nothing", async () => {

@@ -1,5 +1,5 @@
 /**
- * A detached disk's resize and delete, and a custom image's delete, are operations of their own
+ * A detached disk's resize and delete, and a custom image's delete and publish, are operations of their own
  * (no instance, no lock): each answer is what it was when the handler called the driver itself,
  * and behind it there is a record that ends Succeeded or Failed, the resource's transitional
  * status only while it runs, and a failure that puts the resource back. Recovery settles a disk
@@ -137,6 +137,37 @@ describe("operations on detached disks and custom images", () => {
       ["TerminateCompShareCustomImage", "failed", failed.requestId],
       ["TerminateCompShareCustomImage", "succeeded", res.requestId],
     ]);
+  });
+
+  it("publishes a custom image by an operation of the new version; a failed copy answers 8433 and takes the version and its new group back", async () => {
+    const [box] = (await s.call("CreateCompShareInstance", { ...CREATE, CompShareImageId: "compshareImage-pytorch24", ChargeType: "Postpay" })).body.UHostIds as string[];
+    await s.until(async () => (await s.state(box as string)) === "Running", 1000);
+    const made = await s.call("CreateCompShareCustomImage", { ...REGION, UHostId: box as string, Name: "published" });
+    const imageId = made.body.CompShareImageId as string;
+    await s.until(async () => (await db().selectFrom("images").select("status").where("id", "=", imageId).executeTakeFirst())?.status === "Available", 1000);
+    const versions = () => db().selectFrom("images").select(["id", "status", "group_id"]).where("source_image_id", "=", imageId).where("type", "=", "Community").execute();
+    const groups = async () => (await db().selectFrom("community_groups").select("id").where("account_id", "=", owner.account_id).execute()).map((g) => g.id);
+    const groupsBefore = await groups();
+
+    await armFault(db(), { method: "publishImage", mode: "fail", instanceId: imageId });
+    const failed = await s.call("PublishCompShareImage", { Region: REGION.Region, CompShareImageId: imageId, CommunityImageName: "pub", VersionName: "v1.0" });
+    assert.equal(failed.body.RetCode, 8433, JSON.stringify(failed.body));
+    assert.deepEqual(await versions(), [], "the version is taken back");
+    assert.deepEqual(await groups(), groupsBefore, "and the group this publish made");
+    const failedOps = await db().selectFrom("operations").select(["action", "status", "request_id"]).where("action", "=", "PublishCompShareImage").execute();
+    assert.deepEqual(failedOps, [{ action: "PublishCompShareImage", status: "failed", request_id: failed.requestId }]);
+
+    const res = await s.call("PublishCompShareImage", { Region: REGION.Region, CompShareImageId: imageId, CommunityImageName: "pub", VersionName: "v1.0" });
+    assert.deepEqual(res.body, { Action: "PublishCompShareImageResponse", RetCode: 0 });
+    const [version] = await versions();
+    assert.equal(version?.status, "Reviewing");
+    await endedOnce(version?.id as string, res, "PublishCompShareImage", "succeeded");
+    // A second version in the same group: the group is kept whatever becomes of it.
+    await armFault(db(), { method: "publishImage", mode: "fail", instanceId: imageId });
+    const again = await s.call("PublishCompShareImage", { Region: REGION.Region, CompShareImageId: imageId, GroupId: version?.group_id as string, VersionName: "v2.0" });
+    assert.equal(again.body.RetCode, 8433, JSON.stringify(again.body));
+    assert.deepEqual((await versions()).map((v) => v.id), [version?.id]);
+    assert.ok((await groups()).includes(version?.group_id as string));
   });
 
   it("an image being deleted reads as gone: not listed, not deleted twice, not booted", async () => {

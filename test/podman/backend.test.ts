@@ -3,8 +3,9 @@
  * mounted at /cloud, attached while running, kept on detach, moved to another machine, grown
  * online, never deleted while attached, kept when the machine is destroyed); a password set while
  * stopped, applied at the next start; the console's boot-id lines; a resize applied at the next
- * start; published ports, changed at the next start; and a new backend on the same folders
- * finishing a reboot the previous one left half done.
+ * start; published ports, changed at the next start; a custom image published as a community
+ * version that another host runs; and a new backend on the same folders finishing a reboot the
+ * previous one left half done.
  */
 import assert from "node:assert/strict";
 import { existsSync, mkdtempSync } from "node:fs";
@@ -130,6 +131,39 @@ describe("the podman backend on real containers", { timeout: 15 * 60_000 }, () =
     // The container was made again with its files: what was written before is there.
     assert.equal(await sh("ports-a", "cat /srv/8000/index.html"), "served-8000");
     await backend.destroy("ports-a", never());
+  });
+
+  it("publishes a custom image as a community version: a copy in the registry's community namespace, which another host runs by its own id after the image is deleted", async () => {
+    await backend.provision("pub-a", SPEC, never());
+    await backend.powerOn("pub-a", never());
+    await sh("pub-a", "echo from-the-author > /root/note");
+    await backend.snapshot("pub-a", "img-pub", never());
+    await backend.buildImage("img-pub", never());
+    await backend.publishImage("img-pub", "ver-pub", never());
+    // Idempotent: asked again (a resumed operation), the same version.
+    await backend.publishImage("img-pub", "ver-pub", never());
+    const tags = async (repo: string) => ((await (await fetch(`${world.registry.url}/v2/${repo}/tags/list`)).json()) as { tags: string[] | null }).tags ?? [];
+    assert.deepEqual(await tags("ocs/community"), ["ver-pub"]);
+    await backend.deleteImage("img-pub", never());
+    assert.ok(!(await tags("ocs/custom")).includes("img-pub"), "the custom image is gone");
+
+    // Another host (its own storage) runs the version: pulled from the community namespace.
+    const otherDir = mkdtempSync(join(world.root, "state-"));
+    const other = new PodmanBackend({ stateDir: otherDir, imagesDir: world.imagesDir, registry: world.registry.url, runtime: PODMAN_RUNTIME, runArgs: PODMAN_RUN_ARGS, log: quiet });
+    try {
+      assert.equal(await other.hasImage("ver-pub", never()), true);
+      await other.provision("pub-b", { ...SPEC, imageId: "ver-pub" }, never());
+      await other.powerOn("pub-b", never());
+      assert.equal((await other.exec("pub-b", ["cat", "/root/note"], never())).trim(), "from-the-author");
+      await other.destroy("pub-b", never());
+      await other.deleteImage("ver-pub", never());
+      assert.deepEqual(await tags("ocs/community"), []);
+    } finally {
+      await other.close();
+      await removeStorage(join(otherDir, "podman"));
+    }
+    await assert.rejects(backend.publishImage(BASE_IMAGE_ID, "ver-base", never()), /platform image: only custom images are published/);
+    await backend.destroy("pub-a", never());
   });
 
   it("a new backend on the same folders finishes a reboot the previous one left between the stop and the start", async () => {

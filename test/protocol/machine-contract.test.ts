@@ -22,6 +22,7 @@ const SAMPLE: { [M in MachineMethod]: unknown[] } = {
   buildImage: ["compshareImage-custom"],
   imageProgress: ["compshareImage-custom"],
   deleteImage: ["compshareImage-custom"],
+  publishImage: ["compshareImage-custom", "compshareImage-version"],
   reinstall: ["uhost-1", "compshareImage-ubuntu2204"],
   resize: ["uhost-1", SPEC],
   resetPassword: ["uhost-1", "Gpu-guest-1"],

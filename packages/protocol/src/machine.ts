@@ -74,6 +74,12 @@ export const MACHINE_CONTRACT = {
   imageProgress: { on: "image", read: true, args: [imageId()], result: returns<ImageProgress>() },
   /** Postcondition: the image and its files are gone. Idempotent. */
   deleteImage: { on: "image", read: false, args: [imageId()], result: returns<void>() },
+  /**
+   * Postcondition: a complete container image is also the community version `asImageId`, a copy
+   * of its own in the registry's community namespace that any host runs by that id, and that
+   * outlives the image. Idempotent. An image of a virtual machine is refused.
+   */
+  publishImage: { on: "image", read: false, args: [imageId(), imageId()], result: returns<void>() },
   /** Postcondition: the boot disk holds a fresh copy of the image; the machine is stopped. */
   reinstall: { on: "instance", read: false, args: [machineId(), imageId()], result: returns<void>() },
   /** Postcondition: the machine has `spec` from its next boot (CPU, memory, disk grown); it is stopped. */

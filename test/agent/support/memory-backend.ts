@@ -139,6 +139,12 @@ export class MemoryBackend implements Backend {
     const i = this.images_.findIndex((x) => x.id === imageId);
     if (i >= 0) this.images_.splice(i, 1);
   }
+  async publishImage(imageId: string, asImageId: string): Promise<void> {
+    this.count("publishImage");
+    const image = this.images_.find((x) => x.id === imageId);
+    if (!image) throw new Error(`image ${imageId} is not on this host`);
+    if (!this.images_.some((x) => x.id === asImageId)) this.images_.push({ ...image, id: asImageId, name: asImageId });
+  }
   async reinstall(id: string, imageId: string): Promise<void> {
     this.count("reinstall");
     this.machine(id).spec = { ...this.machine(id).spec, imageId };

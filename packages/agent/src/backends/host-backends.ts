@@ -114,6 +114,13 @@ export class HostBackends implements Backend {
     if (b) await b.deleteImage(imageId, signal);
   }
 
+  async publishImage(imageId: string, asImageId: string, signal: AbortSignal): Promise<void> {
+    const b = await this.imageBackend(imageId, signal);
+    if (!b) throw new Error(`image ${imageId} is not on this host`);
+    await b.publishImage(imageId, asImageId, signal);
+    this.byImage.set(asImageId, b);
+  }
+
   async reinstall(id: string, imageId: string, signal: AbortSignal): Promise<void> {
     return (await this.on(id, signal)).reinstall(id, imageId, signal);
   }

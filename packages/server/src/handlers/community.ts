@@ -23,6 +23,8 @@ import {
   type VersionScope,
 } from "../store/repositories/community.js";
 import type { ImageRecord } from "../store/repositories/images.js";
+import type { PublishImageParams } from "../operations/procedures/index.js";
+import { runOnResource } from "../operations/resources.js";
 import type { Executor } from "../store/schema.js";
 import { ownCustomImage } from "./image-lookup.js";
 import { newImageId } from "./images.js";
@@ -110,43 +112,50 @@ async function publicGroup(db: Executor, groupId: string): Promise<void> {
 
 export const communityHandlers: HandlerMap<ActionsOf<"community">> = {
   async PublishCompShareImage(ctx, req) {
-    const { db, clock } = ctx.services;
+    const { db, engine } = ctx.services;
     const source = await ownCustomImage(db, req.CompShareImageId, ctx.caller);
     if (source.status !== "Available") throw new ApiError("ImageNotPublishable", `image ${source.id} is ${source.status}; it must be Available`);
     if (!source.container) throw new ApiError("ImageNotPublishable", `image ${source.id} was made from a virtual machine; only images of container instances can be published`);
     if (source.derivedFrom) {
       throw new ApiError("ImageNotPublishable", `image ${source.id} is derived from community image ${source.derivedFrom}, which is not the caller's; it cannot be published again`);
     }
-    const now = clock.now();
-    await db.transaction().execute(async (tx) => {
-      let groupId = req.GroupId;
-      if (groupId) {
-        if (!(await isOwnGroup(tx, groupId, ctx.caller.accountId))) throw new ApiError("ImageNotFound", `community image group ${groupId} is not the caller's`);
-      } else {
-        groupId = newGroupId();
-        await insertGroup(tx, { id: groupId, accountId: ctx.caller.accountId, name: req.CommunityImageName ?? source.name, description: req.Description ?? source.description, now });
-      }
-      const versions = await versionNamesOf(tx, groupId);
-      const version = req.VersionName;
-      if (versions.some((v) => v === version)) throw commonErrors.invalidParam("VersionName", `group ${groupId} has ${version} already`);
-      const author = await accountNameOrThrow(tx, ctx.caller.accountId);
-      await insertVersion(tx, source, {
-        id: newImageId(),
-        groupId,
-        name: req.CommunityImageName ?? source.name,
-        description: req.Description ?? source.description,
-        versionName: version,
-        versionDesc: req.VersionDesc ?? "",
-        author,
-        price: req.Price ?? 0,
-        cover: req.Cover ?? "",
-        readme: req.Readme ?? "",
-        autoStart: Boolean(req.AutoStart),
-        tags: req.Tags ?? [],
-        supportedGpuTypes: req.SupportedGpuTypes ? req.SupportedGpuTypes : undefined,
-        softwares: req.Softwares ? req.Softwares : undefined,
-        now,
-      });
+    // The version is recorded in review, then its image is copied to the registry's community
+    // namespace by an operation of its own, which takes the version back if the copy fails.
+    const params: PublishImageParams = { imageId: source.id, versionId: newImageId(), groupId: req.GroupId ?? newGroupId(), groupMade: !req.GroupId };
+    await runOnResource(engine, {
+      action: "PublishCompShareImage",
+      caller: ctx.caller,
+      resourceId: params.versionId,
+      params,
+      enter: async (tx, _opId, now) => {
+        const groupId = params.groupId;
+        if (!params.groupMade) {
+          if (!(await isOwnGroup(tx, groupId, ctx.caller.accountId))) throw new ApiError("ImageNotFound", `community image group ${groupId} is not the caller's`);
+        } else {
+          await insertGroup(tx, { id: groupId, accountId: ctx.caller.accountId, name: req.CommunityImageName ?? source.name, description: req.Description ?? source.description, now });
+        }
+        const versions = await versionNamesOf(tx, groupId);
+        const version = req.VersionName;
+        if (versions.some((v) => v === version)) throw commonErrors.invalidParam("VersionName", `group ${groupId} has ${version} already`);
+        const author = await accountNameOrThrow(tx, ctx.caller.accountId);
+        await insertVersion(tx, source, {
+          id: params.versionId,
+          groupId,
+          name: req.CommunityImageName ?? source.name,
+          description: req.Description ?? source.description,
+          versionName: version,
+          versionDesc: req.VersionDesc ?? "",
+          author,
+          price: req.Price ?? 0,
+          cover: req.Cover ?? "",
+          readme: req.Readme ?? "",
+          autoStart: Boolean(req.AutoStart),
+          tags: req.Tags ?? [],
+          supportedGpuTypes: req.SupportedGpuTypes ? req.SupportedGpuTypes : undefined,
+          softwares: req.Softwares ? req.Softwares : undefined,
+          now,
+        });
+      },
     });
     return {};
   },

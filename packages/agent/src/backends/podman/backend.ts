@@ -285,9 +285,22 @@ export class PodmanBackend implements Backend {
     if (this.images_.platform(imageId)) throw new Error(`image ${imageId} is a platform image: it is not deleted through the backend`);
     // Containers made from it keep their own copy of its layers; the registry's goes.
     await this.builds.forget(imageId);
-    await this.ctx.registry?.deleteCustom(imageId, signal);
+    await this.ctx.registry?.deleteImage(imageId, signal);
     this.images_.invalidate();
     this.ctx.log.info({ image: imageId }, "image deleted");
+  }
+
+  async publishImage(imageId: string, asImageId: string, signal: AbortSignal): Promise<void> {
+    await abortable(this.ready, signal);
+    RecordDir.check(imageId);
+    RecordDir.check(asImageId);
+    const registry = this.ctx.registry;
+    if (!registry) throw new Error("this host has no registry (OCS_REGISTRY): a community version lives in one");
+    if (this.images_.platform(imageId)) throw new Error(`image ${imageId} is a platform image: only custom images are published`);
+    if (this.builds.get(imageId) && this.builds.progress(imageId).percent < 100) throw new Error(`image ${imageId} is still being made`);
+    await registry.publish(imageId, asImageId, signal);
+    this.images_.invalidate();
+    this.ctx.log.info({ image: imageId, version: asImageId }, "image published to the community namespace");
   }
 
   async reinstall(id: string, imageId: string, signal: AbortSignal): Promise<void> {

@@ -1,8 +1,9 @@
 /**
  * The container images this host can run: the platform's, each a folder of the images directory
  * whose image.json says `"kind": "container"` and names a registry reference (written by `npm run
- * base-image`), and the custom images the registry holds, which any host can pull. The registry's
- * list is cached for a few seconds: a heartbeat asks for it every time.
+ * base-image`), and the custom images and community versions the registry holds, which any host
+ * can pull. The registry's lists are cached for a few seconds: a heartbeat asks for them every
+ * time.
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -23,7 +24,7 @@ interface ContainerImageFile {
 }
 
 export class ContainerImages {
-  private cached: { at: number; ids: string[] } | undefined;
+  private cached: { at: number; images: ContainerImage[] } | undefined;
 
   constructor(
     private readonly imagesDir: string,
@@ -44,17 +45,16 @@ export class ContainerImages {
     return { id, kind: "container", reference: file.reference, name: file.name ?? id, osName: file.osName ?? "", sshUser: file.sshUser ?? "root", sizeGb: Number(file.sizeGb ?? 0) };
   }
 
-  /** A custom image of the registry, as a host runs it (its login and OS are its source's, as the control plane records them). */
-  custom(id: string): ContainerImage | undefined {
-    if (!this.registry || !ID.test(id)) return undefined;
-    return { id, kind: "container", reference: this.registry.customReference(id), name: id, osName: "", sshUser: "root", sizeGb: 0 };
+  /** A custom image or community version of the registry, as a host runs it (its login and OS are its source's, as the control plane records them). */
+  private ofRegistry(id: string, reference: string): ContainerImage {
+    return { id, kind: "container", reference, name: id, osName: "", sshUser: "root", sizeGb: 0 };
   }
 
-  /** The image of that id: a platform one, else a custom one the registry holds. */
+  /** The image of that id: a platform one, else a custom one or a community version the registry holds. */
   async get(id: string, signal: AbortSignal): Promise<ContainerImage | undefined> {
     const p = this.platform(id);
     if (p) return p;
-    return (await this.customIds(signal, true)).includes(id) ? this.custom(id) : undefined;
+    return (await this.registryImages(signal, true)).find((i) => i.id === id);
   }
 
   /** Every image this host can run now. */
@@ -66,7 +66,7 @@ export class ContainerImages {
         if (image) out.push(image);
       }
     }
-    for (const id of await this.customIds(signal, false)) if (!out.some((i) => i.id === id)) out.push(this.custom(id) as ContainerImage);
+    for (const image of await this.registryImages(signal, false)) if (!out.some((i) => i.id === image.id)) out.push(image);
     return out;
   }
 
@@ -75,18 +75,23 @@ export class ContainerImages {
     this.cached = undefined;
   }
 
-  private async customIds(signal: AbortSignal, fresh: boolean): Promise<string[]> {
-    if (!this.registry) return [];
-    if (!fresh && this.cached && Date.now() - this.cached.at < CACHE_MS) return this.cached.ids;
+  /** The custom images, then the community versions, of the registry. */
+  private async registryImages(signal: AbortSignal, fresh: boolean): Promise<ContainerImage[]> {
+    const registry = this.registry;
+    if (!registry) return [];
+    if (!fresh && this.cached && Date.now() - this.cached.at < CACHE_MS) return this.cached.images;
     try {
-      const ids = (await this.registry.customImages(signal)).filter((t) => ID.test(t));
-      this.cached = { at: Date.now(), ids };
-      return ids;
+      const custom = (await registry.customImages(signal)).filter((t) => ID.test(t));
+      const community = (await registry.communityImages(signal)).filter((t) => ID.test(t) && !custom.includes(t));
+      const images = [...custom.map((id) => this.ofRegistry(id, registry.customReference(id))), ...community.map((id) => this.ofRegistry(id, registry.communityReference(id)))];
+      this.cached = { at: Date.now(), images };
+      return images;
     } catch (error) {
       if (signal.aborted) throw error;
       // A registry that does not answer takes nothing away from what was known.
-      this.log.warn({ registry: this.registry.host, err: String(error) }, "the registry did not list the custom images");
-      return this.cached?.ids ?? [];
+      this.log.warn({ registry: registry.host, err: String(error) }, "the registry did not list its images");
+      return this.cached?.images ?? [];
     }
   }
+
 }

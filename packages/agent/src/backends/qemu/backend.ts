@@ -291,6 +291,11 @@ export class QemuBackend implements Backend {
     this.ctx.log.info({ image: imageId }, "image deleted");
   }
 
+  async publishImage(imageId: string, _asImageId: string, signal: AbortSignal): Promise<void> {
+    await abortable(this.ready, signal);
+    throw new Error(`image ${imageId} is a virtual machine's: only images of container instances are published to the community`);
+  }
+
   async reinstall(id: string, imageId: string, signal: AbortSignal): Promise<void> {
     const rt = await this.existing(id, signal);
     if (rt.pid()) throw new Error(`machine ${id} is running: reinstall needs it stopped`);

@@ -182,6 +182,13 @@ export class SimulatedDriver implements Driver {
     });
   }
 
+  /** The simulated fleet keeps no image files: a community version runs as any image does. */
+  async publishImage(imageId: string, _asImageId: string, { signal }: DriverCall): Promise<void> {
+    return this.faulted("publishImage", imageId, signal, async (extra) => {
+      await this.delay(extra, signal);
+    });
+  }
+
   async reinstall(id: string, imageId: string, { signal }: DriverCall): Promise<void> {
     return this.faulted("reinstall", id, signal, async (extra) => {
       const row = await this.current(id);

@@ -2,10 +2,13 @@
  * Custom images. Making one: a point-in-time snapshot under the lock, then the build under the
  * imaging condition. Deleting one: an operation of the image's own (no instance, no lock), from
  * the `Deleting` status that acceptance set; resumed by recovery it asks the driver again, whose
- * delete is idempotent (an image already gone is gone).
+ * delete is idempotent (an image already gone is gone). Publishing one: an operation of the new
+ * community version, which the driver copies to the registry's community namespace (idempotent
+ * too); if that fails, the version (and a group made for it) is taken back.
  */
 import type { Procedure } from "./common.js";
 import { addHostImage, offerToContainerHosts, removeImageFromHosts } from "../../store/repositories/hosts.js";
+import { removeFailedVersion } from "../../store/repositories/community.js";
 import { imagesById, markImageAvailable, markImageFailed, removeDeletedImage, restoreDeleting, setImageHost, setImageProgress } from "../../store/repositories/images.js";
 import { hostOfInstance } from "../../store/repositories/instances.js";
 
@@ -21,6 +24,8 @@ export interface DeleteImageParams extends ImageParams {
 
 /** How long the driver may take to delete an image (what the handler allowed before it was an operation). */
 export const DELETE_IMAGE_DRIVER_MS = 30_000;
+/** How long a copy to the community namespace may take (blobs are mounted, not copied, where the registry can). */
+export const PUBLISH_IMAGE_DRIVER_MS = 120_000;
 
 export const makeImage: Procedure = {
   async run(ctx) {
@@ -73,6 +78,32 @@ export const deleteImage: Procedure = {
     const { imageId, status, opId } = ctx.params<DeleteImageParams>();
     await ctx.fail(error, async (tx, now) => {
       await restoreDeleting(tx, imageId, ctx.op.id, status, opId, now);
+    });
+  },
+};
+
+/** A publish: the custom image, the community version made of it, and its group (made by this publish or not). */
+export interface PublishImageParams {
+  imageId: string;
+  versionId: string;
+  groupId: string;
+  groupMade: boolean;
+}
+
+export const publishImage: Procedure = {
+  async run(ctx) {
+    const { imageId, versionId } = ctx.params<PublishImageParams>();
+    await ctx.phase("publishing");
+    await ctx.drive("publishImage", (c) => ctx.driver.publishImage(imageId, versionId, c), PUBLISH_IMAGE_DRIVER_MS);
+    // The version runs where its source runs: every host of containers pulls it by its own id.
+    await ctx.succeed(async (tx) => {
+      if ((await imagesById(tx, [versionId])).get(versionId)?.container) await offerToContainerHosts(tx, versionId);
+    });
+  },
+  async fail(ctx, error) {
+    const { versionId, groupId, groupMade } = ctx.params<PublishImageParams>();
+    await ctx.fail(error, async (tx) => {
+      await removeFailedVersion(tx, versionId, groupId, groupMade);
     });
   },
 };

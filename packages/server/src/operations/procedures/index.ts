@@ -7,25 +7,25 @@ import type { MutatingAction } from "@opencompshare/protocol";
 import type { Procedure } from "./common.js";
 import { deleteDetachedDisk, resizeAnyDisk } from "./detached-disks.js";
 import { attachDisk, detachDisk } from "./disks.js";
-import { deleteImage, makeImage } from "./images.js";
+import { deleteImage, makeImage, publishImage } from "./images.js";
 import { create, reinstall, resetPassword, resize, terminate } from "./lifecycle.js";
 import { reboot, start, stop } from "./power.js";
 
 export type { Procedure } from "./common.js";
 export { stateOf } from "./common.js";
 export type { CreateParams, ReinstallParams, ResetPasswordParams, ResizeParams, TerminateParams } from "./lifecycle.js";
-export type { DeleteImageParams, ImageParams } from "./images.js";
+export type { DeleteImageParams, ImageParams, PublishImageParams } from "./images.js";
 export type { StartParams } from "./power.js";
 export type { DiskParams } from "./disks.js";
 export type { DetachedDiskParams } from "./detached-disks.js";
 
 /**
  * Every action that runs as an operation: those of the rule table, and those whose acceptance is
- * not an instance's (Create makes the instance; a detached disk's delete and a custom image's
- * delete act on no instance). Acceptance takes only these, and each has its procedure below:
+ * not an instance's (Create makes the instance; a detached disk's delete, and a custom image's
+ * delete and publish, act on no instance). Acceptance takes only these, and each has its procedure below:
  * an operation without one does not compile.
  */
-export type OperationAction = MutatingAction | "CreateCompShareInstance" | "DeleteCompshareDisk" | "TerminateCompShareCustomImage";
+export type OperationAction = MutatingAction | "CreateCompShareInstance" | "DeleteCompshareDisk" | "TerminateCompShareCustomImage" | "PublishCompShareImage";
 
 export const PROCEDURES: Readonly<Record<OperationAction, Procedure>> = {
   CreateCompShareInstance: create,
@@ -44,6 +44,7 @@ export const PROCEDURES: Readonly<Record<OperationAction, Procedure>> = {
   ResizeCompShareDisk: resizeAnyDisk,
   DeleteCompshareDisk: deleteDetachedDisk,
   TerminateCompShareCustomImage: deleteImage,
+  PublishCompShareImage: publishImage,
 };
 
 /** Whether a recorded operation's action is one of ours (a record from a newer version may not be). */

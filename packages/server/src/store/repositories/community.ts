@@ -229,6 +229,17 @@ export async function isOwnGroup(db: Executor, groupId: string, accountId: strin
   return (await db.selectFrom("community_groups").select("id").where("id", "=", groupId).where("account_id", "=", accountId).executeTakeFirst()) !== undefined;
 }
 
+/**
+ * Takes back a version whose publish failed (its copy to the registry's community namespace), and
+ * its group when that publish made the group and it has no other version.
+ */
+export async function removeFailedVersion(tx: Executor, versionId: string, groupId: string, groupMade: boolean): Promise<void> {
+  await tx.deleteFrom("images").where("id", "=", versionId).where("type", "=", "Community").execute();
+  if (!groupMade) return;
+  const other = await tx.selectFrom("images").select("id").where("group_id", "=", groupId).limit(1).executeTakeFirst();
+  if (!other) await tx.deleteFrom("community_groups").where("id", "=", groupId).execute();
+}
+
 export async function insertGroup(tx: Executor, g: { id: string; accountId: string; name: string; description: string; now: number }): Promise<void> {
   await tx.insertInto("community_groups").values({ id: g.id, account_id: g.accountId, name: g.name, description: g.description, created_count: 0, use_seconds: 0, created_at: g.now }).execute();
 }
