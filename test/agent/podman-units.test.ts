@@ -10,6 +10,9 @@ import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { GpuCdi } from "../../packages/agent/src/backends/podman/cdi.js";
 import { ContainerImages } from "../../packages/agent/src/backends/podman/images.js";
+import { ContainerMetrics } from "../../packages/agent/src/backends/podman/metrics.js";
+import type { PodmanCli } from "../../packages/agent/src/backends/podman/podman-cli.js";
+import type { GpuReading } from "../../packages/agent/src/gpu/nvidia-smi.js";
 import { installInit } from "../../packages/agent/src/backends/podman/init-script.js";
 import { hasSysResource } from "../../packages/agent/src/host-checks.js";
 import { Registry } from "../../packages/agent/src/backends/podman/registry.js";
@@ -121,5 +124,27 @@ describe("the CDI names of a machine's GPUs", () => {
     assert.throws(() => b.writeEmulatedSpec(2), /nvidia1 does not exist/);
     a.removeEmulatedSpec();
     a.removeEmulatedSpec();
+  });
+});
+
+describe("container metrics", () => {
+  const stats = (cpu: string, mem: string) => ({ run: async () => JSON.stringify([{ cpu_percent: cpu, mem_percent: mem }]) }) as unknown as PodmanCli;
+  const reading = (pciAddress: string, util: number, usedMb: number): GpuReading => ({
+    index: 0, pciAddress, uuid: "GPU-1", name: "NVIDIA GeForce RTX 4090", memoryTotalMb: 24564, memoryUsedMb: usedMb, utilGpu: util, utilMemory: null, temperatureC: 60, eccUncorrected: null, powerW: 300,
+  });
+
+  it("samples podman's CPU and memory, and the latest nvidia-smi row of each of its real GPUs; an emulated GPU has no series", async () => {
+    const m = new ContainerMetrics();
+    const rows = new Map([["0000:18:00.0", reading("0000:18:00.0", 98, 12282)]]);
+    await m.sample(stats("12.5%", "40%"), "c-1", "ocs-c-1", new AbortController().signal, ["0000:18:00.0", "emulated:0"], (pci) => rows.get(pci));
+    const series = m.series("c-1", 60);
+    assert.deepEqual([series.cpu.map((p) => p.v), series.memory.map((p) => p.v)], [[12.5], [40]]);
+    assert.deepEqual(
+      series.gpus.map((g) => [g.device, g.util.map((p) => p.v), g.memory.map((p) => p.v)]),
+      [["0000:18:00.0", [98], [50]]],
+    );
+    // Without GPUs (no-GPU mode, or none given): CPU and memory only.
+    await m.sample(stats("1%", "2%"), "c-2", "ocs-c-2", new AbortController().signal);
+    assert.deepEqual(m.series("c-2", 60).gpus, []);
   });
 });

@@ -217,6 +217,9 @@ describe("health", () => {
   it("a GPU that disappears from nvidia-smi is unhealthy: fallen off the bus", async () => {
     const { inventory, env } = await host("gone");
     await inventory.discover();
+    // The latest row of each GPU (what a container's GPU metrics read): 98 % busy, 22318 of 24564 MiB.
+    assert.deepEqual([inventory.lastReading("0000:18:00.0")?.utilGpu, inventory.lastReading("0000:18:00.0")?.memoryUsedMb], [98, 22318]);
+    assert.ok(inventory.lastReading("0000:3a:00.0"));
     const seven = join(dir.path, "nvidia-smi-7x4090.csv");
     const lines = (await readFile(fixture("nvidia-smi-8x4090.csv"), "utf8")).split("\n").filter((line) => !line.includes("00000000:3A:00.0"));
     await writeFile(seven, lines.join("\n"));
@@ -226,6 +229,7 @@ describe("health", () => {
     assert.equal(health.get("0000:3a:00.0")?.memoryTotalMb, 24564);
     assert.equal([...health.values()].filter((h) => !h.healthy).length, 1);
     assert.ok(inventory.list().some((g) => g.pciAddress === "0000:3a:00.0"), "it stays in the inventory");
+    assert.equal(inventory.lastReading("0000:3a:00.0"), undefined, "but has no reading: the one before is not kept");
     env.FAKE_NVIDIA_SMI_FIXTURE = fixture("nvidia-smi-8x4090.csv");
     assert.equal(byAddress(await inventory.health()).get("0000:3a:00.0")?.healthy, true, "back in nvidia-smi, no fatal Xid: healthy");
     await inventory.close();

@@ -56,7 +56,9 @@ export function makeBackend(settings: AgentSettings, kinds: readonly BackendKind
           ...(gpus.kind === "emulated" ? { emulatedGpus: gpus.count } : {}),
           ...(settings.podmanGpuNodes ? { gpuNodesDir: settings.podmanGpuNodes } : {}),
           ...(settings.cdiSpecDir ? { cdiSpecDir: settings.cdiSpecDir } : {}),
-          ...(gpus.kind === "auto" ? { gpuUuid: (pci: string) => gpus.inventory.list().find((g) => g.pciAddress === pci)?.uuid } : {}),
+          ...(gpus.kind === "auto"
+            ? { gpuUuid: (pci: string) => gpus.inventory.list().find((g) => g.pciAddress === pci)?.uuid, gpuReading: (pci: string) => gpus.inventory.lastReading(pci) }
+            : {}),
         }),
   );
   return backends.length === 1 ? (backends[0] as Backend) : new HostBackends(backends);

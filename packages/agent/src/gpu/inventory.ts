@@ -73,6 +73,8 @@ export class GpuInventory {
   readonly xids: XidWatcher;
   private readonly options: GpuInventoryOptions;
   private readonly gpus = new Map<string, GpuDevice>();
+  /** The latest nvidia-smi row of each GPU (discover() or health()), by PCI address. */
+  private readonly latest = new Map<string, GpuReading>();
   private discovered = false;
   private lastProblems: string[] = [];
 
@@ -88,6 +90,11 @@ export class GpuInventory {
     return [...this.lastProblems];
   }
 
+  /** The GPU's row in the latest nvidia-smi output (of the heartbeat's health pass); none before one, or for a GPU it does not list. */
+  lastReading(pciAddress: string): GpuReading | undefined {
+    return this.latest.get(pciAddress);
+  }
+
   /** The inventory as of the last discover(), sorted by PCI address. */
   list(): GpuDevice[] {
     return [...this.gpus.values()].sort((a, b) => comparePciAddresses(a.pciAddress, b.pciAddress)).map((gpu) => ({ ...gpu, companions: [...gpu.companions] }));
@@ -101,12 +108,20 @@ export class GpuInventory {
         env: this.options.env,
         signal,
       });
+      this.keepLatest(readings);
       return { readings, error: null };
     } catch (error) {
       if (!(error instanceof NvidiaSmiError)) throw error;
       problems.push(error.message);
+      this.keepLatest(error.readings);
       return { readings: error.readings, error: error.message };
     }
+  }
+
+  /** What the latest query read, and nothing older: a GPU it no longer lists has no reading. */
+  private keepLatest(readings: readonly GpuReading[]): void {
+    this.latest.clear();
+    for (const r of readings) this.latest.set(r.pciAddress, r);
   }
 
   private typeOf(pciAddress: string, name: string, memoryTotalMb: number | null, deviceId: string | null): string | null {

@@ -14,6 +14,7 @@ import type { Backend, HostFacts, HostImage } from "../backend.js";
 import { abortable, throwIfAborted } from "../common/waits.js";
 import { ContainerBuilds } from "./builds.js";
 import { ContainerRuntime } from "./container.js";
+import { effectiveSize } from "../common/effective-size.js";
 import { allocatePort } from "../common/ports.js";
 import { listRecords as listContainers, RecordDir, sweepDeleted } from "../common/record-dir.js";
 import { Runtimes } from "../common/runtimes.js";
@@ -424,7 +425,10 @@ export class PodmanBackend implements Backend {
 
   async metrics(id: string, seconds: number, signal: AbortSignal): Promise<MachineMetrics> {
     const rt = await this.existing(id, signal);
-    if ((await rt.inspect(signal))?.running) await this.metrics_.sample(this.ctx.podman, id, rt.dir.container, signal);
+    if ((await rt.inspect(signal))?.running) {
+      const gpus = effectiveSize(rt.record().spec).gpus;
+      await this.metrics_.sample(this.ctx.podman, id, rt.dir.container, signal, gpus, this.ctx.gpuReading);
+    }
     return this.metrics_.series(id, seconds);
   }
 

@@ -154,9 +154,10 @@ export class ContainerRuntime {
 
   /**
    * Podman cannot change a container's devices or published ports, so a stopped container whose
-   * GPUs changed (a resize, no-GPU mode, or back) or whose ports did is made again with its files: committed to an image of its own,
-   * which the record then names, and made from it. In that order a crash at any step loses
-   * nothing: the next start commits again, or makes the container from the committed image.
+   * GPUs changed (a resize, no-GPU mode, or back) or whose ports did is made again with its
+   * files: committed to an image of its own, which the record then names, and made from it. In
+   * that order a crash at any step loses nothing: the next start commits again, or makes the
+   * container from the committed image.
    */
   private async remake(signal: AbortSignal): Promise<void> {
     const { podman } = this.ctx;

@@ -8,6 +8,7 @@
 import { mkdirSync } from "node:fs";
 import { isIP } from "node:net";
 import { join, resolve } from "node:path";
+import type { GpuReading } from "../../gpu/nvidia-smi.js";
 import type { BackendLog } from "../backend.js";
 import { GpuCdi } from "./cdi.js";
 import { ContainerDisks } from "./disks.js";
@@ -42,6 +43,8 @@ export interface PodmanBackendOptions {
   cdiSpecDir?: string;
   /** PCI address → UUID of the host's real GPUs, for their CDI names (`nvidia.com/gpu=UUID`). */
   gpuUuid?: (pciAddress: string) => string | null | undefined;
+  /** The latest nvidia-smi row of a real GPU of the host, by PCI address, for the GPU metrics of its container. */
+  gpuReading?: (pciAddress: string) => GpuReading | undefined;
 }
 
 /** What the backend's parts share. */
@@ -62,6 +65,8 @@ export interface PodmanContext {
   label: string;
   /** The CDI devices of the machines' GPUs. */
   cdi: GpuCdi;
+  /** The latest nvidia-smi row of a real GPU (none: no reading, as for an emulated one). */
+  gpuReading: (pciAddress: string) => GpuReading | undefined;
 }
 
 const SILENT: BackendLog = { info: () => undefined, warn: () => undefined, error: () => undefined };
@@ -104,5 +109,6 @@ export function podmanContext(opts: PodmanBackendOptions): PodmanContext {
       ...(opts.cdiSpecDir ? { specDir: opts.cdiSpecDir } : {}),
       ...(opts.gpuUuid ? { uuidOf: opts.gpuUuid } : {}),
     }),
+    gpuReading: opts.gpuReading ?? (() => undefined),
   };
 }
